@@ -1,0 +1,62 @@
+# CompanyOS Exec Cockpit — the two commands a fresh machine needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PY_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := 1
+
+.PHONY: install demo test test-fast lint synth bench openapi chromium node clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Headless Chromium for the browser tests (Debian package; no browser download at test time).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The pinned CDK CLI (package.json) and node 22 for jsii.
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: node_modules/.installed
+
+demo: install
+	$(PY) -m infra.local --port $(PORT)
+
+test: install chromium
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not e2e and not infra"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/core/python functions infra app.py
+
+synth: install node
+	rm -rf cdk.out
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" npx --no-install cdk synth --all --quiet --no-notices > /dev/null
+	@ls cdk.out/assembly-*/*.template.json
+
+bench: install
+	$(PY) -m pytest -q tests/bench -m bench -p no:cacheprovider
+
+openapi: install
+	$(PY) -m functions.read_api.openapi > docs/openapi.json
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

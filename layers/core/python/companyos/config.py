@@ -1,0 +1,91 @@
+"""Runtime configuration: a pydantic model validated once at cold start.
+
+Logic receives a `Settings` object; only `Settings.from_env()` reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Environment = Literal["dev", "stg", "prod", "local"]
+
+
+class TableNames(BaseModel):
+    catalog: str
+    signals: str
+    kpi_log: str
+    scores: str
+    audit: str
+    idempotency: str
+
+
+class Settings(BaseModel):
+    environment: Environment
+    region: str
+    tables: TableNames
+    kpi_run_state_machine_arn: str = Field(default="", description="empty where the function never starts runs")
+    alerts_topic_arn: str = ""
+    webhook_secret_prefix: str = Field(
+        description="Secrets Manager name prefix; the secret for (tenant, source) is <prefix>/<tenant>/<source>"
+    )
+    max_webhook_bytes: int = 1_000_000
+    cockpit_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+        return cls(
+            environment=e["COMPANYOS_ENV"],  # type: ignore[arg-type]
+            region=e.get("AWS_REGION") or e["AWS_DEFAULT_REGION"],
+            tables=TableNames(
+                catalog=e["TABLE_CATALOG"],
+                signals=e["TABLE_SIGNALS"],
+                kpi_log=e["TABLE_KPI_LOG"],
+                scores=e["TABLE_SCORES"],
+                audit=e["TABLE_AUDIT"],
+                idempotency=e["TABLE_IDEMPOTENCY"],
+            ),
+            kpi_run_state_machine_arn=e.get("KPI_RUN_STATE_MACHINE_ARN", ""),
+            alerts_topic_arn=e.get("ALERTS_TOPIC_ARN", ""),
+            webhook_secret_prefix=e["WEBHOOK_SECRET_PREFIX"],
+            max_webhook_bytes=int(e.get("MAX_WEBHOOK_BYTES", "1000000")),
+            cockpit_url=e.get("COCKPIT_URL", ""),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The inverse of from_env: what CDK and infra/local put into a function's environment."""
+        return {
+            "COMPANYOS_ENV": self.environment,
+            "TABLE_CATALOG": self.tables.catalog,
+            "TABLE_SIGNALS": self.tables.signals,
+            "TABLE_KPI_LOG": self.tables.kpi_log,
+            "TABLE_SCORES": self.tables.scores,
+            "TABLE_AUDIT": self.tables.audit,
+            "TABLE_IDEMPOTENCY": self.tables.idempotency,
+            "KPI_RUN_STATE_MACHINE_ARN": self.kpi_run_state_machine_arn,
+            "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
+            "WEBHOOK_SECRET_PREFIX": self.webhook_secret_prefix,
+            "MAX_WEBHOOK_BYTES": str(self.max_webhook_bytes),
+            "COCKPIT_URL": self.cockpit_url,
+        }
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Cold-start settings of the running function (cached; tests call `settings.cache_clear()`)."""
+    return Settings.from_env()
+
+
+def table_names(prefix: str) -> TableNames:
+    return TableNames(
+        catalog=f"{prefix}-catalog",
+        signals=f"{prefix}-signals",
+        kpi_log=f"{prefix}-kpi-log",
+        scores=f"{prefix}-scores",
+        audit=f"{prefix}-audit",
+        idempotency=f"{prefix}-idempotency",
+    )

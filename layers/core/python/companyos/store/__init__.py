@@ -1,0 +1,1 @@
+"""Data access: pynamodb models, tenant-scoped repositories, the audit chain."""

@@ -1,0 +1,128 @@
+"""The system's wiring as data: functions, state machines, schedules, API routes.
+
+CDK (infra/aws) and the embedded local stack (infra/local) both read this module, so the two
+targets cannot drift: one definition, two targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TableName = Literal["catalog", "signals", "kpi_log", "scores", "audit", "idempotency"]
+Access = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # folder under functions/, and the logical id stem
+    description: str
+    tables: dict[TableName, Access]
+    memory_mb: int = 512
+    timeout_s: int = 29
+    api_routes: tuple[str, ...] = ()  # "<METHOD> <path>" served through API Gateway
+    public_routes: tuple[str, ...] = ()  # routes without the Cognito authorizer (signed webhooks)
+    starts_state_machines: tuple[str, ...] = ()
+    reads_webhook_secrets: bool = False
+    publishes_alerts: bool = False
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="ingest",
+        description="Signed webhook ingestion: verify, parse the real payload, store signals, start runs",
+        tables={"catalog": "read", "signals": "write", "audit": "write", "idempotency": "write"},
+        public_routes=("POST /api/ingest/{source}",),
+        starts_state_machines=("kpi_run",),
+        reads_webhook_secrets=True,
+    ),
+    FunctionSpec(
+        name="read_api",
+        description="Cockpit read API: dashboards, evidence, drill-downs (precomputed snapshots)",
+        tables={"catalog": "read", "scores": "read", "kpi_log": "read", "audit": "write"},
+        api_routes=(
+            "GET /api/me",
+            "GET /api/dashboards/{persona}",
+            "GET /api/runs/{run_id}",
+        ),
+        memory_mb=1024,
+    ),
+    FunctionSpec(
+        name="kpi_run",
+        description="KPI run steps for the kpi_run state machine: source, validate, compute, deliver",
+        tables={"catalog": "read", "signals": "read", "kpi_log": "write", "idempotency": "write"},
+        timeout_s=120,
+    ),
+    FunctionSpec(
+        name="score_refresh",
+        description="Recompute KPI, dimension and composite snapshots per tenant and period",
+        tables={"catalog": "read", "kpi_log": "read", "scores": "write"},
+        timeout_s=300,
+    ),
+    FunctionSpec(
+        name="scheduler",
+        description="Schedule target: start KPI runs for every active tenant of a schedule class",
+        tables={"catalog": "read"},
+        starts_state_machines=("kpi_run",),
+        timeout_s=60,
+    ),
+    FunctionSpec(
+        name="approvals",
+        description="Approval workflow task: park a change request on its task token, apply or reject",
+        tables={"catalog": "write", "audit": "write"},
+        publishes_alerts=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    name: str  # statemachines/<name>.asl.json
+    functions: dict[str, str]  # ASL placeholder -> function name
+    tables: dict[str, TableName] = field(default_factory=dict)  # placeholder -> table
+    topics: tuple[str, ...] = ()  # placeholders of SNS topic ARNs
+
+
+STATE_MACHINES: tuple[StateMachineSpec, ...] = (
+    StateMachineSpec(
+        name="kpi_run",
+        functions={"KpiRunFunctionArn": "kpi_run", "ScoreRefreshFunctionArn": "score_refresh"},
+    ),
+    StateMachineSpec(
+        name="approval",
+        functions={"ApprovalFunctionArn": "approvals"},
+        topics=("AlertsTopicArn",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    expression: str  # EventBridge Scheduler expression: rate(...) or cron(...)
+    schedule_class: str
+    local_interval_s: int  # the local scheduler's period for the same schedule
+
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec("kpi-realtime", "rate(5 minutes)", "realtime", 300),
+    ScheduleSpec("kpi-hourly", "cron(0 * * * ? *)", "hourly", 3600),
+    ScheduleSpec("kpi-daily", "cron(0 2 * * ? *)", "daily", 86400),
+)
+
+
+def function(name: str) -> FunctionSpec:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def substitutions(
+    spec: StateMachineSpec,
+    function_arns: dict[str, str],
+    table_names: dict[str, str] | None = None,
+    topic_arns: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The ${Placeholder} map of one state machine; CDK passes tokens, infra/local real ARNs."""
+    subs = {ph: function_arns[fn] for ph, fn in spec.functions.items()}
+    subs.update({ph: (table_names or {})[t] for ph, t in spec.tables.items()})
+    subs.update({ph: (topic_arns or {})[ph] for ph in spec.topics})
+    return subs
