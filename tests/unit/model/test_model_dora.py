@@ -1,0 +1,165 @@
+"""DORA metrics and performance levels from versioned benchmark sets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from companyos.model.dora import (
+    Level,
+    UnknownBenchmarkError,
+    assess,
+    benchmark_set,
+    benchmark_sets,
+    change_failure_rate,
+    deployment_frequency,
+    lead_time_hours,
+    performance_level,
+    time_to_restore_minutes,
+)
+
+T0 = datetime(2025, 12, 1, tzinfo=UTC)
+FIXTURE = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "real" / "dora"
+FIXTURE_2024 = FIXTURE / "dora-2024-performance-levels.txt"
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_deployment_frequency_is_deploys_per_day_over_the_window():
+    # Given 14 deploys over a 7-day window
+    deploys = [T0 + timedelta(hours=12 * i) for i in range(14)]
+    # Then the team deploys twice a day
+    assert deployment_frequency(deploys, 7) == 2.0
+
+
+def test_deployment_frequency_with_an_end_counts_only_deploys_inside_the_window():
+    deploys = [T0 - timedelta(days=d) for d in (0.5, 1, 2, 8, 30)]
+    assert deployment_frequency(deploys, 7, end=T0) == pytest.approx(3 / 7)
+
+
+def test_deployment_frequency_needs_a_positive_window():
+    with pytest.raises(ValueError, match="window_days"):
+        deployment_frequency([T0], 0)
+
+
+def test_change_failure_rate_is_failed_over_total_in_percent():
+    assert change_failure_rate(total=40, failed=6) == 15.0
+    assert change_failure_rate(total=0, failed=0) is None
+
+
+@pytest.mark.parametrize(("total", "failed"), [(3, 4), (-1, 0), (5, -1)])
+def test_change_failure_rate_rejects_impossible_counts(total, failed):
+    with pytest.raises(ValueError):
+        change_failure_rate(total, failed)
+
+
+def test_lead_time_is_the_median_commit_to_deploy_in_hours():
+    pairs = [(T0, T0 + timedelta(hours=h)) for h in (1, 2, 30)]
+    assert lead_time_hours(pairs) == 2.0
+    assert lead_time_hours([]) is None
+    with pytest.raises(ValueError):
+        lead_time_hours([(T0, T0 - timedelta(hours=1))])
+
+
+def test_time_to_restore_is_the_mean_as_the_seeds_mttr():
+    assert time_to_restore_minutes([10, 20, 90]) == 40.0
+    assert time_to_restore_minutes([]) is None
+    with pytest.raises(ValueError):
+        time_to_restore_minutes([-1])
+
+
+# ----------------------------------------------------------------------------- levels
+
+
+def test_at_least_the_2023_and_2024_benchmark_sets_are_shipped():
+    assert {"dora-2023", "dora-2024"} <= set(benchmark_sets())
+    with pytest.raises(UnknownBenchmarkError):
+        benchmark_set("dora-1999")
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "level"),
+    [
+        ("deployment_frequency", 3.0, Level.ELITE),
+        ("deployment_frequency", 1.0, Level.ELITE),
+        ("deployment_frequency", 0.5, Level.HIGH),
+        ("deployment_frequency", 0.1, Level.MEDIUM),
+        ("deployment_frequency", 0.01, Level.LOW),
+        ("lead_time_for_changes", 4.0, Level.ELITE),
+        ("lead_time_for_changes", 24.0, Level.HIGH),
+        ("lead_time_for_changes", 200.0, Level.MEDIUM),
+        ("lead_time_for_changes", 1000.0, Level.LOW),
+        ("change_failure_rate", 4.0, Level.ELITE),
+        ("change_failure_rate", 45.0, Level.LOW),
+        ("mttr", 30.0, Level.ELITE),
+        ("mttr", 60.0, Level.HIGH),
+        ("mttr", 20000.0, Level.LOW),
+    ],
+)
+def test_levels_against_the_default_2024_set(metric, value, level):
+    assert performance_level(metric, value) is level
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "level_2023", "level_2024"),
+    [
+        # 2024 inverted High (20%) and Medium (10%) change fail rates
+        ("change_failure_rate", 12.0, Level.MEDIUM, Level.HIGH),
+        ("change_failure_rate", 18.0, Level.LOW, Level.HIGH),
+        # 2024 Medium recovers in less than a day; 2023 Medium took one day to one week
+        ("time_to_restore", 2 * 1440.0, Level.MEDIUM, Level.LOW),
+        # where the reports agree, so do the levels
+        ("change_failure_rate", 5.0, Level.ELITE, Level.ELITE),
+        ("lead_time", 100.0, Level.HIGH, Level.HIGH),
+    ],
+)
+def test_2023_and_2024_levels_differ_exactly_where_the_reports_differ(metric, value, level_2023, level_2024):
+    assert performance_level(metric, value, "dora-2023") is level_2023
+    assert performance_level(metric, value, "dora-2024") is level_2024
+
+
+def test_an_unknown_metric_name_is_rejected():
+    with pytest.raises(ValueError, match="not a DORA metric"):
+        performance_level("velocity", 1.0)
+
+
+def test_assess_gives_every_metric_a_level_or_none_when_unmeasured():
+    a = assess({"deployment_frequency": 2.0, "mttr": 45.0, "lead_time_for_changes": None}, "dora-2023")
+    assert a.levels == {
+        "deployment_frequency": Level.ELITE,
+        "lead_time": None,
+        "change_failure_rate": None,
+        "time_to_restore": Level.ELITE,
+    }
+    assert a.model_dump(mode="json")["benchmark"] == "dora-2023"
+
+
+# ----------------------------------------------------------------------------- real fixture
+
+
+def _fixture_rows() -> dict[str, list[str]]:
+    """The report-wording table of the fixture: level -> [lead time, deploy freq, CFR, recovery, share]."""
+    rows: dict[str, list[str]] = {}
+    for line in FIXTURE_2024.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in ("Elite", "High", "Medium", "Low") and cells[0] not in rows:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+@pytest.mark.skipif(not FIXTURE_2024.exists(), reason=f"real DORA fixture folder absent: {FIXTURE}")
+def test_the_shipped_2024_set_agrees_with_the_real_2024_report_table():
+    # Given the 2024 cluster table as recorded in the shared real fixture
+    rows = _fixture_rows()
+    assert set(rows) == {"Elite", "High", "Medium", "Low"}
+    shipped = benchmark_set("dora-2024")
+    for name, (lead, freq, cfr, recovery, share) in rows.items():
+        level = Level(name.lower())
+        # Then every cell's wording and every change fail rate / share matches the shipped set
+        assert shipped.metrics["lead_time"].levels[level].report == lead
+        assert shipped.metrics["deployment_frequency"].levels[level].report == freq
+        assert shipped.metrics["time_to_restore"].levels[level].report == recovery
+        assert shipped.metrics["change_failure_rate"].levels[level].bound == float(cfr.rstrip("%"))
+        assert shipped.respondents[level] == float(share.rstrip("%"))
