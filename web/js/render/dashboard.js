@@ -1,0 +1,29 @@
+// The dashboard body: title + period, health score, and the panels.
+
+import { h, replaceChildren } from "../dom.js";
+import { formatDate, formatNumber, personaLabel, PERSONA_TITLES } from "../format.js";
+import { healthScore } from "./health.js";
+import { renderPanels } from "./panels.js";
+
+export function renderDashboard(container, data, ctx) {
+  const period = data.period || {};
+  const range =
+    period.start && period.end
+      ? `${formatDate(period.start)} – ${formatDate(period.end)}${typeof period.days === "number" ? ` (${formatNumber(period.days)} days)` : ""}`
+      : period.key || "";
+  replaceChildren(
+    container,
+    h(
+      "div",
+      { class: "dash-head" },
+      h("h1", { id: "dashboard-title", "data-testid": "dashboard-title" }, `${personaLabel(data.persona)} dashboard`, h("span", { class: "dash-subtitle" }, ` — ${PERSONA_TITLES[data.persona] || ""}`)),
+      h("p", { class: "muted", "data-testid": "period-range" }, `${data.tenant?.name || ""} · ${range}`),
+    ),
+    healthScore(data.health),
+    renderPanels(data.panels, ctx),
+  );
+}
+
+export function renderMessage(container, title, text) {
+  replaceChildren(container, h("section", { class: "card notice-card" }, h("h1", {}, title), text ? h("p", {}, text) : null));
+}
