@@ -64,8 +64,7 @@ const seg = encodeURIComponent;
 
 export const api = {
   demoUsers: () => request("/auth/demo-users", { auth: false }),
-  localLogin: (username) =>
-    request("/auth/local-login", { method: "POST", body: { username }, auth: false }),
+  localLogin: (username) => request("/auth/local-login", { method: "POST", body: { username }, auth: false }),
   me: () => request("/me"),
   dashboard: (persona, tenant, period, signal) =>
     request(`/dashboards/${seg(persona)}?${new URLSearchParams({ tenant, period })}`, { signal }),

@@ -55,7 +55,9 @@ export async function localLogin(username) {
 // ---- Cognito Hosted UI (authorization code + PKCE) ---------------------------------------------
 
 function cognitoBase(auth) {
-  const domain = String(auth.domain || "").replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  const domain = String(auth.domain || "")
+    .replace(/^https?:\/\//, "")
+    .replace(/\/+$/, "");
   return `https://${domain}`;
 }
 
@@ -113,7 +115,9 @@ export async function handleCognitoCallback(auth) {
     throw new Error(`Sign-in failed: ${query.get("error_description") || query.get("error")}`);
   }
   if (!expectedState || query.get("state") !== expectedState || !verifier) {
-    throw new Error("Sign-in failed: the login response did not match this browser session (state mismatch).");
+    throw new Error(
+      "Sign-in failed: the login response did not match this browser session (state mismatch).",
+    );
   }
   const response = await fetch(`${cognitoBase(auth)}/oauth2/token`, {
     method: "POST",

@@ -75,7 +75,9 @@ const UNIT_SUFFIX = {
 export function formatChange(change, unit) {
   if (typeof change !== "number" || !Number.isFinite(change)) return "";
   const sign = change > 0 ? "+" : change < 0 ? "−" : "±";
-  const suffix = UNIT_SUFFIX[unit] ?? (unit && !["count", "ratio", "number"].includes(unit) ? ` ${unit.replaceAll("_", " ")}` : "");
+  const suffix =
+    UNIT_SUFFIX[unit] ??
+    (unit && !["count", "ratio", "number"].includes(unit) ? ` ${unit.replaceAll("_", " ")}` : "");
   return `${sign}${numberFmt.format(Math.abs(change))}${suffix}`;
 }
 

@@ -1,7 +1,14 @@
 // Boot and orchestration: config → sign-in → /me → route → dashboard.
 
 import { ApiError, api, configureApi } from "./api.js";
-import { clearSession, getToken, handleCognitoCallback, localLogin, logout, startCognitoLogin } from "./auth.js";
+import {
+  clearSession,
+  getToken,
+  handleCognitoCallback,
+  localLogin,
+  logout,
+  startCognitoLogin,
+} from "./auth.js";
 import { personaLabel } from "./format.js";
 import { navigate, onRouteChange, parseHash, resolveRoute } from "./router.js";
 import { clearError, setStatus, showError } from "./render/alerts.js";
@@ -13,9 +20,20 @@ import { renderCognitoLogin, renderDemoLogin } from "./render/login.js";
 
 const FRESHNESS_TICK_MS = 30_000;
 
-const state = { config: null, me: null, route: null, dashboard: null, fetchedAt: 0, controller: null };
+const state = {
+  config: null,
+  me: null,
+  route: null,
+  dashboard: null,
+  fetchedAt: 0,
+  controller: null,
+  focusMain: false,
+};
 const main = document.getElementById("main");
-const slots = { context: document.getElementById("header-context"), toolbar: document.getElementById("toolbar") };
+const slots = {
+  context: document.getElementById("header-context"),
+  toolbar: document.getElementById("toolbar"),
+};
 
 function handleError(err) {
   if (err?.name === "AbortError") return;
@@ -74,6 +92,7 @@ async function startSession() {
     handleError(err);
     return;
   }
+  state.focusMain = true; // the sign-in button is gone: move keyboard focus to the content
   if (!(state.me.tenants || []).length) {
     setStatus("");
     renderMessage(main, "No tenants", "Your account is not a member of any tenant yet.");
@@ -140,6 +159,10 @@ async function loadDashboard() {
         openEvidence({ evidence, item, tenant, trigger, onError: handleError }),
     });
     renderFreshness(data.snapshot);
+    if (state.focusMain) {
+      state.focusMain = false;
+      main.focus();
+    }
     setStatus(`${personaLabel(persona)} dashboard loaded.`);
   } catch (err) {
     if (err.name === "AbortError") return;

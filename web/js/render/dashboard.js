@@ -16,7 +16,12 @@ export function renderDashboard(container, data, ctx) {
     h(
       "div",
       { class: "dash-head" },
-      h("h1", { id: "dashboard-title", "data-testid": "dashboard-title" }, `${personaLabel(data.persona)} dashboard`, h("span", { class: "dash-subtitle" }, ` — ${PERSONA_TITLES[data.persona] || ""}`)),
+      h(
+        "h1",
+        { id: "dashboard-title", "data-testid": "dashboard-title" },
+        `${personaLabel(data.persona)} dashboard`,
+        h("span", { class: "dash-subtitle" }, ` — ${PERSONA_TITLES[data.persona] || ""}`),
+      ),
       h("p", { class: "muted", "data-testid": "period-range" }, `${data.tenant?.name || ""} · ${range}`),
     ),
     healthScore(data.health),
@@ -25,5 +30,8 @@ export function renderDashboard(container, data, ctx) {
 }
 
 export function renderMessage(container, title, text) {
-  replaceChildren(container, h("section", { class: "card notice-card" }, h("h1", {}, title), text ? h("p", {}, text) : null));
+  replaceChildren(
+    container,
+    h("section", { class: "card notice-card" }, h("h1", {}, title), text ? h("p", {}, text) : null),
+  );
 }

@@ -21,9 +21,9 @@ function onKeydown(event) {
     event.preventDefault();
     closeEvidence();
   } else if (event.key === "Tab") {
-    const focusable = [...drawer().querySelectorAll("button, a[href], [tabindex]:not([tabindex='-1'])")].filter(
-      (el) => !el.disabled && el.offsetParent !== null,
-    );
+    const focusable = [
+      ...drawer().querySelectorAll("button, a[href], [tabindex]:not([tabindex='-1'])"),
+    ].filter((el) => !el.disabled && el.offsetParent !== null);
     if (!focusable.length) return;
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
@@ -60,14 +60,23 @@ export async function openEvidence({ evidence, item, tenant, trigger, onError })
   controller?.abort();
   controller = new AbortController();
   const { signal } = controller;
-  const body = h("div", { class: "drawer-body", "aria-live": "polite", "aria-busy": "true" }, h("p", {}, "Loading run…"));
+  const body = h(
+    "div",
+    { class: "drawer-body", "aria-live": "polite", "aria-busy": "true" },
+    h("p", {}, "Loading run…"),
+  );
   replaceChildren(
     drawer(),
     h(
-      "header",
+      "div",
       { class: "drawer-head" },
       h("h2", { id: "evidence-title" }, "Evidence: ", item.name || item.kpi_id),
-      h("button", { type: "button", class: "btn btn-quiet", "data-testid": "evidence-close", onclick: closeEvidence }, "Close", h("span", { class: "visually-hidden" }, " evidence")),
+      h(
+        "button",
+        { type: "button", class: "btn btn-quiet", "data-testid": "evidence-close", onclick: closeEvidence },
+        "Close",
+        h("span", { class: "visually-hidden" }, " evidence"),
+      ),
     ),
     body,
   );
@@ -81,7 +90,10 @@ export async function openEvidence({ evidence, item, tenant, trigger, onError })
     replaceChildren(body, renderRun(data, evidence));
   } catch (err) {
     if (err.name === "AbortError") return;
-    replaceChildren(body, h("p", { class: "notice notice-error" }, `Could not load run ${evidence.run_id}: ${err.message}`));
+    replaceChildren(
+      body,
+      h("p", { class: "notice notice-error" }, `Could not load run ${evidence.run_id}: ${err.message}`),
+    );
     onError?.(err);
   } finally {
     body.removeAttribute("aria-busy");
@@ -89,7 +101,10 @@ export async function openEvidence({ evidence, item, tenant, trigger, onError })
 }
 
 function field(label, value) {
-  return [h("dt", {}, label), h("dd", {}, value === null || value === undefined || value === "" ? "—" : value)];
+  return [
+    h("dt", {}, label),
+    h("dd", {}, value === null || value === undefined || value === "" ? "—" : value),
+  ];
 }
 
 function pill(text, kind) {
@@ -120,10 +135,15 @@ function renderRun(data, evidence) {
         field("Started", h("time", { datetime: run.started_at || null }, formatDateTime(run.started_at))),
         field("Finished", h("time", { datetime: run.finished_at || null }, formatDateTime(run.finished_at))),
         field("Duration", runDuration(run)),
-        field("Rows processed", typeof run.rows_processed === "number" ? formatNumber(run.rows_processed) : null),
+        field(
+          "Rows processed",
+          typeof run.rows_processed === "number" ? formatNumber(run.rows_processed) : null,
+        ),
         field("SLA breached", run.sla_breached === true ? "Yes" : run.sla_breached === false ? "No" : null),
         field("Retry", typeof run.retry_seq === "number" ? formatNumber(run.retry_seq) : null),
-        run.error_code || run.error_message ? field("Error", `${run.error_code || ""} ${run.error_message || ""}`.trim()) : [],
+        run.error_code || run.error_message
+          ? field("Error", `${run.error_code || ""} ${run.error_message || ""}`.trim())
+          : [],
         field("Lineage", run.lineage_ref ? h("code", {}, run.lineage_ref) : null),
       ),
     ),
@@ -142,7 +162,15 @@ function table(caption, headers, rows, testid) {
       "table",
       { "data-testid": testid },
       h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );
@@ -189,7 +217,12 @@ function validationSection(title, id, results) {
     { "aria-labelledby": id },
     h("h3", { id }, title),
     rows.length
-      ? table(`${title} rule results`, ["Rule", "Type", "Severity", "Result", "Details"], rows, `evidence-${id.slice(3)}`)
+      ? table(
+          `${title} rule results`,
+          ["Rule", "Type", "Severity", "Result", "Details"],
+          rows,
+          `evidence-${id.slice(3)}`,
+        )
       : h("p", { class: "muted" }, "No rules recorded."),
   );
 }
@@ -207,11 +240,22 @@ function deliverySection(delivery) {
       ? h(
           "dl",
           { class: "facts" },
-          field("Value", h("strong", { "data-testid": "evidence-value" }, typeof delivery.value === "number" ? formatNumber(delivery.value) : delivery.value ?? "Unknown")),
+          field(
+            "Value",
+            h(
+              "strong",
+              { "data-testid": "evidence-value" },
+              typeof delivery.value === "number"
+                ? formatNumber(delivery.value)
+                : (delivery.value ?? "Unknown"),
+            ),
+          ),
           field("Verdict", delivery.verdict ? pill(delivery.verdict, delivery.verdict) : null),
           field("Time grain", delivery.time_grain),
           field("Time range", delivery.time_range),
-          extra.map(([k, v]) => field(k.replaceAll("_", " "), typeof v === "number" ? formatNumber(v) : String(v))),
+          extra.map(([k, v]) =>
+            field(k.replaceAll("_", " "), typeof v === "number" ? formatNumber(v) : String(v)),
+          ),
         )
       : h("p", { class: "muted" }, "This run delivered no value."),
   );

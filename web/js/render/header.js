@@ -20,8 +20,14 @@ function tenantChip(me, route, config, onTenant) {
           h("label", { for: "tenant-select", class: "visually-hidden" }, "Tenant"),
           h(
             "select",
-            { id: "tenant-select", "data-testid": "tenant-select", onchange: (e) => onTenant(e.target.value) },
-            tenants.map((t) => h("option", { value: t.id, selected: t.id === current.id }, `${t.name} (${t.role})`)),
+            {
+              id: "tenant-select",
+              "data-testid": "tenant-select",
+              onchange: (e) => onTenant(e.target.value),
+            },
+            tenants.map((t) =>
+              h("option", { value: t.id, selected: t.id === current.id }, `${t.name} (${t.role})`),
+            ),
           ),
         ]
       : h("span", { class: "tenant-name" }, current.name);
@@ -36,7 +42,11 @@ function tenantChip(me, route, config, onTenant) {
     },
     h("span", { class: "chip-label", "aria-hidden": "true" }, "Tenant"),
     name,
-    h("span", { class: `env-chip env-${current.environment || "unknown"}`, "data-testid": "environment-chip" }, current.environment || "unknown env"),
+    h(
+      "span",
+      { class: `env-chip env-${current.environment || "unknown"}`, "data-testid": "environment-chip" },
+      current.environment || "unknown env",
+    ),
   );
 }
 
@@ -46,14 +56,26 @@ function personaSwitcher(route, onPersona) {
     const buttons = [...event.currentTarget.querySelectorAll("button")];
     const i = buttons.indexOf(document.activeElement);
     if (i < 0) return;
-    const next = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    const next = {
+      ArrowRight: i + 1,
+      ArrowDown: i + 1,
+      ArrowLeft: i - 1,
+      ArrowUp: i - 1,
+      Home: 0,
+      End: buttons.length - 1,
+    }[event.key];
     if (next === undefined) return;
     event.preventDefault();
     buttons[(next + buttons.length) % buttons.length].focus();
   };
   return h(
     "nav",
-    { class: "persona-switcher", "aria-label": "Dashboards", "data-testid": "persona-switcher", onkeydown: onKeydown },
+    {
+      class: "persona-switcher",
+      "aria-label": "Dashboards",
+      "data-testid": "persona-switcher",
+      onkeydown: onKeydown,
+    },
     h(
       "ul",
       {},
@@ -87,15 +109,25 @@ function periodSelect(route, onPeriod) {
     h("label", { for: "period-select" }, "Period"),
     h(
       "select",
-      { id: "period-select", "data-testid": "period-select", "data-focus-key": "period", onchange: (e) => onPeriod(e.target.value) },
+      {
+        id: "period-select",
+        "data-testid": "period-select",
+        "data-focus-key": "period",
+        onchange: (e) => onPeriod(e.target.value),
+      },
       PERIODS.map((p) => h("option", { value: p, selected: p === route.period }, `Last ${p}`)),
     ),
   );
 }
 
 /** Re-render the header; keeps keyboard focus on the equivalent control. */
-export function renderHeader(slots, { me, route, config, onTenant, onPersona, onPeriod, onRefresh, onLogout }) {
-  const focusKey = document.activeElement?.dataset?.focusKey || (document.activeElement?.id === "tenant-select" ? "tenant" : null);
+export function renderHeader(
+  slots,
+  { me, route, config, onTenant, onPersona, onPeriod, onRefresh, onLogout },
+) {
+  const focusKey =
+    document.activeElement?.dataset?.focusKey ||
+    (document.activeElement?.id === "tenant-select" ? "tenant" : null);
   replaceChildren(
     slots.context,
     tenantChip(me, route, config, onTenant),
@@ -103,7 +135,11 @@ export function renderHeader(slots, { me, route, config, onTenant, onPersona, on
       "div",
       { class: "user" },
       h("span", { class: "user-email", "data-testid": "user-email" }, me.user?.email || me.user?.sub || ""),
-      h("button", { type: "button", class: "btn btn-quiet", "data-testid": "logout", onclick: onLogout }, "Sign out"),
+      h(
+        "button",
+        { type: "button", class: "btn btn-quiet", "data-testid": "logout", onclick: onLogout },
+        "Sign out",
+      ),
     ),
   );
   replaceChildren(
@@ -114,7 +150,17 @@ export function renderHeader(slots, { me, route, config, onTenant, onPersona, on
       { class: "toolbar-right" },
       periodSelect(route, onPeriod),
       h("span", { id: "freshness-slot" }),
-      h("button", { type: "button", class: "btn btn-quiet", "data-testid": "refresh", "data-focus-key": "refresh", onclick: onRefresh }, "Refresh"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-quiet",
+          "data-testid": "refresh",
+          "data-focus-key": "refresh",
+          onclick: onRefresh,
+        },
+        "Refresh",
+      ),
     ),
   );
   slots.toolbar.hidden = false;

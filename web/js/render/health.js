@@ -5,8 +5,9 @@ import { formatDateTime, formatDuration, formatNumber, statusKey } from "../form
 import { statusBadge } from "./kpi.js";
 
 export function healthScore(health) {
-  const key = statusKey(health?.status);
-  const score = typeof health?.score === "number" && key !== "unknown" ? health.score : null;
+  const reported = statusKey(health?.status);
+  const score = typeof health?.score === "number" && reported !== "unknown" ? health.score : null;
+  const key = score === null ? "unknown" : reported; // no score → Unknown, never a band colour
   const label = key === "unknown" ? "Unknown" : health.label;
   const bar = h(
     "div",
@@ -19,7 +20,10 @@ export function healthScore(health) {
       "aria-valuenow": score === null ? null : String(score),
       "aria-valuetext": score === null ? "Unknown" : `${formatNumber(score)} (${label})`,
     },
-    h("span", { class: "health-bar-fill", style: `width: ${score === null ? 0 : Math.max(0, Math.min(100, score))}%` }),
+    h("span", {
+      class: "health-bar-fill",
+      style: `width: ${score === null ? 0 : Math.max(0, Math.min(100, score))}%`,
+    }),
   );
   const dims =
     typeof health?.known_dimensions === "number"
@@ -27,7 +31,12 @@ export function healthScore(health) {
       : null;
   return h(
     "section",
-    { class: `health card status-${key}`, "data-testid": "health-score", "data-status": key, "aria-labelledby": "health-title" },
+    {
+      class: `health card status-${key}`,
+      "data-testid": "health-score",
+      "data-status": key,
+      "aria-labelledby": "health-title",
+    },
     h(
       "div",
       { class: "health-head" },
@@ -37,10 +46,25 @@ export function healthScore(health) {
         { class: "health-score-value", "data-testid": "health-score-value" },
         score === null ? [h("span", { "aria-hidden": "true" }, "? "), "Unknown"] : formatNumber(score),
       ),
-      key === "unknown" ? null : h("p", { class: "health-label", "data-testid": "health-label" }, statusBadge(key, "status-badge-lg", label)),
+      key === "unknown"
+        ? null
+        : h(
+            "p",
+            { class: "health-label", "data-testid": "health-label" },
+            statusBadge(key, "status-badge-lg", label),
+          ),
     ),
     bar,
-    health?.reason ? h("p", { class: "health-reason", "data-testid": "health-reason" }, health.reason, dims) : dims ? h("p", { class: "health-reason" }, dims) : null,
+    health?.reason || key === "unknown"
+      ? h(
+          "p",
+          { class: "health-reason", "data-testid": "health-reason" },
+          health?.reason || "No health score was computed for this period.",
+          dims,
+        )
+      : dims
+        ? h("p", { class: "health-reason" }, dims)
+        : null,
   );
 }
 
@@ -49,7 +73,12 @@ export function freshnessBadge(snapshot, fetchedAt) {
   if (!snapshot || !snapshot.computed_at) {
     return h(
       "span",
-      { class: "freshness freshness-none", "data-testid": "freshness-badge", "data-stale": "true", title: "No snapshot has been computed for this tenant yet" },
+      {
+        class: "freshness freshness-none",
+        "data-testid": "freshness-badge",
+        "data-stale": "true",
+        title: "No snapshot has been computed for this tenant yet",
+      },
       "No snapshot yet",
     );
   }

@@ -2,7 +2,15 @@
 // sparkline, target/critical thresholds, DORA level badge, and an evidence button.
 
 import { h } from "../dom.js";
-import { deltaArrow, formatChange, formatDateTime, formatNumber, statusIcon, statusKey, statusLabel } from "../format.js";
+import {
+  deltaArrow,
+  formatChange,
+  formatDateTime,
+  formatNumber,
+  statusIcon,
+  statusKey,
+  statusLabel,
+} from "../format.js";
 import { sparkline } from "./sparkline.js";
 
 export function statusBadge(status, extraClass = "", label = null) {
@@ -29,7 +37,11 @@ function deltaLine(item) {
     "p",
     { class: "kpi-delta", "data-testid": "kpi-delta" },
     h("span", { class: "delta-arrow", "aria-hidden": "true" }, deltaArrow(delta.change)),
-    h("span", { class: "visually-hidden" }, delta.change > 0 ? "Up " : delta.change < 0 ? "Down " : "Unchanged "),
+    h(
+      "span",
+      { class: "visually-hidden" },
+      delta.change > 0 ? "Up " : delta.change < 0 ? "Down " : "Unchanged ",
+    ),
     ` ${change} vs previous period${previous}`,
   );
 }
@@ -63,13 +75,18 @@ function evidenceButton(item, onEvidence) {
       },
       "Evidence",
     ),
-    h("span", { class: "muted" }, ` · run ${ev.status || "unknown"}`, ev.computed_at ? ` · ${formatDateTime(ev.computed_at)}` : ""),
+    h(
+      "span",
+      { class: "muted" },
+      ` · run ${ev.status || "unknown"}`,
+      ev.computed_at ? ` · ${formatDateTime(ev.computed_at)}` : "",
+    ),
   );
 }
 
 export function kpiTile(item, onEvidence) {
-  const key = statusKey(item.status);
   const unknown = isUnknown(item);
+  const key = unknown ? "unknown" : statusKey(item.status); // a value we do not have is never green
   const headingId = `kpi-${item.kpi_id}-name`;
   return h(
     "article",
@@ -84,12 +101,18 @@ export function kpiTile(item, onEvidence) {
       "header",
       { class: "kpi-head" },
       h("h3", { id: headingId, class: "kpi-name" }, item.name || item.kpi_id),
-      item.level ? h("span", { class: "level-badge", "data-testid": "kpi-level", title: "DORA performance level" }, item.level) : null,
+      item.level
+        ? h(
+            "span",
+            { class: "level-badge", "data-testid": "kpi-level", title: "DORA performance level" },
+            item.level,
+          )
+        : null,
     ),
     h(
       "p",
       { class: "kpi-value", "data-testid": "kpi-value" },
-      unknown ? "Unknown" : item.display ?? formatNumber(item.value),
+      unknown ? "Unknown" : (item.display ?? formatNumber(item.value)),
     ),
     h("p", { class: "kpi-status" }, statusBadge(key)),
     unknown && item.reason ? h("p", { class: "kpi-reason", "data-testid": "kpi-reason" }, item.reason) : null,

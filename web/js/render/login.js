@@ -33,7 +33,11 @@ export function renderDemoLogin(container, users, onPick) {
       "section",
       { class: "login card", "aria-labelledby": "login-title", "data-testid": "login" },
       h("h1", { id: "login-title" }, "Sign in to the Exec Cockpit"),
-      h("p", { class: "muted" }, "Local demo: choose a user. Each sees only their tenants and the dashboards of their role."),
+      h(
+        "p",
+        { class: "muted" },
+        "Local demo: choose a user. Each sees only their tenants and the dashboards of their role.",
+      ),
       users.length ? list : h("p", {}, "No demo users are configured."),
     ),
   );
@@ -47,8 +51,16 @@ export function renderCognitoLogin(container, onSignIn) {
       "section",
       { class: "login card", "aria-labelledby": "login-title", "data-testid": "login" },
       h("h1", { id: "login-title" }, "Sign in to the Exec Cockpit"),
-      h("p", { class: "muted" }, "You will be sent to your organisation's sign-in page and brought back here."),
-      h("button", { type: "button", class: "btn btn-primary", "data-testid": "login-cognito", onclick: onSignIn }, "Sign in"),
+      h(
+        "p",
+        { class: "muted" },
+        "You will be sent to your organisation's sign-in page and brought back here.",
+      ),
+      h(
+        "button",
+        { type: "button", class: "btn btn-primary", "data-testid": "login-cognito", onclick: onSignIn },
+        "Sign in",
+      ),
     ),
   );
   container.querySelector("button")?.focus();

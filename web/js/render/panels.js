@@ -6,10 +6,18 @@ import { kpiTile } from "./kpi.js";
 const RENDERERS = {
   kpi_tiles: (panel, ctx) =>
     (panel.items || []).length
-      ? h("div", { class: "kpi-grid" }, panel.items.map((item) => kpiTile(item, ctx.onEvidence)))
+      ? h(
+          "div",
+          { class: "kpi-grid" },
+          panel.items.map((item) => kpiTile(item, ctx.onEvidence)),
+        )
       : h("p", { class: "notice" }, "No KPIs in this panel yet."),
   not_built: (panel) =>
-    h("p", { class: "notice notice-not-built", "data-testid": "panel-notice" }, panel.reason || "This panel is not built yet."),
+    h(
+      "p",
+      { class: "notice notice-not-built", "data-testid": "panel-notice" },
+      panel.reason || "This panel is not built yet.",
+    ),
 };
 
 function unsupported() {
@@ -38,5 +46,9 @@ export function renderPanel(panel, ctx) {
 
 export function renderPanels(panels, ctx) {
   if (!panels || !panels.length) return h("p", { class: "notice" }, "This dashboard has no panels.");
-  return h("div", { class: "panels" }, panels.map((p) => renderPanel(p, ctx)));
+  return h(
+    "div",
+    { class: "panels" },
+    panels.map((p) => renderPanel(p, ctx)),
+  );
 }

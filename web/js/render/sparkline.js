@@ -39,7 +39,12 @@ export function sparkline(series, name) {
       "data-points": points.length,
     },
     svg("title", {}, label),
-    svg("polyline", { points: coords, fill: "none", "stroke-width": 1.5, "vector-effect": "non-scaling-stroke" }),
+    svg("polyline", {
+      points: coords,
+      fill: "none",
+      "stroke-width": 1.5,
+      "vector-effect": "non-scaling-stroke",
+    }),
     svg("circle", { cx: x(points.length - 1).toFixed(1), cy: y(last.v).toFixed(1), r: 2.2 }),
   );
 }
