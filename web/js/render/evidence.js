@@ -254,7 +254,10 @@ function deliverySection(delivery) {
           field("Time grain", delivery.time_grain),
           field("Time range", delivery.time_range),
           extra.map(([k, v]) =>
-            field(k.replaceAll("_", " "), typeof v === "number" ? formatNumber(v) : String(v)),
+            field(
+              k.charAt(0).toUpperCase() + k.slice(1).replaceAll("_", " "),
+              typeof v === "number" ? formatNumber(v) : String(v),
+            ),
           ),
         )
       : h("p", { class: "muted" }, "This run delivered no value."),
