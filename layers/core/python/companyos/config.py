@@ -27,10 +27,12 @@ class Settings(BaseModel):
     environment: Environment
     region: str
     tables: TableNames
-    kpi_run_state_machine_arn: str = Field(default="", description="empty where the function never starts runs")
+    kpi_run_state_machine_arn: str = Field(
+        default="", description="empty where the function never starts runs"
+    )
     alerts_topic_arn: str = ""
     webhook_secret_prefix: str = Field(
-        description="Secrets Manager name prefix; the secret for (tenant, source) is <prefix>/<tenant>/<source>"
+        description="Secrets Manager prefix; a (tenant, source) secret is <prefix>/<tenant>/<source>"
     )
     max_webhook_bytes: int = 1_000_000
     cockpit_url: str = ""
@@ -39,7 +41,7 @@ class Settings(BaseModel):
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         e = dict(os.environ if env is None else env)
         return cls(
-            environment=e["COMPANYOS_ENV"],  # type: ignore[arg-type]
+            environment=e["COMPANYOS_ENV"],
             region=e.get("AWS_REGION") or e["AWS_DEFAULT_REGION"],
             tables=TableNames(
                 catalog=e["TABLE_CATALOG"],

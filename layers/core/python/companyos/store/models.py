@@ -155,7 +155,7 @@ class IdempotencyItem(Model):
     data = UnicodeAttribute(null=True)
     validation = UnicodeAttribute(null=True)
     in_progress_expiration = NumberAttribute(null=True)
-    _extra = MapAttribute(null=True)
+    _extra: MapAttribute = MapAttribute(null=True)
 
 
 TABLES: dict[str, type[Model]] = {

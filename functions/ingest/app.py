@@ -1,0 +1,54 @@
+"""POST /api/ingest/{source}?tenant=<id>: signed webhooks from the tools themselves."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.api import bootstrap, logger, resolver
+from companyos.ingest import ingest, secrets_from_value
+from companyos.sources.base import WebhookRequest
+
+cfg = bootstrap()
+app = resolver()
+sfn = boto3.client("stepfunctions")
+
+
+def _secrets(tenant_id: str, source: str) -> list[str]:
+    try:
+        raw = parameters.get_secret(f"{cfg.webhook_secret_prefix}/{tenant_id}/{source}", max_age=300)
+    except parameters.exceptions.GetParameterError:
+        return []
+    return secrets_from_value(str(raw))
+
+
+def _start_run(name: str, payload: dict[str, Any]) -> None:
+    try:
+        sfn.start_execution(
+            stateMachineArn=cfg.kpi_run_state_machine_arn, name=name, input=json.dumps(payload)
+        )
+    except sfn.exceptions.ExecutionAlreadyExists:
+        logger.info("run already started for this delivery", extra={"execution": name})
+
+
+@app.post("/api/ingest/<source>")
+def post_webhook(source: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]) -> Response:
+    event = app.current_event
+    raw = event.decoded_body or ""
+    body = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    request = WebhookRequest({k.lower(): v for k, v in (event.headers or {}).items()}, body)
+    result = ingest(
+        tenant, source, request, max_bytes=cfg.max_webhook_bytes, secrets=_secrets, start_run=_start_run
+    )
+    status = 200 if result.status == "stored" else 202
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result.to_dict())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,102 @@
+"""RBAC for the cockpit: roles per tenant (from the token), personas per role, one decision point.
+
+Role → dashboards follows the seed's grafana-rbac block (exec-cockpit-spec.md "Access Control"):
+executives see CEO/CTO/CISO; engineering leads CTO/Ops; the security team CISO. Admin and auditor
+roles see every dashboard read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from companyos.errors import Forbidden, Unauthenticated
+
+Role = Literal["platform_admin", "tenant_admin", "ceo", "cto", "ciso", "head_ops", "head_product", "auditor"]
+ROLES: tuple[str, ...] = (
+    "platform_admin",
+    "tenant_admin",
+    "ceo",
+    "cto",
+    "ciso",
+    "head_ops",
+    "head_product",
+    "auditor",
+)
+PERSONAS: tuple[str, ...] = ("ceo", "cto", "ciso", "ops", "product")
+
+_EXECUTIVES = ("ceo", "cto", "ciso")
+_ENGINEERING_LEADS = ("cto", "ops")
+_SECURITY_TEAM = ("ciso",)
+
+ROLE_PERSONAS: dict[str, tuple[str, ...]] = {
+    "platform_admin": PERSONAS,
+    "tenant_admin": PERSONAS,
+    "auditor": PERSONAS,
+    "ceo": _EXECUTIVES,
+    "cto": tuple(dict.fromkeys(_EXECUTIVES + _ENGINEERING_LEADS)),
+    "ciso": tuple(dict.fromkeys(_EXECUTIVES + _SECURITY_TEAM)),
+    "head_ops": _ENGINEERING_LEADS,
+    "head_product": ("product",),
+}
+
+# Actions a role may take on its tenant, besides viewing dashboards.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "platform_admin": frozenset({"runs:view", "audit:view", "admin:write", "platform:rollup"}),
+    "tenant_admin": frozenset({"runs:view", "audit:view", "admin:write"}),
+    "auditor": frozenset({"runs:view", "audit:view"}),
+    "ceo": frozenset({"runs:view"}),
+    "cto": frozenset({"runs:view"}),
+    "ciso": frozenset({"runs:view"}),
+    "head_ops": frozenset({"runs:view"}),
+    "head_product": frozenset({"runs:view"}),
+}
+
+MEMBERSHIPS_CLAIM = "custom:memberships"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    email: str
+    memberships: Mapping[str, str] = field(default_factory=dict)  # tenant id -> role
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any] | None) -> Principal:
+        """Build from API Gateway Cognito authorizer claims (all values are strings there)."""
+        if not claims or not claims.get("sub"):
+            raise Unauthenticated("no authenticated principal on the request")
+        raw = claims.get(MEMBERSHIPS_CLAIM) or "{}"
+        try:
+            memberships = json.loads(raw) if isinstance(raw, str) else dict(raw)
+        except json.JSONDecodeError as exc:
+            raise Unauthenticated("the memberships claim is not valid JSON") from exc
+        valid = {t: r for t, r in memberships.items() if r in ROLES}
+        return cls(sub=str(claims["sub"]), email=str(claims.get("email", "")), memberships=valid)
+
+    def role_in(self, tenant_id: str) -> str | None:
+        return self.memberships.get(tenant_id)
+
+
+def personas_for(role: str) -> tuple[str, ...]:
+    return ROLE_PERSONAS.get(role, ())
+
+
+def authorize(principal: Principal, action: str, tenant_id: str, persona: str | None = None) -> str:
+    """The single decision point. Returns the caller's role in the tenant or raises Forbidden."""
+    role = principal.role_in(tenant_id)
+    if role is None:
+        raise Forbidden(f"you are not a member of tenant '{tenant_id}'", code="tenant_forbidden")
+    if action == "dashboard:view":
+        if persona not in PERSONAS:
+            raise Forbidden(f"unknown persona '{persona}'", code="persona_unknown")
+        if persona not in personas_for(role):
+            raise Forbidden(
+                f"role '{role}' may not open the {persona.upper()} dashboard", code="persona_forbidden"
+            )
+        return role
+    if action not in ROLE_ACTIONS.get(role, frozenset()):
+        raise Forbidden(f"role '{role}' may not perform '{action}'", code="action_forbidden")
+    return role

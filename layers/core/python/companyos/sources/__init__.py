@@ -1,0 +1,1 @@
+"""Parsers of real third-party payloads, one plug-in per source (see `registry`)."""

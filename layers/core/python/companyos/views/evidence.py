@@ -1,0 +1,41 @@
+"""Evidence of a KPI run: the header, sourcing, validations, delivery and terminal status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from companyos.auth import Principal, authorize
+from companyos.store.repos import RunLog
+
+
+def run_evidence(principal: Principal, tenant_id: str, run_id: str) -> dict[str, Any]:
+    authorize(principal, "runs:view", tenant_id)
+    rows = RunLog(tenant_id).rows(run_id)
+    by_record: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_record.setdefault(row.record, []).append(row.data)
+    header = (by_record.get("run") or [{}])[0]
+    end = (by_record.get("end") or [{}])[0]
+    deliveries = by_record.get("delivery") or []
+    delivery = deliveries[0] if deliveries else None
+    return {
+        "run": {
+            **header,
+            **{
+                k: end.get(k)
+                for k in (
+                    "status",
+                    "finished_at",
+                    "rows_processed",
+                    "sla_breached",
+                    "error_code",
+                    "error_message",
+                    "duration_s",
+                )
+            },
+        },
+        "sourcing": by_record.get("sourcing", []),
+        "pre_validation": by_record.get("pre_validation", []),
+        "post_validation": by_record.get("post_validation", []),
+        "delivery": delivery,
+    }

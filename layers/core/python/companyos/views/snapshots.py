@@ -1,0 +1,174 @@
+"""Score refresh: latest delivered KPI values → per-KPI status, dimensions, composite, per period.
+
+Dashboards read these precomputed snapshots (one item per tenant and period), never live data.
+Every KPI entry carries its evidence: the run id, contract version, sources and timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from companyos.model import dora, kpis, normalise, scoring
+from companyos.runs import contracts
+from companyos.runs.contracts import PERIODS
+from companyos.store.repos import RunLog, ScoreStore, Tenant
+
+DORA_METRICS = {
+    "deployment_frequency": "deployment_frequency",
+    "lead_time_for_changes": "lead_time",
+    "change_failure_rate": "change_failure_rate",
+    "mttr": "time_to_restore",
+}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    run: dict[str, Any]
+    end: dict[str, Any]
+    delivery: dict[str, Any]
+
+
+def latest_delivery(log: RunLog, kpi_id: str) -> tuple[Delivered | None, str | None]:
+    """The newest delivered run of a KPI, or None with the reason taken from the newest attempt."""
+    reason = None
+    for run in log.recent_runs(kpi_id, limit=10):
+        end = log.row(run["run_id"], "END")
+        if end is None:
+            continue
+        if end["status"] in ("success", "partial"):
+            delivery = log.row(run["run_id"], "DELIVERY")
+            if delivery:
+                return Delivered(run, end, delivery), None
+        reason = (
+            reason or f"latest run {run['run_id']} ended {end['status']}: {end.get('error_message') or ''}"
+        )
+    return None, reason or "no KPI run has delivered this KPI yet"
+
+
+def _no_contract_reason(defn: kpis.KpiDefinition) -> str:
+    return f"not measured yet: no working connector for its source ({defn.source})"
+
+
+def _evidence(d: Delivered, tenant_id: str) -> dict[str, Any]:
+    return {
+        "run_id": d.run["run_id"],
+        "contract_version": d.run["contract_version"],
+        "status": d.end["status"],
+        "computed_at": d.end["finished_at"],
+        "as_of": d.delivery.get("as_of"),
+        "trigger": d.run.get("trigger_type"),
+        "sources": d.delivery.get("sources", []),
+        "href": f"/api/runs/{d.run['run_id']}?tenant={tenant_id}",
+    }
+
+
+def _kpi_entry(
+    defn: kpis.KpiDefinition,
+    period: str,
+    d: Delivered | None,
+    reason: str | None,
+    tenant: Tenant,
+    now: datetime,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "kpi_id": defn.id,
+        "name": defn.name,
+        "unit": defn.unit,
+        "dimension": defn.dimension,
+        "target": defn.target,
+        "critical": defn.critical,
+        "direction": str(defn.direction),
+        "value": None,
+        "previous": None,
+        "series": [],
+        "evidence": None,
+        "level": None,
+        "reason": reason,
+    }
+    if d is not None:
+        window = d.delivery["values"][period]
+        age_s = (now - datetime.fromisoformat(d.end["finished_at"])).total_seconds()
+        stale = age_s > kpis.load_dictionary().stale_after_s(defn.id)
+        entry.update(
+            previous=window["previous"],
+            series=window["series"],
+            evidence=_evidence(d, tenant.id),
+            time_range=window["time_range"],
+        )
+        if window["value"] is None:
+            entry["reason"] = window.get("reason") or "not computable for this period"
+        elif stale:
+            entry["reason"] = f"stale: computed {age_s / 3600:.1f} h ago"
+        else:
+            entry["value"] = window["value"]
+    score = normalise.normalise(defn, entry["value"])
+    entry["score"] = score
+    entry["status"] = scoring.band(score).value
+    entry["display"] = defn.format_value(entry["value"]) if entry["value"] is not None else "Unknown"
+    if entry["value"] is not None and defn.id in DORA_METRICS:
+        entry["level"] = str(
+            dora.performance_level(DORA_METRICS[defn.id], entry["value"], tenant.dora_benchmark)
+        )
+    return entry
+
+
+def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    now = now or datetime.now(UTC)
+    log = RunLog(tenant.id)
+    dictionary = kpis.load_dictionary()
+    deliveries: dict[str, tuple[Delivered | None, str | None]] = {}
+    for defn in dictionary.all():
+        if defn.id in contracts.CONTRACTS:
+            deliveries[defn.id] = latest_delivery(log, defn.id)
+        else:
+            deliveries[defn.id] = (None, _no_contract_reason(defn))
+    snapshots = {}
+    for period in PERIODS:
+        entries = {
+            k: _kpi_entry(dictionary.get(k), period, d, r, tenant, now) for k, (d, r) in deliveries.items()
+        }
+        result = scoring.health({k: e["value"] for k, e in entries.items()}, dictionary=dictionary)
+        snapshots[period] = {
+            "tenant": {"id": tenant.id, "name": tenant.name, "environment": tenant.environment},
+            "period": period,
+            "computed_at": now.isoformat(),
+            "dictionary_version": dictionary.version,
+            "kpis": entries,
+            "health": _health_summary(result),
+            "breakdown": result.model_dump(mode="json"),
+        }
+    return snapshots
+
+
+def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
+    c = result.composite
+    return {
+        "score": c.score,
+        "three_way": c.status,
+        "known_weight": c.known_weight,
+        "reason": c.reason,
+        "missing": c.missing,
+        "model_version": result.model_version,
+        "dimensions": [
+            {
+                "id": d.dimension,
+                "name": d.name,
+                "weight": d.weight,
+                "score": d.score,
+                "status": d.band.value,
+                "reason": d.reason,
+            }
+            for d in c.dimensions
+        ],
+    }
+
+
+def refresh(tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    snaps = build_snapshots(tenant, now)
+    store = ScoreStore(tenant.id)
+    for period, data in snaps.items():
+        store.put_snapshot(period, data, now)
+    return {"tenant_id": tenant.id, "periods": list(snaps), "computed_at": now.isoformat()}
