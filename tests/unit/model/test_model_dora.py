@@ -163,3 +163,11 @@ def test_the_shipped_2024_set_agrees_with_the_real_2024_report_table():
         assert shipped.metrics["time_to_restore"].levels[level].report == recovery
         assert shipped.metrics["change_failure_rate"].levels[level].bound == float(cfr.rstrip("%"))
         assert shipped.respondents[level] == float(share.rstrip("%"))
+
+
+def test_a_benchmark_metric_must_define_all_four_levels():
+    from companyos.model.dora import MetricBenchmark
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="elite, high, medium and low"):
+        MetricBenchmark(report_name="x", unit="h", better="lower", levels={"elite": {"report": "fast"}})

@@ -170,3 +170,33 @@ def test_a_pack_with_duplicate_ids_is_rejected():
 
     with pytest.raises(ValidationError, match="duplicate"):
         parse_dictionary(_pack_with(dup))
+
+
+def test_a_kpi_whose_target_equals_critical_needs_a_decay_span():
+    def drop_span(raw):
+        secrets = next(k for k in raw["kpis"] if k["id"] == "secret_scan_violations")
+        del secrets["decay_span"]
+
+    with pytest.raises(ValidationError, match="decay_span is required"):
+        parse_dictionary(_pack_with(drop_span))
+
+
+def test_only_trend_kpis_have_percent_change_units():
+    def untrend(raw):
+        next(k for k in raw["kpis"] if k["id"] == "api_call_volume")["trend"] = False
+
+    with pytest.raises(ValidationError, match="trend KPIs"):
+        parse_dictionary(_pack_with(untrend))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda raw: raw["kpis"][0].update(refresh="weekly"), "unknown refresh or retention class"),
+        (lambda raw: raw["dimensions"].pop("efficiency"), "exactly the five dimensions"),
+        (lambda raw: raw["dimensions"]["efficiency"].update(weight=0.5), "dimension weights must sum to 1"),
+    ],
+)
+def test_inconsistent_packs_are_rejected(mutate, message):
+    with pytest.raises(ValidationError, match=message):
+        parse_dictionary(_pack_with(mutate))
