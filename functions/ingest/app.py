@@ -37,7 +37,9 @@ def _start_run(name: str, payload: dict[str, Any]) -> None:
 
 
 @app.post("/api/ingest/<source>")
-def post_webhook(source: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]) -> Response:
+def post_webhook(
+    source: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
+) -> Response[dict[str, Any]]:
     event = app.current_event
     raw = event.decoded_body or ""
     body = raw if isinstance(raw, bytes) else raw.encode("utf-8")

@@ -3,6 +3,7 @@ read another tenant's data by accident; SDK errors become domain exceptions here
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,18 @@ def _is_condition_failure(exc: Exception) -> bool:
 # ---------------------------------------------------------------------------- catalog
 
 
+def _upsert(item: CatalogItem) -> None:
+    """Create or replace a catalog item, still guarded by its version (optimistic locking)."""
+    with contextlib.suppress(CatalogItem.DoesNotExist):
+        item.version = CatalogItem.get(item.pk, item.sk).version
+    try:
+        item.save()
+    except PutError as exc:
+        if _is_condition_failure(exc):
+            raise Conflict(f"{item.kind} was changed concurrently; retry", code="version_conflict") from exc
+        raise
+
+
 @dataclass(frozen=True)
 class Tenant:
     id: str
@@ -49,10 +62,10 @@ class Catalog:
 
     def put_tenant(self, tenant: Tenant) -> None:
         data = tenant.__dict__.copy()
-        CatalogItem(pk=f"TENANT#{tenant.id}", sk="META", kind="tenant", data=data, updated_at=_now()).save()
-        CatalogItem(
-            pk=TENANT_INDEX_PK, sk=tenant.id, kind="tenant_index", data=data, updated_at=_now()
-        ).save()
+        _upsert(CatalogItem(pk=f"TENANT#{tenant.id}", sk="META", kind="tenant", data=data, updated_at=_now()))
+        _upsert(
+            CatalogItem(pk=TENANT_INDEX_PK, sk=tenant.id, kind="tenant_index", data=data, updated_at=_now())
+        )
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         try:
@@ -65,15 +78,17 @@ class Catalog:
         return [Tenant(**i.data) for i in CatalogItem.query(TENANT_INDEX_PK)]
 
     def put_member(self, tenant_id: str, email: str, role: str, display: str) -> None:
-        CatalogItem(
-            pk=f"TENANT#{tenant_id}",
-            sk=f"MEMBER#{email}",
-            kind="member",
-            data={"email": email, "role": role, "display": display, "tenant_id": tenant_id},
-            gsi1pk=f"USER#{email}",
-            gsi1sk=f"TENANT#{tenant_id}",
-            updated_at=_now(),
-        ).save()
+        _upsert(
+            CatalogItem(
+                pk=f"TENANT#{tenant_id}",
+                sk=f"MEMBER#{email}",
+                kind="member",
+                data={"email": email, "role": role, "display": display, "tenant_id": tenant_id},
+                gsi1pk=f"USER#{email}",
+                gsi1sk=f"TENANT#{tenant_id}",
+                updated_at=_now(),
+            )
+        )
 
     def memberships_of(self, email: str) -> dict[str, str]:
         items = CatalogItem.by_user.query(f"USER#{email}")
@@ -91,13 +106,15 @@ class TenantCatalog:
         self._pk = f"TENANT#{tenant_id}"
 
     def map_source_entity(self, source: str, entity: str, service: str, domain: str) -> None:
-        CatalogItem(
-            pk=self._pk,
-            sk=f"SOURCEMAP#{source}#{entity}",
-            kind="source_map",
-            data={"source": source, "entity": entity, "service": service, "domain": domain},
-            updated_at=_now(),
-        ).save()
+        _upsert(
+            CatalogItem(
+                pk=self._pk,
+                sk=f"SOURCEMAP#{source}#{entity}",
+                kind="source_map",
+                data={"source": source, "entity": entity, "service": service, "domain": domain},
+                updated_at=_now(),
+            )
+        )
 
     def source_map(self, source: str) -> dict[str, dict[str, str]]:
         items = CatalogItem.query(self._pk, CatalogItem.sk.startswith(f"SOURCEMAP#{source}#"))

@@ -1,0 +1,101 @@
+"""Shared fixtures: the real third-party payloads (read from ../shared at test time) and one
+embedded local AWS stack per session (moto server + the local API front door)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+
+
+def real_fixture(relative: str) -> bytes:
+    """Exact bytes of a real payload written by the tool's authors; skip if shared/ is absent."""
+    path = REAL / relative
+    if not path.is_file():
+        pytest.skip(f"real fixture {relative} not available (../shared/fixtures/real is absent)")
+    return path.read_bytes()
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class Client:
+    """A small HTTP client for the local front door (the same path a browser or GitHub uses)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+    ) -> Reply:
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                raw, status, rh = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            raw, status, rh = err.read(), err.code, dict(err.headers)
+        try:
+            doc: Any = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            doc = raw.decode(errors="replace")
+        return Reply(status, doc, rh)
+
+    def login(self, username: str) -> str:
+        reply = self.request("POST", "/api/auth/local-login", json.dumps({"username": username}).encode())
+        assert reply.status == 200, reply.body
+        return str(reply.body["token"])
+
+
+@dataclass
+class Running:
+    stack: Any
+    idp: Any
+    client: Client
+    url: str
+
+
+@pytest.fixture(scope="session")
+def local() -> Iterator[Running]:
+    from infra.local.auth import LocalIdP
+    from infra.local.http import serve
+    from infra.local.stack import LocalStack, free_port
+
+    stack = LocalStack().start()
+    idp = LocalIdP()
+    port = free_port()
+    httpd = serve(stack, idp, port)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    yield Running(stack, idp, Client(url), url)
+    httpd.shutdown()
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(local: Running) -> dict[str, Any]:
+    """The two demo tenants, seeded through the real ingest → run → refresh path (once)."""
+    from infra.local.seed import seed
+
+    return seed(local.stack, local.idp)

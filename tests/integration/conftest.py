@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import Running
+
+
+@dataclass
+class TenantFixture:
+    id: str
+    secret: str
+    cto_token: str
+    product_token: str
+
+
+def make_tenant(local: Running, tenant_id: str, name: str) -> TenantFixture:
+    from companyos.store.repos import Catalog, Tenant
+
+    catalog = Catalog()
+    catalog.put_tenant(Tenant(tenant_id, name, "prod", True, "us-east-1", "dora-2024", "test"))
+    for role in ("cto", "head_product"):
+        email = f"{role}@{tenant_id}.test"
+        catalog.put_member(tenant_id, email, role, role)
+        local.idp.add_user(email, f"{role} of {name}", {tenant_id: role})
+    catalog.tenant(tenant_id).map_source_entity("github", "Codertocat/Hello-World", "hello", "Frontend")
+    secret = secrets.token_hex(16)
+    local.stack.put_webhook_secret(tenant_id, "github", secret)
+    return TenantFixture(
+        tenant_id,
+        secret,
+        local.client.login(f"cto@{tenant_id}.test"),
+        local.client.login(f"head_product@{tenant_id}.test"),
+    )
+
+
+@pytest.fixture(scope="module")
+def acme(local: Running) -> TenantFixture:
+    return make_tenant(local, "acme", "Acme Corp")
+
+
+@pytest.fixture(scope="module")
+def umbrella(local: Running) -> TenantFixture:
+    return make_tenant(local, "umbrella", "Umbrella Inc")
