@@ -156,7 +156,7 @@ async function loadDashboard() {
     state.fetchedAt = Date.now();
     renderDashboard(main, data, {
       onEvidence: (evidence, item, trigger) =>
-        openEvidence({ evidence, item, tenant, trigger, onError: handleError }),
+        openEvidence({ evidence, item, tenant, period, trigger, onError: handleError }),
     });
     renderFreshness(data.snapshot);
     if (state.focusMain) {

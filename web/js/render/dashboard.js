@@ -20,7 +20,7 @@ export function renderDashboard(container, data, ctx) {
         "h1",
         { id: "dashboard-title", "data-testid": "dashboard-title" },
         `${personaLabel(data.persona)} dashboard`,
-        h("span", { class: "dash-subtitle" }, ` — ${PERSONA_TITLES[data.persona] || ""}`),
+        h("span", { class: "dash-subtitle" }, ` — ${data.title || PERSONA_TITLES[data.persona] || ""}`),
       ),
       h("p", { class: "muted", "data-testid": "period-range" }, `${data.tenant?.name || ""} · ${range}`),
     ),

@@ -55,7 +55,7 @@ export function closeEvidence() {
  * Open the drawer for a tile's evidence. `onError(err)` receives API errors (401 handling lives
  * with the caller); the drawer itself shows a short inline message too.
  */
-export async function openEvidence({ evidence, item, tenant, trigger, onError }) {
+export async function openEvidence({ evidence, item, tenant, period, trigger, onError }) {
   opener = trigger || document.activeElement;
   controller?.abort();
   controller = new AbortController();
@@ -87,7 +87,7 @@ export async function openEvidence({ evidence, item, tenant, trigger, onError })
 
   try {
     const data = await api.run(evidence.run_id, tenant, signal);
-    replaceChildren(body, renderRun(data, evidence));
+    replaceChildren(body, renderRun(data, evidence, period));
   } catch (err) {
     if (err.name === "AbortError") return;
     replaceChildren(
@@ -117,7 +117,7 @@ function runDuration(run) {
   return Number.isFinite(start) && Number.isFinite(end) ? formatDuration((end - start) / 1000) : null;
 }
 
-function renderRun(data, evidence) {
+function renderRun(data, evidence, period) {
   const run = data.run || {};
   return [
     h(
@@ -150,7 +150,7 @@ function renderRun(data, evidence) {
     sourcesSection(data.sourcing, evidence.sources),
     validationSection("Pre-validation", "ev-pre", data.pre_validation),
     validationSection("Post-validation", "ev-post", data.post_validation),
-    deliverySection(data.delivery),
+    deliverySection(data.delivery, period),
   ];
 }
 
@@ -227,39 +227,69 @@ function validationSection(title, id, results) {
   );
 }
 
-function deliverySection(delivery) {
-  const known = ["value", "verdict", "time_grain", "time_range"];
+const humanise = (key) => key.charAt(0).toUpperCase() + key.slice(1).replaceAll("_", " ");
+const show = (v) =>
+  typeof v === "number" ? formatNumber(v) : v === null || v === undefined ? "Unknown" : String(v);
+
+/**
+ * The delivered value. The contract has `delivery.value`; a delivery that carries one value per
+ * period (`delivery.values[period].value`) is shown for the dashboard's period, plus a per-period table.
+ */
+function deliverySection(delivery, period) {
+  const known = ["value", "values", "verdict", "time_grain", "time_range"];
   const extra = Object.entries(delivery || {}).filter(
     ([k, v]) => !known.includes(k) && v !== null && typeof v !== "object",
   );
+  const perPeriod =
+    delivery && delivery.values && typeof delivery.values === "object" ? delivery.values : null;
+  const value = delivery && "value" in delivery ? delivery.value : perPeriod?.[period]?.value;
   return h(
     "section",
     { "aria-labelledby": "ev-delivery" },
     h("h3", { id: "ev-delivery" }, "Delivered value"),
     delivery
-      ? h(
-          "dl",
-          { class: "facts" },
-          field(
-            "Value",
-            h(
-              "strong",
-              { "data-testid": "evidence-value" },
-              typeof delivery.value === "number"
-                ? formatNumber(delivery.value)
-                : (delivery.value ?? "Unknown"),
-            ),
-          ),
-          field("Verdict", delivery.verdict ? pill(delivery.verdict, delivery.verdict) : null),
-          field("Time grain", delivery.time_grain),
-          field("Time range", delivery.time_range),
-          extra.map(([k, v]) =>
+      ? [
+          h(
+            "dl",
+            { class: "facts" },
             field(
-              k.charAt(0).toUpperCase() + k.slice(1).replaceAll("_", " "),
-              typeof v === "number" ? formatNumber(v) : String(v),
+              perPeriod && !("value" in delivery) ? `Value (${period})` : "Value",
+              h("strong", { "data-testid": "evidence-value" }, show(value)),
             ),
+            field("Verdict", delivery.verdict ? pill(delivery.verdict, delivery.verdict) : null),
+            field("Time grain", delivery.time_grain),
+            field("Time range", delivery.time_range),
+            extra.map(([k, v]) => field(humanise(k), show(v))),
           ),
-        )
+          perPeriod ? periodValues(perPeriod) : null,
+          Array.isArray(delivery.warnings) && delivery.warnings.length
+            ? h(
+                "ul",
+                { class: "warnings" },
+                delivery.warnings.map((w) => h("li", {}, typeof w === "string" ? w : JSON.stringify(w))),
+              )
+            : null,
+        ]
       : h("p", { class: "muted" }, "This run delivered no value."),
+  );
+}
+
+function periodValues(values) {
+  const rows = Object.entries(values).map(([key, v]) =>
+    h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, key),
+      h("td", { class: "num" }, show(v?.value)),
+      h("td", { class: "num" }, v && "previous" in v ? show(v.previous) : "—"),
+      h("td", {}, v?.time_range ?? "—"),
+      h("td", {}, v?.reason ?? ""),
+    ),
+  );
+  return table(
+    "Delivered value per period",
+    ["Period", "Value", "Previous", "Time range", "Reason"],
+    rows,
+    "evidence-values",
   );
 }
