@@ -1,0 +1,75 @@
+"""The cockpit in a real browser against the embedded stack seeded with the demo tenants."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def login(page, url: str, username: str) -> None:
+    page.goto(url + "/")
+    page.locator(f'[data-testid="login-user"][data-username="{username}"]').click()
+    page.locator('[data-testid="kpi-tile"]').first.wait_for(timeout=15000)
+
+
+def api_tile(local, username: str, tenant: str, persona: str, kpi_id: str) -> dict:
+    token = local.client.login(username)
+    dash = local.client.request("GET", f"/api/dashboards/{persona}?tenant={tenant}", token=token).body
+    return next(i for p in dash["panels"] for i in p["items"] if i["kpi_id"] == kpi_id)
+
+
+def test_cto_logs_in_and_sees_the_delivered_deployment_frequency_with_evidence(local, demo, page):
+    expected = api_tile(local, "cto@northwind.demo", "northwind", "cto", "deployment_frequency")
+    assert expected["value"] is not None and expected["evidence"]["run_id"]
+
+    login(page, local.url, "cto@northwind.demo")
+
+    assert (
+        page.locator('[data-testid="persona-switcher"] [aria-current="page"]').inner_text().strip() == "CTO"
+    )
+    assert "Northwind Ops" in page.locator('[data-testid="tenant-chip"]').inner_text()
+    tile = page.locator('[data-testid="kpi-tile"][data-kpi-id="deployment_frequency"]')
+    assert tile.locator('[data-testid="kpi-value"]').inner_text().strip() == expected["display"]
+    assert tile.get_attribute("data-status") == expected["status"]
+
+    tile.locator('[data-testid="evidence-link"]').click()
+    drawer = page.locator('[data-testid="evidence-drawer"]')
+    drawer.wait_for(state="visible")
+    run_id = drawer.locator('[data-testid="evidence-run-id"]')
+    run_id.wait_for()
+    assert expected["evidence"]["run_id"] in run_id.inner_text()
+    assert "github.deployment_status" in drawer.locator('[data-testid="evidence-sources"]').inner_text()
+    page.keyboard.press("Escape")
+    drawer.wait_for(state="hidden")
+
+
+def test_unknown_is_shown_as_unknown_with_its_reason_never_green(local, demo, page):
+    login(page, local.url, "cto@northwind.demo")
+    mttr = page.locator('[data-testid="kpi-tile"][data-kpi-id="mttr"]')
+    assert mttr.get_attribute("data-status") == "unknown"
+    assert mttr.locator('[data-testid="kpi-value"]').inner_text().strip() == "Unknown"
+    assert "pagerduty" in mttr.locator('[data-testid="kpi-reason"]').inner_text().lower()
+    health = page.locator('[data-testid="health-score"]')
+    assert health.get_attribute("data-status") == "unknown"
+    assert (
+        page.locator('[data-testid="panel-slo"] [data-testid="panel-notice"]')
+        .inner_text()
+        .startswith("Not built yet")
+    )
+
+
+def test_personas_offered_follow_the_role(local, demo, page):
+    login(page, local.url, "ops@northwind.demo")
+    buttons = page.locator('[data-testid="persona-switcher"] [data-persona]')
+    assert sorted(buttons.evaluate_all("els => els.map(e => e.dataset.persona)")) == ["cto", "ops"]
+
+
+def test_a_forbidden_deep_link_shows_the_servers_refusal(local, demo, page):
+    login(page, local.url, "product@northwind.demo")
+    page.goto(local.url + "/#/northwind/cto?period=7d")
+    page.wait_for_timeout(500)
+    alert = page.locator('[data-testid="error-alert"]')
+    text = alert.inner_text() if alert.is_visible() else ""
+    on_product = page.locator('[data-testid="persona-switcher"] [aria-current="page"]').inner_text().strip()
+    assert "persona_forbidden" in text or on_product == "Head of Product"
