@@ -1,0 +1,147 @@
+"""API: Cognito user pool (Hosted UI, PKCE code flow) and the REST API whose routes come from topology.
+
+Functions with `api_routes` sit behind `/api/{proxy+}` with the Cognito authorizer (their resolver does the
+routing); `public_routes` (signed webhooks) get their own resources without an authorizer, because the
+function verifies the sender's signature. The web app reaches the API through CloudFront at same-origin
+`/api`, so no CORS is configured.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from companyos.topology import FUNCTIONS
+from constructs import Construct
+
+from infra.aws.config import StageConfig
+
+PROXY_PATH = "/api/{proxy+}"
+
+
+def _path_parameters(path: str) -> dict[str, bool]:
+    return {f"method.request.path.{name.rstrip('+')}": True for name in re.findall(r"{([^}]+)}", path)}
+
+
+class Api(Construct):
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
+    ) -> None:
+        super().__init__(scope, id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        self.user_pool = cognito.UserPool(
+            self,
+            "Users",
+            user_pool_name=f"{config.prefix}-users",
+            self_sign_up_enabled=False,  # tenant admins invite users
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=config.retain_data,
+            removal_policy=removal,
+        )
+        self.domain = self.user_pool.add_domain(
+            "HostedUi",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{config.prefix}-auth"),
+        )
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=removal
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{config.prefix}-api",
+            description="CompanyOS cockpit API (served to the web app through CloudFront at /api)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,  # execution logs need the account-level API Gateway logging role
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.name,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies carry tenant data
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=config.rate_limit,
+                throttling_burst_limit=config.burst_limit,
+            ),
+        )
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5)
+        )
+        # Path parameters are required; bodies are validated by the handlers' pydantic models (webhook
+        # bodies are third-party payloads checked after their signature), so no API Gateway models.
+        self.validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_parameters=True, validate_request_body=True
+        )
+        self._routes(functions)
+
+    def _routes(self, functions: dict[str, lambda_.Function]) -> None:
+        owners = [spec.name for spec in FUNCTIONS if spec.api_routes]
+        if len(owners) != 1:
+            raise ValueError(f"exactly one function may own {PROXY_PATH}, got {owners}")
+        for spec in FUNCTIONS:
+            integration = apigw.LambdaIntegration(functions[spec.name])
+            for route in spec.public_routes:
+                method, path = route.split(" ", 1)
+                self.rest_api.root.resource_for_path(path).add_method(
+                    method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.NONE,
+                    request_validator=self.validator,
+                    request_parameters=_path_parameters(path),
+                )
+        self.rest_api.root.resource_for_path(PROXY_PATH).add_method(
+            "ANY",
+            apigw.LambdaIntegration(functions[owners[0]]),
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=self.validator,
+            request_parameters=_path_parameters(PROXY_PATH),
+        )
+
+    def add_web_client(self, callback_url: str) -> cognito.UserPoolClient:
+        """The cockpit's public client: authorization-code flow with PKCE (no secret) via the Hosted UI."""
+        return self.user_pool.add_client(
+            "WebClient",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[callback_url],
+                logout_urls=[callback_url],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )

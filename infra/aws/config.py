@@ -1,0 +1,49 @@
+"""Per-environment settings of the AWS target, read from the `companyos` key of cdk.json's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aws_cdk import aws_logs as logs
+
+EnvName = Literal["dev", "stg", "prod"]
+ENVIRONMENTS: tuple[EnvName, ...] = ("dev", "stg", "prod")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: EnvName
+    account: str | None  # None: account-agnostic (the deploying credentials decide)
+    region: str
+    prefix: str  # physical name prefix: tables, state machines, secrets, Cognito domain
+    alert_emails: tuple[str, ...]
+    cockpit_domain: str | None  # custom domain of the cockpit; None = the CloudFront domain
+    certificate_arn: str | None  # ACM certificate (us-east-1) for cockpit_domain
+    rate_limit: int  # API stage throttling, requests per second
+    burst_limit: int
+    log_retention: logs.RetentionDays
+    retain_data: bool  # RETAIN tables, keys and buckets on stack deletion
+    powertools_version: str  # AWS-managed Powertools layer, pinned to the pip version
+
+    @property
+    def webhook_secret_prefix(self) -> str:
+        return f"{self.prefix}/webhooks"
+
+    @classmethod
+    def from_context(cls, name: EnvName, companyos: dict[str, Any]) -> StageConfig:
+        env = companyos["environments"][name]
+        return cls(
+            name=name,
+            account=env.get("account") or None,
+            region=env["region"],
+            prefix=env["prefix"],
+            alert_emails=tuple(env.get("alertEmails") or ()),
+            cockpit_domain=env.get("cockpitDomain") or None,
+            certificate_arn=env.get("certificateArn") or None,
+            rate_limit=int(env["throttle"]["rateLimit"]),
+            burst_limit=int(env["throttle"]["burstLimit"]),
+            log_retention=logs.RetentionDays[env["logRetention"]],
+            retain_data=bool(env["retainData"]),
+            powertools_version=companyos["powertoolsVersion"],
+        )

@@ -1,0 +1,158 @@
+"""Cost: the CUR 2.0 lake (S3), its Glue table with partition projection, and an Athena workgroup."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.aws.buckets import secure_bucket
+from infra.aws.config import StageConfig
+
+CUR_PREFIX = "cur2"
+CUR_EXPORT = "companyos"
+# Core CUR 2.0 columns with the Glue types the AWS CID framework declares for its `cur2` table
+# (awslabs/cid-data-collection-framework, data-exports-aggregation.yaml). Columns the CID table leaves
+# untyped are omitted rather than guessed; the Parquet files carry more columns than listed here.
+CUR2_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("bill_bill_type", "string"),
+    ("bill_billing_entity", "string"),
+    ("bill_billing_period_start_date", "timestamp"),
+    ("bill_billing_period_end_date", "timestamp"),
+    ("bill_invoice_id", "string"),
+    ("bill_payer_account_id", "string"),
+    ("bill_payer_account_name", "string"),
+    ("identity_line_item_id", "string"),
+    ("identity_time_interval", "string"),
+    ("line_item_availability_zone", "string"),
+    ("line_item_legal_entity", "string"),
+    ("line_item_line_item_description", "string"),
+    ("line_item_line_item_type", "string"),
+    ("line_item_operation", "string"),
+    ("line_item_product_code", "string"),
+    ("line_item_resource_id", "string"),
+    ("line_item_unblended_cost", "double"),
+    ("line_item_usage_account_id", "string"),
+    ("line_item_usage_account_name", "string"),
+    ("line_item_usage_amount", "double"),
+    ("line_item_usage_start_date", "timestamp"),
+    ("line_item_usage_end_date", "timestamp"),
+    ("line_item_usage_type", "string"),
+    ("pricing_public_on_demand_cost", "double"),
+    ("pricing_term", "string"),
+    ("pricing_unit", "string"),
+    ("product", "map<string,string>"),
+    ("product_product_family", "string"),
+    ("product_servicecode", "string"),
+    ("product_instance_type", "string"),
+    ("reservation_effective_cost", "double"),
+    ("reservation_reservation_a_r_n", "string"),
+    ("savings_plan_savings_plan_a_r_n", "string"),
+    ("savings_plan_savings_plan_effective_cost", "double"),
+    ("split_line_item_split_cost", "double"),
+    ("resource_tags", "map<string,string>"),
+    ("cost_category", "map<string,string>"),
+    ("discount", "map<string,double>"),
+)
+
+
+class Cost(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, log_bucket: s3.IBucket) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.cur_bucket = secure_bucket(self, "CurBucket", log_bucket=log_bucket, log_prefix="cur/")
+        # AWS Data Exports delivers CUR 2.0 Parquet into this bucket.
+        self.cur_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[
+                    iam.ServicePrincipal("bcm-data-exports.amazonaws.com"),
+                    iam.ServicePrincipal("billingreports.amazonaws.com"),
+                ],
+                actions=["s3:PutObject", "s3:GetBucketPolicy"],
+                resources=[self.cur_bucket.bucket_arn, self.cur_bucket.arn_for_objects(f"{CUR_PREFIX}/*")],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            f"arn:{stack.partition}:cur:us-east-1:{stack.account}:definition/*",
+                            f"arn:{stack.partition}:bcm-data-exports:us-east-1:{stack.account}:export/*",
+                        ],
+                    },
+                },
+            )
+        )
+        self.results_bucket = secure_bucket(
+            self, "AthenaResults", log_bucket=log_bucket, log_prefix="athena/"
+        )
+        self.results_bucket.add_lifecycle_rule(
+            expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1)
+        )
+
+        self.database_name = f"{config.prefix.replace('-', '_')}_cost"
+        database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.database_name, description="CompanyOS cost data (CUR 2.0)"
+            ),
+        )
+        location = f"s3://{self.cur_bucket.bucket_name}/{CUR_PREFIX}/{CUR_EXPORT}/data"
+        self.table = glue.CfnTable(
+            self,
+            "Cur2Table",
+            catalog_id=stack.account,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name="cur2",
+                description="AWS Data Exports CUR 2.0, Parquet, one partition per billing period",
+                table_type="EXTERNAL_TABLE",
+                partition_keys=[glue.CfnTable.ColumnProperty(name="billing_period", type="string")],
+                parameters={
+                    "classification": "parquet",
+                    "EXTERNAL": "TRUE",
+                    "projection.enabled": "true",
+                    "projection.billing_period.type": "date",
+                    "projection.billing_period.format": "yyyy-MM",
+                    "projection.billing_period.range": "2023-01,NOW",
+                    "projection.billing_period.interval": "1",
+                    "projection.billing_period.interval.unit": "MONTHS",
+                    "storage.location.template": location + "/BILLING_PERIOD=${billing_period}/",
+                },
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    location=location + "/",
+                    input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                    ),
+                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in CUR2_COLUMNS],
+                ),
+            ),
+        )
+        self.table.add_resource_dependency(database)
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=f"{config.prefix}-cost",
+            description="CompanyOS cost queries over CUR 2.0",
+            state="ENABLED",
+            recursive_delete_option=True,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=10 * 1024**3,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.results_bucket.bucket_name}/results/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )

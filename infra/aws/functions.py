@@ -1,0 +1,253 @@
+"""Functions: one Lambda per `companyos.topology.FUNCTIONS` entry, all made by one helper.
+
+Every function gets its own role holding exactly what its FunctionSpec declares (tables read/write,
+state machine start, webhook secrets, alert publishing), an explicit log group, arm64 and the three
+layers: Powertools (AWS-managed), third-party deps (bundled locally, no Docker) and the domain package.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import shutil
+from pathlib import Path
+from typing import cast
+
+import jsii
+from aws_cdk import (
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from companyos.config import Settings, TableNames
+from companyos.topology import FUNCTIONS, FunctionSpec
+from constructs import Construct
+
+from infra.aws.alerts import Alerts
+from infra.aws.config import StageConfig
+from infra.aws.data import Data
+
+ROOT = Path(__file__).resolve().parents[2]
+# The newest Python runtime aws-cdk-lib 2.275 knows (Runtime.PYTHON_3_14).
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Third-party packages the domain package imports that neither the Lambda runtime (boto3/botocore) nor
+# the Powertools layer (pydantic, pyjwt, cryptography, ...) provides. All pure Python.
+DEPS: tuple[str, ...] = ("pynamodb", "PyYAML", "PyJWT")
+# Compiled extensions that are optional speed-ups with a pure-Python fallback (skipped when copying).
+OPTIONAL_EXTENSIONS = {"PyYAML"}
+# The EventBridge Scheduler target: invoked asynchronously, so failed events go to a dead-letter queue.
+SCHEDULE_TARGET = "scheduler"
+# X-Ray's import adds ~0.2-0.4 s of cold start; the read API is latency-bound and not traced.
+UNTRACED = {"read_api"}
+
+TABLE_READ = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+]
+TABLE_WRITE = [
+    *TABLE_READ,
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+]
+KEY_READ = ["kms:Decrypt", "kms:DescribeKey"]
+KEY_WRITE = [*KEY_READ, "kms:Encrypt", "kms:GenerateDataKey"]
+
+
+@jsii.implements(ILocalBundling)
+class _InstalledDistributions:
+    """Local bundling without Docker or network: copy the installed pure-Python distributions (the
+    versions pinned by pyproject.toml, so the layer matches what the tests ran) into `python/`."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        target = Path(output_dir) / "python"
+        for name in self.names:
+            dist = md.distribution(name)
+            for file in dist.files or ():
+                if file.parts[0] == ".." or "__pycache__" in file.parts or file.suffix == ".pyc":
+                    continue
+                if file.suffix in {".so", ".pyd"}:
+                    if name in OPTIONAL_EXTENSIONS:
+                        continue
+                    raise RuntimeError(f"{name} ships a compiled extension ({file}); build it for arm64")
+                dest = target / str(file)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(str(dist.locate_file(file))), dest)
+        return True
+
+
+class Functions(Construct):
+    """`functions[name]` for every FunctionSpec; `roles[name]` the function's role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        data: Data,
+        alerts: Alerts,
+        state_machine_arns: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self._config, self._data, self._alerts = config, data, alerts
+        self._state_machine_arns = state_machine_arns
+        # Secrets are named <prefix>/<tenant>/<source>; reading them is granted on the prefix only.
+        self.webhook_secret_arn_pattern = Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{config.webhook_secret_prefix}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.layers = self._layers()
+        self.functions: dict[str, lambda_.Function] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        for spec in FUNCTIONS:
+            self.functions[spec.name] = self._function(spec)
+
+    def _layers(self) -> list[lambda_.ILayerVersion]:
+        powertools_arn = ssm.StringParameter.value_for_string_parameter(
+            self,
+            f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{self._config.powertools_version}",
+        )
+        deps = lambda_.LayerVersion(
+            self,
+            "DepsLayer",
+            description="Third-party deps: " + ", ".join(f"{n}=={md.version(n)}" for n in DEPS),
+            code=lambda_.Code.from_asset(
+                str(ROOT / "infra/aws/deps"),
+                asset_hash_type=AssetHashType.OUTPUT,
+                bundling=BundlingOptions(
+                    image=DockerImage.from_registry("unused-local-bundling-only"),
+                    local=cast(ILocalBundling, _InstalledDistributions(DEPS)),
+                ),
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+        core = lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            description="CompanyOS domain package (layers/core/python/companyos)",
+            code=lambda_.Code.from_asset(
+                str(ROOT / "layers/core"), exclude=["**/__pycache__", "**/*.pyc", "**/*.egg-info"]
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+        return [
+            lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", powertools_arn),
+            deps,
+            core,
+        ]
+
+    def _environment(self, spec: FunctionSpec) -> dict[str, str]:
+        tables = self._data.tables
+        settings = Settings(
+            environment=self._config.name,
+            region=Stack.of(self).region,
+            tables=TableNames(**{logical: table.table_name for logical, table in tables.items()}),
+            kpi_run_state_machine_arn=(
+                self._state_machine_arns["kpi_run"] if "kpi_run" in spec.starts_state_machines else ""
+            ),
+            alerts_topic_arn=self._alerts.topic.topic_arn if spec.publishes_alerts else "",
+            webhook_secret_prefix=self._config.webhook_secret_prefix,
+            cockpit_url=f"https://{self._config.cockpit_domain}" if self._config.cockpit_domain else "",
+        )
+        return {
+            **settings.to_env(),
+            "POWERTOOLS_SERVICE_NAME": spec.name,
+            "POWERTOOLS_METRICS_NAMESPACE": "CompanyOS",
+        }
+
+    def _function(self, spec: FunctionSpec) -> lambda_.Function:
+        stem = "".join(part.title() for part in spec.name.split("_"))
+        role = iam.Role(
+            self,
+            f"{stem}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"CompanyOS {spec.name}: least privilege from companyos.topology",
+        )
+        log_group = logs.LogGroup(
+            self,
+            f"{stem}Logs",
+            retention=self._config.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if self._config.retain_data else RemovalPolicy.DESTROY,
+        )
+        log_group.grant_write(role)
+        self.log_groups[spec.name] = log_group
+        fn = lambda_.Function(
+            self,
+            stem,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="app.handler",
+            code=lambda_.Code.from_asset(
+                str(ROOT / "functions" / spec.name), exclude=["**/__pycache__", "**/*.pyc", "tests"]
+            ),
+            layers=self.layers,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.DISABLED if spec.name in UNTRACED else lambda_.Tracing.ACTIVE,
+            environment=self._environment(spec),
+            dead_letter_queue=self._dead_letter_queue(stem) if spec.name == SCHEDULE_TARGET else None,
+        )
+        self._grant(spec, role)
+        return fn
+
+    def _dead_letter_queue(self, stem: str) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            f"{stem}DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+
+    def _grant(self, spec: FunctionSpec, role: iam.Role) -> None:
+        for logical, access in spec.tables.items():
+            table = self._data.tables[logical]
+            indexes = [f"{table.table_arn}/index/{name}" for name in self._data.index_names(logical)]
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=TABLE_WRITE if access == "write" else TABLE_READ,
+                    resources=[table.table_arn, *indexes],
+                )
+            )
+            actions = KEY_WRITE if access == "write" else KEY_READ
+            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[self._data.key.key_arn]))
+        for machine in spec.starts_state_machines:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:StartExecution"], resources=[self._state_machine_arns[machine]]
+                )
+            )
+        if spec.reads_webhook_secrets:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=[self.webhook_secret_arn_pattern]
+                )
+            )
+        if spec.publishes_alerts:
+            self._alerts.grant_publish(role)

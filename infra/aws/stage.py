@@ -1,0 +1,61 @@
+"""One Stage per environment holding the Cockpit stack, composed from the bounded-context constructs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Stack, Stage
+from companyos.config import table_names
+from companyos.topology import STATE_MACHINES
+from constructs import Construct
+
+from infra.aws import nag
+from infra.aws.alerts import Alerts
+from infra.aws.api import Api
+from infra.aws.buckets import access_log_bucket
+from infra.aws.config import StageConfig
+from infra.aws.cost import Cost
+from infra.aws.data import Data
+from infra.aws.functions import Functions
+from infra.aws.pipeline import Pipeline, state_machine_arn
+from infra.aws.web import Web
+
+
+class CockpitStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
+        super().__init__(
+            scope,
+            id,
+            stack_name=config.prefix,
+            description=f"CompanyOS Exec Cockpit ({config.name})",
+            termination_protection=config.retain_data,
+        )
+        logs = access_log_bucket(self, "AccessLogs")
+        self.data = Data(self, "Data", names=table_names(config.prefix), retain=config.retain_data)
+        self.alerts = Alerts(self, "Alerts", emails=config.alert_emails, retain=config.retain_data)
+        self.functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            data=self.data,
+            alerts=self.alerts,
+            state_machine_arns={
+                sm.name: state_machine_arn(self, config.prefix, sm.name) for sm in STATE_MACHINES
+            },
+        )
+        self.pipeline = Pipeline(
+            self, "Pipeline", config=config, data=self.data, functions=self.functions, alerts=self.alerts
+        )
+        self.api = Api(self, "Api", config=config, functions=self.functions.functions)
+        self.web = Web(self, "Web", config=config, api=self.api, log_bucket=logs)
+        self.cost = Cost(self, "Cost", config=config, log_bucket=logs)
+        CfnOutput(self, "CockpitUrl", value=self.web.url)
+        CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
+        CfnOutput(self, "AlertsTopicArn", value=self.alerts.topic.topic_arn)
+        nag.acknowledge(self)
+
+
+class CockpitStage(Stage):
+    def __init__(self, scope: Construct, config: StageConfig) -> None:
+        super().__init__(scope, config.name, env=Environment(account=config.account, region=config.region))
+        self.config = config
+        self.stack = CockpitStack(self, "Cockpit", config=config)
