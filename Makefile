@@ -37,10 +37,10 @@ demo: install
 	$(PY) -m infra.local --port $(PORT)
 
 test: install chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not bench"
 
 test-fast: install
-	$(PY) -m pytest -q -m "not e2e and not infra"
+	$(PY) -m pytest -q -m "not e2e and not infra and not bench"
 
 lint: install
 	$(VENV)/bin/ruff check .
