@@ -41,8 +41,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Third-party packages the domain package imports that neither the Lambda runtime (boto3/botocore) nor
-# the Powertools layer (pydantic, pyjwt, cryptography, ...) provides. All pure Python.
-DEPS: tuple[str, ...] = ("pynamodb", "PyYAML", "PyJWT")
+# the Powertools layer provides; all pure Python. The Powertools layer is built with its `[all]` extra, so
+# it already ships pydantic, pyjwt and cryptography: duplicating them here would put two versions in
+# /opt/python, and CDK sorts layers (recognizeLayerVersion), so which one wins is not ours to choose.
+DEPS: tuple[str, ...] = ("pynamodb", "PyYAML")
 # Compiled extensions that are optional speed-ups with a pure-Python fallback (skipped when copying).
 OPTIONAL_EXTENSIONS = {"PyYAML"}
 # The EventBridge Scheduler target: invoked asynchronously, so failed events go to a dead-letter queue.
