@@ -49,7 +49,7 @@ lint: install
 
 synth: install node
 	rm -rf cdk.out
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" npx --no-install cdk synth --all --quiet --no-notices > /dev/null
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" npx --no-install cdk synth --quiet --no-notices > /dev/null
 	@ls cdk.out/assembly-*/*.template.json
 
 bench: install

@@ -50,6 +50,9 @@ class Api(Construct):
                 require_symbols=True,
             ),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            # Tenant memberships {tenant: role} as a JSON string claim (`custom:memberships`), set by
+            # tenant admins; the read API's Principal.from_claims reads exactly this claim.
+            custom_attributes={"memberships": cognito.StringAttribute(mutable=True, max_len=2048)},
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             deletion_protection=config.retain_data,
@@ -140,6 +143,12 @@ class Api(Construct):
             ),
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
+            # Users may read their memberships claim but never write it (only admins, server-side):
+            # a client that could write custom:memberships would let a user grant itself any role.
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes("memberships"),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             enable_token_revocation=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),

@@ -126,7 +126,8 @@ class LocalStack:
 
     def executions(self, machine: str = "kpi_run") -> list[dict[str, Any]]:
         sfn = boto3.client("stepfunctions")
-        return list(sfn.list_executions(stateMachineArn=self.state_machines[machine])["executions"])
+        listed = sfn.list_executions(stateMachineArn=self.state_machines[machine])["executions"]
+        return [dict(e) for e in listed]
 
     def start_scheduler(self) -> None:
         """The local stand-in for EventBridge Scheduler: same schedule table, same target."""

@@ -308,6 +308,21 @@ def test_user_pool_and_pkce_web_client(dev: Template) -> None:
     )
 
 
+def test_memberships_claim_is_readable_but_never_writable_by_users(synth: Synth) -> None:
+    # Given the user pool's custom attribute carrying {tenant: role}
+    pool = next(iter(synth.resources("dev", "AWS::Cognito::UserPool").values()))["Properties"]
+    assert {
+        "Name": "memberships",
+        "AttributeDataType": "String",
+        "Mutable": True,
+        "StringAttributeConstraints": {"MaxLength": "2048"},
+    } in pool["Schema"]
+    # Then the web client reads it into the ID token, and a user can never write it (self-promotion)
+    client = next(iter(synth.resources("dev", "AWS::Cognito::UserPoolClient").values()))["Properties"]
+    assert "custom:memberships" in client["ReadAttributes"]
+    assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+
+
 # ---------------------------------------------------------------- pipeline
 
 
