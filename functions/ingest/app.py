@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Annotated, Any
 
@@ -36,14 +37,19 @@ def _start_run(name: str, payload: dict[str, Any]) -> None:
         logger.info("run already started for this delivery", extra={"execution": name})
 
 
+def _raw_body() -> bytes:
+    """The exact bytes the tool sent (signatures are over them); binary bodies (gzip) arrive base64."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
 @app.post("/api/ingest/<source>")
 def post_webhook(
     source: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
 ) -> Response[dict[str, Any]]:
     event = app.current_event
-    raw = event.decoded_body or ""
-    body = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-    request = WebhookRequest({k.lower(): v for k, v in (event.headers or {}).items()}, body)
+    request = WebhookRequest({k.lower(): v for k, v in (event.headers or {}).items()}, _raw_body())
     result = ingest(
         tenant, source, request, max_bytes=cfg.max_webhook_bytes, secrets=_secrets, start_run=_start_run
     )

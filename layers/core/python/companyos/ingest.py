@@ -1,19 +1,24 @@
-"""Webhook ingestion logic: size limit → signature → parse → map → store once → start runs."""
+"""Webhook ingestion logic: size limit → signature → decode → parse → map → store once → start runs.
+
+Report uploads (Trivy, Snyk, Gitleaks) are snapshots: their findings are compared with the stored
+finding state (`plan_report`) and only the transitions (opened / reopened / fixed) become signals.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from companyos.errors import PayloadTooLarge
+from companyos.errors import MalformedBody, PayloadTooLarge
 from companyos.runs import contracts
 from companyos.sources import registry
-from companyos.sources.base import WebhookRequest
+from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, WebhookRequest
 from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.repos import Catalog, SignalStore, StoredSignal
+from companyos.store.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
 RunStarter = Callable[[str, dict[str, Any]], None]  # (execution name, input)
@@ -28,6 +33,7 @@ class IngestResult:
     unmapped: list[str]
     reason: str | None = None
     runs_started: list[str] | None = None
+    report: dict[str, Any] | None = None  # report uploads: opened / reopened / fixed / open counts
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -50,42 +56,185 @@ def ingest(
         raise PayloadTooLarge(f"body of {len(request.body)} bytes exceeds the {max_bytes}-byte limit")
     Catalog().get_tenant(tenant_id)  # 404 for an unknown tenant, before any secret lookup
     source = registry.get(source_name)
-    source.verify(request, secrets(tenant_id, source_name))
-    parsed = source.parse(request)
-    if not parsed.signals:
+    source.verify(request, secrets(tenant_id, source_name))  # over the bytes as sent (maybe gzip)
+    parsed = source.parse(decode_body(request, max_bytes))
+    if parsed.snapshot is None and not parsed.signals:
         return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], parsed.ignored_reason)
     mapping = Catalog().tenant(tenant_id).source_map(source_name)
+    store = SignalStore(tenant_id)
+    report: dict[str, Any] | None = None
+    writes: list[StateWrite] = []
+    if parsed.snapshot is not None:
+        if store.delivery_seen(source_name, parsed.delivery_id):
+            return _duplicate(parsed, sorted(set(parsed.snapshot.scopes) - set(mapping)))
+        current = store.finding_states(parsed.snapshot.scanner, parsed.snapshot.scopes)
+        plan = plan_report(parsed.snapshot, parsed.signals, current, parsed.delivery_id, mapping)
+        if plan.stale_reason:
+            return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], plan.stale_reason)
+        signals, writes, report = plan.signals, plan.writes, plan.counts
+        unmapped_entities = set(parsed.snapshot.scopes)
+    else:
+        signals = parsed.signals
+        unmapped_entities = {s.entity for s in signals if s.entity}
     stored = [
-        StoredSignal(
-            kind=s.kind,
-            source=source_name,
-            signal_id=_signal_id(source_name, parsed.delivery_id, s.key, i),
-            occurred_at=s.occurred_at,
-            entity=s.entity,
-            service=(mapping.get(s.entity or "") or {}).get("service"),
-            delivery_id=parsed.delivery_id,
-            attributes={**s.attributes, "domain": (mapping.get(s.entity or "") or {}).get("domain")},
-        )
-        for i, s in enumerate(parsed.signals)
+        _stored(source_name, parsed.delivery_id, s, i if parsed.snapshot is None else 0, mapping)
+        for i, s in enumerate(signals)
     ]
-    unmapped = sorted({s.entity for s in stored if s.entity and s.service is None})
-    if not SignalStore(tenant_id).put_delivery(
-        source_name, parsed.delivery_id, stored, source.retention_days
-    ):
-        return IngestResult(
-            "duplicate", parsed.delivery_id, parsed.event, 0, unmapped, "this delivery was already ingested"
-        )
+    unmapped = sorted(e for e in unmapped_entities if e not in mapping)
+    if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
+        return _duplicate(parsed, unmapped)
     AuditTrail(tenant_id).append(
         AuditEvent(
             actor=f"webhook:{source_name}",
             role="source",
             action="signals.ingest",
             target=parsed.delivery_id,
-            details={"event": parsed.event, "signals": len(stored), "unmapped": unmapped},
+            details={"event": parsed.event, "signals": len(stored), "unmapped": unmapped}
+            | ({"report": report} if report else {}),
         )
     )
     runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, {s.kind for s in stored}, start_run)
-    return IngestResult("stored", parsed.delivery_id, parsed.event, len(stored), unmapped, runs_started=runs)
+    return IngestResult(
+        "stored", parsed.delivery_id, parsed.event, len(stored), unmapped, runs_started=runs, report=report
+    )
+
+
+def _duplicate(parsed: ParsedDelivery, unmapped: list[str]) -> IngestResult:
+    return IngestResult(
+        "duplicate", parsed.delivery_id, parsed.event, 0, unmapped, "this delivery was already ingested"
+    )
+
+
+def _stored(
+    source: str, delivery_id: str, s: Signal, index: int, mapping: dict[str, dict[str, str]]
+) -> StoredSignal:
+    target = mapping.get(s.entity or "") or {}
+    attributes = {**s.attributes, "domain": target.get("domain")}
+    if s.entity and not target:
+        attributes["unmapped"] = True  # kept and reported, never dropped
+    return StoredSignal(
+        kind=s.kind,
+        source=source,
+        signal_id=_signal_id(source, delivery_id, s.key, index),
+        occurred_at=s.occurred_at,
+        entity=s.entity,
+        service=target.get("service"),
+        delivery_id=delivery_id,
+        attributes=attributes,
+    )
+
+
+def decode_body(request: WebhookRequest, max_bytes: int) -> WebhookRequest:
+    """`Content-Encoding: gzip` (OPA sends its decision logs that way): inflate, still within the limit."""
+    encoding = (request.header("Content-Encoding") or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return request
+    if encoding not in ("gzip", "x-gzip"):
+        raise MalformedBody(f"Content-Encoding '{encoding}' is not supported (gzip or identity)")
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(request.body, max_bytes + 1)
+    except zlib.error as exc:
+        raise MalformedBody(f"the gzip body cannot be decompressed: {exc}") from exc
+    if len(body) > max_bytes or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the decompressed body exceeds the {max_bytes}-byte limit")
+    if not inflater.eof:
+        raise MalformedBody("the gzip body is truncated")
+    return WebhookRequest(request.headers, body)
+
+
+# ---------------------------------------------------------------------------- report snapshots
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    signals: list[Signal]
+    writes: list[StateWrite]
+    counts: dict[str, Any]
+    stale_reason: str | None = None
+
+
+def plan_report(
+    snapshot: ReportSnapshot,
+    findings: Sequence[Signal],
+    current: Sequence[FindingState],
+    delivery_id: str,
+    mapping: dict[str, dict[str, str]],
+) -> ReportPlan:
+    """Compare a report snapshot with the stored finding state of its scopes (pure).
+
+    A finding not seen before is `opened` (first_seen = the report's time); one that was fixed and is
+    back is `reopened` (first_seen kept from the first report); an open finding the report no longer
+    contains is `fixed` (fixed_at = the report's time). Unchanged findings write nothing, so the same
+    findings uploaded again never count twice. State already changed by this very delivery (a retried
+    upload that was cut off half-way) is left alone, so a replay only writes what is missing."""
+    by_key = {(st.scope, st.key): st for st in current}
+    newest = max((st.changed_at for st in current if st.changed_by != delivery_id), default=None)
+    if newest is not None and snapshot.taken_at < newest:
+        reason = f"report taken at {snapshot.taken_at.isoformat()} is older than the state it would replace"
+        return ReportPlan([], [], {}, stale_reason=reason)
+    at = snapshot.taken_at
+    signals: list[Signal] = []
+    writes: list[StateWrite] = []
+    counts: dict[str, Any] = {"opened": 0, "reopened": 0, "fixed": 0, "unchanged": 0}
+    present = set()
+    for f in findings:
+        scope = str(f.attributes["scope"])
+        present.add((scope, f.key))
+        st = by_key.get((scope, f.key))
+        if st is not None and (st.status == "open" or st.changed_by == delivery_id):
+            counts["unchanged"] += 1
+            continue
+        transition = "opened" if st is None else "reopened"
+        first_seen = at if st is None else st.first_seen
+        state = FindingState(
+            snapshot.scanner,
+            scope,
+            f.key,
+            f.kind,
+            "open",
+            first_seen,
+            at,
+            delivery_id,
+            service=(mapping.get(scope) or {}).get("service"),
+            attributes=dict(f.attributes),
+        )
+        writes.append(StateWrite(state, None if st is None else st.changed_by))
+        attrs = {
+            **f.attributes,
+            "status": "open",
+            "transition": transition,
+            "first_seen": first_seen.isoformat(),
+        }
+        signals.append(Signal(f.kind, at, f.entity, attrs, key=f"{f.key}:{transition}:{delivery_id}"))
+        counts[transition] += 1
+    for st in current:
+        if st.status != "open" or (st.scope, st.key) in present or st.changed_by == delivery_id:
+            continue
+        fixed = replace(st, status="fixed", changed_at=at, changed_by=delivery_id, fixed_at=at)
+        writes.append(StateWrite(fixed, st.changed_by))
+        attrs = {
+            **st.attributes,
+            "status": "fixed",
+            "transition": "fixed",
+            "first_seen": st.first_seen.isoformat(),
+            "fixed_at": at.isoformat(),
+            "open_for_s": (at - st.first_seen).total_seconds(),
+        }
+        signals.append(Signal(st.kind, at, st.scope, attrs, key=f"{st.key}:fixed:{delivery_id}"))
+        counts["fixed"] += 1
+    open_after = {k for k, st in by_key.items() if st.status == "open"} - {
+        (w.state.scope, w.state.key) for w in writes if w.state.status == "fixed"
+    }
+    open_after |= {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
+    counts |= {
+        "scanner": snapshot.scanner,
+        "scopes": list(snapshot.scopes),
+        "taken_at": at.isoformat(),
+        "findings": len(findings),
+        "open": len(open_after),
+    }
+    return ReportPlan(signals, writes, counts)
 
 
 def _start_event_runs(

@@ -34,11 +34,23 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class ReportSnapshot:
+    """An uploaded scan report is a snapshot: it replaces what the same scanner last reported for the
+    same scopes (artifact / project / repository). Its signals are the findings it contains; ingest
+    turns them into opened/fixed transitions against the stored finding state."""
+
+    scanner: str
+    scopes: tuple[str, ...]
+    taken_at: datetime
+
+
+@dataclass(frozen=True)
 class ParsedDelivery:
     event: str
     delivery_id: str
     signals: list[Signal] = field(default_factory=list)
     ignored_reason: str | None = None
+    snapshot: ReportSnapshot | None = None
 
 
 class Source(Protocol):
@@ -48,6 +60,10 @@ class Source(Protocol):
     def verify(self, request: WebhookRequest, secrets: Sequence[str]) -> None: ...
 
     def parse(self, request: WebhookRequest) -> ParsedDelivery: ...
+
+
+COMPANYOS_SIGNATURE = "X-CompanyOS-Signature"
+COMPANYOS_DELIVERY = "X-CompanyOS-Delivery"
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:
@@ -63,6 +79,18 @@ def any_signature_matches(expected_hexes: Sequence[str], secrets: Sequence[str],
         raise SignatureInvalid("the signature does not match the payload")
 
 
+def verify_sha256_header(request: WebhookRequest, header: str, secrets: Sequence[str]) -> None:
+    """`<header>: sha256=<hex HMAC-SHA256 of the raw body>` (GitHub's scheme, and ours for uploads)."""
+    value = request.header(header)
+    if not value or not value.startswith("sha256="):
+        raise SignatureInvalid(f"missing or malformed {header} header", code="signature_missing")
+    any_signature_matches([value.removeprefix("sha256=").strip().lower()], secrets, request.body)
+
+
+def verify_companyos_signature(request: WebhookRequest, secrets: Sequence[str]) -> None:
+    verify_sha256_header(request, COMPANYOS_SIGNATURE, secrets)
+
+
 def load_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
@@ -71,12 +99,17 @@ def load_json(body: bytes) -> Any:
 
 
 def require(doc: Any, path: str) -> Any:
-    """Fetch a dotted path from a JSON document or raise 422 naming the missing field."""
+    """Fetch a dotted path (list items by index: `commits.0.id`) or raise 422 naming the field."""
     cur = doc
     for part in path.split("."):
-        if not isinstance(cur, dict) or cur.get(part) is None:
+        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        elif isinstance(cur, dict) and cur.get(part) is not None:
+            cur = cur[part]
+        else:
             raise InvalidPayload(f"required field '{path}' is missing", details={"path": path})
-        cur = cur[part]
+    if cur is None:
+        raise InvalidPayload(f"required field '{path}' is missing", details={"path": path})
     return cur
 
 
@@ -90,5 +123,36 @@ def parse_time(value: Any, path: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def optional_time(value: Any) -> datetime | None:
+    """A timestamp that may be absent or in a tool's own non-ISO format: None when unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_time(value, "")
+    except InvalidPayload:
+        pass
+    for fmt in ("%m-%d-%Y", "%Y-%m-%d %H:%M:%S %z"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def content_id(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
+
+
+def short_hash(*parts: object) -> str:
+    """A deterministic key from its parts (stable across processes, unlike hash())."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def own_delivery_id(request: WebhookRequest) -> str:
+    """Our own formats: the sender's `X-CompanyOS-Delivery` id, else the body's content hash."""
+    return (request.header(COMPANYOS_DELIVERY) or "").strip()[:128] or content_id(request.body)

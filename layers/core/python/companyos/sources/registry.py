@@ -1,12 +1,30 @@
-"""Source plug-ins by the name used in `POST /api/ingest/{source}`."""
+"""Source plug-ins by the name used in `POST /api/ingest/{source}` (see docs/sources.md)."""
 
 from __future__ import annotations
 
 from companyos.errors import NotFound
+from companyos.sources import own
 from companyos.sources.base import Source
 from companyos.sources.github import GitHubSource
+from companyos.sources.pagerduty import PagerDutySource
+from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
 
-SOURCES: dict[str, Source] = {s.name: s for s in (GitHubSource(),)}
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        GitHubSource(),
+        PagerDutySource(),
+        TrivySource(),
+        SnykSource(),
+        GitleaksSource(),
+        own.OpaSource(),
+        own.FeatureFlagSource(),
+        own.ANALYTICS,
+        own.NPS,
+        own.BILLING,
+        own.OKR,
+    )
+}
 
 
 def get(name: str) -> Source:

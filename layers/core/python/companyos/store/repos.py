@@ -4,8 +4,9 @@ read another tenant's data by accident; SDK errors become domain exceptions here
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,6 +186,137 @@ class SignalStore:
             expires_at=now + timedelta(days=retention_days),
         )
 
+    # ---- deliveries larger than one transaction, and report snapshots (finding state)
+
+    def delivery_seen(self, source: str, delivery_id: str) -> bool:
+        try:
+            SignalItem.get(f"{self.tenant_id}#delivery", f"{source}#{delivery_id}")
+        except SignalItem.DoesNotExist:
+            return False
+        return True
+
+    def put_delivery_chunked(
+        self,
+        source: str,
+        delivery_id: str,
+        signals: Sequence[StoredSignal],
+        retention_days: int,
+        states: Sequence[StateWrite] = (),
+    ) -> bool:
+        """Store a delivery of any size once. False if it was seen before; Conflict (409) when a
+        finding state changed under us (a concurrent report of the same scope — retry).
+
+        Up to 99 items this is one transaction with the delivery marker, exactly like `put_delivery`.
+        Larger deliveries go in chunks of 99 and the marker is written with the last chunk: every item
+        key is deterministic and every write is conditioned on "absent, or already written by this
+        delivery", so replaying a chunk (a retry of the same delivery) is a no-op and the marker makes
+        the delivery count exactly once."""
+        now = _now()
+        marker = SignalItem(
+            pk=f"{self.tenant_id}#delivery",
+            sk=f"{source}#{delivery_id}",
+            tenant_id=self.tenant_id,
+            kind="delivery",
+            source=source,
+            signal_id=delivery_id,
+            occurred_at=now,
+            received_at=now,
+            delivery_id=delivery_id,
+            attributes={"signals": len(signals), "states": len(states)},
+            expires_at=now + timedelta(days=retention_days),
+        )
+        mine = SignalItem.pk.does_not_exist() | (SignalItem.delivery_id == delivery_id)
+        writes: list[tuple[SignalItem, Any]] = [(self._item(s, now, retention_days), mine) for s in signals]
+        for w in states:
+            expected = (
+                SignalItem.pk.does_not_exist()
+                if w.expected_change is None
+                else (SignalItem.delivery_id == w.expected_change)
+            )
+            writes.append((self._state_item(w.state, now, retention_days), expected | mine))
+        size = TRANSACTION_LIMIT - 1
+        chunks = [writes[i : i + size] for i in range(0, len(writes), size)] or [[]]
+        if len(chunks) > 1 and self.delivery_seen(source, delivery_id):
+            return False
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            try:
+                with TransactWrite(
+                    connection=Connection(region=getattr(SignalItem.Meta, "region", None))
+                ) as tx:
+                    for item, condition in chunk:
+                        tx.save(item, condition=condition)
+                    if last:
+                        tx.save(marker, condition=SignalItem.pk.does_not_exist())
+            except TransactWriteError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+                if self.delivery_seen(source, delivery_id):
+                    return False
+                raise Conflict(
+                    "the findings of this scope changed concurrently; retry the upload", code="state_conflict"
+                ) from exc
+        return True
+
+    def _state_item(self, st: FindingState, now: datetime, retention_days: int) -> SignalItem:
+        return SignalItem(
+            pk=f"{self.tenant_id}#finding_state",
+            sk=f"{st.scanner}#{_scope_hash(st.scope)}#{st.key}",
+            tenant_id=self.tenant_id,
+            kind="finding_state",
+            source=st.scanner,
+            signal_id=st.key,
+            occurred_at=st.changed_at,
+            received_at=now,
+            entity=st.scope,
+            service=st.service,
+            delivery_id=st.changed_by,
+            attributes={
+                **st.attributes,
+                "finding_kind": st.kind,
+                "status": st.status,
+                "scope": st.scope,
+                "first_seen": st.first_seen.isoformat(),
+                "fixed_at": st.fixed_at.isoformat() if st.fixed_at else None,
+            },
+            # open findings never expire; fixed ones leave after the source's retention
+            expires_at=now + timedelta(days=retention_days) if st.status == "fixed" else None,
+        )
+
+    @staticmethod
+    def _state(i: SignalItem) -> FindingState:
+        a = dict(i.attributes or {})
+        fixed = a.pop("fixed_at", None)
+        return FindingState(
+            scanner=i.source,
+            scope=a.pop("scope", i.entity or ""),
+            key=i.signal_id,
+            kind=a.pop("finding_kind", ""),
+            status=a.pop("status", "open"),
+            first_seen=datetime.fromisoformat(a.pop("first_seen")),
+            changed_at=i.occurred_at,
+            changed_by=i.delivery_id,
+            service=i.service,
+            fixed_at=datetime.fromisoformat(fixed) if fixed else None,
+            attributes=a,
+        )
+
+    def finding_states(self, scanner: str, scopes: Iterable[str]) -> list[FindingState]:
+        """Every finding state (open and fixed) of these scopes of one scanner: one Query per scope."""
+        pk = f"{self.tenant_id}#finding_state"
+        return [
+            self._state(i)
+            for scope in scopes
+            for i in SignalItem.query(pk, SignalItem.sk.startswith(f"{scanner}#{_scope_hash(scope)}#"))
+        ]
+
+    def findings(self, kind: str | None = None, status: str | None = None) -> list[FindingState]:
+        """All finding states of the tenant (e.g. open vulnerabilities by severity and age)."""
+        states = (self._state(i) for i in SignalItem.query(f"{self.tenant_id}#finding_state"))
+        return [
+            s for s in states if (kind is None or s.kind == kind) and (status is None or s.status == status)
+        ]
+
     def query(self, kind: str, since: datetime, until: datetime) -> Iterator[StoredSignal]:
         cond = SignalItem.sk.between(since.isoformat(), until.isoformat() + "~")
         for i in SignalItem.query(f"{self.tenant_id}#{kind}", cond):
@@ -198,6 +330,40 @@ class SignalStore:
                 delivery_id=i.delivery_id,
                 attributes=i.attributes or {},
             )
+
+
+@dataclass(frozen=True)
+class FindingState:
+    """Current state of one security finding of one scanner and scope (a report snapshot's row):
+    `open` until a later report of the same scope no longer contains it, then `fixed`.
+    `changed_by` is the delivery that made the last transition (the optimistic-lock token)."""
+
+    scanner: str
+    scope: str
+    key: str
+    kind: str  # vulnerability / secret_finding
+    status: str  # open / fixed
+    first_seen: datetime
+    changed_at: datetime
+    changed_by: str
+    service: str | None = None
+    fixed_at: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """A finding state to write; `expected_change` is the `changed_by` read before (None: new)."""
+
+    state: FindingState
+    expected_change: str | None
+
+
+TRANSACTION_LIMIT = 100  # DynamoDB TransactWriteItems
+
+
+def _scope_hash(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------- kpi run log
@@ -251,6 +417,38 @@ class RunLog:
         items = KpiLogItem.by_kpi.query(f"{self.tenant_id}#{kpi_id}", scan_index_forward=False, limit=limit)
         return [i.data for i in items]
 
+    # The per-tenant run index: one row per ended attempt, pk `<tenant>#RUNS`, sk
+    # `<started_at>#<run_id>`, carrying the pre-joined overview the monitoring views read.
+
+    @property
+    def _index_pk(self) -> str:
+        return f"{self.tenant_id}#RUNS"
+
+    def append_index(self, started_at: str, run_id: str, overview: dict[str, Any]) -> bool:
+        item = KpiLogItem(
+            pk=self._index_pk, sk=f"{started_at}#{run_id}", record="run_index", data=overview, written_at=_now()
+        )
+        try:
+            item.save(condition=KpiLogItem.pk.does_not_exist())
+        except PutError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def index(
+        self, since: datetime, until: datetime | None = None, *, limit: int = 5000, newest_first: bool = True
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Ended attempts started in [since, until], one Query; (rows, truncated)."""
+        upper = (until or _now() + timedelta(days=1)).isoformat() + "~"
+        cond = KpiLogItem.sk.between(since.isoformat(), upper)
+        rows: list[dict[str, Any]] = []
+        for item in KpiLogItem.query(self._index_pk, cond, scan_index_forward=not newest_first):
+            if len(rows) >= limit:
+                return rows, True
+            rows.append(item.data)
+        return rows, False
+
 
 # ---------------------------------------------------------------------------- score snapshots
 
@@ -283,9 +481,11 @@ class ScoreStore:
 __all__ = [
     "Catalog",
     "Conflict",
+    "FindingState",
     "RunLog",
     "ScoreStore",
     "SignalStore",
+    "StateWrite",
     "StoredSignal",
     "Tenant",
     "TenantCatalog",
