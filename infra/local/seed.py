@@ -17,6 +17,7 @@ import boto3
 from companyos.ingest import ingest, secrets_from_value
 from companyos.runs import contracts
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
+from companyos.store.audit import AuditEvent, AuditTrail
 from companyos.store.repos import Catalog, Tenant
 
 from infra.local.auth import LocalIdP
@@ -151,8 +152,11 @@ def seed(stack: LocalStack, idp: LocalIdP, now: datetime | None = None) -> dict[
     report: dict[str, Any] = {"tenants": {}, "secrets": {}}
     for demo in DEMO:
         catalog.put_tenant(demo.tenant)
+        audit = AuditTrail(demo.tenant.id)
+        audit.append(AuditEvent("demo-seed", "platform_admin", "tenant.create", demo.tenant.id, "make demo"))
         for email, role, display in demo.users:
             catalog.put_member(demo.tenant.id, email, role, display)
+            audit.append(AuditEvent("demo-seed", "platform_admin", "member.add", email, f"role {role}"))
             idp.add_user(email, f"{display}, {demo.tenant.name}", {demo.tenant.id: role})
         for repo, service, domain in demo.repos:
             catalog.tenant(demo.tenant.id).map_source_entity("github", repo, service, domain)
