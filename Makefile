@@ -10,7 +10,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: install demo test test-fast lint synth bench openapi chromium node clean
+.PHONY: install demo test test-fast lint synth bench openapi docs chromium node clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: install
 
 openapi: install
 	$(PY) -m functions.read_api.openapi > docs/openapi.json
+
+# The KPI dictionary, generated from the pack (a unit test fails when the two differ).
+docs: install
+	$(PY) -m companyos.model.docgen > docs/kpi-dictionary.md
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
