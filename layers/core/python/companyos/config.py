@@ -36,6 +36,18 @@ class Settings(BaseModel):
     )
     max_webhook_bytes: int = 1_000_000
     cockpit_url: str = ""
+    # Executive roll-up and board pack (issue #8, docs/rollup.md)
+    org_name: str = "CompanyOS"
+    strict_residency: bool = Field(
+        default=False, description="skip tenants outside the caller's home region in the roll-up"
+    )
+    reports_bucket: str = ""
+    exports_topic_arn: str = ""
+    board_pack_state_machine_arn: str = ""
+    board_pack_sync_max_rows: int = Field(
+        default=400, description="tenants x appendix rows above which the board pack is rendered async"
+    )
+    export_link_ttl_s: int = Field(default=86400, ge=60, le=604800)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -56,6 +68,13 @@ class Settings(BaseModel):
             webhook_secret_prefix=e["WEBHOOK_SECRET_PREFIX"],
             max_webhook_bytes=int(e.get("MAX_WEBHOOK_BYTES", "1000000")),
             cockpit_url=e.get("COCKPIT_URL", ""),
+            org_name=e.get("ORG_NAME") or "CompanyOS",
+            strict_residency=e.get("STRICT_RESIDENCY", "false").lower() in ("1", "true", "yes"),
+            reports_bucket=e.get("REPORTS_BUCKET", ""),
+            exports_topic_arn=e.get("EXPORTS_TOPIC_ARN", ""),
+            board_pack_state_machine_arn=e.get("BOARD_PACK_STATE_MACHINE_ARN", ""),
+            board_pack_sync_max_rows=int(e.get("BOARD_PACK_SYNC_MAX_ROWS", "400")),
+            export_link_ttl_s=int(e.get("EXPORT_LINK_TTL_S", "86400")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -73,6 +92,13 @@ class Settings(BaseModel):
             "WEBHOOK_SECRET_PREFIX": self.webhook_secret_prefix,
             "MAX_WEBHOOK_BYTES": str(self.max_webhook_bytes),
             "COCKPIT_URL": self.cockpit_url,
+            "ORG_NAME": self.org_name,
+            "STRICT_RESIDENCY": "true" if self.strict_residency else "false",
+            "REPORTS_BUCKET": self.reports_bucket,
+            "EXPORTS_TOPIC_ARN": self.exports_topic_arn,
+            "BOARD_PACK_STATE_MACHINE_ARN": self.board_pack_state_machine_arn,
+            "BOARD_PACK_SYNC_MAX_ROWS": str(self.board_pack_sync_max_rows),
+            "EXPORT_LINK_TTL_S": str(self.export_link_ttl_s),
         }
 
 
