@@ -186,7 +186,8 @@ def test_oversized_unknown_and_ignored_deliveries(local, acme):
     assert post_github(local, acme, big, "deployment_status", "big").status == 413
     ping = post_github(local, acme, real_fixture("github/ping.json"), "ping", "ping-1")
     assert ping.status == 202 and ping.body["status"] == "ignored"
-    unused = post_github(local, acme, real_fixture("github/deployment.created.json"), "deployment", "dep-1")
+    # an event we do not use (`deployment` itself is now ingested, see test_ingest_sources.py)
+    unused = post_github(local, acme, real_fixture("github/ping.json"), "issues", "dep-1")
     assert unused.status == 202 and "not used" in unused.body["reason"]
     nobody = local.client.request(
         "POST", "/api/ingest/github?tenant=nobody", b"{}", {"X-Hub-Signature-256": "sha256=00"}

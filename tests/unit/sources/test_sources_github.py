@@ -57,9 +57,16 @@ def test_deployment_status_success_shape_is_unchanged():
     assert s.attributes["sha"] == "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
     assert s.occurred_at == datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC)
     assert set(s.attributes) == {
-        "state", "succeeded", "environment", "sha", "ref", "deployment_id", "status_id",
-        "deployment_created_at", "repository",
-    }  # fmt: skip
+        "state",
+        "succeeded",
+        "environment",
+        "sha",
+        "ref",
+        "deployment_id",
+        "status_id",
+        "deployment_created_at",
+        "repository",
+    }
 
 
 def test_deployment_status_failure_2015_body():
@@ -80,10 +87,13 @@ def test_workflow_run_completed_is_a_build_with_duration_and_queue_time():
     assert a["head_sha"] == "3484a3fb816e0859fd6e1cea078d76385ff50625"
 
 
-@pytest.mark.parametrize(("fixture", "conclusion", "succeeded"), [
-    ("check_run.completed.success.json", "success", True),
-    ("check_run.completed.failure.json", "failure", False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fixture", "conclusion", "succeeded"),
+    [
+        ("check_run.completed.success.json", "success", True),
+        ("check_run.completed.failure.json", "failure", False),
+    ],
+)
 def test_check_run_completed_is_a_build(fixture, conclusion, succeeded):
     (s,) = gh(fixture, "check_run").signals
     a = s.attributes

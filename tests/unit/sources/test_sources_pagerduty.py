@@ -31,7 +31,9 @@ def test_several_v1_signatures_any_match_is_valid():
 
 def test_rotation_on_our_side_accepts_the_previous_secret():
     body = real_fixture(BODY)
-    PagerDutySource().verify(request(body, X_PagerDuty_Signature=sig("previous", body)), ["current", "previous"])
+    PagerDutySource().verify(
+        request(body, X_PagerDuty_Signature=sig("previous", body)), ["current", "previous"]
+    )
 
 
 @pytest.mark.parametrize("header", ["", "v0=abc", "sha256=abc"])
@@ -52,18 +54,53 @@ def test_wrong_secret_or_tampered_body_is_refused():
 @pytest.mark.parametrize(
     ("fixture", "event_id", "incident", "status", "priority", "service", "at"),
     [
-        ("incident.triggered.json", "01BZYIL05THJDFF2Y08X9SVMTU", "PFQZPSY", "triggered", None, "PA2P440",
-         datetime(2021, 6, 4, 13, 35, 29, 781000, tzinfo=UTC)),
-        ("incident.acknowledged.json", "01BZYK8N47N5JG55J1EEEHPEJI", "PQ1K5C8", "acknowledged", None, "PA2P440",
-         datetime(2021, 6, 4, 13, 55, 30, 394000, tzinfo=UTC)),
-        ("incident.resolved.json", "01BZYH1JJY09P9LEIST8HG2PMN", "PCPZE64", "resolved", None, "PA2P440",
-         datetime(2021, 6, 4, 13, 16, 53, 816000, tzinfo=UTC)),
-        ("incident.priority_updated.json", "01GI0KJAEAC3CFEOFSC8BIJF3O", "Q3B15VLMF3ASBD", "triggered", "P2",
-         "PLVTM9H", datetime(2026, 4, 1, 2, 15, 36, 315000, tzinfo=UTC)),
-        ("incident.priority_updated.pagerduty-docs.json", "5ac64822-4adc-4fda-ade0-410becf0de4f", "PGR0VU2",
-         "triggered", "P1", "PF9KMXH", datetime(2020, 10, 2, 18, 45, 22, 169000, tzinfo=UTC)),
+        (
+            "incident.triggered.json",
+            "01BZYIL05THJDFF2Y08X9SVMTU",
+            "PFQZPSY",
+            "triggered",
+            None,
+            "PA2P440",
+            datetime(2021, 6, 4, 13, 35, 29, 781000, tzinfo=UTC),
+        ),
+        (
+            "incident.acknowledged.json",
+            "01BZYK8N47N5JG55J1EEEHPEJI",
+            "PQ1K5C8",
+            "acknowledged",
+            None,
+            "PA2P440",
+            datetime(2021, 6, 4, 13, 55, 30, 394000, tzinfo=UTC),
+        ),
+        (
+            "incident.resolved.json",
+            "01BZYH1JJY09P9LEIST8HG2PMN",
+            "PCPZE64",
+            "resolved",
+            None,
+            "PA2P440",
+            datetime(2021, 6, 4, 13, 16, 53, 816000, tzinfo=UTC),
+        ),
+        (
+            "incident.priority_updated.json",
+            "01GI0KJAEAC3CFEOFSC8BIJF3O",
+            "Q3B15VLMF3ASBD",
+            "triggered",
+            "P2",
+            "PLVTM9H",
+            datetime(2026, 4, 1, 2, 15, 36, 315000, tzinfo=UTC),
+        ),
+        (
+            "incident.priority_updated.pagerduty-docs.json",
+            "5ac64822-4adc-4fda-ade0-410becf0de4f",
+            "PGR0VU2",
+            "triggered",
+            "P1",
+            "PF9KMXH",
+            datetime(2020, 10, 2, 18, 45, 22, 169000, tzinfo=UTC),
+        ),
     ],
-)  # fmt: skip
+)
 def test_every_fixture_is_one_incident_signal_keyed_by_event_id(
     fixture, event_id, incident, status, priority, service, at
 ):
@@ -73,7 +110,10 @@ def test_every_fixture_is_one_incident_signal_keyed_by_event_id(
     assert s.attributes["incident_id"] == incident and s.attributes["status"] == status
     assert s.attributes["priority"] == priority and s.attributes["urgency"] == "high"
     assert s.entity == service == s.attributes["service_id"] and s.occurred_at == at
-    assert s.attributes["event_type"] == parsed.event and s.attributes["transition"] == parsed.event.split(".")[1]
+    assert (
+        s.attributes["event_type"] == parsed.event
+        and s.attributes["transition"] == parsed.event.split(".")[1]
+    )
 
 
 def test_docs_example_keeps_incident_created_at_and_team():

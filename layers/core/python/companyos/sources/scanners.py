@@ -91,10 +91,14 @@ def _secret(scanner: str, scope: str, taken_at: datetime, fingerprint: str, **at
 
 
 def _report(
-    event: str, scanner: str, body: bytes, scopes: Sequence[str], taken_at: datetime, signals: list[Signal]
+    scanner: str, request: WebhookRequest, scopes: Sequence[str], taken_at: datetime, signals: list[Signal]
 ) -> ParsedDelivery:
+    """The delivery id is the report's content hash (with the scope header, when one names the scope:
+    the same report uploaded for two repositories is two deliveries)."""
+    override = _target_override(request)
+    content = request.body if override is None else override.encode() + b"\n" + request.body
     snapshot = ReportSnapshot(scanner, tuple(sorted(set(scopes))), taken_at)
-    return ParsedDelivery(event, content_id(body), _dedupe(signals), snapshot=snapshot)
+    return ParsedDelivery("report", content_id(content), _dedupe(signals), snapshot=snapshot)
 
 
 class _Upload:
@@ -172,7 +176,7 @@ class TrivySource(_Upload):
                         commit=None,
                     )
                 )
-        return _report("report", "trivy", request.body, [scope], taken_at, signals)
+        return _report("trivy", request, [scope], taken_at, signals)
 
 
 # ---------------------------------------------------------------------------- Snyk
@@ -234,7 +238,7 @@ class SnykSource(_Upload):
                         license=vuln.get("license"),
                     )
                 )
-        return _report("report", "snyk", request.body, scopes, taken_at, signals)
+        return _report("snyk", request, scopes, taken_at, signals)
 
 
 def _snyk_project(project: dict[str, Any], vulns: list[Any], prefix: str) -> str:
@@ -289,4 +293,4 @@ class GitleaksSource(_Upload):
                     tags=list(finding.get("Tags") or []),
                 )
             )
-        return _report("report", "gitleaks", request.body, [scope], taken_at, signals)
+        return _report("gitleaks", request, [scope], taken_at, signals)
