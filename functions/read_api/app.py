@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.api import bootstrap, logger, principal_of, resolver
-from companyos.views import dashboards, evidence, me
+from companyos.views import dashboards, evidence, me, monitoring
 
 bootstrap()
 app = resolver()
@@ -30,6 +30,56 @@ def get_dashboard(
 @app.get("/api/runs/<run_id>")
 def get_run(run_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return evidence.run_evidence(principal_of(app), tenant, run_id)
+
+
+# ---- KPI monitoring (kpi-observability-admin.md): one Query over the tenant's run index each
+
+
+@app.get("/api/monitoring/runs")
+def get_monitoring_runs(
+    tenant: Annotated[str, Query(min_length=1)],
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+    kpi: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return monitoring.run_overview(principal_of(app), tenant, days=days, kpi_id=kpi, status=status)
+
+
+@app.get("/api/monitoring/validation")
+def get_monitoring_validation(
+    tenant: Annotated[str, Query(min_length=1)],
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+    kpi: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return monitoring.validation_summary(principal_of(app), tenant, days=days, kpi_id=kpi)
+
+
+@app.get("/api/monitoring/lineage")
+def get_monitoring_lineage(
+    tenant: Annotated[str, Query(min_length=1)],
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+    kpi: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return monitoring.lineage_sources(principal_of(app), tenant, days=days, kpi_id=kpi)
+
+
+@app.get("/api/monitoring/sla-violations")
+def get_monitoring_sla(
+    tenant: Annotated[str, Query(min_length=1)],
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+    kpi: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return monitoring.sla_violations(principal_of(app), tenant, days=days, kpi_id=kpi)
+
+
+@app.get("/api/monitoring/dashboards/<audience>")
+def get_monitoring_dashboard(
+    audience: Annotated[str, Path()],
+    tenant: Annotated[str, Query(min_length=1)],
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+    kpi: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return monitoring.dashboard(principal_of(app), tenant, audience, days=days, kpi_id=kpi)
 
 
 @logger.inject_lambda_context(clear_state=True)

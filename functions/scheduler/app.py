@@ -1,4 +1,7 @@
-"""Schedule target: start one kpi_run execution for every (active tenant, KPI) of a schedule class."""
+"""Schedule target: start kpi_run executions for every (active tenant, KPI) of a schedule class.
+
+Pairs are the built-in pack's KPIs of the class plus each tenant's own active contracts, minus
+paused ones; they go out in chunks so one execution's input stays far below the 256 KB limit."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.api import bootstrap, logger
-from companyos.runs import contracts
+from companyos.runs import schedule
 from companyos.store.repos import Catalog
 
 cfg = bootstrap()
@@ -19,16 +22,22 @@ sfn = boto3.client("stepfunctions")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule_class = event["schedule_class"]
-    kpi_ids = contracts.of_schedule(schedule_class)
-    pairs = [{"tenant_id": t.id, "kpi_id": k} for t in Catalog().list_tenants() if t.active for k in kpi_ids]
-    if not pairs:
-        return {"started": None, "pairs": 0}
-    name = f"sch-{schedule_class}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    payload = {"pairs": pairs, "trigger": {"type": "time", "by": f"schedule:{schedule_class}"}}
-    try:
-        sfn.start_execution(
-            stateMachineArn=cfg.kpi_run_state_machine_arn, name=name, input=json.dumps(payload)
-        )
-    except sfn.exceptions.ExecutionAlreadyExists:
-        logger.info("schedule tick already started", extra={"execution": name})
-    return {"started": name, "pairs": len(pairs)}
+    plan = schedule.plan(schedule_class, Catalog().list_tenants())
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    started = []
+    for i, chunk in enumerate(plan.chunks()):
+        name = f"sch-{schedule_class}-{stamp}-{i}"
+        payload = {"pairs": chunk, "trigger": {"type": "time", "by": f"schedule:{schedule_class}"}}
+        try:
+            sfn.start_execution(
+                stateMachineArn=cfg.kpi_run_state_machine_arn, name=name, input=json.dumps(payload)
+            )
+            started.append(name)
+        except sfn.exceptions.ExecutionAlreadyExists:
+            logger.info("schedule tick already started", extra={"execution": name})
+    return {
+        "started": started[0] if len(started) == 1 else (started or None),
+        "executions": started,
+        "pairs": len(plan.pairs),
+        "paused": plan.paused,
+    }

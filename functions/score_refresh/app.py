@@ -1,4 +1,7 @@
-"""Score refresh: after a KPI run (or on schedule), recompute the snapshots of the tenants involved."""
+"""Score refresh: after a KPI run (or on schedule), recompute the snapshots of the tenants involved.
+
+Also passes on the runs' alert events (SLA breach, hard validation failure, with deep links) as the
+execution's output, where the alert router picks them up."""
 
 from __future__ import annotations
 
@@ -15,7 +18,17 @@ bootstrap()
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     catalog = Catalog()
-    tenant_ids = sorted({r["tenant_id"] for r in event.get("results", []) if "tenant_id" in r})
+    results = [r for r in event.get("results", []) if isinstance(r, dict)]
+    tenant_ids = sorted({r["tenant_id"] for r in results if "tenant_id" in r})
     tenants = [catalog.get_tenant(t) for t in tenant_ids] if tenant_ids else catalog.list_tenants()
     refreshed = [snapshots.refresh(t) for t in tenants if t.active]
-    return {"refreshed": refreshed, "results": event.get("results", [])}
+    events = [
+        {**e, "tenant_id": r["tenant_id"], "kpi_id": r["kpi_id"], "run_id": r["run_id"]}
+        for r in results
+        for e in r.get("events") or []
+    ]
+    statuses = {
+        s: sum(1 for r in results if r.get("status") == s)
+        for s in ("success", "partial", "failed", "skipped")
+    }
+    return {"refreshed": refreshed, "runs": statuses, "events": events}

@@ -1,98 +1,195 @@
-"""KPI contracts of the built-in health-model KPIs that have a working source today.
+"""KPI contracts as data: what a KPI run reads, computes, checks, delivers, and when it runs.
 
-A contract says where a KPI's inputs come from, how it is computed, which validations gate it and
-when it runs. KPIs of the health model without a contract here have no working source connector yet;
-the cockpit shows them as Unknown with that reason.
+A contract (kpi-observability-admin.md) names its sources (signals, Prometheus, a lake/CUR query,
+other KPIs), its formula (a registered built-in, or SQL over the lake for user KPIs), pre- and
+post-validation rules, verdict bands, SLA, schedule, time grain and extensions. Contracts live in
+the catalog table, versioned and immutable per version:
+
+    pk = TENANT#<tenant id> | PLATFORM     sk = KPI#<kpi id>#V#<version>   (one version, never edited)
+    pk = TENANT#<tenant id> | PLATFORM     sk = ACTIVEKPI#<kpi id>          (pointer: which version runs)
+
+A run resolves the contract of (tenant, KPI) once, at the source step: the tenant's active version,
+else the platform's, else the built-in pack shipped with the code (`packs/health-contracts-v1.yaml`).
+The resolved contract travels in the run state, so every step of one run uses the same version.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
-from companyos.errors import NotFound
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pynamodb.exceptions import PutError
+
+from companyos.errors import Conflict, InvalidPayload, NotFound
+from companyos.store.models import CatalogItem
 
 PERIODS: dict[str, int] = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 MAX_WINDOW_DAYS = max(PERIODS.values()) * 2  # current + previous window, for deltas
+PLATFORM_PK = "PLATFORM"
+DEFAULT_PACK = "health-contracts-v1.yaml"
+
+PRE_RULE_TYPES = ("availability", "freshness", "non_negative", "row_count")
+POST_RULE_TYPES = ("value_range", "variance", "cross_kpi")
+SOURCE_TYPES = ("signal", "finding", "kpi", "lake", "prometheus")
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    type: str  # availability / freshness / non_negative / value_range / variance
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rule(_Frozen):
+    """One validation rule. Pre: availability / freshness / non_negative / row_count.
+    Post: value_range / variance (vs the previous window) / cross_kpi (vs another KPI's value)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: str
     severity: Literal["warn", "error"]
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    source_type: Literal["signal", "kpi"]
-    kind: str  # signal kind in the signals table
+class SourceRef(_Frozen):
+    """Where inputs come from. `signal`: a signal kind of the signals table; `finding`: the current
+    state (open/fixed, first seen) of scanner findings of a kind; `kpi`: another KPI's latest
+    delivered values; `lake`: a SQL query over the lake (CUR, exports); `prometheus`: PromQL."""
+
+    source_type: Literal["signal", "finding", "kpi", "lake", "prometheus"]
+    kind: str  # signal kind / KPI id / lake table / metric name
     object: str  # human name of the source object, e.g. github.deployment_status
+    query: str | None = None  # SQL (lake) or PromQL (prometheus)
 
 
-@dataclass(frozen=True)
-class Contract:
-    kpi_id: str
-    version: str
-    sources: tuple[SourceRef, ...]
-    formula: str
-    pre_rules: tuple[Rule, ...]
-    post_rules: tuple[Rule, ...]
-    schedule_class: str
-    schedule_cron: str
-    sla_max_duration_s: int
-    params: dict[str, Any] = field(default_factory=dict)
-    time_grain: str = "day"
+class Formula(_Frozen):
+    """A registered built-in (`builtin`), or SQL over the lake (`sql`) returning one row per day:
+    a `day` column plus numeric columns, aggregated per window by `aggregate`."""
+
+    builtin: str | None = None
+    sql: str | None = None
+    lake: str = "default"
+    aggregate: Literal["sum", "per_day", "mean", "ratio", "last"] = "sum"
+    column: str = "value"
+    numerator: str | None = None
+    denominator: str | None = None
+    scale: float = 1.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Formula:
+        if (self.builtin is None) == (self.sql is None):
+            raise ValueError("a formula is either `builtin` or `sql`")
+        if self.aggregate == "ratio" and not (self.numerator and self.denominator):
+            raise ValueError("aggregate `ratio` needs `numerator` and `denominator` columns")
+        return self
 
 
-_DEPLOYMENTS = SourceRef("signal", "deployment", "github.deployment_status")
-_PROD = {"environments": ["production", "prod"]}
+class Band(_Frozen):
+    """A verdict band: the first band whose [min, max) contains the value names the verdict."""
 
-CONTRACTS: dict[str, Contract] = {
-    c.kpi_id: c
-    for c in (
-        Contract(
-            kpi_id="deployment_frequency",
-            version="1.0.0",
-            sources=(_DEPLOYMENTS,),
-            formula="deployment_frequency",
-            pre_rules=(
-                Rule("deployments_available", "availability", "error", {"min_rows": 1}),
-                Rule("deployments_fresh", "freshness", "warn", {"max_age_hours": 24 * 7}),
-            ),
-            post_rules=(
-                Rule("frequency_non_negative", "value_range", "error", {"min": 0}),
-                Rule("frequency_variance", "variance", "warn", {"max_change_pct": 300}),
-            ),
-            schedule_class="realtime",
-            schedule_cron="rate(5 minutes)",
-            sla_max_duration_s=300,
-            params=_PROD,
-        ),
-        Contract(
-            kpi_id="change_failure_rate",
-            version="1.0.0",
-            sources=(_DEPLOYMENTS,),
-            formula="change_failure_rate",
-            pre_rules=(
-                Rule("deployments_available", "availability", "error", {"min_rows": 1}),
-                Rule("deployments_fresh", "freshness", "warn", {"max_age_hours": 24 * 7}),
-            ),
-            post_rules=(
-                Rule("rate_is_percentage", "value_range", "error", {"min": 0, "max": 100}),
-                Rule("rate_variance", "variance", "warn", {"max_change_pct": 300}),
-            ),
-            schedule_class="realtime",
-            schedule_cron="rate(5 minutes)",
-            sla_max_duration_s=300,
-            params=_PROD,
-        ),
-    )
-}
+    label: str
+    min: float | None = None
+    max: float | None = None
+
+    def contains(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value < self.max)
+
+
+class Sla(_Frozen):
+    max_duration_s: float = Field(ge=0)
+    finish_by: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")  # UTC, time-triggered runs
+
+
+class Schedule(_Frozen):
+    schedule_class: str  # a ScheduleSpec.schedule_class of companyos.topology
+    cron: str  # the EventBridge expression of that class, logged on every run
+
+
+class Contract(_Frozen):
+    kpi_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    name: str = ""
+    tenant_id: str | None = None  # None: a platform (pack) contract
+    environment: str | None = None  # None: every environment
+    variant_label: str | None = None
+    sources: tuple[SourceRef, ...] = Field(min_length=1)
+    formula: Formula
+    params: dict[str, Any] = Field(default_factory=dict)
+    pre_rules: tuple[Rule, ...] = ()
+    post_rules: tuple[Rule, ...] = ()
+    verdict_bands: tuple[Band, ...] = ()  # empty: bands from the KPI dictionary's target/critical
+    sla: Sla
+    schedule: Schedule
+    time_grain: Literal["day", "week", "month"] = "day"
+    extensions: tuple[Literal["previous_window", "mom", "budget_vs_actual"], ...] = ("previous_window",)
+
+    @model_validator(mode="after")
+    def _rules_known(self) -> Contract:
+        for rule in self.pre_rules:
+            if rule.type not in PRE_RULE_TYPES:
+                raise ValueError(f"{self.kpi_id}: unknown pre-validation rule type '{rule.type}'")
+        for rule in self.post_rules:
+            if rule.type not in POST_RULE_TYPES:
+                raise ValueError(f"{self.kpi_id}: unknown post-validation rule type '{rule.type}'")
+        if "budget_vs_actual" in self.extensions and "budget" not in self.params:
+            raise ValueError(f"{self.kpi_id}: extension budget_vs_actual needs params.budget")
+        return self
+
+    # conveniences used by the scheduler and steps
+    @property
+    def schedule_class(self) -> str:
+        return self.schedule.schedule_class
+
+    @property
+    def schedule_cron(self) -> str:
+        return self.schedule.cron
+
+    @property
+    def sla_max_duration_s(self) -> float:
+        return self.sla.max_duration_s
+
+    def signal_kinds(self) -> list[str]:
+        return [s.kind for s in self.sources if s.source_type in ("signal", "finding")]
+
+    def to_state(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Contract:
+        return cls.model_validate(data)
+
+
+class ContractPack(_Frozen):
+    pack: str
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    contracts: tuple[Contract, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> ContractPack:
+        ids = [c.kpi_id for c in self.contracts]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate KPI ids in the contract pack")
+        return self
+
+
+def parse_pack(text: str) -> ContractPack:
+    """Validate a contract pack given as YAML text (pydantic.ValidationError when invalid)."""
+    return ContractPack.model_validate(yaml.safe_load(text))
+
+
+@cache
+def load_pack(name: str = DEFAULT_PACK) -> ContractPack:
+    text = resources.files("companyos.runs").joinpath("packs", name).read_text(encoding="utf-8")
+    return parse_pack(text)
+
+
+# The built-in contracts (the health-model pack). Other modules read this as "KPIs with a contract".
+CONTRACTS: dict[str, Contract] = {c.kpi_id: c for c in load_pack().contracts}
 
 
 def get(kpi_id: str) -> Contract:
+    """The built-in contract of a KPI (no catalog lookup)."""
     try:
         return CONTRACTS[kpi_id]
     except KeyError as exc:
@@ -101,8 +198,143 @@ def get(kpi_id: str) -> Contract:
 
 def consumers_of(signal_kind: str) -> list[str]:
     """KPIs whose inputs include a signal kind (event-triggered runs after ingestion)."""
-    return [c.kpi_id for c in CONTRACTS.values() if any(s.kind == signal_kind for s in c.sources)]
+    return [c.kpi_id for c in CONTRACTS.values() if signal_kind in c.signal_kinds()]
 
 
 def of_schedule(schedule_class: str) -> list[str]:
     return [c.kpi_id for c in CONTRACTS.values() if c.schedule_class == schedule_class]
+
+
+# ---------------------------------------------------------------------------- catalog store
+
+
+def _owner_pk(tenant_id: str | None) -> str:
+    return f"TENANT#{tenant_id}" if tenant_id else PLATFORM_PK
+
+
+def _version_sk(kpi_id: str, version: str) -> str:
+    return f"KPI#{kpi_id}#V#{version}"
+
+
+def _active_sk(kpi_id: str) -> str:
+    return f"ACTIVEKPI#{kpi_id}"
+
+
+class ContractStore:
+    """Contract versions in the catalog, for one owner (a tenant, or the platform with None).
+
+    Versions are immutable: publishing an existing version is a Conflict. The active pointer is
+    guarded by the item's VersionAttribute, so two concurrent activations cannot both win."""
+
+    def __init__(self, tenant_id: str | None) -> None:
+        self.tenant_id = tenant_id
+        self._pk = _owner_pk(tenant_id)
+
+    def publish(self, contract: Contract) -> None:
+        if contract.tenant_id != self.tenant_id:
+            raise InvalidPayload(
+                "the contract's tenant_id does not match the catalog owner",
+                code="contract_owner_mismatch",
+                details={"path": "tenant_id"},
+            )
+        item = CatalogItem(
+            pk=self._pk,
+            sk=_version_sk(contract.kpi_id, contract.version),
+            kind="kpi_contract",
+            data=contract.to_state(),
+            updated_at=datetime.now(UTC),
+        )
+        try:
+            item.save(condition=CatalogItem.sk.does_not_exist())
+        except PutError as exc:
+            raise Conflict(
+                f"contract {contract.kpi_id} v{contract.version} already exists; publish a new version",
+                code="contract_version_exists",
+            ) from exc
+
+    def activate(self, kpi_id: str, version: str, *, paused: bool = False, reason: str = "") -> None:
+        contract = self.version(kpi_id, version)
+        if contract is None:
+            raise NotFound(f"contract {kpi_id} v{version} does not exist", code="contract_not_found")
+        item = CatalogItem(
+            pk=self._pk,
+            sk=_active_sk(kpi_id),
+            kind="kpi_active",
+            data={
+                "kpi_id": kpi_id,
+                "version": version,
+                "schedule_class": contract.schedule_class,
+                "paused": paused,
+                "reason": reason,
+            },
+            updated_at=datetime.now(UTC),
+        )
+        with contextlib.suppress(CatalogItem.DoesNotExist):
+            item.version = CatalogItem.get(self._pk, _active_sk(kpi_id)).version
+        try:
+            item.save()
+        except PutError as exc:
+            raise Conflict(
+                f"the active version of {kpi_id} changed concurrently", code="version_conflict"
+            ) from exc
+
+    def pause(self, kpi_id: str, reason: str) -> None:
+        active = self.active(kpi_id)
+        if active is None:
+            raise NotFound(f"{kpi_id} has no active contract here", code="contract_not_found")
+        self.activate(kpi_id, active["version"], paused=True, reason=reason)
+
+    def resume(self, kpi_id: str) -> None:
+        active = self.active(kpi_id)
+        if active is None:
+            raise NotFound(f"{kpi_id} has no active contract here", code="contract_not_found")
+        self.activate(kpi_id, active["version"], paused=False)
+
+    def version(self, kpi_id: str, version: str) -> Contract | None:
+        try:
+            return Contract.model_validate(CatalogItem.get(self._pk, _version_sk(kpi_id, version)).data)
+        except CatalogItem.DoesNotExist:
+            return None
+
+    def active(self, kpi_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(CatalogItem.get(self._pk, _active_sk(kpi_id)).data)
+        except CatalogItem.DoesNotExist:
+            return None
+
+    def actives(self) -> list[dict[str, Any]]:
+        """Every active pointer of this owner: one Query (the scheduler's per-tenant read)."""
+        return [dict(i.data) for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("ACTIVEKPI#"))]
+
+    def versions(self, kpi_id: str) -> list[Contract]:
+        items = CatalogItem.query(self._pk, CatalogItem.sk.startswith(f"KPI#{kpi_id}#V#"))
+        return [Contract.model_validate(i.data) for i in items]
+
+
+def install_pack(pack: ContractPack | None = None) -> int:
+    """Publish and activate the built-in pack under PLATFORM (idempotent: existing versions stay)."""
+    store, count = ContractStore(None), 0
+    for contract in (pack or load_pack()).contracts:
+        if store.version(contract.kpi_id, contract.version) is None:
+            store.publish(contract)
+            count += 1
+        active = store.active(contract.kpi_id)
+        if active is None or active["version"] != contract.version:
+            store.activate(contract.kpi_id, contract.version)
+    return count
+
+
+def resolve(tenant_id: str, kpi_id: str) -> tuple[Contract, dict[str, Any]]:
+    """The contract a run of (tenant, KPI) uses, and its active pointer ({} for the built-in pack).
+
+    Tenant's active version → platform's active version → built-in pack; NotFound otherwise."""
+    for owner in (tenant_id, None):
+        store = ContractStore(owner)
+        active = store.active(kpi_id)
+        if active:
+            contract = store.version(kpi_id, active["version"])
+            if contract is not None:
+                return contract, active
+    if kpi_id in CONTRACTS:
+        return CONTRACTS[kpi_id], {}
+    raise NotFound(f"no contract for KPI '{kpi_id}' in tenant '{tenant_id}'", code="contract_not_found")

@@ -425,9 +425,8 @@ class RunLog:
         return f"{self.tenant_id}#RUNS"
 
     def append_index(self, started_at: str, run_id: str, overview: dict[str, Any]) -> bool:
-        item = KpiLogItem(
-            pk=self._index_pk, sk=f"{started_at}#{run_id}", record="run_index", data=overview, written_at=_now()
-        )
+        sk = f"{started_at}#{run_id}"
+        item = KpiLogItem(pk=self._index_pk, sk=sk, record="run_index", data=overview, written_at=_now())
         try:
             item.save(condition=KpiLogItem.pk.does_not_exist())
         except PutError as exc:
