@@ -31,6 +31,8 @@ class Settings(BaseModel):
         default="", description="empty where the function never starts runs"
     )
     alerts_topic_arn: str = ""
+    alerts_dlq_url: str = Field(default="", description="SQS queue of alert messages SNS did not accept")
+    escalation_state_machine_arn: str = ""
     webhook_secret_prefix: str = Field(
         description="Secrets Manager prefix; a (tenant, source) secret is <prefix>/<tenant>/<source>"
     )
@@ -65,6 +67,8 @@ class Settings(BaseModel):
             ),
             kpi_run_state_machine_arn=e.get("KPI_RUN_STATE_MACHINE_ARN", ""),
             alerts_topic_arn=e.get("ALERTS_TOPIC_ARN", ""),
+            alerts_dlq_url=e.get("ALERTS_DLQ_URL", ""),
+            escalation_state_machine_arn=e.get("ESCALATION_STATE_MACHINE_ARN", ""),
             webhook_secret_prefix=e["WEBHOOK_SECRET_PREFIX"],
             max_webhook_bytes=int(e.get("MAX_WEBHOOK_BYTES", "1000000")),
             cockpit_url=e.get("COCKPIT_URL", ""),
@@ -89,6 +93,8 @@ class Settings(BaseModel):
             "TABLE_IDEMPOTENCY": self.tables.idempotency,
             "KPI_RUN_STATE_MACHINE_ARN": self.kpi_run_state_machine_arn,
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
+            "ALERTS_DLQ_URL": self.alerts_dlq_url,
+            "ESCALATION_STATE_MACHINE_ARN": self.escalation_state_machine_arn,
             "WEBHOOK_SECRET_PREFIX": self.webhook_secret_prefix,
             "MAX_WEBHOOK_BYTES": str(self.max_webhook_bytes),
             "COCKPIT_URL": self.cockpit_url,

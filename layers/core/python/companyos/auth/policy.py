@@ -43,15 +43,20 @@ ROLE_PERSONAS: dict[str, tuple[str, ...]] = {
 }
 
 # Actions a role may take on its tenant, besides viewing dashboards.
+# Alerts (issue #6): alerts:view (inbox, rules, routes) for every role; alerts:ack (acknowledge,
+# resolve) for every role that acts; alerts:tune (thresholds, escalation routes) for admins.
+_ALERTS_READ = frozenset({"alerts:view"})
+_ALERTS_ACT = frozenset({"alerts:view", "alerts:ack"})
+_ALERTS_ADMIN = frozenset({"alerts:view", "alerts:ack", "alerts:tune"})
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "platform_admin": frozenset({"runs:view", "audit:view", "admin:write", "platform:rollup"}),
-    "tenant_admin": frozenset({"runs:view", "audit:view", "admin:write"}),
-    "auditor": frozenset({"runs:view", "audit:view"}),
-    "ceo": frozenset({"runs:view"}),
-    "cto": frozenset({"runs:view"}),
-    "ciso": frozenset({"runs:view"}),
-    "head_ops": frozenset({"runs:view"}),
-    "head_product": frozenset({"runs:view"}),
+    "platform_admin": frozenset({"runs:view", "audit:view", "admin:write", "platform:rollup"}) | _ALERTS_ADMIN,
+    "tenant_admin": frozenset({"runs:view", "audit:view", "admin:write"}) | _ALERTS_ADMIN,
+    "auditor": frozenset({"runs:view", "audit:view"}) | _ALERTS_READ,
+    "ceo": frozenset({"runs:view"}) | _ALERTS_ACT,
+    "cto": frozenset({"runs:view"}) | _ALERTS_ACT,
+    "ciso": frozenset({"runs:view"}) | _ALERTS_ACT,
+    "head_ops": frozenset({"runs:view"}) | _ALERTS_ACT,
+    "head_product": frozenset({"runs:view"}) | _ALERTS_ACT,
 }
 
 MEMBERSHIPS_CLAIM = "custom:memberships"

@@ -1,0 +1,20 @@
+"""Alert tasks: evaluate after a KPI run's score refresh (or on a direct observation event), and
+each step of the escalation state machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.alerts import service
+from companyos.api import bootstrap, logger
+
+bootstrap()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    rt = service.runtime()
+    if event.get("step") == "escalate":
+        return service.escalate_step(rt, event["state"])
+    return service.evaluate_event(rt, event)

@@ -1,0 +1,94 @@
+"""The alert inbox API: firing/recent alerts per persona, acknowledge, resolve; rule tuning and
+escalation routes per tenant. Every write is audited; every refusal is a 4xx with a `code`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.alerts import service
+from companyos.api import bootstrap, logger, principal_of, resolver
+from pydantic import BaseModel, ConfigDict, Field
+
+bootstrap()
+app = resolver()
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=1000)
+
+
+class Tuning(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    threshold: float | str | bool | None = None
+    for_: str | int | None = Field(default=None, alias="for")
+    enabled: bool | None = None
+
+
+@app.get("/api/alerts")
+def list_alerts(
+    tenant: Annotated[str, Query(min_length=1)],
+    persona: Annotated[str, Query(min_length=1)],
+    view: Annotated[Literal["firing", "recent"], Query()] = "firing",
+) -> dict[str, Any]:
+    return service.list_alerts(principal_of(app), tenant, persona, view, datetime.now(UTC))
+
+
+@app.get("/api/alerts/<alert_id>")
+def get_alert(
+    alert_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
+) -> dict[str, Any]:
+    return service.get_alert(principal_of(app), tenant, alert_id)
+
+
+@app.post("/api/alerts/<alert_id>/ack")
+def acknowledge(
+    alert_id: Annotated[str, Path()],
+    tenant: Annotated[str, Query(min_length=1)],
+    body: Annotated[Note, Body()],
+) -> dict[str, Any]:
+    return service.acknowledge(service.runtime(), principal_of(app), tenant, alert_id, body.note)
+
+
+@app.post("/api/alerts/<alert_id>/resolve")
+def resolve(
+    alert_id: Annotated[str, Path()],
+    tenant: Annotated[str, Query(min_length=1)],
+    body: Annotated[Note, Body()],
+) -> dict[str, Any]:
+    return service.resolve(service.runtime(), principal_of(app), tenant, alert_id, body.note)
+
+
+@app.get("/api/alert-rules")
+def get_rules(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+    return service.rules_view(principal_of(app), tenant)
+
+
+@app.put("/api/alert-rules/<rule_id>")
+def put_rule(
+    rule_id: Annotated[str, Path()],
+    tenant: Annotated[str, Query(min_length=1)],
+    body: Annotated[Tuning, Body()],
+) -> dict[str, Any]:
+    change = body.model_dump(by_alias=True, exclude_none=True)
+    return service.tune_rule(principal_of(app), tenant, rule_id, change)
+
+
+@app.get("/api/alert-routes")
+def get_routes(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+    return service.routes_view(principal_of(app), tenant)
+
+
+@app.put("/api/alert-routes")
+def put_routes(
+    tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    return service.put_routes(principal_of(app), tenant, body)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,86 @@
+"""Delivery to SNS with retries; what cannot be delivered goes to the alerts dead-letter queue.
+
+An alert is never lost: its pending notifications are stored on the alert item (the outbox) in the
+same write as its state change, and cleared only once published or dead-lettered. If even the DLQ
+is unreachable, `DeliveryFailed` propagates so the task is retried and the outbox stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from companyos.alerts.routing import Message
+
+log = logging.getLogger(__name__)
+Outcome = Literal["delivered", "dead_lettered"]
+
+
+class DeliveryFailed(Exception):
+    """Neither SNS nor the dead-letter queue accepted a message (retry the whole task)."""
+
+
+class Publisher:
+    def __init__(
+        self,
+        topic_arn: str,
+        dlq_url: str,
+        *,
+        attempts: int = 3,
+        base_delay_s: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.topic_arn, self.dlq_url = topic_arn, dlq_url
+        self.attempts, self.base_delay_s, self.sleep = attempts, base_delay_s, sleep
+        self._sns: Any = None
+        self._sqs: Any = None
+
+    @property
+    def sns(self) -> Any:
+        if self._sns is None:
+            self._sns = boto3.client("sns")
+        return self._sns
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    def publish(self, message: Message) -> Outcome:
+        error: Exception | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(self.base_delay_s * 2 ** (attempt - 1))
+            try:
+                if not self.topic_arn:
+                    raise RuntimeError("no alerts topic configured (ALERTS_TOPIC_ARN)")
+                self.sns.publish(**message.publish_args(self.topic_arn))
+                return "delivered"
+            except (BotoCoreError, ClientError, RuntimeError) as exc:
+                error = exc
+                log.warning("alert publish failed (attempt %d/%d): %s", attempt + 1, self.attempts, exc)
+        self._dead_letter(message, error)
+        return "dead_lettered"
+
+    def _dead_letter(self, message: Message, error: Exception | None) -> None:
+        doc = {
+            "failed_at": datetime.now(UTC).isoformat(),
+            "error": repr(error),
+            "attempts": self.attempts,
+            "topic_arn": self.topic_arn,
+            "message": message.to_dict(),
+        }
+        try:
+            if not self.dlq_url:
+                raise RuntimeError("no alerts dead-letter queue configured (ALERTS_DLQ_URL)")
+            self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(doc, default=str))
+        except (BotoCoreError, ClientError, RuntimeError) as exc:
+            raise DeliveryFailed(f"alert could not be published nor dead-lettered: {exc}") from exc

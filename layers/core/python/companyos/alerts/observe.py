@@ -1,0 +1,164 @@
+"""Samples for the evaluator, from what the system already stores: the tenant's score snapshot
+(KPI values, composite and dimension scores), the run log (SLA breach, hard validation failure,
+runtime anomaly of the runs just finished), recent signals (PagerDuty incidents) — plus metrics
+and SLO window counts handed in by an event (connectors without a KPI contract yet)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from companyos.alerts.engine import Sample
+from companyos.alerts.rules import Rule, SignalSelector
+from companyos.model import slo
+from companyos.store.repos import RunLog, ScoreStore, SignalStore
+
+HARD_FAIL_CODES = ("PRE_VALIDATION_FAILED", "POST_VALIDATION_FAILED")
+CLOSED = "(closed)"
+
+
+def snapshot_samples(snapshot: Mapping[str, Any]) -> list[Sample]:
+    out = []
+    for kpi_id, e in (snapshot.get("kpis") or {}).items():
+        evidence = (e.get("evidence") or {}).get("href")
+        ctx = {
+            "name": e.get("name"),
+            "display": e.get("display"),
+            "unit": e.get("unit"),
+            "evidence": evidence,
+        }
+        out.append(Sample("kpi", kpi_id, {"kpi": kpi_id}, e.get("value"), ctx))
+    health = snapshot.get("health") or {}
+    if health:
+        out.append(Sample("health", "", {}, health.get("score"), {"status": health.get("three_way")}))
+        for d in health.get("dimensions") or []:
+            out.append(
+                Sample("dimension", d["id"], {"dimension": d["id"]}, d.get("score"), {"name": d["name"]})
+            )
+    return out
+
+
+def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
+    """Samples of the latest snapshot of every period the snapshot-based rules read."""
+    periods = sorted({r.period for r in rules if r.source in ("kpi", "health", "dimension")})
+    out = []
+    for period in periods:
+        latest = ScoreStore(tenant_id).latest(period)
+        if latest is not None:
+            out.extend(snapshot_samples(latest[0]))
+    return out
+
+
+def _runtime_anomaly(log: RunLog, kpi_id: str, run_id: str, end: Mapping[str, Any], cfg: Mapping[str, float]):
+    history = []
+    for run in log.recent_runs(kpi_id, limit=21):
+        if run["run_id"] == run_id:
+            continue
+        e = log.row(run["run_id"], "END")
+        if e and e.get("status") in ("success", "partial"):
+            history.append(e)
+    if len(history) < int(cfg.get("min_history", 5)):
+        return None, ""
+    factor = float(cfg.get("factor", 3.0))
+    findings = []
+    med_d = statistics.median(float(h.get("duration_s") or 0) for h in history)
+    dur = float(end.get("duration_s") or 0)
+    if dur > max(med_d * factor, float(cfg.get("min_duration_s", 5.0))):
+        findings.append(f"duration {dur:.1f}s vs median {med_d:.1f}s")
+    med_r = statistics.median(float(h.get("rows_processed") or 0) for h in history)
+    rows = float(end.get("rows_processed") or 0)
+    if med_r > 0 and (rows > med_r * factor or rows < med_r / factor):
+        findings.append(f"{rows:.0f} rows vs median {med_r:.0f}")
+    return bool(findings), "; ".join(findings)
+
+
+def run_samples(
+    tenant_id: str, results: Iterable[Mapping[str, Any]], anomaly: Mapping[str, float]
+) -> list[Sample]:
+    """Pipeline outcomes of the runs of this execution (the kpi_run Map results)."""
+    log = RunLog(tenant_id)
+    out = []
+    for r in results:
+        if r.get("tenant_id") != tenant_id or not r.get("run_id"):
+            continue
+        end = log.row(r["run_id"], "END")
+        if end is None:
+            continue
+        kpi = str(r.get("kpi_id"))
+        labels = {"kpi": kpi}
+        ctx = {
+            "run_id": r["run_id"],
+            "status": end.get("status"),
+            "duration_s": end.get("duration_s"),
+            "error_code": end.get("error_code"),
+            "evidence": f"/api/runs/{r['run_id']}?tenant={tenant_id}",
+        }
+        out.append(Sample("run", "sla_breached", labels, bool(end.get("sla_breached")), ctx))
+        out.append(
+            Sample("run", "validation_hard_fail", labels, end.get("error_code") in HARD_FAIL_CODES, ctx)
+        )
+        anomalous, why = _runtime_anomaly(log, kpi, r["run_id"], end, anomaly)
+        out.append(Sample("run", "runtime_anomaly", labels, anomalous, {**ctx, "anomaly": why}))
+    return out
+
+
+def signal_samples(tenant_id: str, rules: Iterable[Rule], now: datetime) -> list[Sample]:
+    """The newest signal per key of every signal rule's selector, within its lookback."""
+    out = []
+    seen: set[SignalSelector] = set()
+    for rule in rules:
+        sel = rule.signal
+        if rule.source != "signal" or sel is None or sel in seen:
+            continue
+        seen.add(sel)
+        newest: dict[str, Mapping[str, Any]] = {}
+        for sig in SignalStore(tenant_id).query(sel.kind, now - timedelta(seconds=sel.lookback_s), now):
+            key = sig.attributes.get(sel.key)
+            if key is not None:
+                newest[str(key)] = sig.attributes  # query is in time order: the last one wins
+        for key, attrs in newest.items():
+            closed = sel.closed_field is not None and str(attrs.get(sel.closed_field)) in sel.closed_values
+            value = CLOSED if closed else attrs.get(sel.field)
+            ctx = {k: v for k, v in attrs.items() if isinstance(v, str | int | float)}
+            out.append(Sample("signal", rule.sample_key[1], {sel.label: key}, value, ctx))
+    return out
+
+
+def metric_samples(metrics: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """Event-supplied metrics: [{"name", "value", "labels"?}]."""
+    return [
+        Sample(
+            "metric",
+            str(m["name"]),
+            {str(k): str(v) for k, v in (m.get("labels") or {}).items()},
+            m.get("value"),
+        )
+        for m in metrics
+    ]
+
+
+def slo_samples(slos: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """Multiwindow burn-rate samples per SLO from window counts {"5m": [good, total], ...}.
+
+    For each burn severity (page, ticket) the value is the highest long-window burn rate among the
+    workbook rules of that severity that fire, 0.0 when none fires, None when no rule of that
+    severity has both of its windows."""
+    out = []
+    for s in slos:
+        windows = {w: (float(c[0]), float(c[1])) for w, c in (s.get("windows") or {}).items()}
+        objective = float(s["objective"])
+        firing = slo.multiwindow_alerts(windows, objective)
+        labels = {"service": str(s["service"]), "slo": str(s.get("slo", "availability"))}
+        for burn in ("page", "ticket"):
+            rules = [r for r in slo.BURN_RULES if r.severity == burn]
+            measurable = any(r.long_window in windows and r.short_window in windows for r in rules)
+            hits = [a for a in firing if a.severity == burn]
+            value = max(a.long_burn_rate for a in hits) if hits else (0.0 if measurable else None)
+            ctx = {
+                "objective": objective,
+                "windows": [f"{a.rule.long_window}/{a.rule.short_window}" for a in hits],
+            }
+            out.append(Sample("slo_burn", burn, labels, value, ctx))
+    return out

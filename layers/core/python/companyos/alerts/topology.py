@@ -1,0 +1,67 @@
+"""Alert delivery resources as data: the topic (shared with approvals: ALERTS_TOPIC_ARN), its
+dead-letter queue, and subscribers with filter policies. CDK and infra/local build from here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from companyos.alerts.routing import escalation_filter, subscription_filter
+from companyos.config import Settings
+
+DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
+DLQ_RETENTION_S = 14 * 86400
+
+# Subscriber protocols per channel (SNS): PagerDuty and Slack are HTTPS webhooks.
+PROTOCOLS: dict[str, str] = {"sms": "sms", "email": "email", "pagerduty": "https", "slack": "https"}
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One endpoint of one tenant: a persona x channel subscriber, or an on-call escalation target."""
+
+    tenant_id: str
+    endpoint: str
+    protocol: str  # sms / email / https / sqs / lambda
+    persona: str | None = None
+    channel: str | None = None
+    target: str | None = None
+
+    def filter_policy(self) -> dict[str, list[str]]:
+        if self.target:
+            return escalation_filter(self.tenant_id, self.target)
+        if not (self.persona and self.channel):
+            raise ValueError("a subscriber names a persona and channel, or an escalation target")
+        return subscription_filter(self.tenant_id, self.persona, self.channel)
+
+
+def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: Any = None) -> str:
+    """Subscribe with the subscriber's filter policy and, if given, a redrive policy to the DLQ
+    (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
+    sns = sns or boto3.client("sns")
+    attrs = {"FilterPolicy": json.dumps(sub.filter_policy()), "FilterPolicyScope": "MessageAttributes"}
+    if dlq_arn:
+        attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
+    return str(
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol=sub.protocol,
+            Endpoint=sub.endpoint,
+            Attributes=attrs,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+    )
+
+
+def provision_local(settings: Settings, state_machines: dict[str, str], prefix: str) -> Settings:
+    """infra/local hook: the alerts DLQ and the escalation state machine ARN into the settings."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(
+        QueueName=f"{prefix}-{DLQ_NAME}", Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
+    )["QueueUrl"]
+    return settings.model_copy(
+        update={"alerts_dlq_url": url, "escalation_state_machine_arn": state_machines.get("escalation", "")}
+    )
