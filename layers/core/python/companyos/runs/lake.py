@@ -60,7 +60,8 @@ class DuckDbLake:
         con = duckdb.connect(":memory:")
         try:
             for name, path in self.tables.items():
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet(?)", [path])
+                literal = path.replace("'", "''")  # configured paths, not user input; views take no params
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
             cur = con.execute(render(sql, start, end))
             cols = [c[0] for c in cur.description or ()]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
