@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from companyos import topology
 from companyos.config import Settings, settings, table_names
+from companyos.store.audit import configure_signer
 from companyos.store.models import create_all
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
@@ -34,6 +35,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def provision_audit_key() -> str:
+    """The audit digest signing key: asymmetric ECC_NIST_P256 SIGN_VERIFY, as CDK creates it."""
+    kms = boto3.client("kms")
+    key_id = kms.create_key(
+        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=f"{PREFIX} audit digest signing"
+    )["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=f"alias/{PREFIX}-audit-signing", TargetKeyId=key_id)
+    return str(key_id)
 
 
 @dataclass
@@ -95,7 +106,14 @@ class LocalStack:
                 definition=asl,
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-sfn",
             )["stateMachineArn"]
-        self.settings = base.model_copy(update={"kpi_run_state_machine_arn": self.state_machines["kpi_run"]})
+        self.settings = base.model_copy(
+            update={
+                "kpi_run_state_machine_arn": self.state_machines["kpi_run"],
+                "approval_state_machine_arn": self.state_machines["approval"],
+                "audit_signing_key_id": provision_audit_key(),
+            }
+        )
+        configure_signer(self.settings.audit_signing_key_id)  # in-process writers (seed, tests) sign too
         os.environ.update(self.settings.to_env())
         settings.cache_clear()
 

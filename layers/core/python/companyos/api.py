@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from companyos.auth import Principal
 from companyos.config import Settings, settings
 from companyos.errors import DomainError
+from companyos.store.audit import configure_signer
 from companyos.store.models import bind_tables
 
 logger = Logger(service="companyos")
@@ -19,9 +20,10 @@ logger = Logger(service="companyos")
 
 @cache
 def bootstrap() -> Settings:
-    """Validate the environment once per cold start and bind the tables."""
+    """Validate the environment once per cold start, bind the tables and the audit digest signer."""
     s = settings()
     bind_tables(s.tables, s.region)
+    configure_signer(s.audit_signing_key_id)
     return s
 
 

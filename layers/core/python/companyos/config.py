@@ -33,6 +33,12 @@ class Settings(BaseModel):
     alerts_topic_arn: str = ""
     alerts_dlq_url: str = Field(default="", description="SQS queue of alert messages SNS did not accept")
     escalation_state_machine_arn: str = ""
+    approval_state_machine_arn: str = Field(
+        default="", description="the approval state machine (admin API: start requests, settle tokens)"
+    )
+    audit_signing_key_id: str = Field(
+        default="", description="KMS asymmetric ECC_NIST_P256 SIGN_VERIFY key that signs audit digests"
+    )
     webhook_secret_prefix: str = Field(
         description="Secrets Manager prefix; a (tenant, source) secret is <prefix>/<tenant>/<source>"
     )
@@ -69,6 +75,8 @@ class Settings(BaseModel):
             alerts_topic_arn=e.get("ALERTS_TOPIC_ARN", ""),
             alerts_dlq_url=e.get("ALERTS_DLQ_URL", ""),
             escalation_state_machine_arn=e.get("ESCALATION_STATE_MACHINE_ARN", ""),
+            approval_state_machine_arn=e.get("APPROVAL_STATE_MACHINE_ARN", ""),
+            audit_signing_key_id=e.get("AUDIT_SIGNING_KEY_ID", ""),
             webhook_secret_prefix=e["WEBHOOK_SECRET_PREFIX"],
             max_webhook_bytes=int(e.get("MAX_WEBHOOK_BYTES", "1000000")),
             cockpit_url=e.get("COCKPIT_URL", ""),
@@ -95,6 +103,8 @@ class Settings(BaseModel):
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             "ALERTS_DLQ_URL": self.alerts_dlq_url,
             "ESCALATION_STATE_MACHINE_ARN": self.escalation_state_machine_arn,
+            "APPROVAL_STATE_MACHINE_ARN": self.approval_state_machine_arn,
+            "AUDIT_SIGNING_KEY_ID": self.audit_signing_key_id,
             "WEBHOOK_SECRET_PREFIX": self.webhook_secret_prefix,
             "MAX_WEBHOOK_BYTES": str(self.max_webhook_bytes),
             "COCKPIT_URL": self.cockpit_url,

@@ -43,20 +43,26 @@ ROLE_PERSONAS: dict[str, tuple[str, ...]] = {
 }
 
 # Actions a role may take on its tenant, besides viewing dashboards.
+# Admin control plane (issue #9): catalog:view (browse, versions, lineage, impact) for every role;
+# kpi:author (drafts, schedule/SLA/validation edits), kpi:approve (decide change requests),
+# kpi:deploy (publish, unpublish, pause, resume, rollback, canary, deprecate, retire) for admins;
+# audit:export (evidence bundles) for admins and auditors.
+_READ = frozenset({"runs:view", "catalog:view"})
+_ADMIN = frozenset({"audit:view", "audit:export", "admin:write", "kpi:author", "kpi:approve", "kpi:deploy"})
 # Alerts (issue #6): alerts:view (inbox, rules, routes) for every role; alerts:ack (acknowledge,
 # resolve) for every role that acts; alerts:tune (thresholds, escalation routes) for admins.
 _ALERTS_READ = frozenset({"alerts:view"})
 _ALERTS_ACT = frozenset({"alerts:view", "alerts:ack"})
 _ALERTS_ADMIN = frozenset({"alerts:view", "alerts:ack", "alerts:tune"})
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "platform_admin": frozenset({"runs:view", "audit:view", "admin:write", "platform:rollup"}) | _ALERTS_ADMIN,
-    "tenant_admin": frozenset({"runs:view", "audit:view", "admin:write"}) | _ALERTS_ADMIN,
-    "auditor": frozenset({"runs:view", "audit:view"}) | _ALERTS_READ,
-    "ceo": frozenset({"runs:view"}) | _ALERTS_ACT,
-    "cto": frozenset({"runs:view"}) | _ALERTS_ACT,
-    "ciso": frozenset({"runs:view"}) | _ALERTS_ACT,
-    "head_ops": frozenset({"runs:view"}) | _ALERTS_ACT,
-    "head_product": frozenset({"runs:view"}) | _ALERTS_ACT,
+    "platform_admin": _READ | _ADMIN | _ALERTS_ADMIN | {"platform:rollup"},
+    "tenant_admin": _READ | _ADMIN | _ALERTS_ADMIN,
+    "auditor": _READ | {"audit:view", "audit:export"} | _ALERTS_READ,
+    "ceo": _READ | _ALERTS_ACT,
+    "cto": _READ | _ALERTS_ACT,
+    "ciso": _READ | _ALERTS_ACT,
+    "head_ops": _READ | _ALERTS_ACT,
+    "head_product": _READ | _ALERTS_ACT,
 }
 
 MEMBERSHIPS_CLAIM = "custom:memberships"
