@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.api import bootstrap, logger, principal_of, resolver
-from companyos.views import dashboards, evidence, me, monitoring
+from companyos.views import dashboards, drilldown, evidence, me, monitoring
 
 bootstrap()
 app = resolver()
@@ -30,6 +30,54 @@ def get_dashboard(
 @app.get("/api/runs/<run_id>")
 def get_run(run_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return evidence.run_evidence(principal_of(app), tenant, run_id)
+
+
+Tenant = Annotated[str, Query(min_length=1, description="tenant id (the caller must be a member)")]
+Period = Annotated[str, Query(description="7d | 28d | 90d | 365d")]
+
+
+@app.get("/api/scores/breakdown")
+def get_score_breakdown(tenant: Tenant, period: Period = "7d") -> dict[str, Any]:
+    return drilldown.breakdown(principal_of(app), tenant, period)
+
+
+@app.get("/api/drill/kpi/<kpi_id>")
+def get_drill_kpi(kpi_id: Annotated[str, Path()], tenant: Tenant, period: Period = "7d") -> dict[str, Any]:
+    return drilldown.kpi(principal_of(app), tenant, kpi_id, period)
+
+
+@app.get("/api/drill/service/<service>")
+def get_drill_service(
+    service: Annotated[str, Path()], tenant: Tenant, period: Period = "7d"
+) -> dict[str, Any]:
+    return drilldown.service(principal_of(app), tenant, service, period)
+
+
+@app.get("/api/drill/incidents")
+def get_drill_incidents(tenant: Tenant, period: Period = "28d") -> dict[str, Any]:
+    return drilldown.incident_list(principal_of(app), tenant, period)
+
+
+@app.get("/api/drill/incidents/<incident_id>")
+def get_drill_incident(incident_id: Annotated[str, Path()], tenant: Tenant) -> dict[str, Any]:
+    return drilldown.incident(principal_of(app), tenant, incident_id)
+
+
+@app.get("/api/drill/changes")
+def get_drill_changes(tenant: Tenant, period: Period = "7d") -> dict[str, Any]:
+    return drilldown.changes(principal_of(app), tenant, period)
+
+
+@app.get("/api/drill/deployments/<deployment_id>")
+def get_drill_deployment(
+    deployment_id: Annotated[str, Path()], tenant: Tenant, period: Period = "28d"
+) -> dict[str, Any]:
+    return drilldown.deployment(principal_of(app), tenant, deployment_id, period)
+
+
+@app.get("/api/drill/services")
+def get_drill_services(tenant: Tenant, period: Period = "7d") -> dict[str, Any]:
+    return drilldown.service_map(principal_of(app), tenant, period)
 
 
 # ---- KPI monitoring (kpi-observability-admin.md): one Query over the tenant's run index each

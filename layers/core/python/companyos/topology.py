@@ -39,11 +39,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="read_api",
         description="Cockpit read API: dashboards, evidence, drill-downs (precomputed snapshots)",
-        tables={"catalog": "read", "scores": "read", "kpi_log": "read", "audit": "write"},
+        tables={"catalog": "read", "scores": "read", "kpi_log": "read", "signals": "read", "audit": "write"},
         api_routes=(
             "GET /api/me",
             "GET /api/dashboards/{persona}",
             "GET /api/runs/{run_id}",
+            "GET /api/scores/breakdown",
+            "GET /api/drill/kpi/{kpi_id}",
+            "GET /api/drill/service/{service}",
+            "GET /api/drill/incidents",
+            "GET /api/drill/incidents/{incident_id}",
+            "GET /api/drill/changes",
+            "GET /api/drill/deployments/{deployment_id}",
+            "GET /api/drill/services",
             "GET /api/monitoring/runs",
             "GET /api/monitoring/validation",
             "GET /api/monitoring/lineage",
@@ -61,7 +69,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="score_refresh",
         description="Recompute KPI, dimension and composite snapshots per tenant and period",
-        tables={"catalog": "read", "kpi_log": "read", "scores": "write"},
+        tables={"catalog": "read", "kpi_log": "read", "signals": "read", "scores": "write"},
         timeout_s=300,
     ),
     FunctionSpec(

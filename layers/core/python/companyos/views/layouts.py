@@ -1,7 +1,17 @@
-"""Persona dashboard layouts (exec-cockpit-spec.md), as data: panels, their KPIs, max staleness.
+"""Persona dashboard layouts (exec-cockpit-spec.md wireframes), as data.
 
-A panel whose data has no working pipeline yet is `not_built` with the plain reason; it never shows
-invented numbers.
+Every panel of every persona's wireframe is listed here, in the wireframe's order. A panel is fed by
+one of three things:
+
+- `kpis`: KPI entries of the score snapshot (tiles, tables of KPIs);
+- `source`: a builder in `views/panels.py` over the snapshot (health dimensions, risks, scores) or
+  over the row data the score refresh stored with it (`views/panels_data.py`: incidents, deployments,
+  services, ...);
+- nothing yet: `needs` names the data the pipeline does not ingest or compute yet. Such a panel is
+  served as `not_built` with that plain reason; it never shows invented numbers.
+
+`needs` is also the reason given when a `source` panel finds no stored data, so a panel switches
+itself on when its data lands, with no change here.
 """
 
 from __future__ import annotations
@@ -13,9 +23,13 @@ from dataclasses import dataclass
 class Panel:
     id: str
     title: str
-    kind: str  # kpi_tiles | not_built
+    kind: str  # kpi_tiles | score | status | table | bars | timeline | dimensions | list | funnel |
+    # distribution | links | not_built
     kpis: tuple[str, ...] = ()
-    reason: str = ""
+    source: str = ""  # builder name in views/panels.py
+    needs: str = ""  # the missing data, when the panel cannot be fed (yet)
+    width: str = "half"  # full | half — the wireframe's column span
+    drills: tuple[str, ...] = ()  # drill-down kinds offered from this panel (links panels)
 
 
 @dataclass(frozen=True)
@@ -24,11 +38,16 @@ class Layout:
     title: str
     max_staleness_s: int  # exec-cockpit-spec.md "Data Freshness Requirements"
     panels: tuple[Panel, ...]
+    window: str  # the wireframe's default window, e.g. "Last 30 days"
 
 
-def _todo(pid: str, title: str, needs: str) -> Panel:
-    return Panel(pid, title, "not_built", reason=f"Not built yet: needs {needs}.")
+def _todo(pid: str, title: str, kind: str, needs: str, width: str = "half") -> Panel:
+    """A panel of the wireframe that no pipeline feeds yet."""
+    return Panel(pid, title, kind, needs=needs, width=width)
 
+
+_PD = "PagerDuty incident ingestion"
+_PROM_SLO = "per-service SLO series from Prometheus (slo_attainment, error budget)"
 
 LAYOUTS: dict[str, Layout] = {
     "ceo": Layout(
@@ -40,89 +59,192 @@ LAYOUTS: dict[str, Layout] = {
                 "headline",
                 "Headline KPIs",
                 "kpi_tiles",
-                ("arr_growth_rate", "net_revenue_retention", "active_tenants_dau", "slo_attainment"),
+                kpis=("arr_growth_rate", "net_revenue_retention", "active_tenants_dau", "slo_attainment"),
+                width="full",
             ),
-            _todo("risks", "Key risks", "alert evaluation (persona alerts)"),
-            _todo("okrs", "OKR progress", "OKR progress ingestion"),
+            Panel("dimensions", "Dimension scores", "dimensions", source="dimensions"),
+            Panel("risks", "Key risks", "list", source="risks"),
+            Panel(
+                "okrs",
+                "OKR progress",
+                "bars",
+                source="okrs",
+                needs="OKR progress ingestion (OKR system API)",
+                width="full",
+            ),
+            Panel(
+                "drill", "Drill down", "links", source="links", drills=("score", "kpi", "changes", "services")
+            ),
         ),
+        "Last 30 days",
     ),
     "cto": Layout(
         "cto",
         "Technical Health",
         300,
         (
-            _todo("platform", "Platform status", "PagerDuty incident ingestion"),
-            _todo("slo", "SLO performance", "per-service SLO ingestion from Prometheus"),
+            Panel("platform", "Platform status", "status", source="platform", needs=_PD, width="full"),
+            Panel("slo", "SLO performance", "table", source="slo", needs=_PROM_SLO, width="full"),
             Panel(
                 "dora",
                 "DORA metrics",
                 "kpi_tiles",
-                ("deployment_frequency", "lead_time_for_changes", "change_failure_rate", "mttr"),
+                kpis=("deployment_frequency", "lead_time_for_changes", "change_failure_rate", "mttr"),
             ),
-            _todo("burn", "Error budget burn", "per-service SLO ingestion from Prometheus"),
-            _todo("incidents", "Recent incidents", "PagerDuty incident ingestion"),
+            Panel("burn", "Error budget burn", "bars", source="burn", needs=_PROM_SLO),
+            Panel("incidents", "Recent incidents", "timeline", source="incidents", needs=_PD),
             Panel(
-                "architecture", "Architecture health", "kpi_tiles", ("test_coverage", "build_success_rate")
+                "architecture",
+                "Architecture health",
+                "kpi_tiles",
+                kpis=("test_coverage", "build_success_rate"),
+            ),
+            Panel(
+                "drill",
+                "Drill down",
+                "links",
+                source="links",
+                drills=("kpi", "incidents", "changes", "services"),
+                width="full",
             ),
         ),
+        "Last 7 days",
     ),
     "ciso": Layout(
         "ciso",
         "Security Posture",
         900,
         (
+            Panel("security_score", "Security score", "score", source="score:security", width="full"),
             Panel(
                 "security",
                 "Security KPIs",
                 "kpi_tiles",
-                (
+                kpis=(
                     "critical_cve_age",
-                    "vuln_sla_compliance",
-                    "abac_policy_coverage",
-                    "failed_auth_attempts",
-                    "secret_scan_violations",
                     "compliance_score",
+                    "abac_policy_coverage",
+                    "secret_scan_violations",
+                    "vuln_sla_compliance",
+                    "failed_auth_attempts",
                 ),
+                width="full",
             ),
-            _todo("vulns", "Vulnerability summary", "Trivy/Snyk report ingestion"),
-            _todo("compliance", "Compliance controls", "compliance control inventory"),
+            Panel(
+                "vulns",
+                "Vulnerability summary",
+                "table",
+                source="vulns",
+                needs="vulnerability findings from Trivy/Snyk report ingestion",
+                width="full",
+            ),
+            _todo(
+                "compliance", "Compliance controls", "table", "a compliance control inventory per framework"
+            ),
+            _todo(
+                "threats",
+                "Threat detection (24h)",
+                "kpi_tiles",
+                "auth-log, WAF and anomaly-detector ingestion",
+            ),
+            Panel(
+                "security_events",
+                "Security events (7d)",
+                "timeline",
+                source="security_events",
+                needs="vulnerability and secret-scan findings from Trivy/Snyk/Gitleaks ingestion",
+            ),
+            _todo("reviews", "Pending security reviews", "list", "a security review queue source"),
+            Panel("drill", "Drill down", "links", source="links", drills=("score", "kpi"), width="full"),
         ),
+        "Last 30 days",
     ),
     "ops": Layout(
         "ops",
         "Platform Operations",
         60,
         (
+            Panel("platform", "Platform status", "status", source="platform", needs=_PD, width="full"),
+            Panel("ops_headline", "Operations", "kpi_tiles", source="ops_headline", width="full"),
             Panel(
                 "operations",
                 "Operations KPIs",
                 "kpi_tiles",
-                ("p1_incident_count", "mttr", "error_budget_burn_rate", "infra_utilization", "toil_ratio"),
+                kpis=(
+                    "p1_incident_count",
+                    "mttr",
+                    "error_budget_burn_rate",
+                    "infra_utilization",
+                    "toil_ratio",
+                ),
+                width="full",
             ),
-            Panel("cost", "Cost", "kpi_tiles", ("infra_cost_per_active_unit", "gross_margin")),
-            _todo("capacity", "Capacity", "Prometheus capacity metrics"),
+            Panel("service_map", "Service health map", "status", source="service_map"),
+            _todo(
+                "capacity",
+                "Capacity status",
+                "bars",
+                "capacity metrics from Prometheus (nodes, pods, memory)",
+            ),
+            Panel("incidents", "Recent incidents (7d)", "timeline", source="incidents", needs=_PD),
+            Panel(
+                "cost",
+                "Cost breakdown",
+                "bars",
+                source="cost",
+                needs="AWS CUR cost ingestion (cost by service)",
+            ),
+            Panel(
+                "drill",
+                "Drill down",
+                "links",
+                source="links",
+                drills=("incidents", "changes", "services", "kpi"),
+                width="full",
+            ),
         ),
+        "Last 24 hours",
     ),
     "product": Layout(
         "product",
         "Product Adoption",
         3600,
         (
+            Panel("product_score", "Product health", "score", source="score:product", width="full"),
             Panel(
                 "adoption",
                 "Adoption KPIs",
                 "kpi_tiles",
-                (
+                kpis=(
                     "active_tenants_dau",
                     "weekly_active_users",
+                    "session_duration",
                     "feature_adoption_rate",
                     "api_call_volume",
-                    "session_duration",
                     "nps_score",
                 ),
+                width="full",
             ),
-            _todo("features", "Feature adoption", "feature-flag evaluation ingestion"),
-            _todo("funnel", "Engagement funnel", "product analytics ingestion"),
+            Panel(
+                "features",
+                "Feature adoption",
+                "table",
+                source="features",
+                needs="feature-flag evaluation and product analytics ingestion",
+                width="full",
+            ),
+            Panel(
+                "funnel",
+                "Engagement funnel",
+                "funnel",
+                source="funnel",
+                needs="product analytics events (sign-up, activation, first query, power use)",
+            ),
+            Panel(
+                "nps", "NPS distribution", "distribution", source="nps", needs="NPS survey response ingestion"
+            ),
+            Panel("drill", "Drill down", "links", source="links", drills=("score", "kpi"), width="full"),
         ),
+        "Last 30 days",
     ),
 }

@@ -14,6 +14,7 @@ from companyos.model import dora, kpis, normalise, scoring
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
 from companyos.store.repos import RunLog, ScoreStore, Tenant
+from companyos.views import panels_data
 
 DORA_METRICS = {
     "deployment_frequency": "deployment_frequency",
@@ -125,6 +126,7 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
         else:
             deliveries[defn.id] = (None, _no_contract_reason(defn))
     snapshots = {}
+    rows = panels_data.build(tenant.id, now)  # non-KPI panel rows (incidents, deploys, services)
     for period in PERIODS:
         entries = {
             k: _kpi_entry(dictionary.get(k), period, d, r, tenant, now) for k, (d, r) in deliveries.items()
@@ -138,6 +140,7 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
             "kpis": entries,
             "health": _health_summary(result),
             "breakdown": result.model_dump(mode="json"),
+            "panels": rows[period],
         }
     return snapshots
 

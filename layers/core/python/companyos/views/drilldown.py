@@ -1,0 +1,400 @@
+"""Drill-downs of the exec-cockpit-spec.md "Drill-Down Architecture": from a score or a KPI to the
+services and endpoints behind it, from an incident to its timeline, from a change to its
+deployments and commits, and the dependency explorer (service map with health).
+
+Drill-downs are opened one at a time, so unlike dashboards they may read the stored signals live
+(Query by tenant#kind and time range; never a Scan). A level whose data no pipeline stores yet
+answers 200 with `available: false` and the reason; an id that does not exist in the caller's
+tenant is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from companyos.auth import Principal, authorize
+from companyos.errors import NotFound
+from companyos.model import kpis
+from companyos.runs import contracts
+from companyos.runs.contracts import PERIODS
+from companyos.store.repos import Catalog, ScoreStore, SignalStore
+from companyos.views import panels, panels_data
+from companyos.views.dashboards import check_period
+
+CORRELATION_WINDOW = timedelta(hours=24)  # a deploy "precedes" an incident on its service within this
+ENDPOINTS_REASON = (
+    "Not built yet: endpoint latency and error metrics need Prometheus "
+    "http_request_duration_seconds_bucket by service and endpoint, which is not ingested"
+)
+TRACES_REASON = "Not built yet: request traces need a Jaeger/X-Ray trace source, which is not ingested"
+
+
+def _unavailable(reason: str) -> dict[str, Any]:
+    return {"available": False, "reason": reason, "items": []}
+
+
+def _start(principal: Principal, tenant_id: str, period: str) -> tuple[datetime, int]:
+    authorize(principal, "runs:view", tenant_id)
+    check_period(period)
+    return datetime.now(UTC), PERIODS[period]
+
+
+def _snapshot(tenant_id: str, period: str) -> tuple[dict[str, Any] | None, str | None]:
+    found = ScoreStore(tenant_id).latest(period)
+    return (found[0], found[1].isoformat()) if found else (None, None)
+
+
+def _tenant(tenant_id: str) -> dict[str, Any]:
+    t = Catalog().get_tenant(tenant_id)
+    return {"id": t.id, "name": t.name, "environment": t.environment}
+
+
+# ------------------------------------------------------------------------------ score breakdown
+
+
+def breakdown(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
+    """The breakdown tree of the composite: dimensions → inputs → KPIs (scores, weights, reasons)."""
+    _start(principal, tenant_id, period)
+    snapshot, computed_at = _snapshot(tenant_id, period)
+    base = {"tenant_id": tenant_id, "period": period, "computed_at": computed_at}
+    if not snapshot or "breakdown" not in snapshot:
+        return {**base, "available": False, "reason": panels.NO_SNAPSHOT, "breakdown": None, "kpis": {}}
+    evidence = {
+        k: {"run_id": (e.get("evidence") or {}).get("run_id"), "href": (e.get("evidence") or {}).get("href")}
+        for k, e in snapshot.get("kpis", {}).items()
+        if e.get("evidence")
+    }
+    return {
+        **base,
+        "available": True,
+        "reason": None,
+        "model_version": (snapshot.get("health") or {}).get("model_version"),
+        "breakdown": snapshot["breakdown"],
+        "evidence": evidence,
+    }
+
+
+# ------------------------------------------------------------------------------ KPI → service → endpoint
+
+
+def _source_kinds(kpi_id: str) -> list[str]:
+    try:
+        contract = contracts.get(kpi_id)
+    except NotFound:
+        return []
+    return [s.kind for s in contract.sources if s.source_type == "signal"]
+
+
+def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[str, Any]:
+    now, days = _start(principal, tenant_id, period)
+    if kpi_id not in kpis.load_dictionary().ids():
+        raise NotFound(f"no KPI '{kpi_id}' in the KPI dictionary", code="kpi_not_found")
+    snapshot, computed_at = _snapshot(tenant_id, period)
+    entry = (snapshot or {}).get("kpis", {}).get(kpi_id)
+    tile = panels.kpi_tile(entry) if entry else panels.unknown_tile(kpi_id)
+    kinds = _source_kinds(kpi_id)
+    services = _services_level(tenant_id, kpi_id, kinds, days, now, period)
+    return {
+        "tenant_id": tenant_id,
+        "period": period,
+        "computed_at": computed_at,
+        "kpi": tile,
+        "contract": {"signal_kinds": kinds},
+        "services": services,
+        "endpoints": _unavailable(ENDPOINTS_REASON),
+    }
+
+
+def _services_level(
+    tenant_id: str, kpi_id: str, kinds: list[str], days: int, now: datetime, period: str
+) -> dict[str, Any]:
+    if not kinds:
+        defn = kpis.load_dictionary().get(kpi_id)
+        return _unavailable(f"Not built yet: no working connector for this KPI's source ({defn.source})")
+    per: dict[str, dict[str, Any]] = {}
+    total = 0
+    for kind in kinds:
+        for s in panels_data.signals(tenant_id, kind, days, now):
+            total += 1
+            key = s.service or "unmapped"
+            row = per.setdefault(
+                key,
+                {
+                    "id": key,
+                    "service": s.service,
+                    "domain": s.attributes.get("domain"),
+                    "signals": 0,
+                    "latest_at": None,
+                    "drill": panels.drill("service", key) if s.service else None,
+                },
+            )
+            row["signals"] += 1
+            row["latest_at"] = max(row["latest_at"] or "", s.occurred_at.isoformat())
+    if not total:
+        return _unavailable(f"no {', '.join(kinds)} signals ingested in the last {days} days")
+    deploys = panels_data.signals(tenant_id, "deployment", days, now) if "deployment" in kinds else []
+    for d in panels_data.deployment_rows(deploys):
+        found = per.get(d["service"] or "unmapped")
+        if found is not None and panels_data.is_production(d):
+            found["deploys"] = found.get("deploys", 0) + 1
+            found["failed"] = found.get("failed", 0) + (0 if d["succeeded"] else 1)
+    for row in per.values():
+        if row.get("deploys"):
+            row["deploys_per_day"] = row["deploys"] / days
+            row["change_failure_pct"] = 100.0 * row["failed"] / row["deploys"]
+        row["evidence"] = {
+            "type": "signals",
+            "sources": [{"type": "signal", "object": "/".join(kinds), "count": row["signals"]}],
+            "window_days": days,
+            "href": f"/api/drill/service/{quote(row['id'])}?tenant={tenant_id}&period={period}",
+        }
+    return {
+        "available": True,
+        "reason": None,
+        "note": "per-service counts of the signals this KPI reads; its value is computed tenant-wide",
+        "items": sorted(per.values(), key=lambda r: -r["signals"]),
+    }
+
+
+def service(principal: Principal, tenant_id: str, name: str, period: str) -> dict[str, Any]:
+    now, days = _start(principal, tenant_id, period)
+    known = panels_data.catalog_services(tenant_id)
+    if name not in known:
+        raise NotFound(f"no service '{name}' in this tenant's catalog", code="service_not_found")
+    deps = [d for d in panels_data.deployment_rows(panels_data.signals(tenant_id, "deployment", days, now))]
+    deps = [d for d in deps if d["service"] == name]
+    incs = [
+        i
+        for i in panels_data.fold_incidents(panels_data.signals(tenant_id, "incident", days, now))
+        if i["service"] == name
+    ]
+    prod = [d for d in deps if panels_data.is_production(d)]
+    failed = sum(1 for d in prod if not d["succeeded"])
+    return {
+        "tenant_id": tenant_id,
+        "period": period,
+        "service": known[name],
+        "deployments": {
+            "available": bool(prod),
+            "reason": None if prod else f"no production deployments of {name} in the last {days} days",
+            "total": len(prod),
+            "failed": failed,
+            "change_failure_pct": 100.0 * failed / len(prod) if prod else None,
+            "items": prod[: panels_data.MAX_ROWS],
+        },
+        "incidents": {
+            "available": bool(incs),
+            "reason": None if incs else f"no PagerDuty incidents on {name} in the last {days} days",
+            "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in incs],
+        },
+        "slo": _unavailable(
+            "Not built yet: per-service SLO attainment needs Prometheus SLO series, which are not ingested"
+        ),
+        "endpoints": _unavailable(ENDPOINTS_REASON),
+    }
+
+
+# ------------------------------------------------------------------------------ incidents → timeline
+
+
+def incident_list(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
+    now, days = _start(principal, tenant_id, period)
+    rows = panels_data.signals(tenant_id, "incident", days, now)
+    if not rows:
+        return {
+            "tenant_id": tenant_id,
+            "period": period,
+            **_unavailable(f"Not built yet: no PagerDuty incident events ingested in the last {days} days"),
+        }
+    folded = panels_data.fold_incidents(rows)
+    return {
+        "tenant_id": tenant_id,
+        "period": period,
+        "available": True,
+        "reason": None,
+        "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in folded],
+    }
+
+
+def incident(principal: Principal, tenant_id: str, incident_id: str) -> dict[str, Any]:
+    now, days = _start(principal, tenant_id, "365d")
+    rows = [
+        s
+        for s in panels_data.signals(tenant_id, "incident", days, now)
+        if str(s.attributes.get("incident_id")) == incident_id
+    ]
+    if not rows:
+        raise NotFound(f"no incident '{incident_id}' in this tenant", code="incident_not_found")
+    folded = panels_data.fold_incidents(rows)[0]
+    timeline = [
+        {
+            "at": s.occurred_at.isoformat(),
+            "transition": s.attributes.get("transition"),
+            "status": s.attributes.get("status"),
+            "priority": s.attributes.get("priority"),
+            "urgency": s.attributes.get("urgency"),
+            "agent": s.attributes.get("agent_type"),
+            "evidence": {
+                "type": "signal",
+                "signal_id": s.signal_id,
+                "delivery_id": s.delivery_id,
+                "source": s.source,
+            },
+        }
+        for s in sorted(rows, key=lambda r: r.occurred_at)
+    ]
+    return {
+        "tenant_id": tenant_id,
+        "incident": {k: v for k, v in folded.items() if k != "signal_ids"},
+        "timeline": timeline,
+        "changes": _preceding_deploys(tenant_id, folded, now),
+        "logs": _unavailable(
+            "Not built yet: correlated logs need a log source (Loki/CloudWatch), which is not ingested"
+        ),
+        "traces": _unavailable(TRACES_REASON),
+    }
+
+
+def _preceding_deploys(tenant_id: str, inc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if not inc.get("service") or not inc.get("triggered_at"):
+        return _unavailable("the incident's PagerDuty service is not mapped to a catalog service")
+    start = datetime.fromisoformat(inc["triggered_at"])
+    rows = SignalStore(tenant_id).query("deployment", start - CORRELATION_WINDOW, start)
+    deps = [d for d in panels_data.deployment_rows(rows) if d["service"] == inc["service"]]
+    return {
+        "available": True,
+        "reason": None,
+        "window_h": CORRELATION_WINDOW.total_seconds() / 3600,
+        "items": [{**d, "drill": panels.drill("deployment", d["id"])} for d in deps],
+    }
+
+
+# ------------------------------------------------------------------------------ change correlation
+
+
+def changes(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
+    """Recent production deployments, each with the incidents on its service in the next 24 h."""
+    now, days = _start(principal, tenant_id, period)
+    deps = [
+        d
+        for d in panels_data.deployment_rows(panels_data.signals(tenant_id, "deployment", days, now))
+        if panels_data.is_production(d)
+    ]
+    if not deps:
+        return {
+            "tenant_id": tenant_id,
+            "period": period,
+            **_unavailable(f"no production deployments ingested in the last {days} days"),
+        }
+    incs = panels_data.fold_incidents(panels_data.signals(tenant_id, "incident", days + 1, now))
+    items = []
+    for d in deps[:100]:
+        at = datetime.fromisoformat(d["at"])
+        followed = [
+            i["id"]
+            for i in incs
+            if i["service"]
+            and i["service"] == d["service"]
+            and i["triggered_at"]
+            and at <= datetime.fromisoformat(i["triggered_at"]) <= at + CORRELATION_WINDOW
+        ]
+        items.append({**d, "incidents_within_24h": followed, "drill": panels.drill("deployment", d["id"])})
+    return {
+        "tenant_id": tenant_id,
+        "period": period,
+        "available": True,
+        "reason": None,
+        "total": len(deps),
+        "failed": sum(1 for d in deps if not d["succeeded"]),
+        "incidents_correlated": bool(incs),
+        "incidents_reason": None
+        if incs
+        else "no PagerDuty incident events ingested: nothing to correlate with",
+        "items": items,
+    }
+
+
+def deployment(principal: Principal, tenant_id: str, deployment_id: str, period: str) -> dict[str, Any]:
+    """One deployment: its status events and the commits that went out with it."""
+    now, days = _start(principal, tenant_id, period)
+    all_deps = panels_data.deployment_rows(panels_data.signals(tenant_id, "deployment", max(days, 90), now))
+    mine = [d for d in all_deps if d["id"] == deployment_id]
+    if not mine:
+        raise NotFound(f"no deployment '{deployment_id}' in this tenant", code="deployment_not_found")
+    dep = mine[0]
+    earlier = [
+        d
+        for d in all_deps
+        if d["repository"] == dep["repository"] and d["at"] < dep["at"] and panels_data.is_production(d)
+    ]
+    since = (
+        datetime.fromisoformat(earlier[0]["at"])
+        if earlier
+        else datetime.fromisoformat(dep["at"]) - timedelta(days=7)
+    )
+    until = datetime.fromisoformat(dep["at"])
+    commits = [
+        {
+            "sha": s.attributes.get("sha"),
+            "at": s.occurred_at.isoformat(),
+            "author": s.attributes.get("author"),
+            "branch": s.attributes.get("branch"),
+            "deployed_head": s.attributes.get("sha") == dep["sha"],
+            "evidence": {"type": "signal", "signal_id": s.signal_id, "delivery_id": s.delivery_id},
+        }
+        for s in SignalStore(tenant_id).query("commit", since, until)
+        if (s.attributes.get("repository") or s.entity) == dep["repository"]
+    ]
+    prs = [
+        {
+            "number": s.attributes.get("number"),
+            "merged_at": s.attributes.get("merged_at"),
+            "author": s.attributes.get("author"),
+            "merge_commit_sha": s.attributes.get("merge_commit_sha"),
+            "evidence": {"type": "signal", "signal_id": s.signal_id, "delivery_id": s.delivery_id},
+        }
+        for s in SignalStore(tenant_id).query("change", since, until)
+        if (s.attributes.get("repository") or s.entity) == dep["repository"]
+    ]
+    diff_reason = "Not built yet: code diffs are not stored (only commit metadata from GitHub push events)"
+    return {
+        "tenant_id": tenant_id,
+        "deployment": dep,
+        "statuses": mine,
+        "commits": {
+            "available": bool(commits or prs),
+            "reason": None
+            if commits or prs
+            else "no GitHub push or pull_request events ingested for this repository before this deployment",
+            "since": since.isoformat(),
+            "items": commits,
+            "pull_requests": prs,
+        },
+        "diff": _unavailable(diff_reason),
+    }
+
+
+# ------------------------------------------------------------------------------ dependency explorer
+
+
+def service_map(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
+    """Services with their health (open incidents, deploy failures) and, when known, dependencies."""
+    now, _ = _start(principal, tenant_id, period)
+    rows = panels_data.build_one(tenant_id, period, now)
+    ctx = panels.Ctx(tenant_id, period, {"panels": rows})
+    services = rows["services"]
+    if not services["available"]:
+        return {"tenant_id": tenant_id, "period": period, **_unavailable(services["reason"]), "edges": None}
+    nodes = [panels.service_status(s, rows["deployments"], ctx.rows("incidents")) for s in services["items"]]
+    return {
+        "tenant_id": tenant_id,
+        "period": period,
+        "available": True,
+        "reason": None,
+        "items": nodes,
+        "edges": _unavailable(
+            "Not built yet: dependencies and traffic flow need a trace or service-mesh source (not ingested)"
+        ),
+    }
