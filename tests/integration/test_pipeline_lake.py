@@ -26,10 +26,12 @@ def parquet(tmp_path_factory) -> str:
     import duckdb
 
     path = str(tmp_path_factory.mktemp("lake") / "cur.parquet")
-    duckdb.sql(
+    con = duckdb.connect(":memory:")
+    con.sql(
         "SELECT (DATE '2024-01-02' + i::INTEGER) AS usage_date, 100.0 AS unblended_cost, 50 AS active_users "
-        f"FROM range(60) t(i)"
+        "FROM range(60) t(i)"
     ).write_parquet(path)
+    con.close()
     return path
 
 
@@ -45,6 +47,7 @@ def test_duckdb_lake_runs_the_shared_sql_over_parquet(parquet):
 def test_a_sql_kpi_runs_through_the_state_machine_with_its_sql_hash_logged(local: Running, parquet):
     from companyos.runs import lake
     from companyos.runs.contracts import Contract, ContractStore
+
     from tests.integration.conftest import make_tenant
 
     make_tenant(local, "wayne", "Wayne Enterprises")
@@ -61,7 +64,9 @@ def test_a_sql_kpi_runs_through_the_state_machine_with_its_sql_hash_logged(local
                 {"id": "rows_present", "type": "row_count", "severity": "error", "params": {"min": 7}},
                 {"id": "no_negative_cost", "type": "non_negative", "severity": "error"},
             ],
-            "post_rules": [{"id": "positive", "type": "value_range", "severity": "error", "params": {"min": 0}}],
+            "post_rules": [
+                {"id": "positive", "type": "value_range", "severity": "error", "params": {"min": 0}}
+            ],
             "verdict_bands": [{"label": "Adequate", "max": 2.5}, {"label": "Critical", "min": 2.5}],
             "sla": {"max_duration_s": 600},
             "schedule": {"schedule_class": "daily", "cron": "cron(0 2 * * ? *)"},
@@ -86,6 +91,10 @@ def test_a_sql_kpi_runs_through_the_state_machine_with_its_sql_hash_logged(local
     assert AS_OF.date().isoformat() in delivery["time_range"]
 
 
+def _column(name: str, athena_type: str) -> dict:
+    return {"Name": name, "Type": athena_type, "Label": name, "Nullable": "UNKNOWN", "CaseSensitive": False}
+
+
 def test_athena_adapter_reads_preset_results_through_the_athena_api(local: Running):
     from companyos.runs.lake import AthenaLake
 
@@ -98,15 +107,10 @@ def test_athena_adapter_reads_preset_results_through_the_athena_api(local: Runni
                     {"Data": [{"VarCharValue": "2024-02-01"}, {"VarCharValue": "12.5"}]},
                     {"Data": [{"VarCharValue": "2024-02-02"}, {"VarCharValue": "7"}]},
                 ],
-                "column_info": [
-                    {"Name": "day", "Type": "date", "CatalogName": "hive", "SchemaName": "", "TableName": "",
-                     "Label": "day", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": False},
-                    {"Name": "cost", "Type": "double", "CatalogName": "hive", "SchemaName": "", "TableName": "",
-                     "Label": "cost", "Precision": 17, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": False},
-                ],
+                "column_info": [_column("day", "date"), _column("cost", "double")],
             }
         ]
-    }  # fmt: skip
+    }
     req = urllib.request.Request(
         os.environ["AWS_ENDPOINT_URL"] + "/moto-api/static/athena/query-results",
         data=json.dumps(preset).encode(),

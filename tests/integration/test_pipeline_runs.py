@@ -54,7 +54,9 @@ def publish(tenant_id: str, kpi_id: str, formula: str, **overrides: Any) -> None
         "sources": [{"source_type": "signal", "kind": "deployment", "object": "github.deployment_status"}],
         "formula": {"builtin": formula},
         "pre_rules": [{"id": "deploys_available", "type": "availability", "severity": "error"}],
-        "post_rules": [{"id": "non_negative", "type": "value_range", "severity": "error", "params": {"min": 0}}],
+        "post_rules": [
+            {"id": "non_negative", "type": "value_range", "severity": "error", "params": {"min": 0}}
+        ],
         "sla": {"max_duration_s": 300},
         "schedule": {"schedule_class": "daily", "cron": "cron(0 2 * * ? *)"},
     }
@@ -138,7 +140,9 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
     sourcing = attempt["sourcing"][0]
     assert sourcing["count"] == 19 and sourcing["source_type"] == "signal"
     delivery = attempt["delivery"][0]
-    in_week = [d for d in range(1, 20) if (AS_OF - timedelta(days=d / 2)).date() >= AS_OF.date() - timedelta(days=6)]
+    in_week = [
+        d for d in range(1, 20) if (AS_OF - timedelta(days=d / 2)).date() >= AS_OF.date() - timedelta(days=6)
+    ]
     assert delivery["values"]["7d"]["value"] == pytest.approx(len(in_week) / 7)
     assert delivery["verdict"] == "Low"  # between critical (1/day) and target (10/day)
     assert delivery["extension_values"]["mom"]["value"] == pytest.approx(19 / 28)
@@ -284,7 +288,9 @@ def test_a_run_log_row_is_never_overwritten(local, initech):
     assert log.append(run_id, "END", "end", {"status": "success", "forged": True}) is False
     assert "forged" not in (log.row(run_id, "END") or {})
     # the table itself refuses an overwrite through the same condition
-    item = KpiLogItem(pk=f"initech#RUN#{run_id}", sk="END", record="end", data={}, written_at=datetime.now(UTC))
+    item = KpiLogItem(
+        pk=f"initech#RUN#{run_id}", sk="END", record="end", data={}, written_at=datetime.now(UTC)
+    )
     with pytest.raises(PutError):
         item.save(condition=KpiLogItem.pk.does_not_exist())
 
@@ -327,7 +333,9 @@ def test_the_scheduler_plans_pack_and_tenant_kpis_of_a_class_and_leaves_paused_o
     kpis = {p["kpi_id"] for p in plan.pairs}
     assert {"nps_score", "net_revenue_retention", "capped_frequency"} <= kpis  # pack + tenant contracts
     assert "deployment_frequency" not in kpis  # realtime class
-    assert plan.paused == [{"tenant_id": "initech", "kpi_id": "paused_kpi", "reason": "maintenance until Monday"}]
+    assert plan.paused == [
+        {"tenant_id": "initech", "kpi_id": "paused_kpi", "reason": "maintenance until Monday"}
+    ]
 
 
 def test_a_schedule_tick_starts_runs_through_the_scheduler_function(local, initech):

@@ -490,11 +490,14 @@ def fold_rows(rows: Sequence[Mapping[str, Any]]) -> Folded:
         day = raw_day if isinstance(raw_day, date) else date.fromisoformat(str(raw_day)[:10])
         if isinstance(day, datetime):
             day = day.date()
-        yield day, {
-            k: float(v)
-            for k, v in row.items()
-            if k != "day" and isinstance(v, int | float | Decimal) and not isinstance(v, bool)
-        }
+        yield (
+            day,
+            {
+                k: float(v)
+                for k, v in row.items()
+                if k != "day" and isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+            },
+        )
 
 
 def aggregate(buckets: Buckets, end: date, days: int, how: str, column: str, num: str | None,

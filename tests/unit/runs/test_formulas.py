@@ -1,0 +1,175 @@
+"""Built-in formulas on synthetic signals: the numbers a KPI run delivers (Given/When/Then)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from companyos.runs import formulas
+from companyos.runs.formulas import SignalRow
+
+END = date(2024, 3, 1)
+NOON = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+def sig(kind: str, hours_ago: float, i: int = 0, **attrs: Any) -> SignalRow:
+    return SignalRow(kind, f"{kind}-{i}-{hours_ago}", NOON - timedelta(hours=hours_ago), attrs)
+
+
+def value(name: str, signals: list[SignalRow], days: int = 7, params: dict | None = None) -> float | None:
+    builtin = formulas.BUILTINS[name]
+    by_kind: dict[str, list[SignalRow]] = {}
+    for s in signals:
+        by_kind.setdefault(s.kind, []).append(s)
+    buckets, _ = formulas.accumulate(builtin.fold(by_kind, params or {}))
+    return builtin.value(buckets, END, days).value
+
+
+def test_deployment_frequency_and_change_failure_rate_count_production_only():
+    deploys = [
+        sig("deployment", h * 24, i, environment="production", succeeded=i % 4 != 0)
+        for i, h in enumerate(range(7))
+    ]
+    deploys.append(sig("deployment", 1, 99, environment="staging", succeeded=False))
+    prod = {"environments": ["production"]}
+    assert value("deployment_frequency", deploys, params=prod) == pytest.approx(1.0)
+    assert value("change_failure_rate", deploys, params=prod) == pytest.approx(100 * 2 / 7)
+
+
+def test_lead_time_is_the_median_commit_to_first_production_deploy():
+    # Given three commits deployed 2 h, 4 h and 30 h after they were made, one sha deployed twice
+    commits = [
+        sig("commit", 10, 1, sha="a", committed_at=(NOON - timedelta(hours=10)).isoformat()),
+        sig("commit", 20, 2, sha="b", committed_at=(NOON - timedelta(hours=20)).isoformat()),
+        sig("commit", 40, 3, sha="c"),  # no timestamp attribute: the signal time counts
+    ]
+    deploys = [
+        sig("deployment", 8, 1, sha="a", environment="production", succeeded=True),
+        sig("deployment", 16, 2, sha="b", environment="production", succeeded=True),
+        sig("deployment", 1, 3, sha="b", environment="production", succeeded=True),  # redeploy: ignored
+        sig("deployment", 10, 4, sha="c", environment="production", succeeded=True),
+        sig("deployment", 5, 5, sha="zzz", environment="production", succeeded=True),  # unknown commit
+    ]
+    # Then the median of 2, 4 and 30 hours is 4
+    assert value("lead_time_for_changes", commits + deploys) == pytest.approx(4.0)
+    assert value("lead_time_for_changes", deploys) is None
+
+
+def test_build_success_rate_ignores_cancelled_builds():
+    builds = [
+        sig("build", 1, 1, conclusion="success", succeeded=True),
+        sig("build", 2, 2, conclusion="success", succeeded=True),
+        sig("build", 3, 3, conclusion="failure", succeeded=False),
+        sig("build", 4, 4, conclusion="cancelled", succeeded=None),
+        sig("build", 5, 5, conclusion="timed_out"),  # older signal shape: conclusion only
+    ]
+    assert value("build_success_rate", builds) == pytest.approx(50.0)
+    assert value("build_success_rate", []) is None
+
+
+def incident(iid: str, transition: str, hours_ago: float, priority: str | None = None) -> SignalRow:
+    at = NOON - timedelta(hours=hours_ago)
+    return SignalRow(
+        "incident",
+        f"{iid}-{transition}",
+        at,
+        {"incident_id": iid, "transition": transition, "priority": priority, "occurred_at": at.isoformat()},
+    )
+
+
+def test_mttr_and_p1_count_from_incident_event_sequences():
+    events = [
+        incident("i1", "triggered", 10),
+        incident("i1", "acknowledged", 9.5),
+        incident("i1", "priority_updated", 9, "P1"),
+        incident("i1", "resolved", 9),  # 60 min
+        incident("i2", "triggered", 5, "P2"),
+        incident("i2", "resolved", 4.5),  # 30 min
+        incident("i3", "triggered", 2, "P1"),  # still open
+    ]
+    assert value("mttr", events) == pytest.approx(45.0)
+    # two P1 incidents in 7 days → per 30 days
+    assert value("p1_incident_count", events, params={"priorities": ["P1"]}) == pytest.approx(2 * 30 / 7)
+
+
+def vuln(vid: str, severity: str, first_days_ago: int, fixed_days_ago: int | None) -> SignalRow:
+    first = NOON - timedelta(days=first_days_ago)
+    fixed = NOON - timedelta(days=fixed_days_ago) if fixed_days_ago is not None else None
+    return SignalRow(
+        "vulnerability",
+        vid,
+        NOON,
+        {
+            "vuln_id": vid,
+            "severity": severity,
+            "first_seen": first.isoformat(),
+            "fixed_at": fixed.isoformat() if fixed else None,
+            "status": "fixed" if fixed else "open",
+        },
+    )
+
+
+def test_critical_cve_age_is_the_oldest_open_critical():
+    vulns = [
+        vuln("c-open-9", "critical", 9, None),
+        vuln("c-fixed", "critical", 30, 20),
+        vuln("h-open", "high", 50, None),
+    ]
+    assert value("critical_cve_age", vulns) == 9.0
+    assert value("critical_cve_age", [vuln("c-fixed", "critical", 30, 20)]) == 0.0
+
+
+def test_vuln_sla_compliance_counts_vulnerabilities_that_came_due_in_the_window():
+    vulns = [
+        vuln("c-met", "critical", 10, 8),  # due 3 days ago, fixed after 2 days: met
+        vuln("c-missed", "critical", 12, None),  # due 5 days ago, still open: missed
+        vuln("h-late", "high", 33, 1),  # due 3 days ago, fixed after 32 days: missed
+        vuln("h-not-due", "high", 5, None),  # not due yet: not counted
+    ]
+    assert value("vuln_sla_compliance", vulns) == pytest.approx(100 / 3)
+
+
+def test_secret_findings_count_once_and_auth_failures_per_hour():
+    findings = [sig("secret_finding", 5, 1, fingerprint="f1"), sig("secret_finding", 2, 2, fingerprint="f1")]
+    findings.append(sig("secret_finding", 1, 3, fingerprint="f2"))
+    assert value("secret_scan_violations", findings) == 2.0
+    decisions = [sig("authz_decision", h, h, allowed=h % 2 == 0) for h in range(1, 11)]  # 5 denied today
+    decisions.append(sig("authz_decision", 24 * 8, 99, result="deny"))  # before the window
+    assert value("failed_auth_attempts", decisions) == pytest.approx(5 / (7 * 24))
+
+
+def test_nps_is_promoters_minus_detractors():
+    scores = [10, 9, 9, 8, 7, 6, 3, 10, 0, 9]
+    responses = [sig("nps_response", i, i, score=s) for i, s in enumerate(scores)]
+    assert value("nps_score", responses) == pytest.approx(100 * (5 - 3) / 10)
+
+
+def test_net_revenue_retention_and_arr_growth_from_billing_events():
+    def bill(days_ago: int, before: float, after: float, i: int) -> SignalRow:
+        return sig("billing_event", days_ago * 24, i, mrr_before=before, mrr_after=after)
+
+    events = [
+        bill(400, 0, 1000, 1),  # a customer starts before the year
+        bill(30, 0, 500, 2),  # another starts before the window
+        bill(3, 1000, 1200, 3),  # expansion in the window
+        bill(2, 500, 0, 4),  # churn in the window
+    ]
+    # start MRR 1500; +200 expansion -500 churn → 1200 / 1500
+    assert value("net_revenue_retention", events) == pytest.approx(80.0)
+    # a year ago MRR was 1000, now 1200
+    assert value("arr_growth_rate", events) == pytest.approx(20.0)
+
+
+def test_sql_rows_aggregate_per_window():
+    rows = [{"day": date(2024, 2, 28) + timedelta(days=i), "cost": 10.0, "users": 5} for i in range(3)]
+    buckets, n = formulas.accumulate(formulas.fold_rows(rows))
+    assert n == 3
+    assert formulas.aggregate(buckets, END, 7, "ratio", "value", "cost", "users", 1.0).value == pytest.approx(
+        2.0
+    )
+    assert formulas.aggregate(buckets, END, 7, "per_day", "cost", None, None, 1.0).value == pytest.approx(
+        30 / 7
+    )
+    assert formulas.aggregate(buckets, END, 7, "mean", "cost", None, None, 1.0).value == pytest.approx(10.0)
+    assert formulas.aggregate(buckets, date(2023, 1, 1), 7, "sum", "cost", None, None, 1.0).value is None

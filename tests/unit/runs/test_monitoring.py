@@ -1,0 +1,65 @@
+"""Monitoring dashboard data from run-index rows (pure): what exec, ops and dev are told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from companyos.views import monitoring
+
+
+def row(kpi: str, status: str, minute: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "run_id": f"{kpi}-{minute}",
+        "kpi_id": kpi,
+        "status": status,
+        "started_at": f"2024-03-01T10:{minute:02d}:00+00:00",
+        "duration_s": 1.0,
+        "retry_seq": 0,
+        "sla_breached": False,
+        **extra,
+    }
+
+
+def test_exec_health_index_weights_delivery_share_by_verdict():
+    rows = [
+        row("a", "success", 1, verdict="Adequate"),
+        row("a", "partial", 2, verdict="Low"),  # newest verdict Low (0.5) x share 0.75
+        row("b", "failed", 3, sla_breached=True),
+        row("b", "skipped", 4),
+    ]
+    data = monitoring.exec_dashboard(rows)
+    assert {c["kpi_id"]: c["index"] for c in data["kpi_health"]} == {"a": 37.5, "b": 0.0}
+    assert data["kpi_health_index"] == pytest.approx(18.75)
+    assert data["sla_compliance_pct"] == 75.0 and data["sla_breaches"] == 1
+    assert data["top_failing_kpis"] == [{"kpi_id": "b", "failures": 2, "runs": 2}]
+
+
+def test_ops_retry_success_rate_and_skips():
+    rows = [
+        row("a", "failed", 1, error_code="TransientError"),
+        row("a", "success", 2, retry_seq=1),
+        row("c", "failed", 3, retry_seq=2, error_code="TransientError"),
+        row(
+            "d",
+            "skipped",
+            4,
+            failed_rules=[{"phase": "pre", "rule_type": "availability", "severity": "error"}],
+        ),
+    ]
+    data = monitoring.ops_dashboard(rows)
+    assert data["retries"] == {"retried_attempts": 2, "succeeded": 1, "failed": 1, "success_rate_pct": 50.0}
+    assert data["runs_skipped"] == 1
+    assert data["validation_failures_by_rule_type"] == [
+        {"phase": "pre", "rule_type": "availability", "severity": "error", "count": 1}
+    ]
+
+
+def test_dev_sql_hash_changes_and_duration_anomalies():
+    src = [{"source_object": "cur", "sql_hash": "h1"}]
+    rows = [row("q", "success", m, sources=src, duration_s=2.0) for m in range(6)]
+    rows.append(row("q", "success", 10, sources=[{"source_object": "cur", "sql_hash": "h2"}], duration_s=9.0))
+    data = monitoring.dev_dashboard(rows, "t1")
+    assert [(c["from"], c["to"], c["run_id"]) for c in data["sql_hash_changes"]] == [("h1", "h2", "q-10")]
+    (anomaly,) = data["duration_anomalies"]
+    assert anomaly["run_id"] == "q-10" and anomaly["baseline_s"] == 2.0 and anomaly["factor"] == 4.5
