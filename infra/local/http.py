@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from companyos import topology
 from companyos.errors import DomainError
 
 from infra.local.auth import LocalIdP
@@ -126,7 +127,7 @@ class CockpitHandler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items()}
         public = path.startswith(PUBLIC_PREFIXES)
         claims = None if public else self.idp.claims(self.headers.get("Authorization"))
-        function = "ingest" if public else "read_api"
+        function = "ingest" if public else topology.route_owner(path)
         result = self.stack.invoke(function, proxy_event(method, path, query, headers, body, claims))
         payload = result.get("body") or ""
         raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()

@@ -25,6 +25,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
+from infra.local.reports import provision_reports
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -114,6 +115,7 @@ class LocalStack:
             }
         )
         configure_signer(self.settings.audit_signing_key_id)  # in-process writers (seed, tests) sign too
+        self.settings = provision_reports(self.settings, self.state_machines, PREFIX)  # board pack (#8)
         os.environ.update(self.settings.to_env())
         settings.cache_clear()
 

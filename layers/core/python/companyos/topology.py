@@ -25,6 +25,11 @@ class FunctionSpec:
     starts_state_machines: tuple[str, ...] = ()
     reads_webhook_secrets: bool = False
     publishes_alerts: bool = False
+    # Authorized path prefixes this function serves besides the catch-all owner of /api/{proxy+}
+    # (API Gateway: `<prefix>` and `<prefix>/{proxy+}`, more specific than the catch-all; the longest
+    # prefix wins, see `route_owner`).
+    api_prefixes: tuple[str, ...] = ()
+    reports_bucket: Access | None = None  # the board-pack reports bucket (S3)
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -85,6 +90,23 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables={"catalog": "write", "audit": "write"},
         publishes_alerts=True,
     ),
+    FunctionSpec(
+        name="rollup_api",
+        description="Platform executive roll-up across tenants; compliance, certificate and vendor inventory",
+        tables={"catalog": "write", "scores": "write", "audit": "write"},
+        api_prefixes=("/api/platform", "/api/inventory"),
+        memory_mb=1024,
+    ),
+    FunctionSpec(
+        name="board_pack",
+        description="Board-pack PDF of the executive roll-up: synchronous, or via Step Functions to S3 + SNS",
+        tables={"catalog": "write", "scores": "read", "audit": "write"},
+        api_prefixes=("/api/platform/executive/exports",),
+        starts_state_machines=("board_pack",),
+        reports_bucket="write",
+        memory_mb=1024,
+        timeout_s=120,
+    ),
 )
 
 
@@ -106,6 +128,8 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
         functions={"ApprovalFunctionArn": "approvals"},
         topics=("AlertsTopicArn",),
     ),
+    # The exports topic ARN comes in the execution input (settings.exports_topic_arn of the starter).
+    StateMachineSpec(name="board_pack", functions={"BoardPackFunctionArn": "board_pack"}),
 )
 
 
@@ -126,6 +150,17 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
 
 def function(name: str) -> FunctionSpec:
     return next(f for f in FUNCTIONS if f.name == name)
+
+
+def route_owner(path: str) -> str:
+    """The function serving an authorized API path: the longest matching `api_prefixes` entry, else
+    the owner of the catch-all (the one function with `api_routes`)."""
+    best, owner = -1, next(f.name for f in FUNCTIONS if f.api_routes)
+    for f in FUNCTIONS:
+        for prefix in f.api_prefixes:
+            if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > best:
+                best, owner = len(prefix), f.name
+    return owner
 
 
 def substitutions(

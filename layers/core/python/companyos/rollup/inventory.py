@@ -1,0 +1,218 @@
+"""Compliance controls and evidence, certificates, vendors: the inventory a tenant manages through the
+API, and the pure rules that turn an inventory posture into the roll-up's numbers on a given day.
+
+A *posture* is the tenant's inventory as one document (written on every inventory change, like a
+score snapshot). The rules below evaluate a posture at the end of a day, so the same document gives
+the value today, at the start of the period (delta) and at every sparkline point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Framework = Literal["SOC2", "ISO27001", "HIPAA"]
+FRAMEWORKS: tuple[str, ...] = ("SOC2", "ISO27001", "HIPAA")
+CERT_WINDOWS: tuple[int, ...] = (7, 30, 90)
+# A certificate cell is "over threshold" (red, linked to the tenant's list) above these counts.
+CERT_THRESHOLDS: dict[int, int] = {7: 0, 30: 1, 90: 5}
+EVIDENCE_KEPT_PER_CONTROL = 20  # newest evidence items per control carried in the posture
+
+Ident = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ API inputs
+
+
+class ControlIn(_Model):
+    framework: Framework
+    control_id: str = Ident
+    title: str = Field(min_length=1, max_length=200)
+    owner: str = Field(default="", max_length=200)
+    evidence_max_age_days: int = Field(default=90, ge=1, le=730)
+    in_scope_since: date | None = Field(
+        default=None, description="the day the control became applicable (default: the day it was created)"
+    )
+
+
+class EvidenceIn(_Model):
+    result: Literal["pass", "fail"]
+    collected_at: datetime
+    source: str = Field(min_length=1, max_length=500, description="where the evidence lives (URL, system)")
+    note: str = Field(default="", max_length=1000)
+
+
+class CertificateIn(_Model):
+    cert_id: str = Ident
+    common_name: str = Field(min_length=1, max_length=255)
+    not_after: datetime
+    issuer: str = Field(default="", max_length=200)
+    service: str = Field(default="", max_length=200)
+
+
+class VendorIn(_Model):
+    vendor_id: str = Ident
+    name: str = Field(min_length=1, max_length=200)
+    tier: int = Field(ge=1, le=3)
+    last_review: date | None = None
+    review_interval_days: int = Field(default=365, ge=30, le=1095)
+
+
+# ------------------------------------------------------------------ stored records
+
+
+class Control(ControlIn):
+    created_at: datetime
+
+
+class Evidence(EvidenceIn):
+    evidence_id: str
+    framework: Framework
+    control_id: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Certificate(CertificateIn):
+    updated_at: datetime
+
+
+class Vendor(VendorIn):
+    updated_at: datetime
+
+    def review_due(self) -> date | None:
+        return self.last_review + timedelta(days=self.review_interval_days) if self.last_review else None
+
+
+def _day(value: str | datetime | date) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    return _day(datetime.fromisoformat(value))
+
+
+def utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ the posture document
+
+
+def posture(
+    controls: Iterable[Control],
+    evidence: Iterable[Evidence],
+    certificates: Iterable[Certificate],
+    vendors: Iterable[Vendor],
+    computed_at: datetime,
+) -> dict[str, Any]:
+    """The compact document stored as the tenant's inventory snapshot (what the roll-up reads)."""
+    by_control: dict[str, list[dict[str, Any]]] = {}
+    for ev in sorted(evidence, key=lambda e: utc(e.collected_at)):
+        by_control.setdefault(f"{ev.framework}#{ev.control_id}", []).append(
+            {"at": utc(ev.collected_at).isoformat(), "result": ev.result}
+        )
+    return {
+        "computed_at": computed_at.isoformat(),
+        "controls": [
+            {
+                "framework": c.framework,
+                "control_id": c.control_id,
+                "created": (c.in_scope_since or _day(c.created_at)).isoformat(),
+                "max_age": c.evidence_max_age_days,
+                "evidence": by_control.get(f"{c.framework}#{c.control_id}", [])[-EVIDENCE_KEPT_PER_CONTROL:],
+            }
+            for c in controls
+        ],
+        "certificates": [
+            {"cert_id": c.cert_id, "name": c.common_name, "not_after": utc(c.not_after).isoformat()}
+            for c in certificates
+        ],
+        "vendors": [
+            {
+                "vendor_id": v.vendor_id,
+                "name": v.name,
+                "tier": v.tier,
+                "review_due": d.isoformat() if (d := v.review_due()) else None,
+                "added": _day(v.updated_at).isoformat(),
+            }
+            for v in vendors
+        ],
+    }
+
+
+# ------------------------------------------------------------------ rules, evaluated at the end of a day
+
+
+def control_passes(control: Mapping[str, Any], day: date) -> bool:
+    """Passing on `day`: its newest evidence collected by then says pass and is not older than the
+    control's maximum evidence age. No evidence is not a pass."""
+    latest = None
+    for ev in control.get("evidence", []):
+        if _day(ev["at"]) <= day:
+            latest = ev
+    if latest is None or latest["result"] != "pass":
+        return False
+    return (day - _day(latest["at"])).days <= int(control["max_age"])
+
+
+def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, Any]]:
+    """Per configured framework on `day`: controls, passing, pass rate (percent)."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in (doc or {}).get("controls", []):
+        if _day(c["created"]) > day:
+            continue
+        f = out.setdefault(c["framework"], {"controls": 0, "passing": 0})
+        f["controls"] += 1
+        f["passing"] += int(control_passes(c, day))
+    for f in out.values():
+        f["pass_rate"] = round(100.0 * f["passing"] / f["controls"], 2)
+    return {k: out[k] for k in FRAMEWORKS if k in out}
+
+
+def certificate_windows(doc: Mapping[str, Any] | None, day: date) -> dict[str, int]:
+    """Certificates expired by the start of `day` (UTC) and those expiring within 7/30/90 days from
+    then (cumulative windows: within_30 includes within_7)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    counts = {"expired": 0, **{f"within_{w}": 0 for w in CERT_WINDOWS}}
+    for c in (doc or {}).get("certificates", []):
+        not_after = utc(datetime.fromisoformat(c["not_after"]))
+        if not_after < start:
+            counts["expired"] += 1
+            continue
+        for w in CERT_WINDOWS:
+            if not_after < start + timedelta(days=w):
+                counts[f"within_{w}"] += 1
+    return counts
+
+
+def certificates_in_window(
+    certs: Iterable[Certificate], within: int | None, status: str | None, now: datetime
+) -> list[Certificate]:
+    """The tenant's certificate list filtered like the roll-up's cells (`?within=7&status=expiring`)."""
+    out = []
+    for c in certs:
+        left = utc(c.not_after) - now
+        expired = left.total_seconds() < 0
+        if status == "expired" and not expired:
+            continue
+        if status == "expiring" and expired:
+            continue
+        if within is not None and left > timedelta(days=within):
+            continue
+        out.append(c)
+    return sorted(out, key=lambda c: utc(c.not_after))
+
+
+def vendors_out_of_review(doc: Mapping[str, Any] | None, day: date) -> dict[str, Any]:
+    """Tier-1 vendors on `day` whose review is overdue (never reviewed counts as overdue)."""
+    tier1 = [v for v in (doc or {}).get("vendors", []) if v["tier"] == 1 and _day(v["added"]) <= day]
+    late = [v for v in tier1 if v["review_due"] is None or _day(v["review_due"]) < day]
+    return {"tier1": len(tier1), "out_of_review": len(late), "names": sorted(v["name"] for v in late)}
