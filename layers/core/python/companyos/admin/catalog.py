@@ -329,8 +329,8 @@ def delete_pauses(tenant_id: str, kpi_id: str, pause_id: str | None = None) -> l
     removed = []
     for p in pauses(tenant_id, kpi_id):
         if pause_id is None or p.pause_id == pause_id:
-            with contextlib.suppress(DeleteError):
-                CatalogItem(pk=_pk(tenant_id), sk=f"PAUSE#{kpi_id}#{p.pause_id}").delete()
+            with contextlib.suppress(CatalogItem.DoesNotExist, DeleteError):  # loaded: its version guards it
+                CatalogItem.get(_pk(tenant_id), f"PAUSE#{kpi_id}#{p.pause_id}").delete()
             removed.append(p)
     return removed
 

@@ -1,0 +1,47 @@
+"""In-process AWS for the admin unit tests: moto's `mock_aws` (no server, no sockets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+
+@pytest.fixture(scope="package")
+def aws() -> Iterator[str]:
+    """Tables and an asymmetric signing key, once for the admin unit tests (tests use distinct keys
+    and chains, so they do not see each other); yields the key id."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _aws(monkeypatch)
+
+
+def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from moto import mock_aws
+
+    for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from companyos.config import table_names
+    from companyos.store import audit
+    from companyos.store.models import TABLES, bind_tables
+
+    saved = {name: (m.Meta.table_name, getattr(m.Meta, "region", None)) for name, m in TABLES.items()}
+    previous_signer = audit.current_signer()
+    with mock_aws():
+        bind_tables(table_names("unit"), "us-east-1")
+        for model in TABLES.values():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)  # moto: ACTIVE at once
+        key = boto3.client("kms", region_name="us-east-1").create_key(
+            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+        )["KeyMetadata"]["KeyId"]
+        audit.configure_signer(key, boto3.client("kms", region_name="us-east-1"))
+        yield str(key)
+    audit._signer = previous_signer
+    for name, model in TABLES.items():
+        model.Meta.table_name, region = saved[name]
+        if region:
+            model.Meta.region = region
+        model._connection = None
