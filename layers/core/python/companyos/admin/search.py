@@ -3,7 +3,7 @@
 Each tenant's catalog is held in memory as a search index (one entry per KPI: facets + a lower-case
 text of purpose, formula, sources and rules), tagged with the catalog's search revision (ADMINREV).
 A request costs one GetItem: same revision → answer from memory; newer revision → patch only the
-KPIs named in the revision log (one GetItem each); log too short or cache older than `MAX_AGE_S` → a
+KPIs named in the revision log (one GetItem each); log too short or cache older than `MAX_AGE_S` (1 h) → a
 full rebuild (one paginated Query over ADMINKPI#). Built-in pack contracts that the tenant has not
 adopted are listed as platform entries (they live in the code, so they never change under a cache).
 """
@@ -21,7 +21,7 @@ from companyos.model import kpis as dictionary
 from companyos.runs import contracts
 from companyos.runs.contracts import Contract
 
-MAX_AGE_S = 300.0
+MAX_AGE_S = 3600.0  # safety net only: the revision log keeps the index current
 FACETS = ("pack", "layer", "owner", "status", "criticality", "owner_kind")
 
 
