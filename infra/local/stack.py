@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 from companyos import topology
+from companyos.alerts.topology import provision_local as provision_alerts
 from companyos.config import Settings, settings, table_names
 from companyos.store.audit import configure_signer
 from companyos.store.models import create_all
@@ -115,6 +116,7 @@ class LocalStack:
             }
         )
         configure_signer(self.settings.audit_signing_key_id)  # in-process writers (seed, tests) sign too
+        self.settings = provision_alerts(self.settings, self.state_machines, PREFIX)
         self.settings = provision_reports(self.settings, self.state_machines, PREFIX)  # board pack (#8)
         os.environ.update(self.settings.to_env())
         settings.cache_clear()

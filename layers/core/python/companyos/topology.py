@@ -91,6 +91,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         publishes_alerts=True,
     ),
     FunctionSpec(
+        name="alerts",
+        description="Alert evaluation after each score refresh, delivery over SNS, escalation steps",
+        tables={"catalog": "write", "scores": "read", "kpi_log": "read", "signals": "read", "audit": "write"},
+        publishes_alerts=True,
+        starts_state_machines=("escalation",),
+        timeout_s=120,
+    ),
+    FunctionSpec(
+        name="alerts_api",
+        description="Alert inbox: firing/recent alerts per persona, acknowledge, resolve; tuning, routes",
+        tables={"catalog": "write", "audit": "write"},
+        api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes"),
+        publishes_alerts=True,
+    ),
+    FunctionSpec(
         name="rollup_api",
         description="Platform executive roll-up across tenants; compliance, certificate and vendor inventory",
         tables={"catalog": "write", "scores": "write", "audit": "write"},
@@ -121,13 +136,18 @@ class StateMachineSpec:
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
     StateMachineSpec(
         name="kpi_run",
-        functions={"KpiRunFunctionArn": "kpi_run", "ScoreRefreshFunctionArn": "score_refresh"},
+        functions={
+            "KpiRunFunctionArn": "kpi_run",
+            "ScoreRefreshFunctionArn": "score_refresh",
+            "AlertsFunctionArn": "alerts",
+        },
     ),
     StateMachineSpec(
         name="approval",
         functions={"ApprovalFunctionArn": "approvals"},
         topics=("AlertsTopicArn",),
     ),
+    StateMachineSpec(name="escalation", functions={"AlertsFunctionArn": "alerts"}),
     # The exports topic ARN comes in the execution input (settings.exports_topic_arn of the starter).
     StateMachineSpec(name="board_pack", functions={"BoardPackFunctionArn": "board_pack"}),
 )

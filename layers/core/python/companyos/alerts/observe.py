@@ -51,55 +51,56 @@ def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
     return out
 
 
-def _runtime_anomaly(log: RunLog, kpi_id: str, run_id: str, end: Mapping[str, Any], cfg: Mapping[str, float]):
-    history = []
-    for run in log.recent_runs(kpi_id, limit=21):
-        if run["run_id"] == run_id:
-            continue
-        e = log.row(run["run_id"], "END")
-        if e and e.get("status") in ("success", "partial"):
-            history.append(e)
-    if len(history) < int(cfg.get("min_history", 5)):
+def _ended(log: RunLog, kpi_id: str, limit: int) -> list[dict[str, Any]]:
+    """END rows of the KPI's newest attempts, newest first (attempts still running are skipped)."""
+    out = []
+    for run in log.recent_runs(kpi_id, limit=limit):
+        end = log.row(run["run_id"], "END")
+        if end is not None:
+            out.append({**end, "run_id": run["run_id"]})
+    return out
+
+
+def _runtime_anomaly(latest: Mapping[str, Any], history: list[dict[str, Any]], cfg: Mapping[str, float]):
+    """Duration or row count of the latest run outside `factor` x the median of recent good runs."""
+    good = [h for h in history if h.get("status") in ("success", "partial")]
+    if len(good) < int(cfg.get("min_history", 5)):
         return None, ""
     factor = float(cfg.get("factor", 3.0))
     findings = []
-    med_d = statistics.median(float(h.get("duration_s") or 0) for h in history)
-    dur = float(end.get("duration_s") or 0)
+    med_d = statistics.median(float(h.get("duration_s") or 0) for h in good)
+    dur = float(latest.get("duration_s") or 0)
     if dur > max(med_d * factor, float(cfg.get("min_duration_s", 5.0))):
         findings.append(f"duration {dur:.1f}s vs median {med_d:.1f}s")
-    med_r = statistics.median(float(h.get("rows_processed") or 0) for h in history)
-    rows = float(end.get("rows_processed") or 0)
+    med_r = statistics.median(float(h.get("rows_processed") or 0) for h in good)
+    rows = float(latest.get("rows_processed") or 0)
     if med_r > 0 and (rows > med_r * factor or rows < med_r / factor):
         findings.append(f"{rows:.0f} rows vs median {med_r:.0f}")
     return bool(findings), "; ".join(findings)
 
 
-def run_samples(
-    tenant_id: str, results: Iterable[Mapping[str, Any]], anomaly: Mapping[str, float]
-) -> list[Sample]:
-    """Pipeline outcomes of the runs of this execution (the kpi_run Map results)."""
+def run_samples(tenant_id: str, kpi_ids: Iterable[str], anomaly: Mapping[str, float]) -> list[Sample]:
+    """Pipeline outcomes of the newest finished attempt of each KPI, read from the run log: SLA
+    breach, hard validation failure, runtime anomaly against the KPI's recent history."""
     log = RunLog(tenant_id)
     out = []
-    for r in results:
-        if r.get("tenant_id") != tenant_id or not r.get("run_id"):
+    for kpi in sorted(set(kpi_ids)):
+        ended = _ended(log, kpi, limit=21)
+        if not ended:
             continue
-        end = log.row(r["run_id"], "END")
-        if end is None:
-            continue
-        kpi = str(r.get("kpi_id"))
+        end, history = ended[0], ended[1:]
         labels = {"kpi": kpi}
         ctx = {
-            "run_id": r["run_id"],
+            "run_id": end["run_id"],
             "status": end.get("status"),
             "duration_s": end.get("duration_s"),
             "error_code": end.get("error_code"),
-            "evidence": f"/api/runs/{r['run_id']}?tenant={tenant_id}",
+            "evidence": f"/api/runs/{end['run_id']}?tenant={tenant_id}",
         }
         out.append(Sample("run", "sla_breached", labels, bool(end.get("sla_breached")), ctx))
-        out.append(
-            Sample("run", "validation_hard_fail", labels, end.get("error_code") in HARD_FAIL_CODES, ctx)
-        )
-        anomalous, why = _runtime_anomaly(log, kpi, r["run_id"], end, anomaly)
+        hard = end.get("error_code") in HARD_FAIL_CODES
+        out.append(Sample("run", "validation_hard_fail", labels, hard, ctx))
+        anomalous, why = _runtime_anomaly(end, history, anomaly)
         out.append(Sample("run", "runtime_anomaly", labels, anomalous, {**ctx, "anomaly": why}))
     return out
 
@@ -126,6 +127,10 @@ def signal_samples(tenant_id: str, rules: Iterable[Rule], now: datetime) -> list
     return out
 
 
+def _number(v: Any) -> Any:
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
 def metric_samples(metrics: Iterable[Mapping[str, Any]]) -> list[Sample]:
     """Event-supplied metrics: [{"name", "value", "labels"?}]."""
     return [
@@ -133,7 +138,7 @@ def metric_samples(metrics: Iterable[Mapping[str, Any]]) -> list[Sample]:
             "metric",
             str(m["name"]),
             {str(k): str(v) for k, v in (m.get("labels") or {}).items()},
-            m.get("value"),
+            _number(m.get("value")),
         )
         for m in metrics
     ]

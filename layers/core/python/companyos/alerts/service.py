@@ -104,10 +104,16 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
     pack, repo, now = load_pack(), AlertRepo(tenant_id), rt.now()
     rules = tenant_rules(pack, repo)
     existing = repo.alerts()
+    run_rules = {r.id for r in pack.rules if r.source == "run"}
     samples = observe.signal_samples(tenant_id, rules, now)
     if obs.snapshot:
         samples += observe.snapshots_for(tenant_id, rules)
-    samples += observe.run_samples(tenant_id, obs.results, pack.runtime_anomaly)
+    run_kpis = {str(r["kpi_id"]) for r in obs.results if r.get("kpi_id")} | {
+        a.labels["kpi"]
+        for a in existing.values()
+        if a.state in ("pending", "firing") and "kpi" in a.labels and a.rule_id in run_rules
+    }
+    samples += observe.run_samples(tenant_id, run_kpis, pack.runtime_anomaly)
     samples += observe.metric_samples(obs.metrics) + observe.slo_samples(obs.slos)
     ev = evaluate(tenant_id, rules, samples, existing, now)
     for n in ev.notifications:
@@ -122,6 +128,8 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
         old = before.state if before else "inactive"
         if old != after.state:
             transitions.append({"alert_id": alert_id, "rule": after.rule_id, "from": old, "to": after.state})
+            if after.state == "resolved":
+                _stop_execution(rt, after, "the alert resolved")
             _audit(
                 tenant_id,
                 SYSTEM,
@@ -195,18 +203,8 @@ def start_escalations(rt: Runtime, repo: AlertRepo, current: dict[str, Alert]) -
             "wait_s": 0,
             "done": False,
         }
-        try:
-            arn = rt.sfn.start_execution(
-                stateMachineArn=rt.settings.escalation_state_machine_arn,
-                name=name,
-                input=json.dumps(state),
-            )["executionArn"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-                raise
-            arn = (
-                rt.settings.escalation_state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-            )
+        # Record the escalation first, then start it: its first step reads a settled alert item.
+        arn = rt.settings.escalation_state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         esc = {
             "execution_arn": arn,
             "receiver": route.receiver,
@@ -214,12 +212,35 @@ def start_escalations(rt: Runtime, repo: AlertRepo, current: dict[str, Alert]) -
             "started_at": rt.now().isoformat(),
             "notified": [],
         }
-        a = a.model_copy(update={"escalation": esc})
+        before, a = a, a.model_copy(update={"escalation": esc})
         repo.save(a)
         current[a.alert_id] = a
+        try:
+            rt.sfn.start_execution(
+                stateMachineArn=rt.settings.escalation_state_machine_arn, name=name, input=json.dumps(state)
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                repo.save(before.model_copy(update={"escalation": None}))  # not started: retried next time
+                current[a.alert_id] = repo.get(a.alert_id)
+                raise
         _audit(a.tenant_id, SYSTEM, "system", "alert.escalation_started", a, execution=arn, targets=targets)
         started.append(arn)
     return started
+
+
+def _record_escalation(repo: AlertRepo, alert: Alert, record: dict[str, Any], attempts: int = 5) -> None:
+    """Append a page to the alert's escalation log; an evaluation or acknowledgement may write the
+    alert at the same moment, so re-read and re-apply on a version conflict (the page was sent)."""
+    for _ in range(attempts):
+        esc = dict(alert.escalation or {})
+        esc["notified"] = [*esc.get("notified", []), record]
+        try:
+            repo.save(alert.model_copy(update={"escalation": esc}))
+            return
+        except Conflict:
+            alert = repo.get(alert.alert_id)
+    raise Conflict("the alert kept changing while recording its escalation", code="version_conflict")
 
 
 def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
@@ -241,12 +262,8 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
     level = int(state["level"])
     target = state["targets"][level]
     outcome = rt.publisher.publish(routing.escalation_message(alert, target, level, rt.settings.cockpit_url))
-    esc = dict(alert.escalation or {})
-    esc["notified"] = [
-        *esc.get("notified", []),
-        {"target": target, "level": level, "at": rt.now().isoformat(), "outcome": outcome},
-    ]
-    repo.save(alert.model_copy(update={"escalation": esc}))
+    record = {"target": target, "level": level, "at": rt.now().isoformat(), "outcome": outcome}
+    _record_escalation(repo, alert, record)
     _audit(
         alert.tenant_id,
         SYSTEM,
@@ -476,7 +493,7 @@ def runtime() -> Runtime:
 def tenants_of(event: Mapping[str, Any]) -> list[str]:
     """Tenants named by a kpi_run state machine output (RefreshScores) or a direct event."""
     ids: set[str] = set()
-    for key in ("refreshed", "results"):
+    for key in ("refreshed", "results", "events"):
         ids |= {
             str(r["tenant_id"]) for r in event.get(key) or [] if isinstance(r, dict) and r.get("tenant_id")
         }
@@ -486,7 +503,11 @@ def tenants_of(event: Mapping[str, Any]) -> list[str]:
 
 
 def evaluate_event(rt: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:
-    results: Iterable[Mapping[str, Any]] = event.get("results") or []
+    """`results` (the kpi_run Map results) and `events` (the score refresh's run events) name the
+    runs that just ended; the run log is read for their outcomes."""
+    results: Iterable[Mapping[str, Any]] = [
+        r for key in ("results", "events") for r in event.get(key) or [] if isinstance(r, dict)
+    ]
     out = []
     for tenant_id in tenants_of(event):
         obs = Observations(

@@ -63,7 +63,9 @@ class AlertRepo:
 
     def _save(self, sk: str, kind: str, data: dict[str, Any]) -> None:
         item = CatalogItem(pk=self._pk, sk=sk, kind=kind, data=data, updated_at=datetime.now(UTC))
-        item.version = self._versions.get(sk)
+        version = self._versions.get(sk)
+        if version is not None:
+            item.version = version
         try:
             item.save()
         except PutError as exc:

@@ -1,0 +1,394 @@
+"""Alerts end to end on embedded AWS: KPI values (score snapshots), incidents (signals) and SLO
+windows cross thresholds → the real `alerts` Lambda evaluates → SNS messages with the matrix's
+persona/channel attributes reach exactly the subscribers whose filter policies match (moto SNS →
+SQS) → escalation executions run in Step Functions → acknowledging through the API stops them."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import Running
+from tests.integration.conftest import make_tenant
+
+PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
+CHANNELS = ("sms", "pagerduty", "email", "slack")
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+class Inbox:
+    """SQS queues subscribed to the alerts topic with the production filter policies.
+
+    moto 5.2.5 delivers a topic's messages to the first page (100) of its subscriptions only, so
+    each test subscribes just the queues it reads (the matrix tenant subscribes them all)."""
+
+    def __init__(self, local: Running, tenant_id: str, only: tuple[str, ...] = ()) -> None:
+        from companyos.alerts.topology import Subscriber, subscribe
+
+        self.sqs = boto3.client("sqs")
+        self.tenant_id = tenant_id
+        self.queues: dict[str, str] = {}
+        topic = local.stack.settings.alerts_topic_arn
+        subs = [Subscriber(tenant_id, "", "sqs", persona=p, channel=c) for p in PERSONAS for c in CHANNELS]
+        subs += [Subscriber(tenant_id, "", "sqs", persona=t, channel=c)
+                 for t, c in (("cfo_office", "email"), ("data_quality", "email"))]  # fmt: skip
+        subs += [Subscriber(tenant_id, "", "sqs", target=t)
+                 for t in ("sre_primary", "sre_secondary", "security_primary", "ciso", "cto")]  # fmt: skip
+        for sub in subs:
+            key = (sub.target and f"esc.{sub.target}") or f"{sub.persona}.{sub.channel}"
+            if only and key not in only:
+                continue
+            url = self.sqs.create_queue(QueueName=f"{tenant_id}-{key.replace('.', '-')}")["QueueUrl"]
+            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            subscribe(topic, Subscriber(**{**sub.__dict__, "endpoint": arn}))
+            self.queues[key] = url
+
+    def drain(self, key: str) -> list[dict[str, Any]]:
+        """Every message on one queue (SNS envelopes, parsed), removed from the queue."""
+        out: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queues[key], MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not got:
+                return out
+            for m in got:
+                env = json.loads(m["Body"])
+                attrs = {k: v["Value"] for k, v in env.get("MessageAttributes", {}).items()}
+                out.append(
+                    {"attributes": attrs, "subject": env.get("Subject"), "body": json.loads(env["Message"])}
+                )
+                self.sqs.delete_message(QueueUrl=self.queues[key], ReceiptHandle=m["ReceiptHandle"])
+
+    def drain_all(self) -> dict[str, list[dict[str, Any]]]:
+        return {k: msgs for k in self.queues if (msgs := self.drain(k))}
+
+
+def put_snapshot(tenant_id: str, values: dict[str, float | None], health: float | None = 80.0) -> None:
+    """What the score refresh writes: the latest 7d snapshot with KPI values and evidence."""
+    from companyos.store.repos import ScoreStore
+
+    kpis = {
+        k: {"kpi_id": k, "name": k, "value": v, "display": str(v),
+            "evidence": {"href": f"/api/runs/run-{k}?tenant={tenant_id}"}}
+        for k, v in values.items()
+    }  # fmt: skip
+    data = {"kpis": kpis, "health": {"score": health, "three_way": "healthy", "dimensions": []}}
+    ScoreStore(tenant_id).put_snapshot("7d", data, datetime.now(UTC))
+
+
+def evaluate(local: Running, tenant_id: str, **extra: Any) -> dict[str, Any]:
+    """The EvaluateAlerts task exactly as the kpi_run state machine calls it (after RefreshScores)."""
+    event = {"refreshed": [{"tenant_id": tenant_id}], "results": [], **extra}
+    result: dict[str, Any] = local.stack.invoke("alerts", event)
+    return result["evaluated"][0]
+
+
+def add_user(local: Running, tenant_id: str, role: str) -> str:
+    from companyos.store.repos import Catalog
+
+    email = f"{role}@{tenant_id}.test"
+    Catalog().put_member(tenant_id, email, role, role)
+    local.idp.add_user(email, role, {tenant_id: role})
+    return local.client.login(email)
+
+
+def api(local: Running, token: str, method: str, path: str, body: Any = None):
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if data else {}
+    return local.client.request(method, path, data, headers, token=token)
+
+
+def alert_of(tenant_id: str, rule_id: str):
+    from companyos.store.alerts_repo import AlertRepo
+
+    return next(a for a in AlertRepo(tenant_id).alerts().values() if a.rule_id == rule_id)
+
+
+def wait_until(check, timeout_s: float = 20.0, every_s: float = 0.1):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError("condition not reached in time")
+
+
+def put_incident(tenant_id: str, incident_id: str, priority: str, status: str, seq: int) -> None:
+    from companyos.store.repos import SignalStore, StoredSignal
+
+    now = datetime.now(UTC)
+    attrs = {"incident_id": incident_id, "priority": priority, "status": status, "title": "Checkout down"}
+    sig = StoredSignal(
+        "incident",
+        "pagerduty",
+        f"{incident_id}-{seq}",
+        now,
+        "svc",
+        "checkout",
+        f"d-{incident_id}-{seq}",
+        attrs,
+    )
+    assert SignalStore(tenant_id).put_delivery(
+        "pagerduty", f"d-{incident_id}-{seq}", [sig], retention_days=30
+    )
+
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def quiet(local: Running):
+    """A tenant with one subscriber queue per persona x channel and per escalation target."""
+    t = make_tenant(local, "alerts-matrix", "Alerts Matrix Co")
+    return t, Inbox(local, t.id)
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def test_a_kpi_crossing_its_threshold_notifies_exactly_the_matrix_subscribers_once(local, quiet):
+    tenant, inbox = quiet
+    # Given NRR above target: nothing fires
+    put_snapshot(tenant.id, {"net_revenue_retention": 104.0})
+    assert evaluate(local, tenant.id)["transitions"] == []
+    assert inbox.drain_all() == {}
+    # When it drops below 100%
+    put_snapshot(tenant.id, {"net_revenue_retention": 96.5})
+    out = evaluate(local, tenant.id)
+    assert [t["to"] for t in out["transitions"]] == ["firing"]
+    # Then the CEO gets Slack and Head of Product gets email — nobody else (severity matrix row)
+    got = inbox.drain_all()
+    assert sorted(got) == ["ceo.slack", "product.email"]
+    [msg] = got["ceo.slack"]
+    assert msg["attributes"] == {
+        "kind": "alert", "tenant": tenant.id, "persona": "ceo", "channel": "slack", "severity": "high",
+        "dimension": "financials", "rule": "NRRBelowTarget", "status": "firing",
+    }  # fmt: skip
+    body = msg["body"]
+    assert body["tenant"] == tenant.id and body["summary"] == "Net revenue retention 96.5% is below 100%"
+    assert (body["alerts"][0]["value"], body["alerts"][0]["threshold"]) == (96.5, 100.0)
+    assert body["link"].endswith(f"/#/{tenant.id}/ceo?period=7d")
+    assert body["alerts"][0]["evidence"] == f"/api/runs/run-net_revenue_retention?tenant={tenant.id}"
+    # When the same snapshot is evaluated again (a retried task, the next schedule): no repeat
+    assert evaluate(local, tenant.id)["messages"] == 0
+    assert inbox.drain_all() == {}
+    # When NRR recovers: one resolved message per (non-SMS) subscriber
+    put_snapshot(tenant.id, {"net_revenue_retention": 101.0})
+    evaluate(local, tenant.id)
+    got = inbox.drain_all()
+    assert sorted(got) == ["ceo.slack", "product.email"]
+    assert got["ceo.slack"][0]["attributes"]["status"] == "resolved"
+
+
+def test_a_p1_incident_pages_the_matrix_row_and_escalates(local, quiet):
+    tenant, inbox = quiet
+    put_incident(tenant.id, "Q1P1", "P1", "triggered", 1)
+    out = evaluate(local, tenant.id, snapshot=False)
+    got = inbox.drain_all()
+    alert_queues = {k: v for k, v in got.items() if not k.startswith("esc.")}
+    assert sorted(alert_queues) == [
+        "ceo.sms",
+        "ciso.email",
+        "cto.pagerduty",
+        "ops.pagerduty",
+        "product.email",
+    ]
+    assert got["cto.pagerduty"][0]["body"]["summary"] == "P1 incident Q1P1: Checkout down"
+    # critical x reliability matches the SRE route: an escalation execution started
+    [arn] = out["escalations"]
+    assert boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"] in (
+        "RUNNING",
+        "SUCCEEDED",
+    )
+    # When the incident resolves in PagerDuty, the alert resolves (and stops escalating)
+    put_incident(tenant.id, "Q1P1", "P1", "resolved", 2)
+    evaluate(local, tenant.id, snapshot=False)
+    assert alert_of(tenant.id, "P1IncidentDeclared").state == "resolved"
+    local.stack.wait_for_execution(arn, timeout_s=30)
+    inbox.drain_all()
+
+
+def test_fast_burn_page_inhibits_the_slow_burn_ticket_of_the_same_slo(local, quiet):
+    tenant, inbox = quiet
+
+    def windows(fast: float, slow: float) -> dict[str, list[float]]:
+        def c(rate: float) -> list[float]:
+            return [100_000 - rate * 100, 100_000]
+
+        return {"5m": c(fast), "1h": c(fast), "30m": c(fast), "6h": c(max(fast, slow)), "3d": c(slow)}
+
+    slo = [{"service": "checkout", "slo": "availability", "objective": 0.999, "windows": windows(20, 2)}]
+    evaluate(local, tenant.id, snapshot=False, slo=slo)
+    got = inbox.drain_all()
+    # SLOBudgetBurning routes CTO slack + email; the inhibited ticket (CTO email) is not sent
+    assert [m["attributes"]["rule"] for m in got["cto.email"]] == ["SLOBudgetBurning"]
+    assert [m["attributes"]["rule"] for m in got["cto.slack"]] == ["SLOBudgetBurning"]
+    assert (
+        alert_of(tenant.id, "SLOBudgetBurningSlow").inhibited_by
+        == alert_of(tenant.id, "SLOBudgetBurning").alert_id
+    )
+    # When the fast burn stops but the slow burn continues, the ticket goes out — once
+    slo[0]["windows"] = windows(0.5, 2)
+    evaluate(local, tenant.id, snapshot=False, slo=slo)
+    evaluate(local, tenant.id, snapshot=False, slo=slo)
+    got = inbox.drain_all()
+    assert sorted((m["attributes"]["rule"], m["attributes"]["status"]) for m in got["cto.email"]) == [
+        ("SLOBudgetBurning", "resolved"), ("SLOBudgetBurningSlow", "firing")
+    ]  # fmt: skip
+
+
+class Flaky:
+    """An SNS client that fails the first `failures` publishes (then behaves), like a throttled API."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self.real, self.failures, self.calls = real, failures, 0
+
+    def publish(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "Publish")
+        return self.real.publish(**kwargs)
+
+
+def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, monkeypatch):
+    from companyos.alerts import service
+
+    tenant = make_tenant(local, "alerts-dlq", "Alerts DLQ Co")
+    inbox = Inbox(local, tenant.id, only=("cto.email", "ciso.pagerduty"))
+    publisher = service.runtime().publisher
+    real = boto3.client("sns")
+    # Given SNS fails twice, then recovers: the alert is delivered by the retries
+    monkeypatch.setattr(publisher, "_sns", Flaky(real, failures=2))
+    put_snapshot(tenant.id, {"change_failure_rate": 22.0})
+    out = evaluate(local, tenant.id)
+    assert (out["messages"], out["dead_lettered"]) == (1, 0)
+    assert [m["attributes"]["rule"] for m in inbox.drain("cto.email")] == ["DORARegression"]
+    # Given SNS keeps failing: the message goes to the DLQ whole, and the alert is still firing
+    monkeypatch.setattr(publisher, "_sns", Flaky(real, failures=10_000))
+    put_snapshot(tenant.id, {"change_failure_rate": 22.0, "compliance_score": 80.0})
+    out = evaluate(local, tenant.id)
+    assert (out["messages"], out["dead_lettered"]) == (2, 2)  # ComplianceDropped: CTO email, CISO PagerDuty
+    assert inbox.drain_all() == {}
+    sqs = boto3.client("sqs")
+    dlq = local.stack.settings.alerts_dlq_url
+    dead = []
+    while got := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", []):
+        for m in got:
+            doc = json.loads(m["Body"])
+            if doc["message"]["attributes"]["tenant"] == tenant.id:
+                dead.append(doc)
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
+    assert sorted(d["message"]["attributes"]["persona"] for d in dead) == ["ciso", "cto"]
+    assert all(d["message"]["attributes"]["rule"] == "ComplianceDropped" and d["attempts"] == 3 for d in dead)
+    assert alert_of(tenant.id, "ComplianceDropped").state == "firing"
+
+
+def test_escalation_without_ack_notifies_three_levels_and_with_ack_exactly_one(local):
+    tenant = make_tenant(local, "alerts-esc", "Alerts Escalation Co")
+    inbox = Inbox(local, tenant.id, only=("esc.security_primary", "esc.ciso", "esc.cto"))
+    admin = add_user(local, tenant.id, "tenant_admin")
+    # Given the tenant's security route escalates after 1s and 2s (routes are data, per tenant)
+    routes = {
+        "routes": [
+            {
+                "severity": "critical",
+                "dimension": "security",
+                "receiver": "security_primary",
+                "escalation": [{"after": "1s", "notify": "ciso"}, {"after": "2s", "notify": "cto"}],
+            }
+        ]
+    }
+    assert api(local, admin, "PUT", f"/api/alert-routes?tenant={tenant.id}", routes).status == 200
+    # When a secret is committed (critical, security) and nobody acknowledges
+    put_snapshot(tenant.id, {"secret_scan_violations": 1.0})
+    [arn] = evaluate(local, tenant.id)["escalations"]
+    done = local.stack.wait_for_execution(arn, timeout_s=60)
+    # Then the receiver, then each escalation step, was notified — three notifications
+    assert done["status"] == "SUCCEEDED"
+    order = [
+        m["attributes"]["target"]
+        for k in ("esc.security_primary", "esc.ciso", "esc.cto")
+        for m in inbox.drain(k)
+    ]
+    assert order == ["security_primary", "ciso", "cto"]
+    levels = alert_of(tenant.id, "SecretCommitted").escalation["notified"]
+    assert [(n["target"], n["level"]) for n in levels] == [("security_primary", 0), ("ciso", 1), ("cto", 2)]
+    assert levels[0]["at"] < levels[1]["at"] < levels[2]["at"]
+    inbox.drain_all()
+
+    # Given a slower route, when a critical CVE fires and the CISO acknowledges after the first page
+    routes["routes"][0]["escalation"] = [{"after": "4s", "notify": "ciso"}, {"after": "8s", "notify": "cto"}]
+    assert api(local, admin, "PUT", f"/api/alert-routes?tenant={tenant.id}", routes).status == 200
+    ciso = add_user(local, tenant.id, "ciso")
+    [arn] = evaluate(local, tenant.id, metrics=[{"name": "critical_cve_count", "value": 2}])["escalations"]
+    wait_until(lambda: inbox.drain("esc.security_primary"))
+    alert = alert_of(tenant.id, "CriticalCVEDetected")
+    reply = api(
+        local, ciso, "POST", f"/api/alerts/{alert.alert_id}/ack?tenant={tenant.id}", {"note": "on it"}
+    )
+    assert reply.status == 200 and reply.body["acknowledged"] is True
+    # Then the escalation stops: after both steps would have run, only that one page was sent
+    time.sleep(5)
+    local.stack.wait_for_execution(arn, timeout_s=30)
+    assert inbox.drain("esc.ciso") == [] and inbox.drain("esc.cto") == []
+    assert (
+        alert_of(tenant.id, "CriticalCVEDetected").escalation["notified"][0]["target"] == "security_primary"
+    )
+    assert len(alert_of(tenant.id, "CriticalCVEDetected").escalation["notified"]) == 1
+
+
+def run_kpis(local: Running, tenant_id: str, kpis: tuple[str, ...], name: str) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=local.stack.state_machines["kpi_run"],
+        name=name,
+        input=json.dumps({"pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpis],
+                          "trigger": {"type": "manual", "by": "alerts-test"}}),
+    )["executionArn"]  # fmt: skip
+    return local.stack.wait_for_execution(arn, timeout_s=120)
+
+
+def test_the_kpi_run_state_machine_evaluates_alerts_after_the_score_refresh(local):
+    # Given a tenant without any source data, its KPI runs stop at the hard pre-validation gate
+    tenant = make_tenant(local, "alerts-pipeline", "Alerts Pipeline Co")
+    inbox = Inbox(local, tenant.id, only=("data_quality.email",))
+    done = run_kpis(local, tenant.id, ("deployment_frequency",), "alerts-pipeline-1")
+    # Then EvaluateAlerts ran on the RefreshScores output: the hard fail is an alert to data quality
+    assert done["status"] == "SUCCEEDED"
+    [evaluated] = json.loads(done["output"])["alerts"]["evaluated"]
+    assert evaluated["tenant_id"] == tenant.id
+    assert any(t["rule"] == "KpiValidationHardFail" and t["to"] == "firing" for t in evaluated["transitions"])
+    assert evaluated["messages"] == 1 and evaluated["dead_lettered"] == 0, evaluated
+    [msg] = inbox.drain("data_quality.email")
+    assert msg["body"]["alerts"][0]["labels"] == {"kpi": "deployment_frequency"}
+    assert msg["body"]["alerts"][0]["evidence"].startswith("/api/runs/")
+    # When the next run fails the same way, the alert is already firing: no second message
+    assert run_kpis(local, tenant.id, ("deployment_frequency",), "alerts-pipeline-2")["status"] == "SUCCEEDED"
+    assert inbox.drain("data_quality.email") == []
+
+
+def test_an_alerting_failure_never_fails_the_kpi_run(local, monkeypatch):
+    from companyos.alerts import service
+
+    tenant = make_tenant(local, "alerts-broken", "Alerts Broken Co")
+
+    def broken(rt: Any, event: Any) -> Any:
+        raise RuntimeError("alert evaluation exploded")
+
+    monkeypatch.setattr(service, "evaluate_event", broken)
+    done = run_kpis(local, tenant.id, ("deployment_frequency",), "alerts-broken-1")
+    assert done["status"] == "SUCCEEDED"
+    out = json.loads(done["output"])
+    assert out["alerts_error"]["Error"] == "RuntimeError" and "refreshed" in out
