@@ -30,6 +30,10 @@ class FunctionSpec:
     # prefix wins, see `route_owner`).
     api_prefixes: tuple[str, ...] = ()
     reports_bucket: Access | None = None  # the board-pack reports bucket (S3)
+    # State machines whose task tokens this function settles (states:SendTaskSuccess/Failure).
+    settles_state_machines: tuple[str, ...] = ()
+    # kms:Sign (+ GetPublicKey, Verify) on the audit signing key: signs the chain's head digest.
+    signs_audit: bool = False
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -89,6 +93,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Approval workflow task: park a change request on its task token, apply or reject",
         tables={"catalog": "write", "audit": "write"},
         publishes_alerts=True,
+        signs_audit=True,
     ),
     FunctionSpec(
         name="alerts",
@@ -104,6 +109,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables={"catalog": "write", "audit": "write"},
         api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes"),
         publishes_alerts=True,
+    ),
+    FunctionSpec(
+        name="admin_api",
+        description="Admin control plane: KPI catalog, versions, approvals, controls, lineage, audit",
+        tables={"catalog": "write", "kpi_log": "read", "audit": "write"},
+        api_prefixes=("/api/catalog", "/api/kpis", "/api/approvals", "/api/audit", "/api/admin"),
+        starts_state_machines=("approval",),
+        settles_state_machines=("approval",),
+        signs_audit=True,
+        memory_mb=1024,
     ),
     FunctionSpec(
         name="rollup_api",
