@@ -1,7 +1,7 @@
 """Score refresh: after a KPI run (or on schedule), recompute the snapshots of the tenants involved.
 
-Also passes on the runs' alert events (SLA breach, hard validation failure, with deep links) as the
-execution's output, where the alert router picks them up."""
+Also passes on the runs that ended and their alert events (SLA breach, hard validation failure,
+with deep links) to the state machine's EvaluateAlerts step."""
 
 from __future__ import annotations
 
@@ -31,4 +31,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         s: sum(1 for r in results if r.get("status") == s)
         for s in ("success", "partial", "failed", "skipped")
     }
-    return {"refreshed": refreshed, "runs": statuses, "events": events}
+    keep = ("tenant_id", "kpi_id", "run_id", "status", "retry_seq", "sla_breached")
+    return {
+        "refreshed": refreshed,
+        "runs": statuses,
+        "events": events,
+        "results": [{k: r.get(k) for k in keep} for r in results],  # the runs that just ended
+    }

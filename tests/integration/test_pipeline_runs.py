@@ -345,3 +345,24 @@ def test_a_schedule_tick_starts_runs_through_the_scheduler_function(local, inite
 
     assert result["pairs"] >= 2 and len(result["executions"]) >= 1
     assert len(local.stack.executions()) == before + len(result["executions"])
+
+
+def test_a_tenant_contract_for_a_kpi_without_a_pack_contract_reaches_the_snapshot(local, initech):
+    from companyos.runs import formulas
+    from companyos.store.repos import ScoreStore
+
+    # Given initech publishes its own SLO attainment contract (the pack has none: no connector yet)
+    def attainment(buckets: Any, end: Any, days: int) -> formulas.Outcome:
+        return formulas.Outcome(99.95)
+
+    formulas.register("test_slo", formulas.Builtin(formulas.fold_deployments, attainment))
+    publish("initech", "slo_attainment", "test_slo")
+
+    # When it runs (the score refresh follows in the same execution)
+    run(local, "initech", ["slo_attainment"])
+
+    # Then the snapshot shows the value with its evidence instead of "not measured yet"
+    found = ScoreStore("initech").latest("7d")
+    assert found is not None
+    entry = found[0]["kpis"]["slo_attainment"]
+    assert entry["value"] == pytest.approx(99.95) and entry["evidence"]["contract_version"] == "1.0.0"

@@ -48,6 +48,11 @@ def latest_delivery(log: RunLog, kpi_id: str) -> tuple[Delivered | None, str | N
     return None, reason or "no KPI run has delivered this KPI yet"
 
 
+def _catalog_contracts(tenant_id: str) -> set[str]:
+    """KPIs with an active contract in the catalog (the tenant's own or the platform's): 2 Queries."""
+    return {a["kpi_id"] for owner in (tenant_id, None) for a in contracts.ContractStore(owner).actives()}
+
+
 def _no_contract_reason(defn: kpis.KpiDefinition) -> str:
     return f"not measured yet: no working connector for its source ({defn.source})"
 
@@ -120,8 +125,9 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
     log = RunLog(tenant.id)
     dictionary = kpis.load_dictionary()
     deliveries: dict[str, tuple[Delivered | None, str | None]] = {}
+    contracted = set(contracts.CONTRACTS) | _catalog_contracts(tenant.id)
     for defn in dictionary.all():
-        if defn.id in contracts.CONTRACTS:
+        if defn.id in contracted:
             deliveries[defn.id] = latest_delivery(log, defn.id)
         else:
             deliveries[defn.id] = (None, _no_contract_reason(defn))
