@@ -68,6 +68,8 @@ export const api = {
   me: () => request("/me"),
   dashboard: (persona, tenant, period, signal) =>
     request(`/dashboards/${seg(persona)}?${new URLSearchParams({ tenant, period })}`, { signal }),
+  /** A drill-down or the score breakdown: `path` from DRILL_PATHS (render/drill.js). */
+  drill: (path, params, signal) => request(`${path}?${new URLSearchParams(params)}`, { signal }),
   run: (runId, tenant, signal) =>
     request(`/runs/${seg(runId)}?${new URLSearchParams({ tenant })}`, { signal }),
 };

@@ -10,9 +10,10 @@ import {
   startCognitoLogin,
 } from "./auth.js";
 import { personaLabel } from "./format.js";
-import { navigate, onRouteChange, parseHash, resolveRoute } from "./router.js";
+import { buildHash, navigate, onRouteChange, parseHash, resolveRoute } from "./router.js";
 import { clearError, setStatus, showError } from "./render/alerts.js";
 import { renderDashboard, renderMessage } from "./render/dashboard.js";
+import { drillTitle, renderDrill } from "./render/drill.js";
 import { closeEvidence, initEvidenceDrawer, openEvidence } from "./render/evidence.js";
 import { renderHeader, renderSignedOutHeader } from "./render/header.js";
 import { freshnessBadge } from "./render/health.js";
@@ -110,7 +111,7 @@ function onLogout() {
 // ---- routing & dashboard ------------------------------------------------------------------------
 
 function go(change) {
-  const next = { ...state.route, ...change };
+  const next = { ...state.route, drill: null, ...change };
   const resolved = resolveRoute(next, state.me);
   if (navigate(resolved)) return; // hashchange will call onRoute
   onRoute(resolved);
@@ -129,15 +130,56 @@ function onRoute(route) {
     onTenant: (tenant) => go({ tenant, persona: "" }),
     onPersona: (persona) => go({ persona }),
     onPeriod: (period) => go({ period }),
-    onRefresh: () => loadDashboard(),
+    onRefresh: () => (state.route.drill ? loadDrill() : loadDashboard()),
     onLogout,
   });
   if (!resolved.persona) {
     renderMessage(main, "No dashboards", "Your role in this tenant has no dashboards.");
     return;
   }
-  document.title = `${personaLabel(resolved.persona)} · ${resolved.tenantInfo.name} — Exec Cockpit`;
-  loadDashboard();
+  document.title = `${resolved.drill ? `${drillTitle(resolved.drill)} · ` : ""}${personaLabel(resolved.persona)} · ${resolved.tenantInfo.name} — Exec Cockpit`;
+  if (resolved.drill) loadDrill();
+  else loadDashboard();
+}
+
+/** The link target of a drill-down from the current dashboard (an in-app hash). */
+function drillHref(drill) {
+  return buildHash({ ...state.route, drill });
+}
+
+async function loadDrill() {
+  const { tenant, persona, period, drill } = state.route;
+  state.controller?.abort();
+  const controller = new AbortController();
+  state.controller = controller;
+  state.dashboard = null;
+  renderFreshness(null);
+  setStatus(`Loading ${drillTitle(drill)}…`, { busy: true });
+  main.setAttribute("aria-busy", "true");
+  try {
+    await renderDrill(main, {
+      tenant,
+      persona,
+      period,
+      drill,
+      signal: controller.signal,
+      drillHref,
+      backHref: buildHash({ tenant, persona, period }),
+      onEvidence: (evidence, item, trigger) =>
+        openEvidence({ evidence, item, tenant, period, trigger, onError: handleError }),
+    });
+    if (controller.signal.aborted) return;
+    clearError();
+    main.focus();
+    setStatus(`${drillTitle(drill)} loaded.`);
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    setStatus("");
+    renderMessage(main, "This drill-down could not be loaded", err.message);
+    handleError(err);
+  } finally {
+    if (state.controller === controller) main.removeAttribute("aria-busy");
+  }
 }
 
 async function loadDashboard() {
@@ -155,6 +197,7 @@ async function loadDashboard() {
     state.dashboard = data;
     state.fetchedAt = Date.now();
     renderDashboard(main, data, {
+      drillHref,
       onEvidence: (evidence, item, trigger) =>
         openEvidence({ evidence, item, tenant, period, trigger, onError: handleError }),
     });

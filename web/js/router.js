@@ -1,4 +1,5 @@
-// Hash routes: #/{tenant}/{persona}?period=7d — shareable, and back/forward just work
+// Hash routes: #/{tenant}/{persona}?period=7d and drill-downs
+// #/{tenant}/{persona}/drill/{kind}/{id}?period=7d — shareable, and back/forward just work
 // because every navigation is a hash change that the app re-reads.
 
 export const PERIODS = ["7d", "28d", "90d", "365d"];
@@ -7,9 +8,12 @@ export const DEFAULT_PERIOD = PERIODS[0];
 export function parseHash(hash = window.location.hash) {
   const raw = hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
-  const [tenant = "", persona = ""] = path.split("/").map((p) => safeDecode(p));
+  const [tenant = "", persona = "", drill = "", kind = "", ...rest] = path
+    .split("/")
+    .map((p) => safeDecode(p));
   const period = new URLSearchParams(query).get("period") || "";
-  return { tenant, persona, period };
+  const drillTo = drill === "drill" && kind ? { kind, id: rest.join("/") } : null;
+  return { tenant, persona, period, drill: drillTo };
 }
 
 function safeDecode(part) {
@@ -20,8 +24,12 @@ function safeDecode(part) {
   }
 }
 
-export function buildHash({ tenant, persona, period }) {
-  return `#/${encodeURIComponent(tenant)}/${encodeURIComponent(persona)}?period=${encodeURIComponent(period)}`;
+export function buildHash({ tenant, persona, period, drill = null }) {
+  const base = `#/${encodeURIComponent(tenant)}/${encodeURIComponent(persona)}`;
+  const sub = drill?.kind
+    ? `/drill/${encodeURIComponent(drill.kind)}${drill.id ? `/${encodeURIComponent(drill.id)}` : ""}`
+    : "";
+  return `${base}${sub}?period=${encodeURIComponent(period)}`;
 }
 
 /** Push a new history entry (or replace the current one) and let the hashchange listener render. */
@@ -52,5 +60,7 @@ export function resolveRoute(route, me) {
   let persona = route.persona;
   if (!personas.includes(persona)) persona = personas.includes(tenant.role) ? tenant.role : personas[0] || "";
   const period = PERIODS.includes(route.period) ? route.period : DEFAULT_PERIOD;
-  return { tenant: tenant.id, persona, period, tenantInfo: tenant };
+  // a drill-down belongs to the dashboard it was opened from; a forbidden persona drops it
+  const drill = persona === route.persona ? route.drill || null : null;
+  return { tenant: tenant.id, persona, period, drill, tenantInfo: tenant };
 }

@@ -24,7 +24,7 @@ export function renderDashboard(container, data, ctx) {
       ),
       h("p", { class: "muted", "data-testid": "period-range" }, `${data.tenant?.name || ""} · ${range}`),
     ),
-    healthScore(data.health),
+    healthScore(data.health, ctx),
     renderPanels(data.panels, ctx),
   );
 }

@@ -3,8 +3,9 @@
 import { h } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber, statusKey } from "../format.js";
 import { statusBadge } from "./kpi.js";
+import { drillLink } from "./refs.js";
 
-export function healthScore(health) {
+export function healthScore(health, ctx = null) {
   const reported = statusKey(health?.status);
   const score = typeof health?.score === "number" && reported !== "unknown" ? health.score : null;
   const key = score === null ? "unknown" : reported; // no score → Unknown, never a band colour
@@ -53,6 +54,7 @@ export function healthScore(health) {
             { class: "health-label", "data-testid": "health-label" },
             statusBadge(key, "status-badge-lg", label),
           ),
+      ctx ? drillLink({ drill: { kind: "score", id: "composite" } }, ctx, "Why this score?", "health-drill") : null,
     ),
     bar,
     health?.reason || key === "unknown"

@@ -11,6 +11,7 @@ import {
   statusKey,
   statusLabel,
 } from "../format.js";
+import { drillLink, evidenceRef } from "./refs.js";
 import { sparkline } from "./sparkline.js";
 
 export function statusBadge(status, extraClass = "", label = null) {
@@ -53,10 +54,14 @@ function thresholds(item) {
   return parts.length ? h("p", { class: "kpi-thresholds" }, parts) : null;
 }
 
-function evidenceButton(item, onEvidence) {
+function evidenceButton(item, onEvidence, ctx) {
   const ev = item.evidence;
+  const deep = ctx ? drillLink(item, ctx, item.kpi_id ? "Deep dive" : "Details") : null;
+  if (ev && !ev.run_id && ctx) {
+    return h("p", { class: "kpi-evidence" }, evidenceRef(item, ctx), deep ? [" · ", deep] : null);
+  }
   if (!ev || !ev.run_id) {
-    return h("p", { class: "kpi-evidence muted" }, "No evidence yet for this value.");
+    return h("p", { class: "kpi-evidence muted" }, "No evidence yet for this value.", deep ? [" ", deep] : null);
   }
   return h(
     "p",
@@ -81,26 +86,28 @@ function evidenceButton(item, onEvidence) {
       ` · run ${ev.status || "unknown"}`,
       ev.computed_at ? ` · ${formatDateTime(ev.computed_at)}` : "",
     ),
+    deep ? [" · ", deep] : null,
   );
 }
 
-export function kpiTile(item, onEvidence) {
+export function kpiTile(item, onEvidence, ctx = null) {
   const unknown = isUnknown(item);
   const key = unknown ? "unknown" : statusKey(item.status); // a value we do not have is never green
-  const headingId = `kpi-${item.kpi_id}-name`;
+  const id = item.kpi_id || item.id;
+  const headingId = `kpi-${id}-name`;
   return h(
     "article",
     {
       class: `kpi-tile status-${key}`,
       "data-testid": "kpi-tile",
-      "data-kpi-id": item.kpi_id,
+      "data-kpi-id": id,
       "data-status": key,
       "aria-labelledby": headingId,
     },
     h(
       "header",
       { class: "kpi-head" },
-      h("h3", { id: headingId, class: "kpi-name" }, item.name || item.kpi_id),
+      h("h3", { id: headingId, class: "kpi-name" }, item.name || id),
       item.level
         ? h(
             "span",
@@ -118,8 +125,8 @@ export function kpiTile(item, onEvidence) {
     unknown && item.reason ? h("p", { class: "kpi-reason", "data-testid": "kpi-reason" }, item.reason) : null,
     !unknown && item.reason ? h("p", { class: "kpi-reason muted" }, item.reason) : null,
     deltaLine(item),
-    sparkline(item.series, item.name || item.kpi_id),
+    sparkline(item.series, item.name || id),
     thresholds(item),
-    evidenceButton(item, onEvidence),
+    evidenceButton(item, onEvidence, ctx),
   );
 }

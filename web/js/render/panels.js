@@ -1,23 +1,362 @@
-// Panels of a dashboard, rendered by `kind`. Unknown kinds get a notice, never a guess.
+// Panels of a dashboard, rendered by `kind` (docs/cockpit-api.md). Unknown kinds get a notice,
+// never a guess. Every number shown comes from the API item, with its status in text and its
+// evidence (a KPI run opens the evidence drawer; signals and scores link to the drill-down).
 
-import { h } from "../dom.js";
-import { kpiTile } from "./kpi.js";
+import { h, svg } from "../dom.js";
+import { formatDateTime, formatNumber, statusKey, statusLabel } from "../format.js";
+import { kpiTile, statusBadge } from "./kpi.js";
+import { drillLink, evidenceRef } from "./refs.js";
+
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+const shown = (item) => (isNum(item.value) ? (item.display ?? formatNumber(item.value)) : "Unknown");
+
+function itemStatus(item) {
+  return isNum(item.value) || item.value === undefined ? statusKey(item.status) : "unknown";
+}
+
+function reasonLine(item) {
+  return item.reason
+    ? h("p", { class: "item-reason", "data-testid": "item-reason" }, item.reason)
+    : null;
+}
+
+// ---- kinds --------------------------------------------------------------------------------------
+
+function tiles(panel, ctx) {
+  return (panel.items || []).length
+    ? h(
+        "div",
+        { class: "kpi-grid" },
+        panel.items.map((item) => kpiTile(item, ctx.onEvidence, ctx)),
+      )
+    : h("p", { class: "notice" }, "No KPIs in this panel yet.");
+}
+
+function meter(item, label) {
+  const v = isNum(item.value) ? Math.max(0, Math.min(100, item.value)) : null;
+  const key = v === null ? "unknown" : statusKey(item.status);
+  return h(
+    "div",
+    {
+      class: `meter status-${key}`,
+      role: "meter",
+      "aria-label": label,
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
+      "aria-valuenow": v === null ? null : String(v),
+      "aria-valuetext": v === null ? "Unknown" : `${shown(item)} (${statusLabel(key)})`,
+    },
+    h("span", { class: "meter-fill", style: `width: ${v === null ? 0 : v}%` }),
+  );
+}
+
+function score(panel, ctx) {
+  return panel.items.map((item) => {
+    const key = itemStatus(item);
+    return h(
+      "div",
+      { class: "score-block", "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
+      h(
+        "p",
+        { class: "score-line" },
+        h("span", { class: "score-value", "data-testid": "item-value" }, shown(item)),
+        isNum(item.value) ? h("span", { class: "muted" }, " / 100 ") : " ",
+        statusBadge(key),
+      ),
+      meter(item, `${item.name} score`),
+      reasonLine(item),
+      h(
+        "p",
+        { class: "item-foot" },
+        evidenceRef(item, ctx),
+        " ",
+        drillLink(item, ctx, "Why this score?"),
+      ),
+    );
+  });
+}
+
+function dimensions(panel, ctx) {
+  return h(
+    "ul",
+    { class: "bar-list" },
+    panel.items.map((item) => {
+      const key = itemStatus(item);
+      return h(
+        "li",
+        { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
+        h(
+          "div",
+          { class: "bar-head" },
+          drillLink(item, ctx, item.name) || h("span", {}, item.name),
+          isNum(item.weight) ? h("span", { class: "muted" }, ` weight ${formatNumber(item.weight)}`) : null,
+          h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
+          statusBadge(key),
+        ),
+        meter(item, `${item.name} score`),
+        key === "unknown" ? reasonLine(item) : null,
+      );
+    }),
+  );
+}
+
+function bars(panel, ctx) {
+  return h(
+    "ul",
+    { class: "bar-list" },
+    panel.items.map((item) => {
+      const key = itemStatus(item);
+      const max = isNum(item.max) && item.max > 0 ? item.max : 100;
+      const pct = isNum(item.value) ? (100 * item.value) / max : null;
+      return h(
+        "li",
+        { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
+        h(
+          "div",
+          { class: "bar-head" },
+          h("span", {}, item.label || item.name),
+          h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
+          statusBadge(key),
+        ),
+        meter({ ...item, value: pct }, item.label || item.name),
+        reasonLine(item),
+        h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
+      );
+    }),
+  );
+}
+
+function summaryLine(summary, ctx) {
+  if (!summary) return null;
+  const key = summary.value === null ? "unknown" : statusKey(summary.status);
+  return h(
+    "div",
+    { class: `panel-summary status-${key}`, "data-testid": "panel-summary", "data-status": key },
+    statusBadge(key, "", summary.label),
+    summary.detail ? h("span", { class: "muted" }, ` ${summary.detail}`) : null,
+    summary.evidence ? [" · ", evidenceRef(summary, ctx)] : null,
+  );
+}
+
+function status(panel, ctx) {
+  return [
+    summaryLine(panel.summary, ctx),
+    h(
+      "ul",
+      { class: "status-grid" },
+      panel.items.map((item) => {
+        const key = statusKey(item.status);
+        return h(
+          "li",
+          {
+            class: `status-cell status-${key}`,
+            "data-testid": "panel-item",
+            "data-item-id": item.id,
+            "data-status": key,
+          },
+          h(
+            "div",
+            { class: "status-name" },
+            drillLink(item, ctx, item.name) || item.name,
+            item.group ? h("span", { class: "muted" }, ` · ${item.group}`) : null,
+          ),
+          statusBadge(key),
+          h("p", { class: "status-detail" }, item.detail || item.reason || ""),
+        );
+      }),
+    ),
+  ];
+}
+
+function table(panel, ctx) {
+  const cols = panel.columns || [];
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "data-testid": "panel-table" },
+      h("caption", { class: "visually-hidden" }, panel.title),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          cols.map((c) => h("th", { scope: "col" }, c.label)),
+          h("th", { scope: "col" }, "Status"),
+          h("th", { scope: "col" }, "Evidence"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        panel.items.map((row) => {
+          const key = statusKey(row.status);
+          return h(
+            "tr",
+            { "data-testid": "panel-item", "data-item-id": row.id, "data-status": key },
+            cols.map((c, i) => {
+              const cell = (row.cells || {})[c.key];
+              const text = cell === null || cell === undefined ? "Unknown" : String(cell);
+              const content = i === 0 ? drillLink(row, ctx, text) || text : text;
+              return h(c.numeric ? "td" : i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : { class: c.numeric ? "num" : null }, content);
+            }),
+            h("td", {}, statusBadge(key), row.reason ? h("span", { class: "muted" }, ` ${row.reason}`) : null),
+            h("td", {}, evidenceRef(row, ctx)),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+function timeline(panel, ctx) {
+  return [
+    panel.summary ? h("p", { class: "muted", "data-testid": "panel-summary" }, panel.summary) : null,
+    panel.items.length
+      ? h(
+          "ol",
+          { class: "timeline" },
+          panel.items.map((item) => {
+            const key = statusKey(item.status);
+            return h(
+              "li",
+              { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
+              h(
+                "p",
+                { class: "timeline-head" },
+                item.severity ? h("span", { class: "sev" }, item.severity) : null,
+                " ",
+                drillLink(item, ctx, item.title) || h("strong", {}, item.title),
+                item.at ? h("time", { class: "muted", datetime: item.at }, ` ${formatDateTime(item.at)}`) : null,
+              ),
+              h(
+                "p",
+                { class: "timeline-detail" },
+                statusBadge(key, "", item.state ? item.state[0].toUpperCase() + item.state.slice(1) : null),
+                item.service ? ` ${item.service}` : "",
+                item.display ? [" · duration ", h("span", { "data-testid": "item-value" }, item.display)] : "",
+                item.detail ? ` · ${item.detail}` : "",
+              ),
+              h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
+            );
+          }),
+        )
+      : h("p", { class: "notice" }, "Nothing in this period."),
+  ];
+}
+
+function list(panel, ctx) {
+  return [
+    panel.summary ? h("p", { class: "muted", "data-testid": "panel-summary" }, panel.summary) : null,
+    panel.items.length
+      ? h(
+          "ul",
+          { class: "risk-list" },
+          panel.items.map((item) => {
+            const key = statusKey(item.status);
+            return h(
+              "li",
+              { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
+              statusBadge(key),
+              " ",
+              drillLink(item, ctx, item.title) || h("span", {}, item.title),
+              item.detail ? h("p", { class: "muted item-detail" }, item.detail) : null,
+              h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
+            );
+          }),
+        )
+      : null,
+  ];
+}
+
+function funnel(panel, ctx) {
+  const top = panel.items.find((i) => isNum(i.value))?.value;
+  return h(
+    "ol",
+    { class: "funnel" },
+    panel.items.map((item) => {
+      const share = isNum(item.value) && isNum(top) && top > 0 ? (100 * item.value) / top : null;
+      return h(
+        "li",
+        { "data-testid": "panel-item", "data-item-id": item.id },
+        h("span", { class: "funnel-label" }, item.label),
+        h("span", { class: "funnel-bar", style: `width: ${share === null ? 0 : share}%` }),
+        h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
+        share === null ? null : h("span", { class: "muted" }, ` (${formatNumber(share)}%)`),
+        evidenceRef(item, ctx),
+      );
+    }),
+  );
+}
+
+function distribution(panel, ctx) {
+  const total = panel.items.reduce((sum, i) => sum + (isNum(i.value) ? i.value : 0), 0);
+  const width = 300;
+  let x = 0;
+  const segments = panel.items.map((item, n) => {
+    const w = total > 0 && isNum(item.value) ? (width * item.value) / total : 0;
+    const rect = svg("rect", { x: x.toFixed(1), y: 0, width: w.toFixed(1), height: 18, class: `seg seg-${n}` });
+    x += w;
+    return rect;
+  });
+  return [
+    total > 0
+      ? svg(
+          "svg",
+          { class: "distribution", viewBox: `0 0 ${width} 18`, role: "img", "aria-label": panel.title },
+          segments,
+        )
+      : null,
+    h(
+      "ul",
+      { class: "legend" },
+      panel.items.map((item, n) =>
+        h(
+          "li",
+          { "data-testid": "panel-item", "data-item-id": item.id },
+          h("span", { class: `swatch seg-${n}`, "aria-hidden": "true" }),
+          ` ${item.label}: `,
+          h("strong", { "data-testid": "item-value" }, shown(item)),
+          isNum(item.share) ? ` (${formatNumber(item.share)}%)` : "",
+          " ",
+          evidenceRef(item, ctx),
+        ),
+      ),
+    ),
+  ];
+}
+
+function links(panel, ctx) {
+  return h(
+    "nav",
+    { class: "drill-nav", "aria-label": `${panel.title} links` },
+    panel.items.map((item) => drillLink(item, ctx, item.label, "drill-nav-link")),
+  );
+}
+
+function notBuilt(panel) {
+  return h(
+    "p",
+    { class: "notice notice-not-built", "data-testid": "panel-notice" },
+    panel.reason || "This panel is not built yet.",
+  );
+}
 
 const RENDERERS = {
-  kpi_tiles: (panel, ctx) =>
-    (panel.items || []).length
-      ? h(
-          "div",
-          { class: "kpi-grid" },
-          panel.items.map((item) => kpiTile(item, ctx.onEvidence)),
-        )
-      : h("p", { class: "notice" }, "No KPIs in this panel yet."),
-  not_built: (panel) =>
-    h(
-      "p",
-      { class: "notice notice-not-built", "data-testid": "panel-notice" },
-      panel.reason || "This panel is not built yet.",
-    ),
+  kpi_tiles: tiles,
+  score,
+  dimensions,
+  bars,
+  status,
+  table,
+  timeline,
+  list,
+  funnel,
+  distribution,
+  links,
+  not_built: notBuilt,
 };
 
 function unsupported() {
@@ -31,16 +370,17 @@ function unsupported() {
 export function renderPanel(panel, ctx) {
   const titleId = `panel-title-${panel.id}`;
   const render = RENDERERS[panel.kind] || unsupported;
+  const width = panel.kind === "kpi_tiles" || panel.width === "full" ? "full" : "half";
   return h(
     "section",
     {
-      class: `panel panel-kind-${panel.kind}`,
+      class: `panel panel-kind-${panel.kind} panel-${width}`,
       "data-testid": `panel-${panel.id}`,
       "data-kind": panel.kind,
       "aria-labelledby": titleId,
     },
     h("h2", { id: titleId, class: "panel-title" }, panel.title || panel.id),
-    render(panel, ctx),
+    render({ ...panel, items: panel.items || [] }, ctx),
   );
 }
 

@@ -458,7 +458,6 @@ def stored(panel: Panel, ctx: Ctx) -> dict[str, Any]:
 
 DRILL_LABELS = {
     "score": "Score breakdown",
-    "kpi": "KPI deep dive",
     "incidents": "Incident history",
     "changes": "Change correlation",
     "services": "Service map",

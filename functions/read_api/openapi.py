@@ -1,0 +1,37 @@
+"""`python -m functions.read_api.openapi` prints the read API's OpenAPI document, generated from the
+Powertools resolver's routes (committed as docs/openapi.json; `make openapi` rewrites it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Importing the handler validates its settings at cold start; generation touches no table.
+_PLACEHOLDER_ENV = {
+    "COMPANYOS_ENV": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "TABLE_CATALOG": "catalog",
+    "TABLE_SIGNALS": "signals",
+    "TABLE_KPI_LOG": "kpi_log",
+    "TABLE_SCORES": "scores",
+    "TABLE_AUDIT": "audit",
+    "TABLE_IDEMPOTENCY": "idempotency",
+    "WEBHOOK_SECRET_PREFIX": "webhooks",
+}
+
+
+def generate() -> str:
+    for key, value in _PLACEHOLDER_ENV.items():
+        os.environ.setdefault(key, value)
+    from functions.read_api.app import app
+
+    return app.get_openapi_json_schema(
+        title="CompanyOS Exec Cockpit read API",
+        version="1.0.0",
+        summary="Persona dashboards, drill-downs, score breakdown, run evidence and KPI monitoring",
+        description="The contract between the read API and the web app: see docs/cockpit-api.md.",
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(generate() + "\n")

@@ -1,0 +1,235 @@
+"""Persona dashboards and drill-downs against the seeded demo tenants (embedded AWS, real handlers).
+
+Given the demo tenants seeded through ingest → KPI runs → score refresh,
+when each persona's dashboard is read, then every panel of the seed's wireframe is there, every
+number carries its evidence, Unknown is never coloured, and the read costs ≤ 2 DynamoDB requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Running
+
+PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
+KINDS = {
+    "kpi_tiles",
+    "score",
+    "status",
+    "table",
+    "bars",
+    "timeline",
+    "dimensions",
+    "list",
+    "funnel",
+    "distribution",
+    "links",
+    "not_built",
+}
+STATUSES = {"excellent", "healthy", "attention", "warning", "critical", "unknown"}
+
+
+def get(local: Running, path: str, user: str = "platform@companyos.demo") -> Any:
+    reply = local.client.request("GET", path, token=local.client.login(user))
+    assert reply.status == 200, (path, reply.body)
+    return reply.body
+
+
+@contextlib.contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """Every DynamoDB operation pynamodb sends (the only DynamoDB client of the read API)."""
+    from pynamodb.connection.base import Connection
+
+    calls: list[str] = []
+    lock = threading.Lock()
+    original = Connection.dispatch
+
+    def counting(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:
+        with lock:
+            calls.append(operation_name)
+        return original(self, operation_name, operation_kwargs)
+
+    Connection.dispatch = counting  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        Connection.dispatch = original  # type: ignore[method-assign]
+
+
+def numbers_have_evidence(panel: dict[str, Any]) -> list[str]:
+    missing = []
+    for item in panel["items"]:
+        if isinstance(item.get("value"), int | float) and not item.get("evidence"):
+            missing.append(f"{panel['id']}:{item.get('id')}")
+    return missing
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_wireframe_panel_is_served_with_evidence_and_unknowns(local, demo, persona):
+    from companyos.views.layouts import LAYOUTS
+
+    dash = get(local, f"/api/dashboards/{persona}?tenant=northwind&period=28d")
+
+    assert [p["id"] for p in dash["panels"]] == [p.id for p in LAYOUTS[persona].panels]
+    assert dash["snapshot"]["computed_at"] and dash["snapshot"]["has_panel_rows"]
+    assert dash["snapshot"]["max_staleness_s"] == LAYOUTS[persona].max_staleness_s
+    for panel in dash["panels"]:
+        assert panel["kind"] in KINDS, panel
+        if panel["kind"] == "not_built":
+            assert panel["reason"].startswith("Not built yet: needs "), panel
+            assert panel["intended_kind"] in KINDS and panel["items"] == []
+        for item in panel["items"]:
+            if "status" in item:
+                assert item["status"] in STATUSES, item
+            if item.get("value") is None and "value" in item and panel["kind"] != "timeline":
+                assert item["status"] == "unknown" and item.get("reason"), item  # never green
+    assert [m for p in dash["panels"] for m in numbers_have_evidence(p)] == []
+
+
+def test_delivered_kpis_show_value_delta_series_and_run_evidence(local, demo):
+    dash = get(local, "/api/dashboards/cto?tenant=northwind&period=7d", "cto@northwind.demo")
+    dora = next(p for p in dash["panels"] if p["id"] == "dora")
+    freq = next(i for i in dora["items"] if i["kpi_id"] == "deployment_frequency")
+    assert freq["value"] is not None and freq["status"] != "unknown" and freq["level"]
+    assert freq["series"] and freq["delta"] is not None
+    assert freq["delta"]["change"] == pytest.approx(freq["value"] - freq["delta"]["previous"])
+    assert freq["evidence"]["run_id"] and freq["evidence"]["href"].startswith("/api/runs/")
+    assert freq["drill"] == {"kind": "kpi", "id": "deployment_frequency"}
+
+
+def test_panel_rows_come_from_the_ingested_signals(local, demo):
+    dash = get(local, "/api/dashboards/ops?tenant=northwind&period=7d", "ops@northwind.demo")
+    panels = {p["id"]: p for p in dash["panels"]}
+    deploys = next(i for i in panels["ops_headline"]["items"] if i["id"] == "deploys_today")
+    assert isinstance(deploys["value"], int) and deploys["evidence"]["type"] == "signals"
+    assert deploys["evidence"]["sources"][0]["object"] == "github.deployment_status"
+    services = {i["id"]: i for i in panels["service_map"]["items"]}
+    assert set(services) == {"api", "web", "ingest", "gateway"}
+    assert all("production deploys failed" in s["detail"] for s in services.values())
+    # no PagerDuty events in the demo: incidents are not_built with the reason, never "0 incidents"
+    assert panels["incidents"]["kind"] == "not_built" and "PagerDuty" in panels["incidents"]["reason"]
+    active = next(i for i in panels["ops_headline"]["items"] if i["id"] == "active_incidents")
+    assert active["value"] is None and active["status"] == "unknown"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("period", ["7d", "365d"])
+def test_a_dashboard_costs_at_most_two_dynamodb_requests_and_no_scan(local, demo, persona, period):
+    token = local.client.login("platform@companyos.demo")
+    with dynamodb_calls() as calls:
+        reply = local.client.request(
+            "GET", f"/api/dashboards/{persona}?tenant=northwind&period={period}", token=token
+        )
+    assert reply.status == 200
+    assert len(calls) <= 2, calls
+    assert "Scan" not in calls and calls == ["GetItem"]
+
+
+def test_a_tenant_without_snapshot_costs_two_requests(local, umbrella):
+    with dynamodb_calls() as calls:
+        reply = local.client.request("GET", "/api/dashboards/cto?tenant=umbrella", token=umbrella.cto_token)
+    assert reply.status == 200 and calls == ["GetItem", "GetItem"]
+    assert all(p["kind"] in ("not_built", "kpi_tiles", "links") or p["items"] for p in reply.body["panels"])
+
+
+# ------------------------------------------------------------------------------ drill-downs
+
+
+def test_score_breakdown_is_the_snapshot_tree_with_kpi_evidence(local, demo):
+    body = get(local, "/api/scores/breakdown?tenant=northwind&period=7d", "ceo@northwind.demo")
+    assert body["available"] is True and body["computed_at"]
+    dims = body["breakdown"]["composite"]["dimensions"]
+    assert [d["dimension"] for d in dims] == [
+        "reliability",
+        "security",
+        "product",
+        "financials",
+        "efficiency",
+    ]
+    assert body["evidence"]["deployment_frequency"]["run_id"]
+    run = get(local, body["evidence"]["deployment_frequency"]["href"], "ceo@northwind.demo")
+    assert run["run"]["kpi_id"] == "deployment_frequency" and run["sourcing"]
+
+
+def test_kpi_drill_goes_to_services_and_says_endpoints_are_not_built(local, demo):
+    body = get(local, "/api/drill/kpi/change_failure_rate?tenant=northwind&period=28d", "cto@northwind.demo")
+    assert body["kpi"]["kpi_id"] == "change_failure_rate" and body["kpi"]["evidence"]["run_id"]
+    services = {r["id"]: r for r in body["services"]["items"]}
+    assert {"api", "web", "ingest", "gateway"} <= set(services)
+    assert all(r["deploys"] >= r["failed"] >= 0 and r["evidence"]["href"] for r in services.values())
+    assert body["endpoints"]["available"] is False and "Prometheus" in body["endpoints"]["reason"]
+    svc = get(local, "/api/drill/service/api?tenant=northwind&period=28d", "cto@northwind.demo")
+    assert svc["deployments"]["total"] == services["api"]["deploys"]
+    assert svc["slo"]["available"] is False and svc["endpoints"]["available"] is False
+
+
+def test_change_correlation_reaches_a_deployment_and_its_commits_level(local, demo):
+    changes = get(local, "/api/drill/changes?tenant=northwind&period=7d", "cto@northwind.demo")
+    assert changes["available"] and changes["items"] and changes["incidents_correlated"] is False
+    first = changes["items"][0]
+    dep = get(local, f"/api/drill/deployments/{first['id']}?tenant=northwind", "cto@northwind.demo")
+    assert dep["deployment"]["sha"] == first["sha"]
+    assert dep["commits"]["available"] is False and dep["commits"]["reason"]  # demo sends no pushes
+    assert dep["diff"]["available"] is False
+
+
+def test_incident_and_service_map_drills(local, demo):
+    incidents = get(local, "/api/drill/incidents?tenant=northwind&period=28d", "ops@northwind.demo")
+    assert incidents["available"] is False and "PagerDuty" in incidents["reason"]
+    services = get(local, "/api/drill/services?tenant=northwind", "ops@northwind.demo")
+    assert {n["id"] for n in services["items"]} == {"api", "web", "ingest", "gateway"}
+    assert services["edges"]["available"] is False
+
+
+@pytest.mark.parametrize(
+    "path,code",
+    [
+        ("/api/drill/kpi/not_a_kpi?tenant=northwind", "kpi_not_found"),
+        ("/api/drill/service/nope?tenant=northwind", "service_not_found"),
+        ("/api/drill/incidents/PX123?tenant=northwind", "incident_not_found"),
+        ("/api/drill/deployments/1?tenant=northwind", "deployment_not_found"),
+    ],
+)
+def test_unknown_ids_are_404(local, demo, path, code):
+    reply = local.client.request("GET", path, token=local.client.login("cto@northwind.demo"))
+    assert reply.status == 404 and reply.body["code"] == code
+
+
+def test_another_tenants_ids_are_not_found_in_your_scope(local, demo):
+    """A globex CTO asking its own tenant for a northwind deployment or service gets 404."""
+    changes = get(local, "/api/drill/changes?tenant=northwind&period=7d", "cto@northwind.demo")
+    token = local.client.login("cto@globex.demo")
+    dep = local.client.request(
+        "GET", f"/api/drill/deployments/{changes['items'][0]['id']}?tenant=globex", token=token
+    )
+    assert dep.status == 404 and dep.body["code"] == "deployment_not_found"
+    svc = local.client.request("GET", "/api/drill/service/api?tenant=globex", token=token)
+    assert svc.status == 404 and svc.body["code"] == "service_not_found"
+
+
+DRILLS = [
+    "/api/scores/breakdown",
+    "/api/drill/kpi/mttr",
+    "/api/drill/service/api",
+    "/api/drill/incidents",
+    "/api/drill/incidents/X",
+    "/api/drill/changes",
+    "/api/drill/deployments/1",
+    "/api/drill/services",
+]
+
+
+@pytest.mark.parametrize("path", DRILLS)
+def test_every_drill_refuses_other_tenants_and_bad_periods(local, demo, path):
+    token = local.client.login("cto@globex.demo")
+    other = local.client.request("GET", f"{path}?tenant=northwind", token=token)
+    assert other.status == 403 and other.body["code"] == "tenant_forbidden"
+    assert local.client.request("GET", f"{path}?tenant=northwind").status == 401
+    if "incidents/" not in path:
+        bad = local.client.request("GET", f"{path}?tenant=globex&period=2d", token=token)
+        assert bad.status == 422 and bad.body["code"] == "invalid_period"

@@ -1,0 +1,403 @@
+// Drill-down pages (#/{tenant}/{persona}/drill/{kind}/{id}): score breakdown tree, KPI → services →
+// endpoints, service, incident list and timeline, change correlation → deployment → commits, and
+// the service map. A level the API cannot feed yet (`available: false`) shows its reason.
+
+import { api } from "../api.js";
+import { h, replaceChildren } from "../dom.js";
+import { formatDateTime, formatNumber, statusKey } from "../format.js";
+import { kpiTile, statusBadge } from "./kpi.js";
+import { drillLink, evidenceRef, isNum } from "./refs.js";
+
+const seg = encodeURIComponent;
+
+const DRILLS = {
+  score: { title: "Score breakdown", path: () => "/scores/breakdown", render: renderBreakdown },
+  kpi: { title: "KPI deep dive", path: (id) => `/drill/kpi/${seg(id)}`, render: renderKpi },
+  service: { title: "Service", path: (id) => `/drill/service/${seg(id)}`, render: renderService },
+  incidents: { title: "Incident history", path: () => "/drill/incidents", render: renderIncidents },
+  incident: { title: "Incident", path: (id) => `/drill/incidents/${seg(id)}`, render: renderIncident },
+  changes: { title: "Change correlation", path: () => "/drill/changes", render: renderChanges },
+  deployment: {
+    title: "Deployment",
+    path: (id) => `/drill/deployments/${seg(id)}`,
+    render: renderDeployment,
+  },
+  services: { title: "Service map", path: () => "/drill/services", render: renderServiceMap },
+};
+
+export function drillTitle(drill) {
+  const d = DRILLS[drill?.kind];
+  if (!d) return "Drill-down";
+  return drill.id && !["score", "kpi"].includes(drill.kind) ? `${d.title} ${drill.id}` : d.title;
+}
+
+export async function renderDrill(container, ctx) {
+  const spec = DRILLS[ctx.drill.kind];
+  const head = h(
+    "div",
+    { class: "dash-head" },
+    h(
+      "p",
+      {},
+      h("a", { href: ctx.backHref, class: "back-link", "data-testid": "drill-back" }, "← Back to the dashboard"),
+    ),
+    h("h1", { id: "drill-title", "data-testid": "drill-title" }, drillTitle(ctx.drill)),
+  );
+  if (!spec) {
+    replaceChildren(container, head, notice(`Unknown drill-down “${ctx.drill.kind}”.`));
+    return;
+  }
+  const params = { tenant: ctx.tenant, period: ctx.period };
+  if (ctx.drill.kind === "incident") delete params.period;
+  const data = await api.drill(spec.path(ctx.drill.id), params, ctx.signal);
+  if (ctx.signal.aborted) return;
+  replaceChildren(
+    container,
+    head,
+    h(
+      "div",
+      { class: "drill", "data-testid": "drill", "data-drill-kind": ctx.drill.kind },
+      spec.render(data, ctx),
+    ),
+  );
+}
+
+// ---- building blocks ------------------------------------------------------------------------------
+
+function notice(text) {
+  return h("p", { class: "notice notice-not-built", "data-testid": "drill-unavailable" }, text);
+}
+
+function section(title, testid, ...content) {
+  return h("section", { class: "panel panel-full", "data-testid": testid }, h("h2", { class: "panel-title" }, title), content);
+}
+
+/** A block of the API that may be `available: false` — its reason instead of its rows. */
+function level(title, testid, block, render) {
+  if (!block) return null;
+  return section(title, testid, block.available === false ? notice(block.reason) : render(block));
+}
+
+function table(cols, rows, testid = "drill-table") {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "data-testid": testid },
+      h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+const num = (v, suffix = "") => (isNum(v) ? `${formatNumber(v)}${suffix}` : "Unknown");
+const when = (iso) => (iso ? h("time", { datetime: iso }, formatDateTime(iso)) : "—");
+const code = (v) => (v ? h("code", {}, String(v).slice(0, 12)) : "—");
+
+function minutes(seconds) {
+  return isNum(seconds) ? `${formatNumber(seconds / 60)} min` : "—";
+}
+
+function stateBadge(ok) {
+  return statusBadge(ok === true ? "healthy" : ok === false ? "critical" : "unknown", "", ok === true ? "Succeeded" : ok === false ? "Failed" : null);
+}
+
+// ---- score breakdown ------------------------------------------------------------------------------
+
+function scoreText(score) {
+  return isNum(score) ? formatNumber(Math.round(score * 10) / 10) : "Unknown";
+}
+
+function renderBreakdown(data, ctx) {
+  if (!data.available) return notice(data.reason);
+  const c = data.breakdown.composite;
+  const focus = ctx.drill.id && ctx.drill.id !== "composite" ? ctx.drill.id : null;
+  return [
+    h(
+      "p",
+      { class: "muted" },
+      `Model ${data.model_version || "?"} · computed ${formatDateTime(data.computed_at)} · known weight ${formatNumber(c.known_weight * 100)}%`,
+    ),
+    h(
+      "div",
+      { class: "tree", "data-testid": "breakdown-tree" },
+      h(
+        "p",
+        { class: "tree-root", "data-testid": "breakdown-composite" },
+        h("strong", {}, "Composite "),
+        h("span", { "data-testid": "item-value" }, scoreText(c.score)),
+        " ",
+        statusBadge(statusKey(c.band)),
+        c.reason ? h("span", { class: "muted" }, ` ${c.reason}`) : null,
+      ),
+      h(
+        "ul",
+        {},
+        c.dimensions.map((d) =>
+          h(
+            "li",
+            {},
+            h(
+              "details",
+              { open: !focus || focus === d.dimension ? "" : null, "data-testid": "breakdown-dimension", "data-id": d.dimension },
+              h(
+                "summary",
+                {},
+                h("strong", {}, d.name),
+                ` ${scoreText(d.score)} `,
+                statusBadge(statusKey(d.band)),
+                h("span", { class: "muted" }, ` weight ${formatNumber(d.weight)} · ${d.method.replaceAll("_", " ")}`),
+              ),
+              d.reason ? h("p", { class: "muted" }, d.reason) : null,
+              h("ul", {}, d.inputs.map((i) => inputNode(i, data, ctx))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
+function inputNode(input, data, ctx) {
+  return h(
+    "li",
+    { "data-testid": "breakdown-input", "data-id": input.id },
+    h(
+      "p",
+      {},
+      h("span", { class: "tree-label" }, input.id.replaceAll("_", " ")),
+      ` ${scoreText(input.score)}`,
+      h(
+        "span",
+        { class: "muted" },
+        ` · weight ${formatNumber(input.weight)} (effective ${formatNumber(input.effective_weight)}) · adds ${formatNumber(Math.round(input.contribution * 10) / 10)} points`,
+      ),
+      input.reason ? h("span", { class: "muted" }, ` · ${input.reason}`) : null,
+    ),
+    input.kpis?.length
+      ? h(
+          "ul",
+          {},
+          input.kpis.map((k) => {
+            const ev = data.evidence?.[k.kpi_id];
+            const item = { name: k.name, kpi_id: k.kpi_id, evidence: ev?.run_id ? ev : null, drill: { kind: "kpi", id: k.kpi_id } };
+            return h(
+              "li",
+              { "data-testid": "breakdown-kpi", "data-kpi-id": k.kpi_id, "data-status": statusKey(k.band) },
+              drillLink(item, ctx, k.name),
+              ` ${k.value === null ? "Unknown" : k.display} → score ${scoreText(k.score)} `,
+              statusBadge(statusKey(k.band)),
+              k.unknown_reason ? h("span", { class: "muted" }, ` ${k.unknown_reason}`) : null,
+              " ",
+              evidenceRef(item, ctx),
+            );
+          }),
+        )
+      : null,
+    input.children?.length ? h("ul", {}, input.children.map((ch) => inputNode(ch, data, ctx))) : null,
+  );
+}
+
+// ---- KPI → service → endpoint -----------------------------------------------------------------------
+
+function renderKpi(data, ctx) {
+  return [
+    h("div", { class: "kpi-grid drill-kpi" }, kpiTile(data.kpi, ctx.onEvidence, { ...ctx, drillHref: null })),
+    level("Services behind this KPI", "drill-services", data.services, (b) => [
+      b.note ? h("p", { class: "muted" }, b.note) : null,
+      table(
+        ["Service", "Domain", "Signals", "Latest", "Production deploys", "Failed", "Change failure"],
+        b.items.map((r) =>
+          h(
+            "tr",
+            { "data-testid": "drill-row" },
+            h("th", { scope: "row" }, drillLink(r, ctx, r.id) || r.id),
+            h("td", {}, r.domain || "—"),
+            h("td", { class: "num" }, num(r.signals)),
+            h("td", {}, when(r.latest_at)),
+            h("td", { class: "num" }, isNum(r.deploys) ? num(r.deploys) : "—"),
+            h("td", { class: "num" }, isNum(r.failed) ? num(r.failed) : "—"),
+            h("td", { class: "num" }, isNum(r.change_failure_pct) ? num(r.change_failure_pct, "%") : "—"),
+          ),
+        ),
+      ),
+    ]),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+  ];
+}
+
+function deploymentsTable(items, ctx, withIncidents = false) {
+  return table(
+    ["Deployment", "When", "Service", "Repository", "Commit", "Result", ...(withIncidents ? ["Incidents within 24 h"] : [])],
+    items.map((d) =>
+      h(
+        "tr",
+        { "data-testid": "drill-row", "data-item-id": d.id },
+        h("th", { scope: "row" }, drillLink({ drill: { kind: "deployment", id: d.id } }, ctx, d.id)),
+        h("td", {}, when(d.at)),
+        h("td", {}, d.service || "unmapped"),
+        h("td", {}, d.repository || "—"),
+        h("td", {}, code(d.sha)),
+        h("td", {}, stateBadge(d.succeeded)),
+        withIncidents ? h("td", {}, (d.incidents_within_24h || []).join(", ") || "none") : null,
+      ),
+    ),
+  );
+}
+
+function incidentsTable(items, ctx) {
+  return table(
+    ["Incident", "Title", "Priority", "Service", "Triggered", "Status", "Time to resolve"],
+    items.map((i) =>
+      h(
+        "tr",
+        { "data-testid": "drill-row", "data-item-id": i.id },
+        h("th", { scope: "row" }, drillLink({ drill: { kind: "incident", id: i.id } }, ctx, i.number ? `#${i.number}` : i.id)),
+        h("td", {}, i.title || "—"),
+        h("td", {}, i.priority || i.urgency || "—"),
+        h("td", {}, i.service || i.service_name || "unmapped"),
+        h("td", {}, when(i.triggered_at)),
+        h("td", {}, statusBadge(i.status === "resolved" ? "healthy" : "critical", "", i.status)),
+        h("td", {}, minutes(i.duration_s)),
+      ),
+    ),
+  );
+}
+
+function renderService(data, ctx) {
+  const s = data.service;
+  return [
+    h("p", { class: "muted" }, `Domain ${s.domain || "—"} · sources ${(s.entities || []).map((e) => `${e.source}:${e.entity}`).join(", ")}`),
+    level("Deployments", "drill-deployments", data.deployments, (b) => [
+      h("p", {}, `${num(b.total)} production deploys, ${num(b.failed)} failed (change failure ${num(b.change_failure_pct, "%")})`),
+      deploymentsTable(b.items, ctx),
+    ]),
+    level("Incidents", "drill-incidents", data.incidents, (b) => incidentsTable(b.items, ctx)),
+    level("SLO", "drill-slo", data.slo, () => null),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+  ];
+}
+
+// ---- incidents ----------------------------------------------------------------------------------------
+
+function renderIncidents(data, ctx) {
+  return data.available === false ? notice(data.reason) : incidentsTable(data.items, ctx);
+}
+
+function renderIncident(data, ctx) {
+  const i = data.incident;
+  return [
+    h(
+      "p",
+      {},
+      h("strong", {}, i.title || i.id),
+      ` · ${i.priority || i.urgency || "no priority"} · ${i.service || i.service_name || "unmapped service"} · `,
+      statusBadge(i.status === "resolved" ? "healthy" : "critical", "", i.status),
+      ` · time to resolve ${minutes(i.duration_s)}`,
+    ),
+    section(
+      "Timeline",
+      "drill-timeline",
+      h(
+        "ol",
+        { class: "timeline" },
+        data.timeline.map((e) =>
+          h(
+            "li",
+            { "data-testid": "timeline-event" },
+            when(e.at),
+            ` ${e.transition || "event"}`,
+            e.priority ? ` · ${e.priority}` : "",
+            e.agent ? ` · by ${e.agent}` : "",
+            h("span", { class: "muted" }, ` · signal ${e.evidence.signal_id} (delivery ${e.evidence.delivery_id})`),
+          ),
+        ),
+      ),
+    ),
+    level("Deployments in the 24 h before", "drill-changes", data.changes, (b) =>
+      b.items.length ? deploymentsTable(b.items, ctx) : h("p", { class: "muted" }, "No deployment of this service in the 24 hours before."),
+    ),
+    level("Correlated logs", "drill-logs", data.logs, () => null),
+    level("Traces", "drill-traces", data.traces, () => null),
+  ];
+}
+
+// ---- change correlation -------------------------------------------------------------------------------
+
+function renderChanges(data, ctx) {
+  if (data.available === false) return notice(data.reason);
+  return [
+    h("p", {}, `${num(data.total)} production deployments, ${num(data.failed)} failed.`),
+    data.incidents_reason ? notice(data.incidents_reason) : null,
+    deploymentsTable(data.items, ctx, true),
+  ];
+}
+
+function renderDeployment(data, ctx) {
+  const d = data.deployment;
+  return [
+    h(
+      "dl",
+      { class: "facts" },
+      [
+        ["Repository", d.repository],
+        ["Service", d.service || "unmapped"],
+        ["Environment", d.environment],
+        ["Commit", d.sha],
+        ["Ref", d.ref],
+        ["When", formatDateTime(d.at)],
+        ["Delivery", d.delivery_id],
+      ].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v || "—")]),
+      h("dt", {}, "Result"),
+      h("dd", {}, stateBadge(d.succeeded)),
+    ),
+    level("Commits since the previous deploy", "drill-commits", data.commits, (b) => [
+      table(
+        ["Commit", "When", "Author", "Branch", "Deployed head"],
+        b.items.map((c) =>
+          h(
+            "tr",
+            { "data-testid": "drill-row" },
+            h("th", { scope: "row" }, code(c.sha)),
+            h("td", {}, when(c.at)),
+            h("td", {}, c.author || "—"),
+            h("td", {}, c.branch || "—"),
+            h("td", {}, c.deployed_head ? "yes" : ""),
+          ),
+        ),
+      ),
+      b.pull_requests?.length
+        ? table(
+            ["Pull request", "Merged", "Author", "Merge commit"],
+            b.pull_requests.map((p) =>
+              h("tr", {}, h("th", { scope: "row" }, `#${p.number}`), h("td", {}, when(p.merged_at)), h("td", {}, p.author || "—"), h("td", {}, code(p.merge_commit_sha))),
+            ),
+          )
+        : null,
+    ]),
+    level("Code diff", "drill-diff", data.diff, () => null),
+  ];
+}
+
+// ---- dependency explorer --------------------------------------------------------------------------------
+
+function renderServiceMap(data, ctx) {
+  if (data.available === false) return notice(data.reason);
+  return [
+    h(
+      "ul",
+      { class: "status-grid" },
+      data.items.map((s) =>
+        h(
+          "li",
+          { class: `status-cell status-${statusKey(s.status)}`, "data-testid": "drill-row", "data-item-id": s.id, "data-status": statusKey(s.status) },
+          h("div", { class: "status-name" }, drillLink(s, ctx, s.name), s.group ? h("span", { class: "muted" }, ` · ${s.group}`) : null),
+          statusBadge(statusKey(s.status)),
+          h("p", { class: "status-detail" }, s.detail || ""),
+        ),
+      ),
+    ),
+    level("Dependencies and traffic flow", "drill-edges", data.edges, () => null),
+  ];
+}
