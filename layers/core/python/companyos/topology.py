@@ -137,6 +137,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1024,
         timeout_s=120,
     ),
+    FunctionSpec(
+        name="prom_pull",
+        description="Pull connector: each tenant's Prometheus queries (SLO windows, latency, use) to signals",
+        tables={"catalog": "read", "signals": "write"},
+        timeout_s=120,
+        memory_mb=256,
+    ),
 )
 
 
@@ -180,6 +187,21 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("kpi-realtime", "rate(5 minutes)", "realtime", 300),
     ScheduleSpec("kpi-hourly", "cron(0 * * * ? *)", "hourly", 3600),
     ScheduleSpec("kpi-daily", "cron(0 2 * * ? *)", "daily", 86400),
+)
+
+
+@dataclass(frozen=True)
+class PullScheduleSpec:
+    """A pull connector's schedule: invokes `function` with an empty event (`{}`: every tenant)."""
+
+    name: str
+    expression: str
+    function: str
+    local_interval_s: int
+
+
+PULL_SCHEDULES: tuple[PullScheduleSpec, ...] = (
+    PullScheduleSpec("prom-pull", "rate(5 minutes)", "prom_pull", 300),
 )
 
 

@@ -55,6 +55,8 @@ class ParsedDelivery:
 
 class Source(Protocol):
     name: str
+    # How long a delivery id is remembered (a redelivery inside it is a no-op), and the fallback TTL
+    # of a signal kind without a retention entry. Signal TTLs come from `retention.KINDS`.
     retention_days: int
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str]) -> None: ...

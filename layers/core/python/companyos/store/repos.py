@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from companyos.errors import Conflict, NotFound
+from companyos.sources import retention
 from companyos.store.models import CatalogItem, KpiLogItem, ScoreItem, SignalItem
 
 TENANT_INDEX_PK = "TENANTS"
@@ -183,7 +184,9 @@ class SignalStore:
             service=s.service,
             delivery_id=s.delivery_id,
             attributes=s.attributes,
-            expires_at=now + timedelta(days=retention_days),
+            # TTL by the kind's retention class and tier (sources/retention.py); the source's own
+            # retention_days only for a kind without an entry
+            expires_at=retention.expires_at(s.kind, s.occurred_at, now, retention_days),
         )
 
     # ---- deliveries larger than one transaction, and report snapshots (finding state)
@@ -279,8 +282,12 @@ class SignalStore:
                 "first_seen": st.first_seen.isoformat(),
                 "fixed_at": st.fixed_at.isoformat() if st.fixed_at else None,
             },
-            # open findings never expire; fixed ones leave after the source's retention
-            expires_at=now + timedelta(days=retention_days) if st.status == "fixed" else None,
+            # open findings never expire; fixed ones after the security class's retention from the fix
+            expires_at=(
+                retention.expires_at("finding_state", st.changed_at, now, retention_days)
+                if st.status == "fixed"
+                else None
+            ),
         )
 
     @staticmethod

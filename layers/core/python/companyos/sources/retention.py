@@ -1,0 +1,93 @@
+"""How long each signal kind is kept: the seed's "Metric Retention Policy" as data.
+
+The retention classes (raw / aggregated days) come from the KPI pack (`retention_classes` in
+`model/packs/health-model-v1.yaml`: service 15 d / 2 y, business 30 d / 5 y, security 90 d / 7 y,
+financial 30 d / 7 y). Every signal kind maps to one class and one tier:
+
+* `raw` — high-frequency telemetry samples (a Prometheus sample, a flag evaluation, an analytics
+  event): kept for the class's raw days. Windows longer than that read a rollup kind instead
+  (`slo_window` is the 1 h rollup the Prometheus pull writes).
+* `aggregated` — discrete events (a deployment, an incident transition, a billing change, a
+  vulnerability transition) and rollups. An event is already the coarsest record of what happened:
+  there is no finer series behind it to roll up, so it *is* the aggregate and keeps the class's
+  aggregated days. This is what lets the KPI runs read 730 days of `deployment` signals (365-day
+  windows + the previous window) although the service class keeps raw samples only 15 days.
+
+The TTL counts from the signal's own time (`occurred_at`): retention is about the age of the data,
+not about when we happened to receive it. A unit test checks that every kind a KPI contract reads
+from the signals table lives at least as long as the longest window the runs read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Literal
+
+from companyos.model.kpis import RetentionClass, load_dictionary
+
+Tier = Literal["raw", "aggregated"]
+
+
+@dataclass(frozen=True)
+class KindRetention:
+    kind: str
+    retention_class: str  # service / business / security / financial (the pack's classes)
+    tier: Tier
+
+    @property
+    def days(self) -> int:
+        cls = retention_classes()[self.retention_class]
+        return cls.raw_days if self.tier == "raw" else cls.aggregated_days
+
+
+# kind -> (retention class, tier). Data, not code: a new signal kind adds one line here
+# (a unit test fails for any kind a source emits without an entry).
+KINDS: dict[str, KindRetention] = {
+    k.kind: k
+    for k in (
+        # engineering and incident events (GitHub, PagerDuty): events are their own rollup
+        KindRetention("deployment", "service", "aggregated"),
+        KindRetention("deployment_created", "service", "aggregated"),
+        KindRetention("build", "service", "aggregated"),
+        KindRetention("change", "service", "aggregated"),
+        KindRetention("commit", "service", "aggregated"),
+        KindRetention("incident", "service", "aggregated"),
+        # Prometheus: instant samples are raw; windows (SLO good/total per window) are the rollup
+        KindRetention("prom_sample", "service", "raw"),
+        KindRetention("slo_window", "service", "aggregated"),
+        # security events: the seed keeps them 7 years (compliance)
+        KindRetention("vulnerability", "security", "aggregated"),
+        KindRetention("secret_finding", "security", "aggregated"),
+        KindRetention("authz_decision", "security", "aggregated"),
+        KindRetention("finding_state", "security", "aggregated"),  # fixed findings; open never expire
+        # product telemetry: raw samples (long windows need a daily rollup kind, see docs/sources.md)
+        KindRetention("product_session", "business", "raw"),
+        KindRetention("product_active", "business", "raw"),
+        KindRetention("feature_used", "business", "raw"),
+        KindRetention("flag_evaluation", "business", "raw"),
+        # business and financial facts
+        KindRetention("nps_response", "business", "aggregated"),
+        KindRetention("okr_progress", "business", "aggregated"),
+        KindRetention("billing_event", "financial", "aggregated"),
+    )
+}
+
+
+@cache
+def retention_classes() -> dict[str, RetentionClass]:
+    return dict(load_dictionary().retention_classes)
+
+
+def of_kind(kind: str) -> KindRetention | None:
+    return KINDS.get(kind)
+
+
+def expires_at(kind: str, occurred_at: datetime, received_at: datetime, fallback_days: int) -> datetime:
+    """The TTL of a signal: its time + its class/tier's days. A kind without an entry keeps the
+    source's own `retention_days` from the time it was received (never silently forever)."""
+    rule = KINDS.get(kind)
+    if rule is None:
+        return received_at + timedelta(days=fallback_days)
+    return occurred_at + timedelta(days=rule.days)

@@ -1,0 +1,95 @@
+"""Retention classes as data: the seed's table, one class and tier per signal kind, TTL from the
+signal's time, and every kind a KPI run reads kept at least as long as the runs' longest read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from companyos.runs import contracts
+from companyos.sources import registry, retention
+
+from tests.unit.sources.helpers import parse
+
+T = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+NOW = T + timedelta(hours=1)
+
+
+def test_the_classes_are_the_seeds_metric_retention_policy():
+    classes = {k: (v.raw_days, v.aggregated_days) for k, v in retention.retention_classes().items()}
+    assert classes == {
+        "service": (15, 730),  # 15 days raw, 2 years (1h rollup)
+        "business": (30, 1825),  # 30 days raw, 5 years (1d rollup)
+        "security": (90, 2555),  # 90 days raw, 7 years (compliance)
+        "financial": (30, 2555),  # 30 days raw, 7 years
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "days"),
+    [
+        ("prom_sample", 15),  # service, raw
+        ("slo_window", 730),  # service, the 1h rollup
+        ("deployment", 730),  # service event: its own rollup
+        ("incident", 730),
+        ("flag_evaluation", 30),  # business, raw
+        ("nps_response", 1825),
+        ("vulnerability", 2555),
+        ("authz_decision", 2555),
+        ("billing_event", 2555),
+    ],
+)
+def test_ttl_counts_from_the_signals_own_time(kind, days):
+    assert retention.expires_at(kind, T, NOW, fallback_days=1) == T + timedelta(days=days)
+
+
+def test_a_kind_without_an_entry_keeps_the_sources_retention_from_receipt():
+    assert retention.expires_at("something_new", T, NOW, fallback_days=90) == NOW + timedelta(days=90)
+
+
+def test_every_kind_a_kpi_run_reads_outlives_the_longest_window_it_reads():
+    """The runs read `MAX_WINDOW_DAYS` (365-day window + the previous one) of signals: a kind they
+    read must be stored at a tier that keeps it that long (events / rollups), never only raw."""
+    read = {
+        ref.kind for c in contracts.CONTRACTS.values() for ref in c.sources if ref.source_type == "signal"
+    }
+    assert read, "the contract pack reads signals"
+    for kind in sorted(read):
+        rule = retention.of_kind(kind)
+        assert rule is not None, f"{kind} has no retention entry"
+        assert rule.days >= contracts.MAX_WINDOW_DAYS, (
+            f"{kind}: {rule.days} d < {contracts.MAX_WINDOW_DAYS} d"
+        )
+
+
+FIXTURES = [
+    ("github", "github/deployment.created.json", {"x_github_event": "deployment"}),
+    ("github", "github/deployment_status.created.success.json", {"x_github_event": "deployment_status"}),
+    ("github", "github/workflow_run.completed.json", {"x_github_event": "workflow_run"}),
+    ("github", "github/pull_request.closed.merged.json", {"x_github_event": "pull_request"}),
+    ("github", "github/push.json", {"x_github_event": "push"}),
+    ("pagerduty", "pagerduty/incident.triggered.json", {}),
+    ("trivy", "trivy/fluentd-multiple-lockfiles.json.golden", {}),
+    ("gitleaks", "gitleaks/baseline.json", {}),
+    ("opa", "opa/decision-log-upload.opa-docs.json", {}),
+    ("feature_flags", "feature-flags/launchdarkly-feature-event.ld-docs.json", {}),
+]
+
+
+@pytest.mark.parametrize(("source", "fixture", "headers"), FIXTURES)
+def test_every_kind_a_real_payload_becomes_has_a_retention_entry(source, fixture, headers):
+    kinds = {s.kind for s in parse(source, fixture, **headers).signals}
+    assert kinds and all(retention.of_kind(k) is not None for k in kinds), kinds
+
+
+def test_our_own_formats_and_the_prometheus_pull_kinds_are_mapped():
+    own = {
+        "product_session",
+        "product_active",
+        "feature_used",
+        "nps_response",
+        "billing_event",
+        "okr_progress",
+    }
+    assert own | {"prom_sample", "slo_window"} <= set(retention.KINDS)
+    assert set(registry.SOURCES) >= {"analytics", "nps", "billing", "okr"}
