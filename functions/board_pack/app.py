@@ -13,14 +13,15 @@ from companyos.api import bootstrap, logger, principal_of, resolver
 from companyos.config import settings
 from companyos.reports import exports
 from companyos.rollup.executive import home_region_of
-from pydantic import BaseModel
 
 bootstrap()
 app = resolver()
 
 
+# No return annotation on purpose: with one, Powertools' response validation JSON-serializes the body,
+# which a PDF (bytes) is not; without it, non-JSON responses pass through and bytes are base64-encoded.
 @app.post("/api/platform/executive/exports")
-def post_export(body: Annotated[exports.ExportRequest, Body()]) -> Response[Any]:
+def post_export(body: Annotated[exports.ExportRequest, Body()]):
     s = settings()
     claims = dict(app.current_event.request_context.authorizer or {}).get("claims")
     result = exports.request_export(
@@ -50,23 +51,8 @@ def get_export(job_id: Annotated[str, Path()]) -> dict[str, Any]:
     return exports.job_status(principal_of(app), job_id, settings())
 
 
-class StepEvent(BaseModel):
-    """The state machine's task input."""
-
-    step: str
-    job_id: str
-    error: Any = None
-
-
 def _step(event: dict[str, Any]) -> dict[str, Any]:
-    e = StepEvent.model_validate(event)
-    if e.step == "render":
-        return exports.render_job(e.job_id, settings())
-    if e.step == "complete":
-        return exports.complete_job(e.job_id)
-    if e.step == "fail":
-        return exports.fail_job(e.job_id, e.error)
-    raise ValueError(f"unknown step '{e.step}'")
+    return exports.run_step(exports.StepEvent.model_validate(event), settings())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -131,8 +131,11 @@ class CockpitHandler(BaseHTTPRequestHandler):
         result = self.stack.invoke(function, proxy_event(method, path, query, headers, body, claims))
         payload = result.get("body") or ""
         raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-        extra = {k: v for k, v in (result.get("headers") or {}).items() if k.lower() != "content-type"}
-        ctype = (result.get("headers") or {}).get("Content-Type", "application/json")
+        # API Gateway REST merges `headers` and `multiValueHeaders` (Powertools answers in the latter)
+        merged = {k: ", ".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()}
+        merged.update(result.get("headers") or {})
+        extra = {k: v for k, v in merged.items() if k.lower() != "content-type"}
+        ctype = merged.get("Content-Type", "application/json")
         self._send(int(result["statusCode"]), raw, ctype, extra)
 
     def _static(self, path: str) -> None:

@@ -3,7 +3,6 @@ come from, how many DynamoDB requests it costs, and the inventory API behind thr
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -13,33 +12,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import Running
+from tests.integration.rollup_helpers import add_tenant, bulk_tenants, get, post, user
 
 PREFIX = "ru"  # tenant ids of this module (other modules never use them)
-
-
-def _get(local: Running, path: str, token: str) -> Any:
-    return local.client.request("GET", path, token=token)
-
-
-def _post(local: Running, path: str, body: dict[str, Any], token: str) -> Any:
-    return local.client.request(
-        "POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"}, token=token
-    )
-
-
-def add_tenant(tenant_id: str, name: str, *, active: bool = True, region: str = "us-east-1") -> None:
-    from companyos.store.repos import Catalog, Tenant
-
-    Catalog().put_tenant(Tenant(tenant_id, name, "prod", active, region, "dora-2024", "rollup-test"))
-
-
-def user(local: Running, email: str, memberships: dict[str, str]) -> str:
-    from companyos.store.repos import Catalog
-
-    for tenant_id, role in memberships.items():
-        Catalog().put_member(tenant_id, email, role, email)
-    local.idp.add_user(email, email, memberships)
-    return local.client.login(email)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +52,7 @@ def acme(local: Running, demo: dict[str, Any]) -> dict[str, str]:
 def test_non_platform_admins_get_403_platform_admin_required(local, demo, username):
     token = local.client.login(username)
 
-    reply = _get(local, "/api/platform/executive", token)
+    reply = get(local, "/api/platform/executive", token)
 
     assert reply.status == 403
     assert reply.body["code"] == "platform_admin_required"
@@ -88,10 +63,10 @@ def test_no_token_is_401(local, demo):
 
 
 def test_unknown_period_is_422_with_code(local, platform_token):
-    reply = _get(local, "/api/platform/executive?period=13d", platform_token)
+    reply = get(local, "/api/platform/executive?period=13d", platform_token)
     assert reply.status == 422 and reply.body["code"] == "invalid_period"
     future = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
-    reply = _get(local, f"/api/platform/executive?start=2025-01-01&end={future}", platform_token)
+    reply = get(local, f"/api/platform/executive?start=2025-01-01&end={future}", platform_token)
     assert reply.status == 422 and reply.body["code"] == "invalid_period"
 
 
@@ -101,7 +76,7 @@ def test_unknown_period_is_422_with_code(local, platform_token):
 def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapshots(local, platform_token):
     from companyos.store.repos import ScoreStore
 
-    reply = _get(local, "/api/platform/executive?period=28d", platform_token)
+    reply = get(local, "/api/platform/executive?period=28d", platform_token)
 
     assert reply.status == 200, reply.body
     doc = reply.body
@@ -136,7 +111,7 @@ def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapsho
 def test_every_rollup_is_audited_on_the_platform_chain_with_its_purpose(local, platform_token):
     from companyos.store.audit import AuditTrail
 
-    reply = _get(local, "/api/platform/executive?period=7d&purpose=weekly%20ops%20review", platform_token)
+    reply = get(local, "/api/platform/executive?period=7d&purpose=weekly%20ops%20review", platform_token)
 
     assert reply.status == 200
     trail = AuditTrail("PLATFORM")
@@ -152,7 +127,7 @@ def test_every_rollup_is_audited_on_the_platform_chain_with_its_purpose(local, p
 
 
 def test_inactive_tenants_are_skipped_and_reported(local, acme):
-    reply = _get(local, "/api/platform/executive", acme["platform"])
+    reply = get(local, "/api/platform/executive", acme["platform"])
 
     assert reply.status == 200
     scope = reply.body["scope"]
@@ -175,7 +150,7 @@ def strict_residency(local: Running) -> Iterator[None]:
 
 
 def test_strict_residency_skips_tenants_outside_the_home_region_and_says_so(local, acme, strict_residency):
-    reply = _get(local, "/api/platform/executive", acme["platform"])
+    reply = get(local, "/api/platform/executive", acme["platform"])
 
     assert reply.status == 200
     scope = reply.body["scope"]
@@ -192,22 +167,24 @@ def test_inventory_writes_need_admin_and_membership_and_are_validated(local, acm
     tenant = f"{PREFIX}-acme"
     cert = {"cert_id": "api", "common_name": "api.acme.test", "not_after": "2030-01-01T00:00:00Z"}
 
-    assert _post(local, f"/api/inventory/certificates?tenant={tenant}", cert, acme["cto"]).body["code"] == (
+    assert post(local, f"/api/inventory/certificates?tenant={tenant}", cert, acme["cto"]).body["code"] == (
         "action_forbidden"
     )
     outsider = local.client.login("cto@northwind.demo")
-    reply = _post(local, f"/api/inventory/certificates?tenant={tenant}", cert, outsider)
+    reply = post(local, f"/api/inventory/certificates?tenant={tenant}", cert, outsider)
     assert reply.status == 403 and reply.body["code"] == "tenant_forbidden"
-    reply = _post(local, f"/api/inventory/certificates?tenant={tenant}", {**cert, "not_after": "soon"}, acme["admin"])
+    reply = post(
+        local, f"/api/inventory/certificates?tenant={tenant}", {**cert, "not_after": "soon"}, acme["admin"]
+    )
     assert reply.status == 422 and reply.body["code"] == "invalid_request"
-    reply = _post(
+    reply = post(
         local,
         f"/api/inventory/controls/SOC2/NOPE/evidence?tenant={tenant}",
         {"result": "pass", "collected_at": "2026-01-01T00:00:00Z", "source": "s3://x"},
         acme["admin"],
     )
     assert reply.status == 404 and reply.body["code"] == "control_not_found"
-    reply = _get(local, f"/api/inventory/controls?tenant={tenant}&framework=PCI", acme["cto"])
+    reply = get(local, f"/api/inventory/controls?tenant={tenant}&framework=PCI", acme["cto"])
     assert reply.status == 422 and reply.body["code"] == "framework_unknown"
 
 
@@ -218,31 +195,54 @@ def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local
     now = datetime.now(UTC)
     long_ago = (now - timedelta(days=120)).date().isoformat()
     for control_id in ("CC6.1", "CC7.2"):
-        control = {"framework": "SOC2", "control_id": control_id, "title": control_id, "in_scope_since": long_ago}
-        assert _post(local, f"/api/inventory/controls?tenant={tenant}", control, admin).status == 201
-        evidence = {"result": "pass", "collected_at": (now - timedelta(days=40)).isoformat(), "source": "audit"}
+        control = {
+            "framework": "SOC2",
+            "control_id": control_id,
+            "title": control_id,
+            "in_scope_since": long_ago,
+        }
+        assert post(local, f"/api/inventory/controls?tenant={tenant}", control, admin).status == 201
+        evidence = {
+            "result": "pass",
+            "collected_at": (now - timedelta(days=40)).isoformat(),
+            "source": "audit",
+        }
         path = f"/api/inventory/controls/SOC2/{control_id}/evidence?tenant={tenant}"
-        assert _post(local, path, evidence, admin).status == 201
+        assert post(local, path, evidence, admin).status == 201
     # today CC7.2's newest evidence fails: the SOC2 pass rate drops from 100 to 50 within the period
     failing = {"result": "fail", "collected_at": now.isoformat(), "source": "scanner"}
-    assert _post(local, f"/api/inventory/controls/SOC2/CC7.2/evidence?tenant={tenant}", failing, admin).status == 201
+    assert (
+        post(local, f"/api/inventory/controls/SOC2/CC7.2/evidence?tenant={tenant}", failing, admin).status
+        == 201
+    )
     for cert_id, days in (("api", 3), ("web", 20), ("mail", 60), ("old", -2)):
-        cert = {"cert_id": cert_id, "common_name": f"{cert_id}.acme.test", "not_after": (now + timedelta(days=days)).isoformat()}
-        assert _post(local, f"/api/inventory/certificates?tenant={tenant}", cert, admin).status == 201
+        cert = {
+            "cert_id": cert_id,
+            "common_name": f"{cert_id}.acme.test",
+            "not_after": (now + timedelta(days=days)).isoformat(),
+        }
+        assert post(local, f"/api/inventory/certificates?tenant={tenant}", cert, admin).status == 201
     vendors = [
-        {"vendor_id": "aws", "name": "AWS", "tier": 1, "last_review": (now - timedelta(days=400)).date().isoformat()},
+        {
+            "vendor_id": "aws",
+            "name": "AWS",
+            "tier": 1,
+            "last_review": (now - timedelta(days=400)).date().isoformat(),
+        },
         {"vendor_id": "stripe", "name": "Stripe", "tier": 1, "last_review": now.date().isoformat()},
         {"vendor_id": "figma", "name": "Figma", "tier": 3},
     ]
     for v in vendors:
-        assert _post(local, f"/api/inventory/vendors?tenant={tenant}", v, admin).status == 201
+        assert post(local, f"/api/inventory/vendors?tenant={tenant}", v, admin).status == 201
 
-    listed = _get(local, f"/api/inventory/certificates?tenant={tenant}&within=7&status=expiring", acme["cto"]).body
+    listed = get(
+        local, f"/api/inventory/certificates?tenant={tenant}&within=7&status=expiring", acme["cto"]
+    ).body
     assert [c["cert_id"] for c in listed["certificates"]] == ["api"]
-    controls = _get(local, f"/api/inventory/controls?tenant={tenant}", acme["cto"]).body
+    controls = get(local, f"/api/inventory/controls?tenant={tenant}", acme["cto"]).body
     assert controls["frameworks"]["SOC2"] == {"controls": 2, "passing": 1, "pass_rate": 50.0}
 
-    doc = _get(local, "/api/platform/executive?period=28d", acme["platform"]).body
+    doc = get(local, "/api/platform/executive?period=28d", acme["platform"]).body
     domains = {d["id"]: d for d in doc["domains"]}
     card = next(c for c in domains["compliance"]["tenants"] if c["tenant"]["id"] == tenant)
     assert card["metrics"]["SOC2"]["value"] == 50.0 and card["metrics"]["SOC2"]["previous"] == 100.0
@@ -251,7 +251,12 @@ def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local
     assert domains["compliance"]["tenants"][0]["tenant"]["id"] == tenant  # the only one with controls
     certs = next(c for c in domains["certificates"]["tenants"] if c["tenant"]["id"] == tenant)
     m = certs["metrics"]
-    assert (m["expired"]["value"], m["within_7"]["value"], m["within_30"]["value"], m["within_90"]["value"]) == (
+    assert (
+        m["expired"]["value"],
+        m["within_7"]["value"],
+        m["within_30"]["value"],
+        m["within_90"]["value"],
+    ) == (
         1,
         1,
         2,
@@ -272,8 +277,11 @@ def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local
 def test_deleting_inventory_items(local, acme):
     tenant, admin = f"{PREFIX}-acme", acme["admin"]
     cert = {"cert_id": "tmp", "common_name": "tmp.acme.test", "not_after": "2031-01-01T00:00:00Z"}
-    assert _post(local, f"/api/inventory/certificates?tenant={tenant}", cert, admin).status == 201
-    assert local.client.request("DELETE", f"/api/inventory/certificates/tmp?tenant={tenant}", token=admin).status == 204
+    assert post(local, f"/api/inventory/certificates?tenant={tenant}", cert, admin).status == 201
+    assert (
+        local.client.request("DELETE", f"/api/inventory/certificates/tmp?tenant={tenant}", token=admin).status
+        == 204
+    )
     reply = local.client.request("DELETE", f"/api/inventory/certificates/tmp?tenant={tenant}", token=admin)
     assert reply.status == 404 and reply.body["code"] == "certificate_not_found"
 
@@ -281,23 +289,9 @@ def test_deleting_inventory_items(local, acme):
 # ------------------------------------------------------------------ 50 tenants, bounded requests
 
 
-def snapshot_for(tenant_id: str, cfr: float, now: datetime) -> dict[str, Any]:
-    series = [{"t": (now.date() - timedelta(days=i)).isoformat(), "v": cfr} for i in range(27, -1, -1)]
-    entry = {"value": cfr, "previous": cfr + 1.0, "series": series, "status": "warning", "score": 100 - cfr}
-    return {"tenant": {"id": tenant_id}, "period": "28d", "kpis": {"change_failure_rate": entry}}
-
-
 @pytest.fixture(scope="module")
 def fifty(local: Running, demo: dict[str, Any]) -> dict[str, Any]:
-    from companyos.store.inventory_repo import InventoryRepo
-    from companyos.store.repos import ScoreStore
-
-    now = datetime.now(UTC)
-    ids = [f"{PREFIX}-bulk-{i:02d}" for i in range(50)]
-    for i, tenant_id in enumerate(ids):
-        add_tenant(tenant_id, f"RU Bulk {i:02d}")
-        ScoreStore(tenant_id).put_snapshot("28d", snapshot_for(tenant_id, float(i % 17), now), now)
-        InventoryRepo(tenant_id).refresh_posture(now)
+    ids = bulk_tenants(f"{PREFIX}-bulk", 50, datetime.now(UTC))
     token = user(local, f"bulk-platform@{PREFIX}.test", dict.fromkeys(ids, "platform_admin"))
     return {"ids": ids, "token": token}
 
@@ -321,7 +315,7 @@ def dynamodb_requests() -> Iterator[Counter[str]]:
 def test_fifty_tenants_are_answered_from_snapshots_with_a_bounded_number_of_requests(
     local, fifty, dynamodb_requests
 ):
-    reply = _get(local, "/api/platform/executive?period=28d", fifty["token"])
+    reply = get(local, "/api/platform/executive?period=28d", fifty["token"])
 
     assert reply.status == 200, reply.body
     assert len(reply.body["scope"]["tenants"]) == 50

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import boto3
+from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 from companyos.auth import Principal
@@ -154,7 +155,8 @@ def presign(
     s: Settings, bucket: str, key: str, filename: str, now: datetime | None = None
 ) -> tuple[str, str]:
     now = now or datetime.now(UTC)
-    url = boto3.client("s3").generate_presigned_url(
+    # SigV4 query signing: X-Amz-Expires caps the link's life (at most 7 days)
+    url = boto3.client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
         "get_object",
         Params={
             "Bucket": bucket,
@@ -167,6 +169,22 @@ def presign(
 
 
 # ---------------------------------------------------------------- Step Functions steps
+
+
+class StepEvent(BaseModel):
+    """The board_pack state machine's task input."""
+
+    step: Literal["render", "complete", "fail"]
+    job_id: str = Field(min_length=1)
+    error: Any = None
+
+
+def run_step(e: StepEvent, s: Settings) -> dict[str, Any]:
+    if e.step == "render":
+        return render_job(e.job_id, s)
+    if e.step == "complete":
+        return complete_job(e.job_id)
+    return fail_job(e.job_id, e.error)
 
 
 def render_job(job_id: str, s: Settings, now: datetime | None = None) -> dict[str, Any]:

@@ -1,0 +1,229 @@
+"""The board-pack PDF through the local stack: synchronous under the threshold (the PDF in the
+response), asynchronous above it (202 → Step Functions → S3 object + SNS message with a
+time-limited link → job status ready)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import Running
+from tests.integration.rollup_helpers import bulk_tenants, get, post, user
+
+pypdf = pytest.importorskip("pypdf", reason="pypdf (dev dependency) reads the PDF's text")
+
+PLATFORM = "pack-admin@rp.test"
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    return [p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def tenants(local: Running) -> list[str]:
+    """Three tenants with KPI and inventory snapshots (independent of the demo seed)."""
+    from companyos.rollup.inventory import CertificateIn, VendorIn
+    from companyos.store.inventory_repo import InventoryRepo
+
+    now = datetime.now(UTC)
+    ids = bulk_tenants("rp-pack", 3, now)
+    repo = InventoryRepo(ids[0])
+    repo.put_certificate(
+        CertificateIn(cert_id="api", common_name="api.rp.test", not_after=now + timedelta(days=4))
+    )
+    repo.put_vendor(VendorIn(vendor_id="aws", name="AWS", tier=1))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def token(local: Running, tenants: list[str]) -> str:
+    return user(local, PLATFORM, dict.fromkeys(tenants, "platform_admin"))
+
+
+def raw_post(
+    local: Running, path: str, body: dict[str, Any], token: str
+) -> tuple[int, dict[str, str], bytes]:
+    """POST returning the unmodified bytes (the shared client decodes bodies as JSON or text)."""
+    req = urllib.request.Request(
+        local.url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.status, dict(resp.headers), bytes(resp.read())
+
+
+@pytest.fixture(scope="module")
+def sync_export(local: Running, token: str) -> dict[str, Any]:
+    rollup = get(local, "/api/platform/executive?period=28d", token).body
+    status, headers, body = raw_post(
+        local, "/api/platform/executive/exports", {"period": "28d", "purpose": "Q4 board pack"}, token
+    )
+    return {"rollup": rollup, "status": status, "headers": headers, "pdf": body}
+
+
+@pytest.fixture(scope="module")
+def pdf(sync_export: dict[str, Any]) -> bytes:
+    return bytes(sync_export["pdf"])
+
+
+def test_sync_export_answers_the_pdf_with_its_filename(sync_export):
+    assert sync_export["status"] == 200
+    assert sync_export["headers"]["Content-Type"] == "application/pdf"
+    today = datetime.now(UTC).strftime("%Y%m%d")
+    disposition = sync_export["headers"]["Content-Disposition"]
+    assert disposition == f'attachment; filename="companyos-executive-{today}.pdf"'
+    assert sync_export["pdf"].startswith(b"%PDF")
+
+
+def test_pdf_pages_are_cover_six_domains_and_appendix_with_the_api_numbers(pdf, sync_export):
+    rollup = sync_export["rollup"]
+    assert pdf.startswith(b"%PDF")
+    text = pages_text(pdf)
+    domains = rollup["domains"]
+
+    assert len(domains) == 6
+    appendix = text[7:]
+    assert len(text) == 1 + 6 + len(appendix) and appendix  # cover + one page per domain + appendix
+    assert rollup["org"]["name"] in text[0] and "Executive board pack" in text[0]
+    assert rollup["period"]["start"] in text[0] and rollup["period"]["end"] in text[0]
+    for page, domain in zip(text[1:7], domains, strict=True):
+        assert domain["name"] in page
+        assert domain["display"] in page
+        for metric in domain["metrics"]:
+            assert metric["name"] in page and metric["display"] in page
+        for card in domain["tenants"]:
+            assert card["tenant"]["name"] in page and card["display"] in page
+    assert "Appendix" in appendix[0]
+    appendix_text = "\n".join(appendix)
+    for domain in domains:
+        for card in domain["tenants"]:
+            for m in card["metrics"].values():
+                assert m["display"] in appendix_text
+
+
+def test_watermark_with_email_and_export_time_is_on_every_page(pdf):
+    text = pages_text(pdf)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    for page in text:
+        assert f"Exported by {PLATFORM} at {stamp}" in page
+
+
+def test_page_one_renders_to_png(pdf, tmp_path: Path):
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("pdftoppm is not installed (apt-get install -y poppler-utils)")
+    src = tmp_path / "pack.pdf"
+    src.write_bytes(pdf)
+
+    subprocess.run(
+        [exe, "-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(src), str(tmp_path / "p1")],
+        check=True,
+        timeout=60,
+    )
+
+    png = (tmp_path / "p1.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
+
+
+def test_sync_export_is_audited_with_its_purpose(local, pdf):
+    from companyos.store.models import AuditItem
+
+    last = next(iter(AuditItem.query("PLATFORM", scan_index_forward=False, limit=1)))
+    assert last.event["action"] == "platform:export"
+    assert last.event["reason"] == "Q4 board pack"
+    assert last.event["actor"] == PLATFORM
+
+
+def test_export_is_forbidden_to_non_platform_admins(local, tenants):
+    for email, role in (("cto@rp.test", "cto"), ("admin@rp.test", "tenant_admin")):
+        reply = post(
+            local,
+            "/api/platform/executive/exports",
+            {"period": "28d"},
+            user(local, email, {tenants[0]: role}),
+        )
+        assert reply.status == 403 and reply.body["code"] == "platform_admin_required"
+
+
+# ------------------------------------------------------------------ asynchronous export
+
+
+@pytest.fixture(scope="module")
+def exports_queue(local: Running) -> str:
+    """An SQS queue subscribed to the exports topic: what an email subscriber would receive."""
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    url = sqs.create_queue(QueueName="rollup-exports-test")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=local.stack.settings.exports_topic_arn, Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(local, token, exports_queue):
+    ids = bulk_tenants("rb-bulk", 25, datetime.now(UTC))  # 25 x rows per tenant > the 400-row threshold
+    email = "bulk-platform@rb.test"
+    big = user(local, email, dict.fromkeys(ids, "platform_admin"))
+
+    reply = post(local, "/api/platform/executive/exports", {"period": "28d", "purpose": "board async"}, big)
+
+    assert reply.status == 202, reply.body
+    job = reply.body
+    assert job["status"] == "queued" and job["tenants"] == 25 and job["rows"] > 400
+    assert (
+        reply.headers["Location"] == job["status_url"] == f"/api/platform/executive/exports/{job['job_id']}"
+    )
+    sfn = boto3.client("stepfunctions")
+    deadline = time.monotonic() + 30
+    arn = None
+    while arn is None and time.monotonic() < deadline:
+        runs = sfn.list_executions(stateMachineArn=local.stack.state_machines["board_pack"])["executions"]
+        arn = next((e["executionArn"] for e in runs if e["name"] == job["job_id"]), None)
+        time.sleep(0.1)
+    assert arn, "no board_pack execution was started"
+    desc = local.stack.wait_for_execution(arn, timeout_s=120)
+    assert desc["status"] == "SUCCEEDED", desc
+
+    status = get(local, job["status_url"], big).body
+    assert status["status"] == "ready" and status["filename"].startswith("companyos-executive-")
+    assert status["download_url"] and status["expires_at"]
+    # only the requester sees the job
+    assert get(local, job["status_url"], token).status == 404
+
+    from companyos.store.inventory_repo import ExportJobs
+
+    stored = ExportJobs().get(job["job_id"])
+    obj = boto3.client("s3").get_object(Bucket=stored["bucket"], Key=stored["key"])
+    body = obj["Body"].read()
+    assert body.startswith(b"%PDF") and obj["ContentType"] == "application/pdf"
+    text = pages_text(body)
+    assert all(f"Exported by {email}" in page for page in text)
+    assert len(text) > 7
+
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=exports_queue, WaitTimeSeconds=2, MaxNumberOfMessages=10
+    )
+    notes = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    note = next(n for n in notes if n["MessageAttributes"]["job_id"]["Value"] == job["job_id"])
+    assert note["MessageAttributes"]["recipient"]["Value"] == email
+    assert "X-Amz-Expires=86400" in note["Message"] and stored["key"] in note["Message"]
+    link = next(line for line in note["Message"].splitlines() if line.startswith("http"))
+    with urllib.request.urlopen(link, timeout=30) as resp:  # the time-limited link works
+        assert resp.read().startswith(b"%PDF")
+
+    from companyos.store.models import AuditItem
+
+    events = [i.event for i in AuditItem.query("PLATFORM", scan_index_forward=False, limit=10)]
+    actions = {(e["action"], e["request_id"] or "") for e in events if e["actor"] == email}
+    assert ("platform:export", job["job_id"]) in actions  # the render's cross-tenant read
+    assert any(a == "platform:export_requested" for a, _ in actions)
