@@ -1,9 +1,20 @@
 """API: Cognito user pool (Hosted UI, PKCE code flow) and the REST API whose routes come from topology.
 
-Functions with `api_routes` sit behind `/api/{proxy+}` with the Cognito authorizer (their resolver does the
-routing); `public_routes` (signed webhooks) get their own resources without an authorizer, because the
-function verifies the sender's signature. The web app reaches the API through CloudFront at same-origin
-`/api`, so no CORS is configured.
+The function with `api_routes` sits behind `/api/{proxy+}` with the Cognito authorizer (its resolver does
+the routing). Each `api_prefixes` entry gets `<prefix>` and `<prefix>/{proxy+}` (ANY, Cognito) to its
+function; API Gateway prefers the more specific resource, so the longest prefix wins as in
+`topology.route_owner`. Intermediate resources a nested prefix creates (`/api/platform/executive` between
+`/api/platform` and `/api/platform/executive/exports`) are routed to their `route_owner` too, because API
+Gateway does not fall back to a parent's `{proxy+}`. `public_routes` (signed webhooks) get their own
+resources without an authorizer, because the function verifies the sender's signature.
+
+Binary media types are `*/*`: API Gateway then passes every request body to Lambda as bytes (base64),
+which is the only way gzip uploads survive (OPA sends `Content-Type: application/json` with
+`Content-Encoding: gzip`, so a list of gzip content types would not match), and the board pack's PDF
+response (base64 from Lambda) reaches the client as bytes whatever its `Accept`. JSON keeps working: the
+Powertools resolvers decode base64 bodies (`decoded_body`), the ingest handler decodes `isBase64Encoded`
+itself, and JSON responses (not base64-flagged) pass through unchanged. The web app reaches the API
+through CloudFront at same-origin `/api`, so no CORS is configured.
 """
 
 from __future__ import annotations
@@ -15,12 +26,13 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from companyos.topology import FUNCTIONS
+from companyos.topology import FUNCTIONS, route_owner
 from constructs import Construct
 
 from infra.aws.config import StageConfig
 
 PROXY_PATH = "/api/{proxy+}"
+BINARY_MEDIA_TYPES = ["*/*"]
 
 
 def _path_parameters(path: str) -> dict[str, bool]:
@@ -71,6 +83,7 @@ class Api(Construct):
             rest_api_name=f"{config.prefix}-api",
             description="CompanyOS cockpit API (served to the web app through CloudFront at /api)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
             cloud_watch_role=True,  # execution logs need the account-level API Gateway logging role
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
@@ -120,13 +133,32 @@ class Api(Construct):
                     request_validator=self.validator,
                     request_parameters=_path_parameters(path),
                 )
-        self.rest_api.root.resource_for_path(PROXY_PATH).add_method(
+        self._authorized(PROXY_PATH, functions[owners[0]])
+        prefixes = sorted({p for spec in FUNCTIONS for p in spec.api_prefixes})
+        for prefix in prefixes:
+            owner = functions[route_owner(prefix)]
+            self._authorized(prefix, owner)
+            self._authorized(f"{prefix}/{{proxy+}}", owner)
+        # Resources created between a prefix and a longer, nested one have no method of their own.
+        for prefix in prefixes:
+            parts = prefix.strip("/").split("/")
+            for n in range(2, len(parts)):
+                between = "/" + "/".join(parts[:n])
+                if between in prefixes or not any(between.startswith(p + "/") for p in prefixes):
+                    continue
+                owner = functions[route_owner(between)]
+                if not self.rest_api.root.resource_for_path(between).node.try_find_child("ANY"):
+                    self._authorized(between, owner)
+                    self._authorized(f"{between}/{{proxy+}}", owner)
+
+    def _authorized(self, path: str, fn: lambda_.Function) -> None:
+        self.rest_api.root.resource_for_path(path).add_method(
             "ANY",
-            apigw.LambdaIntegration(functions[owners[0]]),
+            apigw.LambdaIntegration(fn),
             authorizer=self.authorizer,
             authorization_type=apigw.AuthorizationType.COGNITO,
             request_validator=self.validator,
-            request_parameters=_path_parameters(PROXY_PATH),
+            request_parameters=_path_parameters(path),
         )
 
     def add_web_client(self, callback_url: str) -> cognito.UserPoolClient:

@@ -22,7 +22,14 @@ def access_log_bucket(scope: Construct, id: str) -> s3.Bucket:
     )
 
 
-def secure_bucket(scope: Construct, id: str, *, log_bucket: s3.IBucket, log_prefix: str) -> s3.Bucket:
+def secure_bucket(
+    scope: Construct,
+    id: str,
+    *,
+    log_bucket: s3.IBucket,
+    log_prefix: str,
+    lifecycle_rules: list[s3.LifecycleRule] | None = None,
+) -> s3.Bucket:
     """Private, SSE-S3, SSL-only, versioned, access-logged. Buckets are always retained: they hold
     evidence (billing data, query results, deployed web builds) and are emptied deliberately."""
     return s3.Bucket(
@@ -34,5 +41,6 @@ def secure_bucket(scope: Construct, id: str, *, log_bucket: s3.IBucket, log_pref
         versioned=True,
         server_access_logs_bucket=log_bucket,
         server_access_logs_prefix=log_prefix,
+        lifecycle_rules=lifecycle_rules,
         removal_policy=RemovalPolicy.RETAIN,
     )

@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aws_cdk import aws_logs as logs
+from companyos.config import Settings
 
 EnvName = Literal["dev", "stg", "prod"]
 ENVIRONMENTS: tuple[EnvName, ...] = ("dev", "stg", "prod")
+
+
+def _default(field: str) -> Any:
+    """The Settings default, so an environment that does not set a knob behaves like infra/local."""
+    return Settings.model_fields[field].default
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,11 @@ class StageConfig:
     log_retention: logs.RetentionDays
     retain_data: bool  # RETAIN tables, keys and buckets on stack deletion
     powertools_version: str  # AWS-managed Powertools layer, pinned to the pip version
+    # Executive roll-up and board pack (docs/rollup in Settings): optional per environment.
+    org_name: str = _default("org_name")
+    strict_residency: bool = _default("strict_residency")
+    board_pack_sync_max_rows: int = _default("board_pack_sync_max_rows")
+    export_link_ttl_s: int = _default("export_link_ttl_s")
 
     @property
     def webhook_secret_prefix(self) -> str:
@@ -46,4 +57,10 @@ class StageConfig:
             log_retention=logs.RetentionDays[env["logRetention"]],
             retain_data=bool(env["retainData"]),
             powertools_version=companyos["powertoolsVersion"],
+            org_name=env.get("orgName") or _default("org_name"),
+            strict_residency=bool(env.get("strictResidency", _default("strict_residency"))),
+            board_pack_sync_max_rows=int(
+                env.get("boardPackSyncMaxRows", _default("board_pack_sync_max_rows"))
+            ),
+            export_link_ttl_s=int(env.get("exportLinkTtlSeconds", _default("export_link_ttl_s"))),
         )

@@ -1,8 +1,11 @@
 """Functions: one Lambda per `companyos.topology.FUNCTIONS` entry, all made by one helper.
 
 Every function gets its own role holding exactly what its FunctionSpec declares (tables read/write,
-state machine start, webhook secrets, alert publishing), an explicit log group, arm64 and the three
-layers: Powertools (AWS-managed), third-party deps (bundled locally, no Docker) and the domain package.
+state machines started / settled / stopped, webhook secrets, alert publishing + the alerts DLQ, the
+reports bucket, audit signing), an explicit log group, arm64 and the three layers: Powertools
+(AWS-managed), third-party deps (bundled locally, no Docker) and the domain package. The environment is
+the full `Settings.to_env()` map with real resource references, except `AUDIT_SIGNING_KEY_ID`, which only
+`signs_audit` functions get (an audit writer with a key id signs, and would fail without kms:Sign).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from companyos.config import Settings, TableNames
-from companyos.topology import FUNCTIONS, FunctionSpec
+from companyos.topology import FUNCTIONS, PULL_SCHEDULES, FunctionSpec
 from constructs import Construct
 
 from infra.aws.alerts import Alerts
+from infra.aws.audit import AuditSigning
 from infra.aws.config import StageConfig
 from infra.aws.data import Data
+from infra.aws.reports import Reports
 
 ROOT = Path(__file__).resolve().parents[2]
 # The newest Python runtime aws-cdk-lib 2.275 knows (Runtime.PYTHON_3_14).
@@ -47,8 +52,10 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 DEPS: tuple[str, ...] = ("pynamodb", "PyYAML")
 # Compiled extensions that are optional speed-ups with a pure-Python fallback (skipped when copying).
 OPTIONAL_EXTENSIONS = {"PyYAML"}
-# The EventBridge Scheduler target: invoked asynchronously, so failed events go to a dead-letter queue.
+# The EventBridge Scheduler target of the KPI schedules, and every target invoked asynchronously by a
+# schedule (the pull connectors): failed events go to a dead-letter queue.
 SCHEDULE_TARGET = "scheduler"
+ASYNC_TARGETS = frozenset({SCHEDULE_TARGET, *(p.function for p in PULL_SCHEDULES)})
 # X-Ray's import adds ~0.2-0.4 s of cold start; the read API is latency-bound and not traced.
 UNTRACED = {"read_api"}
 
@@ -106,10 +113,13 @@ class Functions(Construct):
         config: StageConfig,
         data: Data,
         alerts: Alerts,
+        reports: Reports,
+        audit: AuditSigning,
         state_machine_arns: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
         self._config, self._data, self._alerts = config, data, alerts
+        self._reports, self._audit = reports, audit
         self._state_machine_arns = state_machine_arns
         # Secrets are named <prefix>/<tenant>/<source>; reading them is granted on the prefix only.
         self.webhook_secret_arn_pattern = Stack.of(self).format_arn(
@@ -166,12 +176,21 @@ class Functions(Construct):
             environment=self._config.name,
             region=Stack.of(self).region,
             tables=TableNames(**{logical: table.table_name for logical, table in tables.items()}),
-            kpi_run_state_machine_arn=(
-                self._state_machine_arns["kpi_run"] if "kpi_run" in spec.starts_state_machines else ""
-            ),
-            alerts_topic_arn=self._alerts.topic.topic_arn if spec.publishes_alerts else "",
+            kpi_run_state_machine_arn=self._state_machine_arns["kpi_run"],
+            alerts_topic_arn=self._alerts.topic.topic_arn,
+            alerts_dlq_url=self._alerts.dlq.queue_url,
+            escalation_state_machine_arn=self._state_machine_arns["escalation"],
+            approval_state_machine_arn=self._state_machine_arns["approval"],
+            audit_signing_key_id=self._audit.key.key_id if spec.signs_audit else "",
             webhook_secret_prefix=self._config.webhook_secret_prefix,
             cockpit_url=f"https://{self._config.cockpit_domain}" if self._config.cockpit_domain else "",
+            org_name=self._config.org_name,
+            strict_residency=self._config.strict_residency,
+            reports_bucket=self._reports.bucket.bucket_name,
+            exports_topic_arn=self._reports.topic.topic_arn,
+            board_pack_state_machine_arn=self._state_machine_arns["board_pack"],
+            board_pack_sync_max_rows=self._config.board_pack_sync_max_rows,
+            export_link_ttl_s=self._config.export_link_ttl_s,
         )
         return {
             **settings.to_env(),
@@ -213,7 +232,7 @@ class Functions(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.DISABLED if spec.name in UNTRACED else lambda_.Tracing.ACTIVE,
             environment=self._environment(spec),
-            dead_letter_queue=self._dead_letter_queue(stem) if spec.name == SCHEDULE_TARGET else None,
+            dead_letter_queue=self._dead_letter_queue(stem) if spec.name in ASYNC_TARGETS else None,
         )
         self._grant(spec, role)
         return fn
@@ -251,5 +270,28 @@ class Functions(Construct):
                     actions=["secretsmanager:GetSecretValue"], resources=[self.webhook_secret_arn_pattern]
                 )
             )
+        if spec.settles_state_machines:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self._state_machine_arns[m] for m in spec.settles_state_machines],
+                )
+            )
+        if spec.stops_state_machines:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:StopExecution"],
+                    resources=[self.execution_arn_pattern(m) for m in spec.stops_state_machines],
+                )
+            )
         if spec.publishes_alerts:
             self._alerts.grant_publish(role)
+            self._alerts.grant_dead_letter(role)
+        if spec.reports_bucket:
+            self._reports.grant_objects(role, spec.reports_bucket)
+        if spec.signs_audit:
+            self._audit.grant_sign(role)
+
+    def execution_arn_pattern(self, machine: str) -> str:
+        """`arn:...:execution:<state machine name>:*`: the executions of one machine (names per alert)."""
+        return self._state_machine_arns[machine].replace(":stateMachine:", ":execution:") + ":*"

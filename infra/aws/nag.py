@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Acknowledgment, DefaultStackSynthesizer, Stack, Token, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
-from companyos.topology import FUNCTIONS
+from companyos.topology import FUNCTIONS, FunctionSpec
 from constructs import IConstruct
 
-from infra.aws.functions import SCHEDULE_TARGET, UNTRACED
+from infra.aws.functions import ASYNC_TARGETS, UNTRACED
+from infra.aws.reports import EXPORTS_PREFIX
 
 if TYPE_CHECKING:
     from infra.aws.stage import CockpitStack
@@ -59,39 +60,13 @@ def nag_ref(stack: Stack, value: str) -> str:
 def acknowledge(stack: CockpitStack) -> None:
     functions = stack.functions.functions
     for spec in FUNCTIONS:
-        fn = functions[spec.name]
-        if spec.name not in UNTRACED:
-            _ack(fn.role, "AwsSolutions-IAM5[Resource::*]", XRAY)  # type: ignore[arg-type]
-        if spec.name != SCHEDULE_TARGET:
-            _ack(
-                fn,
-                "Serverless-LambdaDLQ",
-                "Invoked synchronously (API Gateway or Step Functions): failures return to the caller "
-                "and the state machines' Retry/Catch record them; only the async schedule target has a DLQ.",
-            )
-        if spec.reads_webhook_secrets:
-            prefix = stack.functions.webhook_secret_arn_pattern
-            _ack(
-                fn.role,  # type: ignore[arg-type]
-                f"AwsSolutions-IAM5[Resource::{nag_ref(stack, prefix)}]",
-                "Webhook secrets are created per tenant and source at onboarding as "
-                "<prefix>/<tenant>/<source>; the grant is limited to that prefix (Secrets Manager ARNs "
-                "also end in a random suffix).",
-            )
-        for route in spec.public_routes:
-            method, path = route.split(" ", 1)
-            resource = stack.api.rest_api.root.resource_for_path(path).node.find_child(method)
-            reason = (
-                "Public webhook: senders (GitHub, PagerDuty, ...) cannot present Cognito tokens; the "
-                "function verifies the HMAC signature with the tenant's secret before reading the body."
-            )
-            _ack(resource, "AwsSolutions-APIG4", reason)
-            _ack(resource, "AwsSolutions-COG4", reason)
-    _ack(
-        functions[SCHEDULE_TARGET].dead_letter_queue,  # type: ignore[arg-type]
-        "Serverless-SQSRedrivePolicy",
-        "This queue is itself the dead-letter queue of the schedule target; it keeps failed events 14 days.",
+        _acknowledge_function(stack, spec)
+    dlq_reason = (
+        "The alerts DLQ is itself a dead-letter queue: SNS subscriptions redrive to it and publishers fall "
+        "back to it; messages are kept 14 days for replay."
     )
+    _ack(stack.alerts.dlq, "Serverless-SQSRedrivePolicy", dlq_reason)
+    _ack(stack.alerts.dlq, "AwsSolutions-SQS3", dlq_reason)
     for name in UNTRACED:
         _ack(
             functions[name],
@@ -128,6 +103,60 @@ def acknowledge(stack: CockpitStack) -> None:
         "by nature and /api is authenticated and throttled. Planned with the custom domain.",
     )
     _acknowledge_bucket_deployment(stack)
+
+
+def _acknowledge_function(stack: CockpitStack, spec: FunctionSpec) -> None:
+    fn = stack.functions.functions[spec.name]
+    if spec.name not in UNTRACED:
+        _ack(fn.role, "AwsSolutions-IAM5[Resource::*]", XRAY)  # type: ignore[arg-type]
+    if spec.name not in ASYNC_TARGETS:
+        _ack(
+            fn,
+            "Serverless-LambdaDLQ",
+            "Invoked synchronously (API Gateway or Step Functions): failures return to the caller "
+            "and the state machines' Retry/Catch record them; only the async schedule targets have a DLQ.",
+        )
+    else:
+        _ack(
+            fn.dead_letter_queue,  # type: ignore[arg-type]
+            "Serverless-SQSRedrivePolicy",
+            "This queue is itself the dead-letter queue of a schedule target; it keeps failed events "
+            "14 days.",
+        )
+    for machine in spec.stops_state_machines:
+        executions = nag_ref(stack, stack.functions.execution_arn_pattern(machine))
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{executions}]",
+            f"states:StopExecution acts on executions, named per alert episode at run time; the grant is "
+            f"limited to the executions of the {machine} state machine.",
+        )
+    if spec.reports_bucket:
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, stack.reports.bucket.bucket_arn)}/"
+            f"{EXPORTS_PREFIX}*]",
+            "Board-pack PDFs are written to exports/<job id>/<file>, job ids made at request time; the "
+            "grant is object Get/Put under that prefix of the reports bucket only.",
+        )
+    if spec.reads_webhook_secrets:
+        prefix = stack.functions.webhook_secret_arn_pattern
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, prefix)}]",
+            "Webhook secrets are created per tenant and source at onboarding as "
+            "<prefix>/<tenant>/<source>; the grant is limited to that prefix (Secrets Manager ARNs "
+            "also end in a random suffix).",
+        )
+    for route in spec.public_routes:
+        method, path = route.split(" ", 1)
+        resource = stack.api.rest_api.root.resource_for_path(path).node.find_child(method)
+        reason = (
+            "Public webhook: senders (GitHub, PagerDuty, ...) cannot present Cognito tokens; the "
+            "function verifies the HMAC signature with the tenant's secret before reading the body."
+        )
+        _ack(resource, "AwsSolutions-APIG4", reason)
+        _ack(resource, "AwsSolutions-COG4", reason)
 
 
 def _acknowledge_bucket_deployment(stack: CockpitStack) -> None:

@@ -9,13 +9,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
-from companyos.topology import SCHEDULES, STATE_MACHINES, substitutions
+from companyos.topology import PULL_SCHEDULES, SCHEDULES, STATE_MACHINES, substitutions
 from constructs import Construct
 
 from infra.aws.alerts import Alerts
 from infra.aws.config import StageConfig
 from infra.aws.data import Data
 from infra.aws.functions import KEY_WRITE, ROOT, SCHEDULE_TARGET, TABLE_WRITE, Functions
+from infra.aws.reports import Reports
 
 
 def state_machine_name(prefix: str, name: str) -> str:
@@ -42,6 +43,7 @@ class Pipeline(Construct):
         data: Data,
         functions: Functions,
         alerts: Alerts,
+        reports: Reports,
     ) -> None:
         super().__init__(scope, id)
         self._config = config
@@ -65,6 +67,8 @@ class Pipeline(Construct):
                 role.add_to_policy(iam.PolicyStatement(actions=KEY_WRITE, resources=[data.key.key_arn]))
             if spec.topics:
                 alerts.grant_publish(role)
+            if spec.publishes_exports:
+                reports.grant_publish(role)
             self.state_machines[spec.name] = sfn.StateMachine(
                 self,
                 stem,
@@ -93,8 +97,10 @@ class Pipeline(Construct):
 
     def _schedules(self, functions: Functions) -> None:
         """EventBridge Scheduler → the `scheduler` function, once per schedule class. The function starts
-        kpi_run executions; each execution ends with the score refresh step."""
+        kpi_run executions; each execution ends with the score refresh step. The pull connectors'
+        schedules (`PULL_SCHEDULES`) invoke their function with `{}` (every tenant)."""
         target = functions.functions[SCHEDULE_TARGET]
+        pulled = [functions.functions[p.function] for p in PULL_SCHEDULES]
         role = iam.Role(
             self,
             "SchedulerRole",
@@ -105,7 +111,10 @@ class Pipeline(Construct):
             description="EventBridge Scheduler: invoke the CompanyOS scheduler function",
         )
         role.add_to_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target.function_arn])
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[target.function_arn, *(fn.function_arn for fn in pulled)],
+            )
         )
         group = scheduler.CfnScheduleGroup(self, "Group", name=self._config.prefix)
         for spec in SCHEDULES:
@@ -125,6 +134,27 @@ class Pipeline(Construct):
                     input=json.dumps({"schedule_class": spec.schedule_class}),
                     retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                         maximum_event_age_in_seconds=3600, maximum_retry_attempts=3
+                    ),
+                ),
+            )
+            cfn.add_resource_dependency(group)
+        for pull in PULL_SCHEDULES:
+            cfn = scheduler.CfnSchedule(
+                self,
+                "".join(part.title() for part in pull.name.split("-")),
+                name=f"{self._config.prefix}-{pull.name}",
+                group_name=group.name,
+                description=f"Pull connector {pull.function} for every tenant that configured it",
+                schedule_expression=pull.expression,
+                schedule_expression_timezone="UTC",
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                state="ENABLED",
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=functions.functions[pull.function].function_arn,
+                    role_arn=role.role_arn,
+                    input="{}",
+                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                        maximum_event_age_in_seconds=pull.local_interval_s, maximum_retry_attempts=1
                     ),
                 ),
             )

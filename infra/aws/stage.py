@@ -10,12 +10,14 @@ from constructs import Construct
 from infra.aws import nag
 from infra.aws.alerts import Alerts
 from infra.aws.api import Api
+from infra.aws.audit import AuditSigning
 from infra.aws.buckets import access_log_bucket
 from infra.aws.config import StageConfig
 from infra.aws.cost import Cost
 from infra.aws.data import Data
 from infra.aws.functions import Functions
 from infra.aws.pipeline import Pipeline, state_machine_arn
+from infra.aws.reports import Reports
 from infra.aws.web import Web
 
 
@@ -30,19 +32,31 @@ class CockpitStack(Stack):
         )
         logs = access_log_bucket(self, "AccessLogs")
         self.data = Data(self, "Data", names=table_names(config.prefix), retain=config.retain_data)
-        self.alerts = Alerts(self, "Alerts", emails=config.alert_emails, retain=config.retain_data)
+        self.alerts = Alerts(
+            self, "Alerts", prefix=config.prefix, emails=config.alert_emails, retain=config.retain_data
+        )
+        self.reports = Reports(self, "Reports", log_bucket=logs, retain=config.retain_data)
+        self.audit = AuditSigning(self, "AuditSigning", prefix=config.prefix, retain=config.retain_data)
         self.functions = Functions(
             self,
             "Functions",
             config=config,
             data=self.data,
             alerts=self.alerts,
+            reports=self.reports,
+            audit=self.audit,
             state_machine_arns={
                 sm.name: state_machine_arn(self, config.prefix, sm.name) for sm in STATE_MACHINES
             },
         )
         self.pipeline = Pipeline(
-            self, "Pipeline", config=config, data=self.data, functions=self.functions, alerts=self.alerts
+            self,
+            "Pipeline",
+            config=config,
+            data=self.data,
+            functions=self.functions,
+            alerts=self.alerts,
+            reports=self.reports,
         )
         self.api = Api(self, "Api", config=config, functions=self.functions.functions)
         self.web = Web(self, "Web", config=config, api=self.api, log_bucket=logs)
@@ -51,6 +65,8 @@ class CockpitStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
         CfnOutput(self, "AlertsTopicArn", value=self.alerts.topic.topic_arn)
+        CfnOutput(self, "ExportsTopicArn", value=self.reports.topic.topic_arn)
+        CfnOutput(self, "ReportsBucket", value=self.reports.bucket.bucket_name)
         nag.acknowledge(self)
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
-from companyos.config import table_names
+from companyos.alerts.topology import DLQ_RETENTION_S
+from companyos.config import Settings, TableNames, table_names
 from companyos.store.models import TABLES, describe
-from companyos.topology import FUNCTIONS, SCHEDULES, STATE_MACHINES
+from companyos.topology import FUNCTIONS, PULL_SCHEDULES, SCHEDULES, STATE_MACHINES, route_owner
 
 pytestmark = pytest.mark.infra
 
@@ -137,7 +138,26 @@ def test_table_matches_its_pynamodb_model(synth: Synth, logical: str) -> None:
 
 def test_keys_rotate(synth: Synth) -> None:
     keys = synth.resources("dev", "AWS::KMS::Key").values()
-    assert keys and all(k["Properties"]["EnableKeyRotation"] is True for k in keys)
+    symmetric = [
+        k for k in keys if k["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+    ]
+    assert len(symmetric) == len(keys) - 1  # all but the audit signing key (asymmetric keys cannot rotate)
+    assert all(k["Properties"]["EnableKeyRotation"] is True for k in symmetric)
+
+
+def test_audit_signing_key_is_asymmetric_p256_sign_verify(synth: Synth) -> None:
+    (logical, key), *rest = [
+        (k, r) for k, r in synth.resources("dev", "AWS::KMS::Key").items() if "KeySpec" in r["Properties"]
+    ]
+    assert not rest
+    assert key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    aliases = synth.resources("dev", "AWS::KMS::Alias").values()
+    assert {
+        "AliasName": "alias/companyos-dev-audit-signing",
+        "TargetKeyId": {"Fn::GetAtt": [logical, "Arn"]},
+    } in [a["Properties"] for a in aliases]
+    assert {k["DeletionPolicy"] for k in synth.resources("prod", "AWS::KMS::Key").values()} == {"Retain"}
 
 
 def test_data_is_retained_outside_dev(synth: Synth) -> None:
@@ -184,12 +204,35 @@ def test_deps_layer_holds_the_pure_python_dependencies(synth: Synth) -> None:
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
 def test_function_environment_follows_settings(synth: Synth, spec: Any) -> None:
     env = _function(synth, spec.name)[1]["Properties"]["Environment"]["Variables"]
+    every = Settings(
+        environment="dev",
+        region="x",
+        tables=TableNames(**table_names("p").model_dump()),
+        webhook_secret_prefix="p",
+    ).to_env()
+    assert set(every) <= set(env)  # the full Settings map: a new field cannot be forgotten here
     assert env["COMPANYOS_ENV"] == "dev"
     assert env["WEBHOOK_SECRET_PREFIX"] == "companyos-dev/webhooks"
     assert {k for k in env if k.startswith("TABLE_")} == {f"TABLE_{t.upper()}" for t in TABLES}
-    starts_runs = "kpi_run" in spec.starts_state_machines
-    assert ("companyos-dev-kpi-run" in json.dumps(env["KPI_RUN_STATE_MACHINE_ARN"])) is starts_runs
-    assert (env["ALERTS_TOPIC_ARN"] != "") is spec.publishes_alerts
+    for var, machine in (
+        ("KPI_RUN_STATE_MACHINE_ARN", "kpi-run"),
+        ("ESCALATION_STATE_MACHINE_ARN", "escalation"),
+        ("APPROVAL_STATE_MACHINE_ARN", "approval"),
+        ("BOARD_PACK_STATE_MACHINE_ARN", "board-pack"),
+    ):
+        assert f":stateMachine:companyos-dev-{machine}" in json.dumps(env[var])
+    refs = {var: json.dumps(env[var]) for var in every}
+    assert '"AlertsAlertsTopic' in refs["ALERTS_TOPIC_ARN"]
+    assert refs["ALERTS_DLQ_URL"].startswith('{"Ref": "AlertsDeadLetters')  # a queue's Ref is its URL
+    assert '"ReportsBucket' in refs["REPORTS_BUCKET"]
+    assert '"ReportsExportsTopic' in refs["EXPORTS_TOPIC_ARN"]
+    # Only signers get the key id: an audit writer with a key id signs, and needs kms:Sign for that.
+    assert ('"AuditSigningKey' in refs["AUDIT_SIGNING_KEY_ID"]) is spec.signs_audit
+    assert spec.signs_audit or env["AUDIT_SIGNING_KEY_ID"] == ""
+    assert env["ORG_NAME"] == "CompanyOS"
+    assert env["EXPORT_LINK_TTL_S"] == "86400"
+    assert env["BOARD_PACK_SYNC_MAX_ROWS"] == "400"
+    assert env["STRICT_RESIDENCY"] == "false"
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
@@ -212,8 +255,62 @@ def test_function_role_is_least_privilege(synth: Synth, spec: Any) -> None:
     actions = {a for s in statements for a in _actions(s)}
     assert ("secretsmanager:GetSecretValue" in actions) is spec.reads_webhook_secrets
     assert ("states:StartExecution" in actions) is bool(spec.starts_state_machines)
+    assert ("states:SendTaskSuccess" in actions) is bool(spec.settles_state_machines)
+    assert ("states:StopExecution" in actions) is bool(spec.stops_state_machines)
     assert ("sns:Publish" in actions) is spec.publishes_alerts
+    to_alerts_dlq = [
+        s for s in statements if "sqs:SendMessage" in _actions(s) and "AlertsDeadLetters" in json.dumps(s)
+    ]
+    assert bool(to_alerts_dlq) is spec.publishes_alerts  # the publisher's fallback
+    assert ("kms:Sign" in actions) is spec.signs_audit
+    assert ("s3:GetObject" in actions) is bool(spec.reports_bucket)
+    assert ("s3:PutObject" in actions) is (spec.reports_bucket == "write")
     assert not any(a.endswith("*") for a in actions if not a.startswith("xray:"))
+    assert "dynamodb:Scan" not in actions
+
+
+def _statement_for(synth: Synth, function: str, action: str) -> dict[str, Any]:
+    statements = _role_statements(synth, _function(synth, function)[1]["Properties"])
+    (statement,) = [s for s in statements if action in _actions(s)]
+    return statement
+
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.stops_state_machines], ids=lambda s: s.name)
+def test_stop_execution_is_scoped_to_the_machines_executions(synth: Synth, spec: Any) -> None:
+    resource = json.dumps(_statement_for(synth, spec.name, "states:StopExecution")["Resource"])
+    for machine in spec.stops_state_machines:
+        assert f":execution:companyos-dev-{machine.replace('_', '-')}:*" in resource
+
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.publishes_alerts], ids=lambda s: s.name)
+def test_alert_publishers_may_dead_letter_to_the_alerts_dlq_only(synth: Synth, spec: Any) -> None:
+    statements = _role_statements(synth, _function(synth, spec.name)[1]["Properties"])
+    (statement,) = [s for s in statements if "sqs:SendMessage" in _actions(s)]
+    assert _actions(statement) == ["sqs:SendMessage"]
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("AlertsDeadLetters")
+
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.signs_audit], ids=lambda s: s.name)
+def test_audit_signers_use_the_signing_key_only(synth: Synth, spec: Any) -> None:
+    statement = _statement_for(synth, spec.name, "kms:Sign")
+    assert sorted(_actions(statement)) == ["kms:GetPublicKey", "kms:Sign", "kms:Verify"]
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("AuditSigningKey")
+
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.settles_state_machines], ids=lambda s: s.name)
+def test_task_tokens_are_settled_on_the_named_machines(synth: Synth, spec: Any) -> None:
+    statement = _statement_for(synth, spec.name, "states:SendTaskSuccess")
+    assert "states:SendTaskFailure" in _actions(statement)
+    resource = json.dumps(statement["Resource"])
+    for machine in spec.settles_state_machines:
+        assert f":stateMachine:companyos-dev-{machine.replace('_', '-')}" in resource
+
+
+def test_reports_bucket_grant_is_objects_under_exports_only(synth: Synth) -> None:
+    for spec in [f for f in FUNCTIONS if f.reports_bucket]:
+        statement = _statement_for(synth, spec.name, "s3:GetObject")
+        resource = json.dumps(statement["Resource"])
+        assert '"ReportsBucket' in resource and resource.endswith('"/exports/*"]]}')
 
 
 def test_webhook_secrets_are_granted_on_the_prefix_only(synth: Synth) -> None:
@@ -222,8 +319,9 @@ def test_webhook_secrets_are_granted_on_the_prefix_only(synth: Synth) -> None:
     assert json.dumps(secrets["Resource"]).endswith(':secret:companyos-dev/webhooks/*"]]}')
 
 
-def test_schedule_target_has_an_encrypted_dead_letter_queue(synth: Synth) -> None:
-    _, fn = _function(synth, "scheduler")
+@pytest.mark.parametrize("name", ["scheduler", *(p.function for p in PULL_SCHEDULES)])
+def test_schedule_target_has_an_encrypted_dead_letter_queue(synth: Synth, name: str) -> None:
+    _, fn = _function(synth, name)
     queue = fn["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
     assert synth.templates["dev"]["Resources"][queue]["Properties"]["SqsManagedSseEnabled"] is True
 
@@ -234,8 +332,7 @@ def test_schedule_target_has_an_encrypted_dead_letter_queue(synth: Synth) -> Non
 def test_proxy_route_uses_the_cognito_authorizer(dev: Template, synth: Synth) -> None:
     dev.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS"})
     (authorizer,) = synth.resources("dev", "AWS::ApiGateway::Authorizer")
-    resources = synth.resources("dev", "AWS::ApiGateway::Resource")
-    (proxy,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "{proxy+}"]
+    (proxy,) = [k for k, path in _resource_paths(synth).items() if path == "/api/{proxy+}"]
     dev.has_resource_properties(
         "AWS::ApiGateway::Method",
         {
@@ -249,19 +346,61 @@ def test_proxy_route_uses_the_cognito_authorizer(dev: Template, synth: Synth) ->
     )
 
 
-def test_every_route_goes_to_its_function(synth: Synth) -> None:
-    methods = synth.resources("dev", "AWS::ApiGateway::Method").values()
-    targets = {
-        (m["Properties"]["HttpMethod"], m["Properties"]["AuthorizationType"]): json.dumps(
-            m["Properties"]["Integration"]
-        )
-        for m in methods
+def _resource_paths(synth: Synth) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource -> its full path."""
+    resources = synth.resources("dev", "AWS::ApiGateway::Resource")
+
+    def path(logical: str) -> str:
+        props = resources[logical]["Properties"]
+        parent = props["ParentId"].get("Ref")
+        return (path(parent) if parent else "") + "/" + props["PathPart"]
+
+    return {logical: path(logical) for logical in resources}
+
+
+def _methods_by_path(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
+    paths = _resource_paths(synth)
+    return {
+        (m["Properties"]["HttpMethod"], paths[m["Properties"]["ResourceId"]["Ref"]]): m["Properties"]
+        for m in synth.resources("dev", "AWS::ApiGateway::Method").values()
     }
-    ingest, _ = _function(synth, "ingest")
-    read_api, _ = _function(synth, "read_api")
-    assert ingest in targets[("POST", "NONE")]
-    assert read_api in targets[("ANY", "COGNITO_USER_POOLS")]
-    assert len(targets) == 2
+
+
+def _integrated_function(synth: Synth, method: dict[str, Any]) -> str:
+    uri = json.dumps(method["Integration"]["Uri"])
+    (name,) = [f.name for f in FUNCTIONS if f'"{_function(synth, f.name)[0]}"' in uri]
+    return name
+
+
+def test_every_route_goes_to_its_function(synth: Synth) -> None:
+    methods = _methods_by_path(synth)
+    public = {tuple(r.split(" ", 1)): f.name for f in FUNCTIONS for r in f.public_routes}
+    for (verb, path), method in methods.items():
+        if (verb, path) in public:
+            assert method["AuthorizationType"] == "NONE"
+            assert _integrated_function(synth, method) == public[(verb, path)]
+            continue
+        # Everything else is authorized and owned by the longest matching prefix (topology.route_owner).
+        assert verb == "ANY" and method["AuthorizationType"] == "COGNITO_USER_POOLS", path
+        assert "AuthorizerId" in method
+        probe = path.replace("/{proxy+}", "/x")
+        assert _integrated_function(synth, method) == route_owner(probe), path
+    for spec in FUNCTIONS:
+        for prefix in spec.api_prefixes:
+            assert ("ANY", prefix) in methods and ("ANY", prefix + "/{proxy+}") in methods
+    # A resource made only as a parent of a nested prefix still routes (no fall-back to the parent proxy).
+    assert _integrated_function(synth, methods[("ANY", "/api/platform/executive/{proxy+}")]) == "rollup_api"
+    assert _integrated_function(synth, methods[("ANY", "/api/platform/executive/exports")]) == "board_pack"
+    assert _integrated_function(synth, methods[("ANY", "/api/{proxy+}")]) == "read_api"
+
+
+def test_binary_media_types_let_gzip_and_pdf_bodies_through(synth: Synth) -> None:
+    (api,) = synth.resources("dev", "AWS::ApiGateway::RestApi").values()
+    # */*: OPA posts gzip with Content-Type application/json, so only a wildcard keeps its bytes intact.
+    assert api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+    assert (
+        "MinimumCompressionSize" not in api["Properties"]
+    )  # API GW would inflate before the signature check
 
 
 def test_public_webhook_route_has_no_authorizer(synth: Synth) -> None:
@@ -371,6 +510,36 @@ def test_state_machine_role_invokes_only_its_functions(synth: Synth) -> None:
         assert sorted(map(json.dumps, resources)) == sorted(map(json.dumps, expected))
 
 
+def test_board_pack_machine_publishes_to_the_exports_topic_only(synth: Synth) -> None:
+    for spec in STATE_MACHINES:
+        _, machine = _by_name(
+            synth,
+            "AWS::StepFunctions::StateMachine",
+            "StateMachineName",
+            f"companyos-dev-{spec.name.replace('_', '-')}",
+        )
+        statements = _role_statements(synth, {"Role": machine["Properties"]["RoleArn"]})
+        published = json.dumps([s["Resource"] for s in statements if "sns:Publish" in _actions(s)])
+        assert ('"ReportsExportsTopic' in published) is spec.publishes_exports
+        assert ('"AlertsAlertsTopic' in published) is bool(spec.topics)
+
+
+@pytest.mark.parametrize("spec", PULL_SCHEDULES, ids=lambda s: s.name)
+def test_pull_schedule_invokes_its_connector_with_every_tenant(synth: Synth, spec: Any) -> None:
+    _, schedule = _by_name(synth, "AWS::Scheduler::Schedule", "Name", f"companyos-dev-{spec.name}")
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == spec.expression
+    assert props["Target"]["Arn"] == {"Fn::GetAtt": [_function(synth, spec.function)[0], "Arn"]}
+    assert json.loads(props["Target"]["Input"]) == {}
+    role = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    invoke = [
+        s
+        for s in _role_statements(synth, {"Role": {"Fn::GetAtt": [role, "Arn"]}})
+        if "lambda:InvokeFunction" in _actions(s)
+    ]
+    assert _function(synth, spec.function)[0] in json.dumps(invoke)
+
+
 @pytest.mark.parametrize("spec", SCHEDULES, ids=lambda s: s.name)
 def test_schedule_targets_the_scheduler_function(synth: Synth, spec: Any) -> None:
     _, schedule = _by_name(synth, "AWS::Scheduler::Schedule", "Name", f"companyos-dev-{spec.name}")
@@ -402,6 +571,93 @@ def test_alerts_topic_is_encrypted_and_ssl_only(dev: Template) -> None:
             }
         },
     )
+
+
+def _ssl_only(policy: dict[str, Any]) -> bool:
+    return '"aws:SecureTransport": "false"' in json.dumps(policy)
+
+
+def test_alerts_dlq_is_kms_encrypted_ssl_only_and_fed_by_sns(synth: Synth) -> None:
+    logical, queue = _by_name(synth, "AWS::SQS::Queue", "QueueName", "companyos-dev-alerts-dlq")
+    props = queue["Properties"]
+    assert props["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("AlertsKey")
+    assert props["MessageRetentionPeriod"] == DLQ_RETENTION_S
+    (policy,) = [
+        p
+        for p in synth.resources("dev", "AWS::SQS::QueuePolicy").values()
+        if {"Ref": logical} in p["Properties"]["Queues"]
+    ]
+    assert _ssl_only(policy)
+    (from_sns,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "sns.amazonaws.com"}
+    ]
+    assert from_sns["Action"] == "sqs:SendMessage"
+    assert "AlertsAlertsTopic" in json.dumps(from_sns["Condition"]["ArnEquals"]["aws:SourceArn"])
+    # SNS encrypts what it redrives with the queue's key, so the key policy lets SNS (this account) use it.
+    key = synth.templates["dev"]["Resources"][props["KmsMasterKeyId"]["Fn::GetAtt"][0]]
+    (sns_use,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "sns.amazonaws.com"}
+    ]
+    assert sorted(_actions(sns_use)) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_alert_email_subscriptions_redrive_to_the_dlq(synth: Synth) -> None:
+    # No stage configures e-mails in cdk.json; build one that does to check the redrive policy.
+    from aws_cdk import App, Stack
+
+    from infra.aws.alerts import Alerts
+
+    stack = Stack(App(), "T")
+    Alerts(stack, "Alerts", prefix="t", emails=("cto@example.com",), retain=False)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {"Protocol": "email", "RedrivePolicy": {"deadLetterTargetArn": Match.any_value()}},
+    )
+
+
+# ---------------------------------------------------------------- reports (board pack)
+
+
+def test_reports_bucket_is_private_logged_and_expires_exports(synth: Synth) -> None:
+    (logical, bucket), *rest = [
+        (k, b) for k, b in synth.resources("dev", "AWS::S3::Bucket").items() if k.startswith("ReportsBucket")
+    ]
+    assert not rest
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse == {"SSEAlgorithm": "AES256"}  # presigned GETs need no KMS grant
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "reports/"
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["Prefix"] == "exports/" and rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] == 30
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    (policy,) = [
+        p
+        for p in synth.resources("dev", "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": logical}
+    ]
+    assert _ssl_only(policy)
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_exports_topic_is_kms_encrypted_and_ssl_only(synth: Synth) -> None:
+    topics = {
+        k: t for k, t in synth.resources("dev", "AWS::SNS::Topic").items() if k.startswith("ReportsExports")
+    }
+    ((logical, topic),) = topics.items()
+    assert topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("ReportsExportsKey")
+    (policy,) = [
+        p
+        for p in synth.resources("dev", "AWS::SNS::TopicPolicy").values()
+        if {"Ref": logical} in p["Properties"]["Topics"]
+    ]
+    assert _ssl_only(policy)
 
 
 # ---------------------------------------------------------------- web

@@ -34,6 +34,8 @@ class FunctionSpec:
     settles_state_machines: tuple[str, ...] = ()
     # kms:Sign (+ GetPublicKey, Verify) on the audit signing key: signs the chain's head digest.
     signs_audit: bool = False
+    # State machines whose executions this function stops (states:StopExecution on their executions).
+    stops_state_machines: tuple[str, ...] = ()
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -101,6 +103,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables={"catalog": "write", "scores": "read", "kpi_log": "read", "signals": "read", "audit": "write"},
         publishes_alerts=True,
         starts_state_machines=("escalation",),
+        stops_state_machines=("escalation",),
         timeout_s=120,
     ),
     FunctionSpec(
@@ -109,6 +112,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables={"catalog": "write", "audit": "write"},
         api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes"),
         publishes_alerts=True,
+        stops_state_machines=("escalation",),
     ),
     FunctionSpec(
         name="admin_api",
@@ -153,6 +157,8 @@ class StateMachineSpec:
     functions: dict[str, str]  # ASL placeholder -> function name
     tables: dict[str, TableName] = field(default_factory=dict)  # placeholder -> table
     topics: tuple[str, ...] = ()  # placeholders of SNS topic ARNs
+    # Publishes to the board-pack exports topic, whose ARN comes in the execution input (no placeholder).
+    publishes_exports: bool = False
 
 
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
@@ -171,7 +177,9 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
     ),
     StateMachineSpec(name="escalation", functions={"AlertsFunctionArn": "alerts"}),
     # The exports topic ARN comes in the execution input (settings.exports_topic_arn of the starter).
-    StateMachineSpec(name="board_pack", functions={"BoardPackFunctionArn": "board_pack"}),
+    StateMachineSpec(
+        name="board_pack", functions={"BoardPackFunctionArn": "board_pack"}, publishes_exports=True
+    ),
 )
 
 
