@@ -129,6 +129,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Platform executive roll-up across tenants; compliance, certificate and vendor inventory",
         tables={"catalog": "write", "scores": "write", "audit": "write"},
         api_prefixes=("/api/platform", "/api/inventory"),
+        signs_audit=True,
         memory_mb=1024,
     ),
     FunctionSpec(
@@ -138,6 +139,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         api_prefixes=("/api/platform/executive/exports",),
         starts_state_machines=("board_pack",),
         reports_bucket="write",
+        signs_audit=True,
         memory_mb=1024,
         timeout_s=120,
     ),
