@@ -47,7 +47,7 @@ def _todo(pid: str, title: str, kind: str, needs: str, width: str = "half") -> P
 
 
 _PD = "PagerDuty incident ingestion"
-_PROM_SLO = "per-service SLO series from Prometheus (slo_attainment, error budget)"
+_PROM_SLO = "per-service SLO good/total windows from the Prometheus pull (slo_window signals)"
 
 LAYOUTS: dict[str, Layout] = {
     "ceo": Layout(
@@ -69,7 +69,7 @@ LAYOUTS: dict[str, Layout] = {
                 "OKR progress",
                 "bars",
                 source="okrs",
-                needs="OKR progress ingestion (OKR system API)",
+                needs="OKR progress updates (okr source, okr_progress signals)",
                 width="full",
             ),
             Panel(
@@ -157,7 +157,7 @@ LAYOUTS: dict[str, Layout] = {
                 "Security events (7d)",
                 "timeline",
                 source="security_events",
-                needs="vulnerability and secret-scan findings from Trivy/Snyk/Gitleaks ingestion",
+                needs="secret-scan findings (Gitleaks/Trivy) and OPA decision logs",
             ),
             _todo("reviews", "Pending security reviews", "list", "a security review queue source"),
             Panel("drill", "Drill down", "links", source="links", drills=("score",), width="full"),
@@ -197,7 +197,7 @@ LAYOUTS: dict[str, Layout] = {
                 "Cost breakdown",
                 "bars",
                 source="cost",
-                needs="AWS CUR cost ingestion (cost by service)",
+                needs="an AWS CUR 2.0 export queried through CostQuery (cost by service)",
             ),
             Panel(
                 "drill",
@@ -235,7 +235,7 @@ LAYOUTS: dict[str, Layout] = {
                 "Feature adoption",
                 "table",
                 source="features",
-                needs="feature-flag evaluation and product analytics ingestion",
+                needs="feature_used analytics events or LaunchDarkly flag evaluations",
                 width="full",
             ),
             Panel(
@@ -243,7 +243,7 @@ LAYOUTS: dict[str, Layout] = {
                 "Engagement funnel",
                 "funnel",
                 source="funnel",
-                needs="product analytics events (sign-up, activation, first query, power use)",
+                needs="product analytics events (session, active, feature_used)",
             ),
             Panel(
                 "nps", "NPS distribution", "distribution", source="nps", needs="NPS survey response ingestion"

@@ -217,16 +217,29 @@ def _deployments_entry(
     }
 
 
-def _rows(
-    tenant_id: str,
-    period: str,
-    now: datetime,
-    services: dict[str, dict[str, Any]],
-    deploy_signals: list[StoredSignal],
-    incident_signals: list[StoredSignal],
-) -> dict[str, Any]:
+def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
+    """Every signal the panel rows are folded from, over `days` (one Query per kind)."""
+    store = SignalStore(tenant_id)
+    return {
+        "services": catalog_services(tenant_id),
+        "deployment": signals(tenant_id, "deployment", days, now),
+        "incident": signals(tenant_id, "incident", max(days, INCIDENT_LOOKBACK_DAYS), now),
+        SLO_KIND: signals(tenant_id, SLO_KIND, days, now),
+        "vulnerability": signals(tenant_id, "vulnerability", days, now),
+        "open_vulnerabilities": store.findings("vulnerability", status="open"),
+        "secret_finding": signals(tenant_id, "secret_finding", max(days, SECURITY_EVENTS_DAYS), now),
+        "authz_decision": signals(tenant_id, "authz_decision", SECURITY_EVENTS_DAYS, now),
+        "okr_progress": signals(tenant_id, "okr_progress", OKR_LOOKBACK_DAYS, now),
+        "nps_response": signals(tenant_id, "nps_response", days, now),
+        "activity": {k: signals(tenant_id, k, days, now) for k in ACTIVITY_KINDS},
+    }
+
+
+def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
     days = PERIODS[period]
     lookback = now - timedelta(days=max(days, INCIDENT_LOOKBACK_DAYS))
+    services = data["services"]
+    slo_table, burn = _slo_entries(tenant_id, data[SLO_KIND], days, now)
     return {
         "services": {
             "available": bool(services),
@@ -234,30 +247,679 @@ def _rows(
             "items": list(services.values())[:50],
         },
         "incidents": _incidents_entry(
-            tenant_id, [s for s in incident_signals if s.occurred_at >= lookback], days, now
+            tenant_id, [s for s in data["incident"] if s.occurred_at >= lookback], days, now
         ),
-        "deployments": _deployments_entry(tenant_id, deploy_signals, days, now, period),
+        "deployments": _deployments_entry(tenant_id, data["deployment"], days, now, period),
+        "slo": slo_table,
+        "burn": burn,
+        "vulns": _vulns_entry(data["open_vulnerabilities"], data["vulnerability"], days, now),
+        "security_events": _security_events_entry(data["secret_finding"], data["authz_decision"], now),
+        "cost": _cost_entry(tenant_id, days, now),
+        "okrs": _okrs_entry(data["okr_progress"], now),
+        "features": _features_entry(data["activity"], days, now),
+        "funnel": _funnel_entry(data["activity"], days, now),
+        "nps": _nps_entry(data["nps_response"], days, now),
     }
 
 
 def build_one(tenant_id: str, period: str, now: datetime) -> dict[str, Any]:
     """The rows of one period, read live (the service map drill-down)."""
-    days = max(PERIODS[period], INCIDENT_LOOKBACK_DAYS)
-    return _rows(
-        tenant_id,
-        period,
-        now,
-        catalog_services(tenant_id),
-        signals(tenant_id, "deployment", PERIODS[period], now),
-        signals(tenant_id, "incident", days, now),
-    )
+    return _rows(tenant_id, period, now, fetch(tenant_id, PERIODS[period], now))
 
 
 def build(tenant_id: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Per period: the panel rows the dashboards read from the snapshot (`snapshot["panels"]`)."""
     now = now or datetime.now(UTC)
-    longest = max(PERIODS.values())
-    deploy_signals = signals(tenant_id, "deployment", longest, now)
-    incident_signals = signals(tenant_id, "incident", max(longest, INCIDENT_LOOKBACK_DAYS), now)
-    services = catalog_services(tenant_id)
-    return {p: _rows(tenant_id, p, now, services, deploy_signals, incident_signals) for p in PERIODS}
+    data = fetch(tenant_id, max(PERIODS.values()), now)
+    return {p: _rows(tenant_id, p, now, data) for p in PERIODS}
+
+
+# ------------------------------------------------------------------------------ signal-fed panels
+#
+# The rows below are stored ready-made in their panel's kind (`table`: columns + items with cells,
+# `bars`, `timeline`, `funnel`, `distribution`), so `views/panels.stored` serves them as they are.
+# Every item with a numeric value carries `signals` evidence: which kind, how many, the newest.
+
+SLO_KIND = "slo_window"
+SERIES_POINTS = 30  # burn series points kept per service (the snapshot item stays small)
+SECURITY_EVENTS_DAYS = 7  # the wireframe's "Security events (7d)"
+OKR_LOOKBACK_DAYS = 120  # key results updated in the last quarter or so are current
+SEVERITIES = ("critical", "high", "medium", "low")
+NPS_CATEGORIES = (
+    ("detractor", "Detractors (0-6)"),
+    ("passive", "Passives (7-8)"),
+    ("promoter", "Promoters (9-10)"),
+)
+ACTIVITY_KINDS = ("product_session", "product_active", "feature_used", "flag_evaluation")
+
+
+def evidence_of(
+    parts: Iterable[tuple[str, int, datetime | None]], days: int | None, href: str | None = None
+) -> dict[str, Any]:
+    """Signals evidence from (object, count, latest) triples (object = `<source>.<kind>`)."""
+    return {
+        "type": "signals",
+        "sources": [
+            {
+                "type": "signal",
+                "object": obj,
+                "count": count,
+                "latest_at": latest.isoformat() if latest else None,
+            }
+            for obj, count, latest in parts
+        ],
+        "window_days": days,
+        "href": href,
+    }
+
+
+def _parts(kind: str, rows: list[StoredSignal]) -> list[tuple[str, int, datetime | None]]:
+    by_source: dict[str, list[StoredSignal]] = {}
+    for s in rows:
+        by_source.setdefault(s.source, []).append(s)
+    return [
+        (f"{src}.{kind}", len(items), max(s.occurred_at for s in items))
+        for src, items in sorted(by_source.items())
+    ]
+
+
+def _ev(kind: str, rows: list[StoredSignal], days: int | None, href: str | None = None) -> dict[str, Any]:
+    return evidence_of(_parts(kind, rows) or [(f"?.{kind}", 0, None)], days, href)
+
+
+def _in(rows: Iterable[StoredSignal], since: datetime) -> list[StoredSignal]:
+    return [s for s in rows if s.occurred_at >= since]
+
+
+def _band(kpi_id: str, value: float | None) -> str:
+    """Status of a value on a KPI's target/critical scale (the dictionary's thresholds)."""
+    from companyos.model import kpis, normalise, scoring
+
+    if value is None:
+        return "unknown"
+    return scoring.band(normalise.normalise(kpis.load_dictionary().get(kpi_id), value)).value
+
+
+def _pct(v: float | None, digits: int = 1) -> str | None:
+    return None if v is None else f"{v:.{digits}f}%"
+
+
+def _unavailable(reason: str) -> dict[str, Any]:
+    return {"available": False, "reason": reason}
+
+
+# ---------------------------------------------------------------- SLOs (Prometheus slo_window)
+
+
+def slo_objective() -> float:
+    """The SLO objective as a ratio: the dictionary's `slo_attainment` target (99.9 → 0.999)."""
+    from companyos.model import kpis
+
+    return float(kpis.load_dictionary().get("slo_attainment").target) / 100.0
+
+
+def _slo_counts(rows: list[StoredSignal]) -> dict[str, dict[str, Any]]:
+    """Per service: good/total sums over the coarsest window series present (never two series of
+    different windows added together), with the signals behind them and a per-window series."""
+    series: dict[tuple[str, int], dict[str, Any]] = {}
+    for s in rows:
+        a = s.attributes
+        metric = a.get("metric")
+        if metric not in ("slo_good", "slo_total") or a.get("value") is None:
+            continue
+        svc = s.service or s.entity or "unmapped"
+        step = int(a.get("step_s") or 0)
+        cur = series.setdefault((svc, step), {"points": {}, "signals": [], "window": a.get("window")})
+        point = cur["points"].setdefault(s.occurred_at, {"good": None, "total": None})
+        point["good" if metric == "slo_good" else "total"] = float(a["value"])
+        cur["signals"].append(s)
+    out: dict[str, dict[str, Any]] = {}
+    for (svc, _step), cur in sorted(series.items(), key=lambda kv: -kv[0][1]):
+        if svc in out:
+            continue  # a coarser window of this service won
+        pts = [
+            (at, p["good"], p["total"])
+            for at, p in sorted(cur["points"].items())
+            if p["good"] is not None and p["total"] is not None and 0 <= p["good"] <= p["total"]
+        ]
+        if not pts:
+            continue
+        out[svc] = {
+            "good": sum(p[1] for p in pts),
+            "total": sum(p[2] for p in pts),
+            "points": pts,
+            "window": cur["window"],
+            "signals": cur["signals"],
+        }
+    return out
+
+
+def _slo_entries(
+    tenant_id: str, slo_signals: list[StoredSignal], days: int, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from companyos.model import slo
+
+    rows = _in(slo_signals, now - timedelta(days=days))
+    counts = _slo_counts(rows)
+    if not counts:
+        why = f"no Prometheus SLO good/total windows (slo_window) ingested in the last {days} days"
+        return _unavailable(why), _unavailable(why)
+    objective = slo_objective()
+    table_items, burn_items = [], []
+    for svc, c in sorted(counts.items()):
+        att = slo.attainment(c["good"], c["total"])
+        budget = slo.error_budget_remaining(c["good"], c["total"], objective)
+        burn = slo.burn_rate(c["good"], c["total"], objective)
+        ev = _ev(SLO_KIND, c["signals"], days, f"/api/drill/service/{svc}?tenant={tenant_id}")
+        att_pct = None if att is None else 100.0 * att
+        status = _band("slo_attainment", att_pct)
+        if budget is not None and budget <= 0:
+            status = "critical"  # an overspent budget is critical whatever the attainment band
+        table_items.append(
+            {
+                "id": svc,
+                "service": svc,
+                "cells": {
+                    "service": svc,
+                    "target": _pct(100.0 * objective, 2),
+                    "actual": _pct(att_pct, 3),
+                    "budget_left": _pct(None if budget is None else 100.0 * budget),
+                    "burn_rate": None if burn is None else f"{burn:.2f}x",
+                    "requests": f"{c['total']:,.0f}",
+                },
+                "objective": objective,
+                "value": att_pct,
+                "budget_left": budget,
+                "burn_rate": burn,
+                "good": c["good"],
+                "total": c["total"],
+                "window": c["window"],
+                "status": status,
+                "reason": None,
+                "evidence": ev,
+                "drill": {"kind": "service", "id": svc},
+            }
+        )
+        series = [
+            {"t": at.isoformat(), "v": round(slo.burn_rate(g, t, objective) or 0.0, 4)}
+            for at, g, t in c["points"][-SERIES_POINTS:]
+            if t > 0
+        ]
+        burn_items.append(
+            {
+                "id": svc,
+                "label": svc,
+                "value": burn,
+                "display": None if burn is None else f"{burn:.2f}x",
+                "max": max(6.0, burn or 0.0),
+                "status": _band("error_budget_burn_rate", burn),
+                "reason": None if burn is not None else "no requests in the window",
+                "series": series,
+                "evidence": ev,
+            }
+        )
+    met = sum(1 for i in table_items if i["status"] in ("excellent", "healthy"))
+    summary = f"{met} of {len(table_items)} services meet the {100 * objective:g}% objective over {days} days"
+    columns = [
+        {"key": "service", "label": "Service"},
+        {"key": "target", "label": "Target", "numeric": True},
+        {"key": "actual", "label": "Actual", "numeric": True},
+        {"key": "budget_left", "label": "Budget left", "numeric": True},
+        {"key": "burn_rate", "label": "Burn rate", "numeric": True},
+        {"key": "requests", "label": "Requests", "numeric": True},
+    ]
+    evidence = _ev(SLO_KIND, rows, days)
+    return (
+        {"available": True, "window_days": days, "objective": objective, "columns": columns,
+         "items": table_items[:MAX_ROWS], "summary": summary, "evidence": evidence},
+        {"available": True, "window_days": days, "objective": objective, "items": burn_items[:MAX_ROWS],
+         "summary": "error-budget burn rate per service (1x spends the budget exactly over the window)",
+         "evidence": evidence},
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- vulnerabilities (finding state)
+
+
+def vuln_sla_days() -> dict[str, int]:
+    from companyos.runs.formulas import DEFAULT_VULN_SLA_DAYS
+
+    return dict(DEFAULT_VULN_SLA_DAYS)
+
+
+def _vulns_entry(
+    open_states: list[Any], vuln_signals: list[StoredSignal], days: int, now: datetime
+) -> dict[str, Any]:
+    """Open findings by severity (current state), their age against the SLA, new in the period."""
+    opened = [
+        s for s in _in(vuln_signals, now - timedelta(days=days))
+        if s.attributes.get("transition") in ("opened", "reopened")
+    ]  # fmt: skip
+    if not open_states and not vuln_signals:
+        return _unavailable("no vulnerability scan reports (Trivy/Snyk) ingested")
+    sla = vuln_sla_days()
+    items: list[dict[str, Any]] = []
+    total_open = total_overdue = 0
+    for sev in SEVERITIES:
+        states = [st for st in open_states if str(st.attributes.get("severity", "low")) == sev]
+        ages = [(now - st.first_seen).total_seconds() / 86400 for st in states]
+        overdue = sum(1 for a in ages if a > sla[sev])
+        near = sum(1 for a in ages if 0.75 * sla[sev] < a <= sla[sev])
+        new = [s for s in opened if s.attributes.get("severity") == sev]
+        if overdue:
+            status = "critical" if sev in ("critical", "high") else "warning"
+        elif near:
+            status = "attention"
+        else:
+            status = "healthy"
+        scanners = sorted({st.scanner for st in states})
+        latest = max((st.changed_at for st in states), default=None)
+        parts = [
+            (f"{sc}.vulnerability", sum(1 for st in states if st.scanner == sc), latest) for sc in scanners
+        ]
+        parts += [(f"{obj} (new)", n, at) for obj, n, at in _parts("vulnerability", new)]
+        oldest = max(ages, default=None)
+        total_open += len(states)
+        total_overdue += overdue
+        items.append(
+            {
+                "id": sev,
+                "cells": {
+                    "severity": sev.capitalize(),
+                    "open": str(len(states)),
+                    "new": str(len(new)),
+                    "oldest_days": "—" if oldest is None else f"{oldest:.0f} d",
+                    "sla": f"{sla[sev]} d",
+                    "overdue": str(overdue),
+                },
+                "severity": sev,
+                "value": len(states),
+                "open": len(states),
+                "new_in_period": len(new),
+                "oldest_age_days": None if oldest is None else round(oldest, 1),
+                "sla_days": sla[sev],
+                "overdue": overdue,
+                "sla_status": "breached" if overdue else ("due_soon" if near else "within"),
+                "status": status,
+                "reason": f"{overdue} open past the {sla[sev]}-day SLA" if overdue else None,
+                "evidence": evidence_of(parts or [("finding_state.vulnerability", 0, None)], None),
+            }
+        )
+    return {
+        "available": True,
+        "window_days": days,
+        "sla_days": sla,
+        "columns": [
+            {"key": "severity", "label": "Severity"},
+            {"key": "open", "label": "Open", "numeric": True},
+            {"key": "new", "label": f"New ({days}d)", "numeric": True},
+            {"key": "oldest_days", "label": "Oldest", "numeric": True},
+            {"key": "sla", "label": "SLA", "numeric": True},
+            {"key": "overdue", "label": "Past SLA", "numeric": True},
+        ],
+        "items": items,
+        "summary": f"{total_open} open vulnerabilities, {total_overdue} past their SLA",
+        "evidence": _ev("vulnerability", vuln_signals, None),
+    }
+
+
+# ---------------------------------------------------------------- security events
+
+
+def _security_events_entry(
+    secret_signals: list[StoredSignal], authz_signals: list[StoredSignal], now: datetime
+) -> dict[str, Any]:
+    days = SECURITY_EVENTS_DAYS
+    since = now - timedelta(days=days)
+    transitions = ("opened", "reopened", "fixed")
+    secrets_ = [
+        s for s in _in(secret_signals, since) if s.attributes.get("transition", "opened") in transitions
+    ]
+    denies = [
+        s for s in _in(authz_signals, since)
+        if s.attributes.get("result") == "deny" or s.attributes.get("allowed") is False
+    ]  # fmt: skip
+    if not secret_signals and not authz_signals:
+        return _unavailable("no secret-scan findings (Gitleaks/Trivy) or OPA decision logs ingested")
+    items: list[dict[str, Any]] = []
+    for s in secrets_:
+        a = s.attributes
+        fixed = a.get("transition") == "fixed"
+        items.append(
+            {
+                "id": s.signal_id,
+                "at": s.occurred_at.isoformat(),
+                "title": f"Secret {'removed' if fixed else 'detected'}: {a.get('rule') or 'secret'}"
+                f" in {a.get('scope') or s.entity or '?'}",
+                "severity": "High",
+                "state": "fixed" if fixed else "open",
+                "status": "healthy" if fixed else "critical",
+                "service": s.service,
+                "detail": " · ".join(
+                    str(p) for p in (a.get("file"), a.get("scanner"), a.get("transition")) if p
+                ),
+                "evidence": _ev("secret_finding", [s], days),
+            }
+        )
+    groups: dict[tuple[str, str, str], list[StoredSignal]] = {}
+    for s in denies:
+        a = s.attributes
+        key = (
+            s.occurred_at.date().isoformat(),
+            str(a.get("app") or s.entity or "?"),
+            str(a.get("path") or "?"),
+        )
+        groups.setdefault(key, []).append(s)
+    for (day, app, path), rows in groups.items():
+        latest = max(r.occurred_at for r in rows)
+        items.append(
+            {
+                "id": f"deny:{day}:{app}:{path}",
+                "at": latest.isoformat(),
+                "title": f"{len(rows)} denied authorisation decision(s): {app} {path}",
+                "severity": "Medium",
+                "state": "denied",
+                "status": "warning",
+                "service": rows[0].service,
+                "detail": f"OPA decisions on {day}",
+                "count": len(rows),
+                "evidence": _ev("authz_decision", rows, days),
+            }
+        )
+    items.sort(key=lambda i: i["at"], reverse=True)
+    open_secrets = sum(1 for i in items if i["state"] == "open")
+    return {
+        "available": True,
+        "window_days": days,
+        "secrets_detected": open_secrets,
+        "denied_decisions": len(denies),
+        "items": items[:MAX_ROWS],
+        "summary": f"{open_secrets} secret(s) detected · {len(denies)} denied authorisation decision(s)"
+        f" in the last {days} days",
+        "evidence": evidence_of(
+            _parts("secret_finding", secrets_) + _parts("authz_decision", denies)
+            or [("?.secret_finding", 0, None)],
+            days,
+        ),
+    }
+
+
+# ---------------------------------------------------------------- cost (CUR 2.0 through CostQuery)
+
+
+def cur_lake_name(tenant_id: str) -> str:
+    """The lake holding a tenant's CUR 2.0 export (`runs/lake.register`; the demo registers one)."""
+    return f"cur_{tenant_id}"
+
+
+def _cost_entry(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
+    """Cost per AWS service over the period: one `CostQuery.monthly("service")` over the tenant's
+    CUR lake, summed across the billing periods the window spans."""
+    from companyos.runs import lake
+    from companyos.sources.cur import CostQuery
+
+    name = cur_lake_name(tenant_id)
+    if name not in lake.LAKES:
+        return _unavailable(f"no CUR 2.0 export is configured for this tenant (lake '{name}')")
+    start, end = (now - timedelta(days=days - 1)).date(), now.date()
+    try:
+        rows = CostQuery(lake.get(name)).monthly("service", start, end)
+    except Exception as exc:  # a failing lake must not fail the score refresh
+        return _unavailable(f"the CUR query failed: {type(exc).__name__}")
+    if not rows:
+        return _unavailable(f"no CUR line items between {start} and {end}")
+    per: dict[str, float] = {}
+    for r in rows:
+        per[r.dimension] = per.get(r.dimension, 0.0) + r.cost
+    total = sum(per.values())
+    periods = sorted({r.billing_period for r in rows})
+    ev = evidence_of([("cur.line_item_unblended_cost", len(rows), None)], days)
+    ev.update(query="CostQuery.monthly(group_by=service, metric=unblended)", billing_periods=periods,
+              range=[start.isoformat(), end.isoformat()])  # fmt: skip
+    ranked = sorted(per.items(), key=lambda kv: kv[1], reverse=True)
+    top = ranked[0][1] if ranked else 0.0
+    items = [
+        {
+            "id": svc,
+            "label": svc,
+            "value": round(cost, 2),
+            "display": f"${cost:,.0f}",
+            "share": round(100.0 * cost / total, 1) if total else None,
+            "max": round(top, 2),
+            "status": "healthy",
+            "reason": None,
+            "evidence": ev,
+        }
+        for svc, cost in ranked[:12]
+    ]
+    return {
+        "available": True,
+        "window_days": days,
+        "currency": "USD",
+        "total": round(total, 2),
+        "items": items,
+        "summary": f"${total:,.0f} unblended over {days} days ({start} to {end}) from the CUR 2.0 export",
+        "evidence": ev,
+    }
+
+
+# ---------------------------------------------------------------- OKR progress
+
+
+def _okr_expected(period: str | None, now: datetime) -> float | None:
+    """Share of an OKR period elapsed (2025-Q3, 2025-H1, 2025), or None if not parseable."""
+    import re
+
+    m = re.fullmatch(r"(\d{4})(?:-(Q[1-4]|H[12]))?", str(period or ""))
+    if not m:
+        return None
+    year, part = int(m.group(1)), m.group(2)
+    first, months = 1, 12
+    if part and part[0] == "Q":
+        first, months = 3 * (int(part[1]) - 1) + 1, 3
+    elif part:
+        first, months = 6 * (int(part[1]) - 1) + 1, 6
+    start = datetime(year, first, 1, tzinfo=UTC)
+    end_month = first + months
+    end = datetime(year + (end_month > 12), (end_month - 1) % 12 + 1, 1, tzinfo=UTC)
+    return min(1.0, max(0.0, (now - start) / (end - start)))
+
+
+def _okrs_entry(okr_signals: list[StoredSignal], now: datetime) -> dict[str, Any]:
+    rows = _in(okr_signals, now - timedelta(days=OKR_LOOKBACK_DAYS))
+    if not rows:
+        return _unavailable(f"no OKR progress updates ingested in the last {OKR_LOOKBACK_DAYS} days")
+    latest: dict[str, StoredSignal] = {}
+    for s in sorted(rows, key=lambda r: r.occurred_at):
+        latest[str(s.attributes.get("key_result_id") or s.entity or s.signal_id)] = s
+    items = []
+    for kr, s in sorted(latest.items(), key=lambda kv: (str(kv[1].attributes.get("objective_id")), kv[0])):
+        a = s.attributes
+        progress = a.get("progress")
+        pct = None if progress is None else 100.0 * float(progress)
+        expected = _okr_expected(a.get("period"), now)
+        if pct is None:
+            status = "unknown"
+        elif expected is None or pct >= 100.0 * expected - 10:
+            status = "healthy"
+        elif pct >= 100.0 * expected - 25:
+            status = "attention"
+        else:
+            status = "warning"
+        updates = [r for r in rows if str(r.attributes.get("key_result_id") or r.entity) == kr]
+        items.append(
+            {
+                "id": kr,
+                "label": f"{a.get('objective') or a.get('objective_id')}: {a.get('key_result') or kr}",
+                "objective_id": a.get("objective_id"),
+                "period": a.get("period"),
+                "owner": a.get("owner"),
+                "value": pct,
+                "display": _pct(pct, 0),
+                "max": 100,
+                "current": a.get("current_value"),
+                "target": a.get("target_value"),
+                "expected": None if expected is None else round(100.0 * expected, 1),
+                "confidence": a.get("confidence"),
+                "as_of": s.occurred_at.isoformat(),
+                "status": status,
+                "reason": None if pct is not None else "the update carries no progress",
+                "evidence": _ev("okr_progress", updates, OKR_LOOKBACK_DAYS),
+            }
+        )
+    on_track = sum(1 for i in items if i["status"] == "healthy")
+    return {
+        "available": True,
+        "items": items[:MAX_ROWS],
+        "summary": f"{on_track} of {len(items)} key results on track for the time elapsed",
+        "evidence": _ev("okr_progress", rows, OKR_LOOKBACK_DAYS),
+    }
+
+
+# ---------------------------------------------------------------- product: features, funnel, NPS
+
+
+def _users(rows: Iterable[StoredSignal]) -> set[str]:
+    return {str(s.attributes["user_id"]) for s in rows if s.attributes.get("user_id")}
+
+
+def _features_entry(activity: dict[str, list[StoredSignal]], days: int, now: datetime) -> dict[str, Any]:
+    since = now - timedelta(days=days)
+    used = _in(activity["feature_used"], since)
+    flags = _in(activity["flag_evaluation"], since)
+    if not used and not flags:
+        return _unavailable(f"no feature_used events or flag evaluations ingested in the last {days} days")
+    active_rows = _in(activity["product_active"], since) + _in(activity["product_session"], since)
+    active = _users(active_rows) | _users(used)
+    by_feature: dict[str, list[StoredSignal]] = {}
+    for s in used:
+        by_feature.setdefault(str(s.attributes.get("feature") or "?"), []).append(s)
+    by_flag: dict[str, list[StoredSignal]] = {}
+    for s in flags:
+        by_flag.setdefault(str(s.attributes.get("flag") or s.entity or "?"), []).append(s)
+    items: list[dict[str, Any]] = []
+    for name in sorted(set(by_feature) | set(by_flag)):
+        f_rows, g_rows = by_feature.get(name, []), by_flag.get(name, [])
+        users = _users(f_rows)
+        adoption = 100.0 * len(users) / len(active) if active and f_rows else None
+        on = sum(1 for s in g_rows if s.attributes.get("is_default") is False)
+        contexts = {s.attributes.get("context_hash") for s in g_rows if s.attributes.get("context_hash")}
+        parts = _parts("feature_used", f_rows) + _parts("flag_evaluation", g_rows)
+        if active_rows and f_rows:
+            parts += _parts("product_active", _in(activity["product_active"], since))
+        items.append(
+            {
+                "id": name,
+                "cells": {
+                    "feature": name,
+                    "users": str(len(users)) if f_rows else None,
+                    "adoption": _pct(adoption),
+                    "events": str(len(f_rows)) if f_rows else None,
+                    "evaluations": str(len(g_rows)) if g_rows else "—",
+                    "flag_on": _pct(100.0 * on / len(g_rows)) if g_rows else "—",
+                },
+                "value": adoption,
+                "users": len(users),
+                "active_users": len(active),
+                "events": len(f_rows),
+                "flag_evaluations": len(g_rows),
+                "flag_contexts": len(contexts),
+                "flag_non_default_share": round(100.0 * on / len(g_rows), 1) if g_rows else None,
+                "status": _band("feature_adoption_rate", adoption),
+                "reason": None if adoption is not None else "flag evaluations only: no feature_used events",
+                "evidence": evidence_of(parts, days),
+            }
+        )  # fmt: skip
+    items.sort(key=lambda i: (-float(i["value"] if i["value"] is not None else -1), str(i["id"])))
+    return {
+        "available": True,
+        "window_days": days,
+        "active_users": len(active),
+        "columns": [
+            {"key": "feature", "label": "Feature"},
+            {"key": "users", "label": "Users", "numeric": True},
+            {"key": "adoption", "label": "Adoption", "numeric": True},
+            {"key": "events", "label": "Uses", "numeric": True},
+            {"key": "evaluations", "label": "Flag evaluations", "numeric": True},
+            {"key": "flag_on", "label": "Non-default", "numeric": True},
+        ],
+        "items": items[:MAX_ROWS],
+        "summary": f"{len(by_feature)} features used by {len(_users(used))} of {len(active)} active users"
+        f" in {days} days",
+        "evidence": evidence_of(_parts("feature_used", used) + _parts("flag_evaluation", flags), days),
+    }
+
+
+def _funnel_entry(activity: dict[str, list[StoredSignal]], days: int, now: datetime) -> dict[str, Any]:
+    """Distinct users: had a session → were active → used a feature (each step within the previous)."""
+    since = now - timedelta(days=days)
+    sessions = _in(activity["product_session"], since)
+    if not sessions:
+        return _unavailable(f"no product sessions ingested in the last {days} days")
+    active_rows = _in(activity["product_active"], since)
+    used_rows = _in(activity["feature_used"], since)
+    s_users = _users(sessions)
+    a_users = _users(active_rows) & s_users
+    f_users = _users(used_rows) & a_users
+    steps = (
+        ("sessions", "Started a session", s_users, "product_session", sessions),
+        ("active", "Active", a_users, "product_active", active_rows),
+        ("feature_used", "Used a feature", f_users, "feature_used", used_rows),
+    )
+    top = len(s_users)
+    items = [
+        {
+            "id": sid,
+            "label": label,
+            "value": len(users),
+            "share": round(100.0 * len(users) / top, 1) if top else None,
+            "display": f"{len(users):,} users",
+            "evidence": _ev(kind, rows, days),
+        }
+        for sid, label, users, kind, rows in steps
+    ]
+    return {
+        "available": True,
+        "window_days": days,
+        "items": items,
+        "summary": f"distinct users over {days} days; each step counts users of the step before",
+        "evidence": evidence_of(
+            _parts("product_session", sessions) + _parts("product_active", active_rows)
+            + _parts("feature_used", used_rows), days),
+    }  # fmt: skip
+
+
+def _nps_entry(nps_signals: list[StoredSignal], days: int, now: datetime) -> dict[str, Any]:
+    rows = _in(nps_signals, now - timedelta(days=days))
+    if not rows:
+        return _unavailable(f"no NPS survey responses ingested in the last {days} days")
+    total = len(rows)
+    by_cat: dict[str, list[StoredSignal]] = {c: [] for c, _ in NPS_CATEGORIES}
+    for s in rows:
+        a = s.attributes
+        cat = a.get("category")
+        if cat not in by_cat and a.get("score") is not None:
+            score = float(a["score"])
+            cat = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        by_cat.setdefault(str(cat), []).append(s)
+    items = [
+        {
+            "id": cat,
+            "label": label,
+            "value": len(by_cat[cat]),
+            "share": round(100.0 * len(by_cat[cat]) / total, 1),
+            "display": f"{len(by_cat[cat])} ({100.0 * len(by_cat[cat]) / total:.0f}%)",
+            "evidence": _ev("nps_response", by_cat[cat], days),
+        }
+        for cat, label in NPS_CATEGORIES
+    ]
+    nps = 100.0 * (len(by_cat["promoter"]) - len(by_cat["detractor"])) / total
+    return {
+        "available": True,
+        "window_days": days,
+        "responses": total,
+        "nps": round(nps, 1),
+        "items": items,
+        "summary": f"NPS {nps:+.0f} from {total} responses in {days} days",
+        "evidence": _ev("nps_response", rows, days),
+    }

@@ -1,0 +1,380 @@
+"""Signal-fed panel rows (views/panels_data.py) from synthetic signals stored through `SignalStore`.
+
+Given one tenant's SLO windows, vulnerability finding states, secret findings, OPA decisions, OKR
+updates, product analytics, flag evaluations, NPS responses and a CUR 2.0 export, when the score
+refresh builds the panel rows, then every row is the number folded from those signals with its
+evidence (kind, count, newest), the dashboards serve them from one GetItem, and a tenant without
+data gets each panel as `not_built` with the reason — never a made-up number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Running
+from tests.integration.conftest import TenantFixture, make_tenant
+from tests.integration.test_dashboards_personas import dynamodb_calls
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+DAY = timedelta(days=1)
+
+
+def sig(
+    kind: str,
+    source: str,
+    at: datetime,
+    n: int,
+    entity: str | None = None,
+    service: str | None = None,
+    **attrs: Any,
+) -> Any:
+    from companyos.store.repos import StoredSignal
+
+    return StoredSignal(kind, source, f"{kind}-{n}", at, entity, service, f"d-{kind}-{n}", attrs)
+
+
+def store(tenant_id: str, source: str, signals: list[Any], states: Sequence[Any] = ()) -> None:
+    from companyos.store.repos import SignalStore, StateWrite
+
+    SignalStore(tenant_id).put_delivery_chunked(
+        source, f"{source}-{len(signals)}-{len(states)}", signals, 30, [StateWrite(s, None) for s in states]
+    )
+
+
+def slo(n: int, service: str, at: datetime, metric: str, value: float, step: int = 86400) -> Any:
+    window = "1d" if step == 86400 else "1h"
+    return sig(
+        "slo_window",
+        "prometheus",
+        at,
+        n,
+        service,
+        service,
+        metric=metric,
+        value=value,
+        step_s=step,
+        window=window,
+        query_id=f"{metric}_{window}",
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFixture:
+    from companyos.runs import lake
+    from companyos.sources import cur
+    from companyos.store.repos import Catalog, FindingState
+    from companyos.views import snapshots
+
+    t = make_tenant(local, "panelco", "Panel Co")
+    tid = t.id
+    # SLOs: api meets 99.9% (0.05% errors), web burns 10x; api's hourly windows must not be added in
+    slos = []
+    for d in range(1, 4):
+        at = (NOW - d * DAY).replace(hour=0, minute=0, second=0)
+        slos += [
+            slo(len(slos), "api", at, "slo_good", 9995),
+            slo(len(slos) + 1, "api", at, "slo_total", 10000),
+        ]
+        slos += [
+            slo(len(slos), "web", at, "slo_good", 9900),
+            slo(len(slos) + 1, "web", at, "slo_total", 10000),
+        ]
+    slos += [slo(100, "api", NOW - timedelta(hours=2), "slo_good", 0, 3600)]
+    slos += [slo(101, "api", NOW - timedelta(hours=2), "slo_total", 500, 3600)]
+    store(tid, "prometheus", slos)
+    # vulnerabilities: a critical open 10 days (> 7-day SLA), a high open 5 days, a fixed medium
+    states = [
+        FindingState(
+            "trivy",
+            "repo-a",
+            "k1",
+            "vulnerability",
+            "open",
+            NOW - 10 * DAY,
+            NOW - 10 * DAY,
+            "r1",
+            attributes={"severity": "critical", "vuln_id": "CVE-1"},
+        ),
+        FindingState(
+            "trivy",
+            "repo-a",
+            "k2",
+            "vulnerability",
+            "open",
+            NOW - 5 * DAY,
+            NOW - 5 * DAY,
+            "r2",
+            attributes={"severity": "high", "vuln_id": "CVE-2"},
+        ),
+        FindingState(
+            "snyk",
+            "repo-b",
+            "k3",
+            "vulnerability",
+            "fixed",
+            NOW - 40 * DAY,
+            NOW - 2 * DAY,
+            "r3",
+            fixed_at=NOW - 2 * DAY,
+            attributes={"severity": "medium", "vuln_id": "CVE-3"},
+        ),
+    ]
+    vulns = [
+        sig("vulnerability", "trivy", NOW - 10 * DAY, 1, "repo-a", severity="critical", transition="opened"),
+        sig("vulnerability", "trivy", NOW - 5 * DAY, 2, "repo-a", severity="high", transition="opened"),
+    ]
+    store(tid, "trivy", vulns, states)
+    # security events: one secret detected 2 days ago; 3 denies on one app/path, 2 allows
+    store(
+        tid,
+        "gitleaks",
+        [
+            sig(
+                "secret_finding",
+                "gitleaks",
+                NOW - 2 * DAY,
+                1,
+                "repo-a",
+                rule="aws-key",
+                scope="repo-a",
+                file="cfg.py",
+                transition="opened",
+            )
+        ],
+    )
+    authz = [
+        sig(
+            "authz_decision",
+            "opa",
+            NOW - timedelta(hours=h),
+            h,
+            "billing",
+            app="billing",
+            path="data/authz/allow",
+            result="deny" if h < 3 else "allow",
+            allowed=h >= 3,
+        )
+        for h in range(5)
+    ]
+    store(tid, "opa", authz)
+    # OKRs: kr1 updated twice (the newest counts), kr2 once
+    okr = [
+        sig(
+            "okr_progress",
+            "okr",
+            NOW - 20 * DAY,
+            1,
+            "kr1",
+            objective_id="o1",
+            objective="Grow",
+            key_result_id="kr1",
+            key_result="ARR",
+            progress=0.2,
+            period="2020",
+            current_value=20,
+            target_value=100,
+        ),
+        sig(
+            "okr_progress",
+            "okr",
+            NOW - 1 * DAY,
+            2,
+            "kr1",
+            objective_id="o1",
+            objective="Grow",
+            key_result_id="kr1",
+            key_result="ARR",
+            progress=0.6,
+            period="2020",
+            current_value=60,
+            target_value=100,
+        ),
+        sig(
+            "okr_progress",
+            "okr",
+            NOW - 2 * DAY,
+            3,
+            "kr2",
+            objective_id="o1",
+            objective="Grow",
+            key_result_id="kr2",
+            key_result="Churn",
+            progress=1.0,
+            period="2020",
+            current_value=5,
+            target_value=5,
+        ),
+    ]
+    store(tid, "okr", okr)
+    # product: sessions u1-u4, active u1-u3 (+u9 without a session), features by u1, u2
+    events = [
+        sig("product_session", "analytics", NOW - DAY, i, user_id=f"u{i}", duration_s=60) for i in range(1, 5)
+    ]
+    events += [sig("product_active", "analytics", NOW - DAY, i, user_id=f"u{i}") for i in (1, 2, 3, 9)]
+    events += [
+        sig("feature_used", "analytics", NOW - DAY, 1, user_id="u1", feature="search"),
+        sig("feature_used", "analytics", NOW - DAY, 2, user_id="u2", feature="search"),
+        sig("feature_used", "analytics", NOW - DAY, 3, user_id="u1", feature="export"),
+    ]
+    store(tid, "analytics", events)
+    flags = [
+        sig(
+            "flag_evaluation",
+            "feature_flags",
+            NOW - DAY,
+            i,
+            "search",
+            flag="search",
+            is_default=i == 0,
+            context_hash=f"c{i % 2}",
+        )
+        for i in range(4)
+    ]
+    store(tid, "feature_flags", flags)
+    nps = [
+        sig("nps_response", "nps", NOW - DAY, i, score=s, category=c)
+        for i, (s, c) in enumerate([(10, "promoter"), (9, "promoter"), (8, "passive"), (3, "detractor")])
+    ]
+    store(tid, "nps", nps)
+    # CUR 2.0: 40 days of demo line items for one account, in the tenant's lake
+    folder = tmp_path_factory.mktemp("cur")
+    start = (NOW - 40 * DAY).date()
+    cur.write_demo_cur(folder, [cur.DemoAccount("111122223333", "prod", ("core",), 100.0)], start, 41)
+    lake.register(f"cur_{tid}", lake.DuckDbLake({"cur": cur.parquet_glob(folder)}))
+    snapshots.refresh(Catalog().get_tenant(tid), NOW)
+    return t
+
+
+@pytest.fixture(scope="module")
+def rows(seeded: TenantFixture) -> dict[str, dict[str, Any]]:
+    from companyos.views import panels_data
+
+    return panels_data.build(seeded.id, NOW)
+
+
+def sources(entry: dict[str, Any]) -> dict[str, int]:
+    return {s["object"]: s["count"] for s in entry["evidence"]["sources"]}
+
+
+def test_slo_table_and_burn_from_prometheus_windows(rows):
+    from companyos.model import slo
+
+    table, burn = rows["7d"]["slo"], rows["7d"]["burn"]
+    assert table["available"] and table["objective"] == pytest.approx(0.999)
+    api, web = (next(i for i in table["items"] if i["id"] == s) for s in ("api", "web"))
+    # three daily windows each; the hourly api window (all errors) is not added to the daily sums
+    assert (api["good"], api["total"]) == (3 * 9995, 3 * 10000)
+    assert api["value"] == pytest.approx(99.95) and api["cells"]["actual"] == "99.950%"
+    assert api["budget_left"] == pytest.approx(slo.error_budget_remaining(29985, 30000, 0.999))
+    assert api["cells"]["budget_left"] == "50.0%" and api["status"] in ("healthy", "excellent")
+    assert web["burn_rate"] == pytest.approx(10.0) and web["status"] == "critical"
+    assert web["cells"]["budget_left"] == "-900.0%"
+    assert sources(api) == {"prometheus.slo_window": 6}
+    assert api["evidence"]["sources"][0]["latest_at"]
+    bars = {i["id"]: i for i in burn["items"]}
+    assert bars["api"]["value"] == pytest.approx(0.5) and bars["web"]["value"] == pytest.approx(10.0)
+    assert bars["web"]["status"] == "critical" and len(bars["web"]["series"]) == 3
+    assert all(p["v"] == pytest.approx(10.0) for p in bars["web"]["series"])
+
+
+def test_vulnerability_summary_by_severity_with_sla_status(rows):
+    v = rows["28d"]["vulns"]
+    by = {i["id"]: i for i in v["items"]}
+    assert list(by) == ["critical", "high", "medium", "low"]
+    assert by["critical"]["open"] == 1 and by["critical"]["overdue"] == 1
+    assert by["critical"]["sla_days"] == 7 and by["critical"]["sla_status"] == "breached"
+    assert by["critical"]["status"] == "critical" and by["critical"]["oldest_age_days"] == pytest.approx(
+        10, 0.01
+    )
+    assert by["high"]["open"] == 1 and by["high"]["overdue"] == 0 and by["high"]["status"] == "healthy"
+    assert by["medium"]["open"] == 0  # the fixed finding is not open
+    assert by["critical"]["new_in_period"] == 1 and by["high"]["new_in_period"] == 1
+    assert sources(by["critical"]) == {"trivy.vulnerability": 1, "trivy.vulnerability (new)": 1}
+    assert rows["7d"]["vulns"]["items"][0]["new_in_period"] == 0  # opened 10 days ago
+    assert v["summary"] == "2 open vulnerabilities, 1 past their SLA"
+
+
+def test_security_events_secrets_and_denied_decisions(rows):
+    ev = rows["28d"]["security_events"]
+    assert ev["secrets_detected"] == 1 and ev["denied_decisions"] == 3
+    deny = next(i for i in ev["items"] if i["id"].startswith("deny:"))
+    assert deny["count"] == 3 and sources(deny) == {"opa.authz_decision": 3}
+    secret = next(i for i in ev["items"] if i["state"] == "open")
+    assert secret["status"] == "critical" and "aws-key" in secret["title"]
+    assert sources(ev) == {"gitleaks.secret_finding": 1, "opa.authz_decision": 3}
+
+
+def test_cost_breakdown_from_the_cur_export(rows, seeded):
+    from companyos.runs import lake
+    from companyos.sources.cur import CostQuery
+
+    cost = rows["7d"]["cost"]
+    start, end = (NOW - 6 * DAY).date(), NOW.date()
+    expected: dict[str, float] = {}
+    for r in CostQuery(lake.get(f"cur_{seeded.id}")).monthly("service", start, end):
+        expected[r.dimension] = expected.get(r.dimension, 0.0) + r.cost
+    assert {i["id"]: i["value"] for i in cost["items"]} == {k: round(v, 2) for k, v in expected.items()}
+    assert cost["total"] == pytest.approx(sum(expected.values()), abs=0.01)
+    assert cost["evidence"]["range"] == [start.isoformat(), end.isoformat()]
+    assert rows["28d"]["cost"]["total"] > cost["total"]
+
+
+def test_okr_progress_uses_the_newest_update_per_key_result(rows):
+    okrs = {i["id"]: i for i in rows["7d"]["okrs"]["items"]}
+    assert okrs["kr1"]["value"] == pytest.approx(60.0) and okrs["kr1"]["display"] == "60%"
+    assert okrs["kr1"]["expected"] == 100.0 and okrs["kr1"]["status"] == "warning"  # 2020 is over
+    assert okrs["kr2"]["status"] == "healthy" and sources(okrs["kr1"]) == {"okr.okr_progress": 2}
+
+
+def test_feature_adoption_funnel_and_nps(rows):
+    r = rows["7d"]
+    feats = {i["id"]: i for i in r["features"]["items"]}
+    # active users: u1, u2, u3, u4 (sessions), u9 → 5; search used by 2 of them
+    assert r["features"]["active_users"] == 5
+    assert feats["search"]["users"] == 2 and feats["search"]["value"] == pytest.approx(40.0)
+    assert feats["search"]["flag_evaluations"] == 4 and feats["search"]["flag_non_default_share"] == 75.0
+    assert feats["export"]["flag_evaluations"] == 0 and feats["export"]["cells"]["evaluations"] == "—"
+    assert sources(feats["search"])["feature_flags.flag_evaluation"] == 4
+    funnel = [(i["id"], i["value"]) for i in r["funnel"]["items"]]
+    assert funnel == [("sessions", 4), ("active", 3), ("feature_used", 2)]  # u9 had no session
+    nps = {i["id"]: i for i in r["nps"]["items"]}
+    assert [nps[c]["value"] for c in ("detractor", "passive", "promoter")] == [1, 1, 2]
+    assert nps["promoter"]["share"] == 50.0 and r["nps"]["nps"] == 25.0
+    assert sources(nps["promoter"]) == {"nps.nps_response": 2}
+
+
+def test_dashboards_serve_the_rows_in_one_getitem(local, seeded):
+    with dynamodb_calls() as calls:
+        cto = local.client.request(
+            "GET", "/api/dashboards/cto?tenant=panelco&period=7d", token=seeded.cto_token
+        )
+    assert cto.status == 200 and calls == ["GetItem"]
+    panels = {p["id"]: p for p in cto.body["panels"]}
+    assert panels["slo"]["kind"] == "table" and {i["id"] for i in panels["slo"]["items"]} == {"api", "web"}
+    assert panels["burn"]["kind"] == "bars"
+    with dynamodb_calls() as calls:
+        product = local.client.request(
+            "GET", "/api/dashboards/product?tenant=panelco&period=7d", token=seeded.product_token
+        )
+    assert product.status == 200 and calls == ["GetItem"]
+    kinds = {p["id"]: p["kind"] for p in product.body["panels"]}
+    assert kinds["features"] == "table" and kinds["funnel"] == "funnel" and kinds["nps"] == "distribution"
+    for body in (cto.body, product.body):
+        for p in body["panels"]:
+            for item in p["items"]:
+                if isinstance(item.get("value"), int | float):
+                    assert item.get("evidence"), (p["id"], item["id"])
+
+
+def test_a_tenant_without_these_sources_gets_the_reason(local):
+    from companyos.views import panels_data
+
+    make_tenant(local, "emptyco", "Empty Co")
+    r = panels_data.build("emptyco", NOW)["28d"]
+    for key in ("slo", "burn", "vulns", "security_events", "cost", "okrs", "features", "funnel", "nps"):
+        assert r[key]["available"] is False and r[key]["reason"], key
+    assert "CUR" in r["cost"]["reason"] and "slo_window" in r["slo"]["reason"]
