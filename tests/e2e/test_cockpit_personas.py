@@ -70,7 +70,7 @@ def test_persona_page_shows_the_apis_panels_and_values(local, demo, page, person
                 if "status" in item:
                     assert row.get_attribute("data-status") == item["status"]
     assert page.locator(".notice-unsupported").count() == 0
-    SHOTS.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{persona}.png"), full_page=True)
 
 
@@ -125,7 +125,7 @@ def test_tablet_viewport_has_no_horizontal_scroll(local, demo, browser):
         for persona in ("cto", "ops"):
             open_dashboard(page, local.url, persona)
             assert page.evaluate("document.documentElement.scrollWidth") <= 768
-            SHOTS.mkdir(exist_ok=True)
+            SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"tablet-{persona}.png"), full_page=True)
     finally:
         context.close()

@@ -6,6 +6,7 @@ import { h, svg } from "../dom.js";
 import { formatDateTime, formatNumber, statusKey, statusLabel } from "../format.js";
 import { kpiTile, statusBadge } from "./kpi.js";
 import { drillLink, evidenceRef } from "./refs.js";
+import { sparkline } from "./sparkline.js";
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const shown = (item) => (isNum(item.value) ? (item.display ?? formatNumber(item.value)) : "Unknown");
@@ -119,6 +120,7 @@ function bars(panel, ctx) {
           statusBadge(key),
         ),
         meter({ ...item, value: pct }, item.label || item.name),
+        item.series ? sparkline(item.series, item.label || item.name) : null,
         reasonLine(item),
         h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
       );
