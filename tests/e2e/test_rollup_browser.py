@@ -149,3 +149,19 @@ def test_non_platform_admins_see_the_reason(local, rollup_tenants, page):
     alert.wait_for(state="visible", timeout=10000)
     page.wait_for_function("document.querySelector('[data-testid=error-alert]').dataset.code !== ''")
     assert alert.get_attribute("data-code") == "platform_admin_required"
+
+
+def test_export_page_shows_the_jobs_status(local, rollup_tenants, page):
+    from companyos.store.inventory_repo import ExportJobs
+
+    job_id = ExportJobs.new_id()
+    ExportJobs().create(
+        job_id, {"requested_by": {"sub": f"local-{ADMIN}", "email": ADMIN, "memberships": {}}}
+    )
+    sign_in(page, local.url)
+
+    page.goto(f"{local.url}/rollup.html#/exports/{job_id}")
+
+    status = page.locator('[data-testid="export-job-status"]')
+    status.wait_for(timeout=10000)
+    assert status.inner_text() == "Status: queued"

@@ -217,6 +217,7 @@ def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(loca
     note = next(n for n in notes if n["MessageAttributes"]["job_id"]["Value"] == job["job_id"])
     assert note["MessageAttributes"]["recipient"]["Value"] == email
     assert "X-Amz-Expires=86400" in note["Message"] and stored["key"] in note["Message"]
+    assert f"/rollup.html#/exports/{job['job_id']}" in note["Message"]  # where a fresh link is issued
     link = next(line for line in note["Message"].splitlines() if line.startswith("http"))
     with urllib.request.urlopen(link, timeout=30) as resp:  # the time-limited link works
         assert resp.read().startswith(b"%PDF")

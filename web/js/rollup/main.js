@@ -1,6 +1,7 @@
 // The platform admin's executive roll-up page (rollup.html): config → sign-in → roll-up.
 // Routes: #/ (tiles; ?open=<domain> expands one), #/certs/{tenant}?within=&status=,
-// #/controls/{tenant}?framework=. The period lives in localStorage (period.js).
+// #/controls/{tenant}?framework=, #/exports/{job id} (a fresh download link). The period lives in
+// localStorage (period.js).
 
 import { ApiError } from "../api.js";
 import { clearSession, getToken, handleCognitoCallback, localLogin, logout, startCognitoLogin } from "../auth.js";
@@ -212,6 +213,21 @@ async function load() {
     setStatus("Loading controls…");
     const framework = route.query.get("framework") || "";
     renderControls(el.main, route.tenant, await rollupApi.controls(route.tenant, framework), framework);
+    setStatus("");
+    return;
+  }
+  if (route.view === "exports" && route.tenant) {
+    setStatus("Loading the export…");
+    const job = await rollupApi.exportStatus(route.tenant); // the segment is the job id
+    replaceChildren(
+      el.main,
+      h("p", {}, h("a", { href: "#/" }, "← Back to the roll-up")),
+      h("h2", {}, `Board pack export ${job.job_id}`),
+      h("p", { "data-testid": "export-job-status" }, `Status: ${job.status}${job.error ? ` (${job.error})` : ""}`),
+      job.download_url
+        ? h("p", {}, h("a", { href: job.download_url, "data-testid": "export-download" }, `Download ${job.filename}`), h("span", { class: "muted" }, ` (link valid until ${job.expires_at})`))
+        : null,
+    );
     setStatus("");
     return;
   }

@@ -226,7 +226,8 @@ def render_job(job_id: str, s: Settings, now: datetime | None = None) -> dict[st
             f"Your executive board pack ({name}, {len(rollup['scope']['tenants'])} tenants, period "
             f"{rollup['period']['start']} to {rollup['period']['end']}) is ready.\n\n"
             f"Download (link valid until {expires_at}):\n{url}\n\n"
-            f"Job status: {STATUS_PATH.format(job_id=job_id)}"
+            f"If the link no longer works, get a fresh one (sign-in required):\n"
+            f"{s.cockpit_url}/rollup.html#/exports/{job_id}"
         ),
         "download_url": url,
         "expires_at": expires_at,
