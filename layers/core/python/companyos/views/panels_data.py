@@ -435,7 +435,7 @@ def _slo_entries(
                 "total": c["total"],
                 "window": c["window"],
                 "status": status,
-                "reason": None,
+                "reason": None if att is not None else "no requests in the window",
                 "evidence": ev,
                 "drill": {"kind": "service", "id": svc},
             }
