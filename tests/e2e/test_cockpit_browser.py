@@ -74,3 +74,13 @@ def test_a_forbidden_deep_link_shows_the_servers_refusal(local, demo, page):
     text = alert.inner_text() if alert.is_visible() else ""
     on_product = page.locator('[data-testid="persona-switcher"] [aria-current="page"]').inner_text().strip()
     assert "persona_forbidden" in text or on_product == "Head of Product"
+
+
+def test_console_links_follow_the_roles(local, demo, page):
+    login(page, local.url, "platform@companyos.demo")
+    assert page.locator('[data-testid="rollup-link"]').is_visible()
+    assert page.locator('[data-testid="admin-link"]').is_visible()
+    page.locator('[data-testid="logout"]').click()
+    login(page, local.url, "cto@northwind.demo")
+    assert page.locator('[data-testid="rollup-link"]').count() == 0
+    assert page.locator('[data-testid="admin-link"]').count() == 0

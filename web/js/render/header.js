@@ -120,6 +120,24 @@ function periodSelect(route, onPeriod) {
   );
 }
 
+const ADMIN_ROLES = new Set(["platform_admin", "tenant_admin", "auditor"]);
+
+/** Links to the separate consoles the caller's roles open (the APIs enforce the same rules). */
+function consoleLinks(me, route) {
+  const tenants = me.tenants || [];
+  const current = route?.tenantInfo;
+  const links = [];
+  if (current && ADMIN_ROLES.has(current.role)) {
+    links.push(h("a", { class: "btn btn-quiet", href: "admin.html", "data-testid": "admin-link" }, "Admin"));
+  }
+  if (tenants.some((t) => t.role === "platform_admin")) {
+    links.push(
+      h("a", { class: "btn btn-quiet", href: "rollup.html", "data-testid": "rollup-link" }, "Executive roll-up"),
+    );
+  }
+  return links;
+}
+
 /** Re-render the header; keeps keyboard focus on the equivalent control. */
 export function renderHeader(
   slots,
@@ -134,6 +152,7 @@ export function renderHeader(
     h(
       "div",
       { class: "user" },
+      ...consoleLinks(me, route),
       h("span", { class: "user-email", "data-testid": "user-email" }, me.user?.email || me.user?.sub || ""),
       h(
         "button",
