@@ -58,11 +58,11 @@ def posture(
         for i, (at, result) in enumerate(evidence):
             e_models.append(
                 inv.Evidence(
-                    result=result,  # type: ignore[arg-type]
+                    result=result,
                     collected_at=at,
                     source="unit",
                     evidence_id=f"{cid}-{i}",
-                    framework=fw,  # type: ignore[arg-type]
+                    framework=fw,
                     control_id=cid,
                     recorded_by="unit",
                     recorded_at=NOW,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from companyos.rollup.domains import (
@@ -43,7 +44,7 @@ def test_dora_cards_are_sorted_worst_first_by_the_normalised_scores():
 
 
 def test_ties_are_broken_by_tenant_name_and_unknowns_never_rank_above_known():
-    cards = [
+    cards: list[dict[str, Any]] = [
         {"tenant": {"name": "Zulu"}, "severity": [10.0]},
         {"tenant": {"name": "Alpha"}, "severity": None},
         {"tenant": {"name": "Mike"}, "severity": [10.0]},
