@@ -22,7 +22,10 @@ sfn = boto3.client("stepfunctions")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule_class = event["schedule_class"]
-    plan = schedule.plan(schedule_class, Catalog().list_tenants())
+    catalog = Catalog()
+    only = event.get("tenant_ids")  # optional: a manual tick for some tenants (backfill, tests)
+    tenants = [catalog.get_tenant(t) for t in only] if only else catalog.list_tenants()
+    plan = schedule.plan(schedule_class, tenants)
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     started = []
     for i, chunk in enumerate(plan.chunks()):
