@@ -348,7 +348,7 @@ def test_feature_adoption_funnel_and_nps(rows):
 
 
 def test_dashboards_serve_the_rows_in_one_getitem(local, seeded):
-    with dynamodb_calls() as calls:
+    with dynamodb_calls("panelco") as calls:
         cto = local.client.request(
             "GET", "/api/dashboards/cto?tenant=panelco&period=7d", token=seeded.cto_token
         )
@@ -356,7 +356,7 @@ def test_dashboards_serve_the_rows_in_one_getitem(local, seeded):
     panels = {p["id"]: p for p in cto.body["panels"]}
     assert panels["slo"]["kind"] == "table" and {i["id"] for i in panels["slo"]["items"]} == {"api", "web"}
     assert panels["burn"]["kind"] == "bars"
-    with dynamodb_calls() as calls:
+    with dynamodb_calls("panelco") as calls:
         product = local.client.request(
             "GET", "/api/dashboards/product?tenant=panelco&period=7d", token=seeded.product_token
         )
