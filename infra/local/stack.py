@@ -26,6 +26,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
+from infra.local.moto_patches import patch_moto_transactions
 from infra.local.reports import provision_reports
 
 REGION = "us-east-1"
@@ -81,6 +82,7 @@ class LocalStack:
             }
         )
         patch_moto_lambda(self.registry)
+        patch_moto_transactions()  # moto deep-copies a table per transaction item: quadratic at volume
         self._provision()
         return self
 

@@ -25,6 +25,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _signals_connection() -> Connection:
+    """The signals model's own connection (one botocore client per process, reused by every
+    transaction) — a new `Connection()` per transaction builds a new client each time, which costs
+    more than the write itself."""
+    return SignalItem._get_connection().connection
+
+
 def _is_condition_failure(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None) or ""
     reasons = getattr(exc, "cancellation_reasons", None) or []
@@ -161,7 +168,7 @@ class SignalStore:
         )
         items = [marker] + [self._item(s, now, retention_days) for s in signals]
         try:
-            with TransactWrite(connection=Connection(region=getattr(SignalItem.Meta, "region", None))) as tx:
+            with TransactWrite(connection=_signals_connection()) as tx:
                 for item in items:
                     tx.save(item, condition=SignalItem.pk.does_not_exist())
         except TransactWriteError as exc:
@@ -244,9 +251,7 @@ class SignalStore:
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             try:
-                with TransactWrite(
-                    connection=Connection(region=getattr(SignalItem.Meta, "region", None))
-                ) as tx:
+                with TransactWrite(connection=_signals_connection()) as tx:
                     for item, condition in chunk:
                         tx.save(item, condition=condition)
                     if last:
