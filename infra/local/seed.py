@@ -20,6 +20,7 @@ from companyos.sources.base import WebhookRequest, hmac_sha256_hex
 from companyos.store.audit import AuditEvent, AuditTrail
 from companyos.store.repos import Catalog, Tenant
 
+from infra.local import demo_sources
 from infra.local.auth import LocalIdP
 from infra.local.stack import LocalStack
 
@@ -32,6 +33,13 @@ class DemoTenant:
     deploys_per_day: float
     failure_rate: float
     days: int = 45
+    # PagerDuty services (id, service) of the repos' services, incidents per day, share of P1s
+    pd_services: tuple[tuple[str, str], ...] = ()
+    incidents_per_day: float = 0.0
+    p1_share: float = 0.15
+    products: tuple[str, ...] = ("cockpit",)
+    accounts: int = 40  # paying customer accounts (billing, NPS, analytics)
+    requests_per_s: float = 20.0  # Prometheus traffic per service
 
 
 DEMO = (
@@ -52,6 +60,11 @@ DEMO = (
         ),
         deploys_per_day=6.0,
         failure_rate=0.08,
+        pd_services=(("PNW0API", "api"), ("PNW0WEB", "web"), ("PNW0ING", "ingest"), ("PNW0GW", "gateway")),
+        incidents_per_day=1.0,
+        products=("fleet", "routing"),
+        accounts=120,
+        requests_per_s=60.0,
     ),
     DemoTenant(
         Tenant("globex", "Globex Admin", "prod", True, "eu-west-1", "dora-2023", "admin-heavy"),
@@ -64,9 +77,17 @@ DEMO = (
         repos=(("globex/portal", "portal", "Frontend"),),
         deploys_per_day=0.8,
         failure_rate=0.2,
+        pd_services=(("PGX0PORTAL", "portal"),),
+        incidents_per_day=0.2,
+        products=("portal",),
+        accounts=25,
+        requests_per_s=4.0,
     ),
 )
 PLATFORM_ADMIN = ("platform@companyos.demo", "Pat (Platform admin)")
+# (repo, sha, state, at) of every generated deployment per tenant: the pushes and builds the other
+# demo sources generate lead to these very commits
+DEPLOYED: dict[str, list[tuple[str, str, str, datetime]]] = {}
 
 
 def deployment_status_payload(
@@ -121,6 +142,7 @@ def _secret_lookup(stack: LocalStack) -> Callable[[str, str], list[str]]:
 def _seed_deploys(stack: LocalStack, demo: DemoTenant, secret: str, now: datetime) -> int:
     rng = random.Random(demo.tenant.id)
     lookup, count = _secret_lookup(stack), 0
+    DEPLOYED[demo.tenant.id] = []
     for day in range(demo.days, -1, -1):
         for _ in range(max(0, round(rng.gauss(demo.deploys_per_day, demo.deploys_per_day / 3)))):
             at = now - timedelta(days=day, seconds=rng.randint(0, 86000))
@@ -128,7 +150,9 @@ def _seed_deploys(stack: LocalStack, demo: DemoTenant, secret: str, now: datetim
                 continue
             repo = rng.choice(demo.repos)[0]
             state = "failure" if rng.random() < demo.failure_rate else "success"
-            body = json.dumps(deployment_status_payload(repo, count, state, at, rng)).encode()
+            payload = deployment_status_payload(repo, count, state, at, rng)
+            DEPLOYED.setdefault(demo.tenant.id, []).append((repo, payload["deployment"]["sha"], state, at))
+            body = json.dumps(payload).encode()
             headers = {
                 "x-github-event": "deployment_status",
                 "x-github-delivery": f"{demo.tenant.id}-{count}",
@@ -149,7 +173,7 @@ def _seed_deploys(stack: LocalStack, demo: DemoTenant, secret: str, now: datetim
 def seed(stack: LocalStack, idp: LocalIdP, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     catalog = Catalog()
-    report: dict[str, Any] = {"tenants": {}, "secrets": {}}
+    report: dict[str, Any] = {"tenants": {}, "secrets": {}, "sources": {}}
     for demo in DEMO:
         catalog.put_tenant(demo.tenant)
         audit = AuditTrail(demo.tenant.id)
@@ -164,6 +188,8 @@ def seed(stack: LocalStack, idp: LocalIdP, now: datetime | None = None) -> dict[
         stack.put_webhook_secret(demo.tenant.id, "github", secret)
         report["secrets"][demo.tenant.id] = secret
         report["tenants"][demo.tenant.id] = _seed_deploys(stack, demo, secret, now)
+        deployed = DEPLOYED[demo.tenant.id]
+        report["sources"][demo.tenant.id] = demo_sources.seed_sources(stack, demo, secret, now, deployed)
     platform = {d.tenant.id: "platform_admin" for d in DEMO}
     for tenant_id in platform:
         catalog.put_member(tenant_id, PLATFORM_ADMIN[0], "platform_admin", PLATFORM_ADMIN[1])

@@ -14,6 +14,7 @@ Data Exports bucket: `<dir>/billing_period=YYYY-MM/*.parquet`.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -247,9 +248,21 @@ def write_demo_cur(
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(":memory:")
     try:
-        cols = ", ".join(f"{n} {CUR2_COLUMNS[n]}" for n in plain)
-        con.execute(f"CREATE TABLE raw ({cols}, _team VARCHAR, _period VARCHAR)")
-        con.executemany(f"INSERT INTO raw VALUES ({', '.join('?' for _ in range(len(plain) + 2))})", rows)
+        # rows go in as JSON lines with declared types: one read, no per-row INSERT round trips
+        staged = out / "_rows.jsonl"
+        staged.write_text(
+            "\n".join(
+                json.dumps(dict(zip([*plain, "_team", "_period"], r, strict=True)), default=str) for r in rows
+            )
+        )
+        types = {n: CUR2_COLUMNS[n] for n in plain} | {"_team": "VARCHAR", "_period": "VARCHAR"}
+        columns = "{" + ", ".join(f"'{n}': '{t}'" for n, t in types.items()) + "}"
+        source = str(staged).replace("'", "''")
+        con.execute(
+            f"CREATE TABLE raw AS SELECT * FROM read_json('{source}',"
+            f" format='newline_delimited', columns={columns})"
+        )
+        staged.unlink()
         select = ", ".join(
             "MAP {'product_name': line_item_product_code, 'region': product_region_code} AS product"
             if n == "product"
