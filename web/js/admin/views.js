@@ -85,7 +85,7 @@ async function tabBody(view, kpi, tab) {
       h("dt", {}, "Sources"), h("dd", {}, c.sources.map((s) => `${s.source_type}:${s.kind}`).join(", ")));
   }
   if (tab === "Versions") {
-    if (!kpi.versions) {
+    if (kpi.owner_kind === "platform") {
       return h("div", {}, h("p", {}, "Built-in platform contract; no tenant versions yet."),
         canWrite ? h("div", { class: "admin-actions" }, h("button", { "data-testid": "action-new-draft", onclick: async () => {
           try { await admin.newDraft(view.tenant, kpi.kpi_id, {}); await renderKpi(view, kpi.kpi_id, "Versions"); } catch (err) { view.showError(err); }
@@ -128,14 +128,13 @@ async function tabBody(view, kpi, tab) {
 
 // ---------------------------------------------------------------- change requests
 
-export async function renderApprovals(view) {
+export async function renderApprovals(view, message = "") {
   const { requests } = await admin.approvals(view.tenant);
   const canApprove = WRITERS.includes(view.role);
   const decide = (r, decision) => h("button", { "data-testid": `decide-${decision}`, onclick: async () => {
     try {
       const out = await admin.decide(view.tenant, r.request_id, decision, `${decision} from console`);
-      view.say(`${r.request_id}: ${out.status} (${out.approvals}/${out.required_approvals})`);
-      await renderApprovals(view);
+      await renderApprovals(view, `${r.request_id}: ${out.status} (${out.approvals}/${out.required_approvals})`);
     } catch (err) { view.showError(err); }
   } }, decision === "approve" ? "Approve" : "Reject");
   const rows = requests.map((r) => h("tr", { "data-testid": "request-row" },
@@ -143,7 +142,7 @@ export async function renderApprovals(view) {
     h("td", {}, r.requested_by), h("td", {}, `${(r.approvals || []).length}/${r.required_approvals}`), h("td", {}, r.status),
     h("td", {}, formatDateTime(r.submitted_at)),
     h("td", {}, canApprove && r.status === "pending" ? h("div", { class: "admin-actions" }, decide(r, "approve"), decide(r, "reject")) : "")));
-  view.say(`${requests.filter((r) => r.status === "pending").length} pending change requests`);
+  view.say(message || `${requests.filter((r) => r.status === "pending").length} pending change requests`);
   replaceChildren(view.main, h("section", { class: "admin-panel" }, h("h1", {}, "Change requests"),
     table(["Request", "Change", "Requested by", "Approvals", "Status", "Submitted", ""], rows, "approvals-table")));
 }
