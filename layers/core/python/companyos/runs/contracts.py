@@ -9,7 +9,8 @@ the catalog table, versioned and immutable per version:
     pk = TENANT#<tenant id> | PLATFORM     sk = ACTIVEKPI#<kpi id>          (pointer: which version runs)
 
 A run resolves the contract of (tenant, KPI) once, at the source step: the tenant's active version,
-else the platform's, else the built-in pack shipped with the code (`packs/health-contracts-v1.yaml`).
+else the platform's, else the built-in packs shipped with the code (every `packs/*.yaml`: the health
+model's DORA/incident/security/business contracts, and one pack per further source family).
 The resolved contract travels in the run state, so every step of one run uses the same version.
 """
 
@@ -184,8 +185,23 @@ def load_pack(name: str = DEFAULT_PACK) -> ContractPack:
     return parse_pack(text)
 
 
-# The built-in contracts (the health-model pack). Other modules read this as "KPIs with a contract".
-CONTRACTS: dict[str, Contract] = {c.kpi_id: c for c in load_pack().contracts}
+def builtin_packs() -> tuple[ContractPack, ...]:
+    """Every pack shipped in `companyos/runs/packs/` (sorted by file name). A KPI id may appear in
+    one pack only: two built-in contracts for one KPI would make `resolve` ambiguous."""
+    folder = resources.files("companyos.runs").joinpath("packs")
+    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".yaml"))
+    packs = tuple(load_pack(n) for n in names)
+    seen: dict[str, str] = {}
+    for pack in packs:
+        for c in pack.contracts:
+            if c.kpi_id in seen:
+                raise ValueError(f"KPI {c.kpi_id} has a contract in both {seen[c.kpi_id]} and {pack.pack}")
+            seen[c.kpi_id] = pack.pack
+    return packs
+
+
+# The built-in contracts (every shipped pack). Other modules read this as "KPIs with a contract".
+CONTRACTS: dict[str, Contract] = {c.kpi_id: c for p in builtin_packs() for c in p.contracts}
 
 
 def get(kpi_id: str) -> Contract:
@@ -312,9 +328,11 @@ class ContractStore:
 
 
 def install_pack(pack: ContractPack | None = None) -> int:
-    """Publish and activate the built-in pack under PLATFORM (idempotent: existing versions stay)."""
+    """Publish and activate the built-in packs (or one given pack) under PLATFORM (idempotent:
+    existing versions stay)."""
     store, count = ContractStore(None), 0
-    for contract in (pack or load_pack()).contracts:
+    contracts = pack.contracts if pack is not None else tuple(CONTRACTS.values())
+    for contract in contracts:
         if store.version(contract.kpi_id, contract.version) is None:
             store.publish(contract)
             count += 1
