@@ -152,6 +152,15 @@ def seed_tenant(local: Running, tenant_id: str, history_days: int) -> dict[str, 
     }
 
 
+def snapshot_kb(tenant_id: str) -> float:
+    """Size of the LATEST 28d snapshot item's data (what one dashboard GetItem reads)."""
+    from companyos.store.repos import ScoreStore
+
+    latest = ScoreStore(tenant_id).latest("28d")
+    assert latest is not None, f"{tenant_id} has no 28d snapshot"
+    return round(len(json.dumps(latest[0], default=str)) / 1024, 1)
+
+
 def event(tenant_id: str, persona: str, claims: dict[str, str]) -> dict[str, Any]:
     from infra.local.http import proxy_event
 
@@ -167,6 +176,7 @@ def test_bench_dashboard_latency_and_requests_per_view(local, bench_report):
     }
     invoke = local.stack.invoke
     figures: dict[str, float | int | str] = {"requests_per_persona": N, "history_days_base": HISTORY_DAYS}
+    figures.update({f"snapshot_kb_{k}": snapshot_kb(t) for k, t in tenants.items()})
     samples: dict[str, list[float]] = {"base": [], "hist10x": []}
     most_requests = 0
     for persona in PERSONAS:
@@ -174,7 +184,7 @@ def test_bench_dashboard_latency_and_requests_per_view(local, bench_report):
         events = {k: event(tenants[k], persona, claims[k][role]) for k in tenants}
         per: dict[str, list[float]] = {"base": [], "hist10x": []}
         for k, ev in events.items():  # warm-up, and the DynamoDB requests of one view
-            with dynamodb_calls() as calls:
+            with dynamodb_calls(tenants[k]) as calls:
                 reply = invoke("read_api", ev)
             assert reply["statusCode"] == 200, reply
             body = json.loads(reply["body"])
