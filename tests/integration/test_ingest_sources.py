@@ -435,3 +435,26 @@ def test_replaying_a_cut_off_chunked_delivery_completes_it_once(local, tenant):
     assert store.put_delivery_chunked("analytics", parsed.delivery_id, stored, 30) is True
     assert store.put_delivery_chunked("analytics", parsed.delivery_id, stored, 30) is False
     assert len(signals("product_active", parsed.delivery_id)) == 150
+
+
+def test_answers_match_the_published_ingest_spec(local, tenant):
+    """Every kind of answer (stored, duplicate, ignored, 401, 413, 422) has the body
+    docs/openapi-ingest.json promises for its status."""
+    from tests.integration.test_ingest_openapi import schema_validator, spec
+
+    responses = spec()["paths"]["/api/ingest/{source}"]["post"]["responses"]
+
+    def check(reply: Any, status: int) -> None:
+        assert reply.status == status, reply.body
+        schema = responses[str(status)]["content"]["application/json"]["schema"]
+        schema_validator(schema).validate(reply.body)
+
+    doc = {"responses": [{"id": "spec-1", "responded_at": "2025-03-02T09:00:00Z", "score": 10}]}
+    body = json.dumps(doc).encode()
+    check(post(local, tenant, "nps", body, secret="forged"), 401)
+    check(post(local, tenant, "nps", body, X_CompanyOS_Delivery="spec-1"), 200)
+    check(post(local, tenant, "nps", body, X_CompanyOS_Delivery="spec-1"), 202)
+    ping = real_fixture("github/ping.json")
+    check(post(local, tenant, "github", ping, X_GitHub_Event="ping", X_GitHub_Delivery="spec-ping"), 202)
+    check(post(local, tenant, "nps", json.dumps({"responses": [{"id": "x"}]}).encode()), 422)
+    check(post(local, tenant, "nps", b"{" + b" " * (local.stack.settings.max_webhook_bytes + 1) + b"}"), 413)

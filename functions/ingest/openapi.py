@@ -1,0 +1,214 @@
+"""`python -m functions.ingest.openapi > docs/openapi-ingest.json`: the ingest API's OpenAPI spec.
+
+The route comes from the ingest resolver. What the resolver cannot know — the body is read as raw
+bytes, because every signature is computed over them — is added here from the source of truth:
+the source names of the registry, the JSON Schemas of our own formats (the pydantic models in
+`companyos.sources.formats`, also published as docs/schemas/*.json), the tools' own formats by
+reference to their documentation, each tool's signature and delivery headers, and the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from functions.read_api.openapi import _PLACEHOLDER_ENV
+
+# Third-party formats: the tool's own documentation is the schema (we parse what the tool writes).
+THIRD_PARTY: dict[str, tuple[str, str]] = {
+    "github": (
+        "GitHub webhook payloads: deployment, deployment_status, workflow_run, check_run,"
+        " pull_request, push, ping",
+        "https://docs.github.com/en/webhooks/webhook-events-and-payloads",
+    ),
+    "pagerduty": (
+        "PagerDuty V3 webhook: incident.triggered / acknowledged / resolved / priority_updated",
+        "https://developer.pagerduty.com/docs/webhooks-overview",
+    ),
+    "trivy": (
+        "Trivy JSON report (SchemaVersion 2)",
+        "https://trivy.dev/latest/docs/configuration/reporting/",
+    ),
+    "snyk": (
+        "`snyk test --json` output: one project object, or an array with --all-projects",
+        "https://docs.snyk.io/snyk-cli/commands/test",
+    ),
+    "gitleaks": ("Gitleaks JSON report (array of findings)", "https://github.com/gitleaks/gitleaks"),
+    "opa": (
+        "OPA decision-log batch (JSON array, usually `Content-Encoding: gzip`)",
+        "https://www.openpolicyagent.org/docs/latest/management-decision-logs/",
+    ),
+}
+
+# Which headers each source reads (signature scheme, delivery id, event name, report scope).
+HEADERS: dict[str, dict[str, str]] = {
+    "X-Hub-Signature-256": {
+        "github": "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's github secret"
+    },
+    "X-GitHub-Event": {"github": "event name (unknown events are answered 202 ignored)"},
+    "X-GitHub-Delivery": {"github": "delivery id: a redelivery with the same id is a no-op"},
+    "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
+    "X-CompanyOS-Signature": {
+        s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
+        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+    },
+    "X-CompanyOS-Delivery": {
+        s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
+        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+    },
+    "X-CompanyOS-Target": {
+        s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")
+    },
+    "Authorization": {"opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)"},
+    "Content-Encoding": {"opa": "`gzip` accepted (inflated within the size limit)"},
+}
+
+RESULT = {
+    "type": "object",
+    "required": ["status", "delivery_id", "event", "signals", "unmapped"],
+    "properties": {
+        "status": {"type": "string", "enum": ["stored", "duplicate", "ignored"]},
+        "delivery_id": {"type": "string"},
+        "event": {"type": "string"},
+        "signals": {"type": "integer", "minimum": 0, "description": "signals stored by this delivery"},
+        "unmapped": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "entities with no catalog mapping (repositories, services, apps): kept, reported",
+        },
+        "reason": {"type": "string", "description": "why a delivery was ignored or a duplicate"},
+        "runs_started": {"type": "array", "items": {"type": "string"}},
+        "report": {
+            "type": "object",
+            "description": "report uploads: opened / reopened / fixed / open counts",
+        },
+    },
+}
+
+ERROR = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {
+            "type": "string",
+            "description": "machine-readable, e.g. signature_invalid, payload_too_large, invalid_payload",
+        },
+        "message": {"type": "string"},
+        "details": {"type": "object", "description": "e.g. {path: 'events.0.occurred_at'} for schema errors"},
+    },
+}
+
+
+def _own_schemas() -> dict[str, Any]:
+    """Our formats' JSON Schemas as OpenAPI components (their `$defs` lifted to components)."""
+    from companyos.sources import formats
+
+    components: dict[str, Any] = {}
+    for name in formats.FORMATS:
+        schema = json.loads(
+            json.dumps(formats.json_schema(name)).replace("#/$defs/", "#/components/schemas/")
+        )
+        for key in ("$schema", "$id"):
+            schema.pop(key, None)
+        components.update(schema.pop("$defs", {}))
+        components[_component(name)] = schema
+    return components
+
+
+def _component(source: str) -> str:
+    return "Ingest_" + "".join(part.capitalize() for part in source.split("_"))
+
+
+def enrich(doc: dict[str, Any]) -> dict[str, Any]:
+    from companyos.sources import formats, registry
+
+    sources = sorted(registry.SOURCES)
+    op = doc["paths"]["/api/ingest/{source}"]["post"]
+    for param in op.get("parameters", []):
+        if param["name"] == "source":
+            param["schema"] = {"type": "string", "enum": sources, "title": "Source"}
+            param["description"] = "the tool that sends: one plug-in of companyos.sources"
+        if param["name"] == "tenant":
+            param["description"] = "the tenant the per-tenant, per-source secret belongs to"
+    for header, per_source in HEADERS.items():
+        text = "; ".join(f"{s}: {d}" for s, d in per_source.items())
+        op["parameters"].append(
+            {
+                "name": header,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": text,
+            }
+        )
+    own = {s: {"$ref": f"#/components/schemas/{_component(s)}"} for s in formats.FORMATS}
+    third = {
+        s: {"type": ["object", "array"], "description": d, "externalDocs": {"url": u}}
+        for s, (d, u) in THIRD_PARTY.items()
+    }
+    op["summary"] = "Ingest one signed delivery from a tool"
+    op["description"] = (
+        "The body is the tool's own payload, byte for byte (signatures are verified over the exact bytes "
+        "before anything is stored). The body schema depends on `source`: see `x-source-schemas`. "
+        "Bodies over the size limit get 413, bad signatures 401, schema errors 422 with the field path, "
+        "unknown event types 202 ignored; a redelivery (same delivery id or content hash) is a no-op."
+    )
+    op["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+    op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}
+    answer = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestError"}}}
+    op["responses"] = {
+        "200": {"description": "stored: the delivery's signals were written once", "content": answer},
+        "202": {
+            "description": "duplicate (already stored) or ignored (event type not used), with the reason",
+            "content": answer,
+        },
+        "400": {"description": "malformed body (not JSON / not gzip)", "content": error},
+        "401": {"description": "signature missing or wrong: nothing stored", "content": error},
+        "404": {"description": "unknown tenant or source", "content": error},
+        "409": {
+            "description": "a report's finding state changed concurrently (state_conflict): retry",
+            "content": error,
+        },
+        "413": {"description": "body over the size limit: nothing stored", "content": error},
+        "422": {
+            "description": "schema error, with the field path in details.path: nothing stored",
+            "content": error,
+        },
+    }
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(_own_schemas())
+    schemas["IngestResult"] = RESULT
+    schemas["IngestError"] = ERROR
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f'schemas/{unused}"' not in json.dumps(doc["paths"]):
+            schemas.pop(unused, None)
+    return doc
+
+
+def spec() -> str:
+    for key, value in _PLACEHOLDER_ENV.items():
+        os.environ.setdefault(key, value)
+    from functions.ingest.app import app
+
+    doc = json.loads(
+        app.get_openapi_json_schema(
+            title="CompanyOS ingest API",
+            version="1.0.0",
+            summary="Signed webhooks and report uploads from the tools that feed the health model",
+            description="Pointing a tool at a stage: README.md; formats and mapping: docs/sources.md.",
+        )
+    )
+    return json.dumps(enrich(doc), indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(spec() + "\n")
