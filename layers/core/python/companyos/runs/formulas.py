@@ -520,3 +520,23 @@ def aggregate(buckets: Buckets, end: date, days: int, how: str, column: str, num
     if how == "mean":
         return Outcome(scale * total / len(present))
     return Outcome(scale * total)
+
+
+# ------------------------------------------------------------------ formula modules per source family
+
+
+def _load_formula_modules() -> None:
+    """Every `companyos/runs/formulas_<family>.py` registers its built-ins (`register`) on import,
+    like every `runs/packs/*.yaml` is a contract pack: a source family adds a file, not an edit
+    here. Loaded last, so those modules can use everything above."""
+    import importlib
+    import pkgutil
+
+    from companyos import runs
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(runs.__path__)):
+        if module.startswith("formulas_"):
+            importlib.import_module(f"companyos.runs.{module}")
+
+
+_load_formula_modules()
