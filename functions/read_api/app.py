@@ -1,13 +1,16 @@
-"""The cockpit read API: who am I, persona dashboards, run evidence (precomputed, no Scans)."""
+"""The cockpit read API: who am I, persona dashboards, run evidence (precomputed, no Scans); its one
+write is a run correction (a new run linked to the original, audited)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.api import bootstrap, logger, principal_of, resolver
+from companyos.runs import corrections
 from companyos.views import dashboards, drilldown, evidence, me, monitoring
+from pydantic import BaseModel, Field
 
 bootstrap()
 app = resolver()
@@ -30,6 +33,25 @@ def get_dashboard(
 @app.get("/api/runs/<run_id>")
 def get_run(run_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return evidence.run_evidence(principal_of(app), tenant, run_id)
+
+
+class CorrectionIn(BaseModel):
+    values: dict[str, float] = Field(
+        min_length=1, description="restated value per period (7d | 28d | 90d | 365d) the run delivered"
+    )
+    reason: str = Field(min_length=3, max_length=1000, description="why the delivered value was wrong")
+
+
+@app.post("/api/runs/<run_id>/corrections")
+def post_run_correction(
+    run_id: Annotated[str, Path()],
+    tenant: Annotated[str, Query(min_length=1)],
+    body: Annotated[CorrectionIn, Body()],
+) -> dict[str, Any]:
+    """Restate a delivered run (tenant and platform admins): appends run `<run_id>-c<n>` linked by
+    lineage_ref `correction-of:<run_id>`; the original's rows are untouched. Audited."""
+    request_id = app.current_event.request_context.request_id or ""
+    return corrections.submit(principal_of(app), tenant, run_id, body.values, body.reason, request_id)
 
 
 Tenant = Annotated[str, Query(min_length=1, description="tenant id (the caller must be a member)")]

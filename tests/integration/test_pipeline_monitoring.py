@@ -95,8 +95,18 @@ def test_exec_ops_and_dev_dashboards(local, vandelay):
     assert health["build_success_rate"]["index"] == 0 and health["flaky"]["delivered_share"] == 0.5
     assert 0 < exec_["kpi_health_index"] < 100
 
+    overview = get(local, "/api/monitoring/runs?tenant=vandelay&days=90", vandelay.cto_token)
     ops = get(local, "/api/monitoring/dashboards/ops?tenant=vandelay&days=90", vandelay.cto_token)
-    assert ops["retries"] == {"retried_attempts": 1, "succeeded": 1, "failed": 0, "success_rate_pct": 100.0}
+    flaky_ok = next(
+        r["run_id"] for r in overview["runs"] if r["kpi_id"] == "flaky" and r["status"] == "success"
+    )
+    assert ops["retries"] == {
+        "retried_attempts": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "success_rate_pct": 100.0,
+        "run_ids": [flaky_ok],
+    }
     assert ops["runs_skipped"] == 1 and ops["skipped_by_kpi"] == {"build_success_rate": 1}
     kinds = {
         (f["phase"], f["rule_type"], f["severity"]): f["count"]

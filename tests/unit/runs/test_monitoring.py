@@ -32,7 +32,10 @@ def test_exec_health_index_weights_delivery_share_by_verdict():
     assert {c["kpi_id"]: c["index"] for c in data["kpi_health"]} == {"a": 37.5, "b": 0.0}
     assert data["kpi_health_index"] == pytest.approx(18.75)
     assert data["sla_compliance_pct"] == 75.0 and data["sla_breaches"] == 1
-    assert data["top_failing_kpis"] == [{"kpi_id": "b", "failures": 2, "runs": 2}]
+    # every figure names the runs behind it
+    assert data["sla_breach_run_ids"] == ["b-3"]
+    assert {c["kpi_id"]: c["verdict_run_id"] for c in data["kpi_health"]} == {"a": "a-2", "b": None}
+    assert data["top_failing_kpis"] == [{"kpi_id": "b", "failures": 2, "runs": 2, "run_ids": ["b-3", "b-4"]}]
 
 
 def test_ops_retry_success_rate_and_skips():
@@ -48,10 +51,16 @@ def test_ops_retry_success_rate_and_skips():
         ),
     ]
     data = monitoring.ops_dashboard(rows)
-    assert data["retries"] == {"retried_attempts": 2, "succeeded": 1, "failed": 1, "success_rate_pct": 50.0}
-    assert data["runs_skipped"] == 1
+    assert data["retries"] == {
+        "retried_attempts": 2,
+        "succeeded": 1,
+        "failed": 1,
+        "success_rate_pct": 50.0,
+        "run_ids": ["a-2", "c-3"],
+    }
+    assert data["runs_skipped"] == 1 and data["skipped_run_ids"] == ["d-4"]
     assert data["validation_failures_by_rule_type"] == [
-        {"phase": "pre", "rule_type": "availability", "severity": "error", "count": 1}
+        {"phase": "pre", "rule_type": "availability", "severity": "error", "count": 1, "run_ids": ["d-4"]}
     ]
 
 
@@ -61,5 +70,6 @@ def test_dev_sql_hash_changes_and_duration_anomalies():
     rows.append(row("q", "success", 10, sources=[{"source_object": "cur", "sql_hash": "h2"}], duration_s=9.0))
     data = monitoring.dev_dashboard(rows, "t1")
     assert [(c["from"], c["to"], c["run_id"]) for c in data["sql_hash_changes"]] == [("h1", "h2", "q-10")]
+    assert data["error_codes"] == []
     (anomaly,) = data["duration_anomalies"]
     assert anomaly["run_id"] == "q-10" and anomaly["baseline_s"] == 2.0 and anomaly["factor"] == 4.5

@@ -49,12 +49,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="read_api",
-        description="Cockpit read API: dashboards, evidence, drill-downs (precomputed snapshots)",
-        tables={"catalog": "read", "scores": "read", "kpi_log": "read", "signals": "read", "audit": "write"},
+        description="Cockpit read API: dashboards, evidence, drill-downs, monitoring; run corrections",
+        # kpi_log write: POST /api/runs/{run_id}/corrections appends a correction run (append-only,
+        # conditional writes); every other route only reads.
+        tables={"catalog": "read", "scores": "read", "kpi_log": "write", "signals": "read", "audit": "write"},
         api_routes=(
             "GET /api/me",
             "GET /api/dashboards/{persona}",
             "GET /api/runs/{run_id}",
+            "POST /api/runs/{run_id}/corrections",
             "GET /api/monitoring/runs",
             "GET /api/monitoring/validation",
             "GET /api/monitoring/lineage",

@@ -47,8 +47,11 @@ ROLE_PERSONAS: dict[str, tuple[str, ...]] = {
 # kpi:author (drafts, schedule/SLA/validation edits), kpi:approve (decide change requests),
 # kpi:deploy (publish, unpublish, pause, resume, rollback, canary, deprecate, retire) for admins;
 # audit:export (evidence bundles) for admins and auditors.
+# runs:correct (POST /api/runs/{run_id}/corrections: restate a delivered run) for admins.
 _READ = frozenset({"runs:view", "catalog:view"})
-_ADMIN = frozenset({"audit:view", "audit:export", "admin:write", "kpi:author", "kpi:approve", "kpi:deploy"})
+_ADMIN = frozenset(
+    {"audit:view", "audit:export", "admin:write", "kpi:author", "kpi:approve", "kpi:deploy", "runs:correct"}
+)
 # Alerts (issue #6): alerts:view (inbox, rules, routes) for every role; alerts:ack (acknowledge,
 # resolve) for every role that acts; alerts:tune (thresholds, escalation routes) for admins.
 _ALERTS_READ = frozenset({"alerts:view"})

@@ -705,30 +705,33 @@ def correct_run(
     if unknown:
         raise DomainError(f"unknown periods {sorted(unknown)}", code="invalid_period")
     n = 1
-    while log.row(f"{original_run_id}-c{n}", "RUN") is not None:
+    while True:
+        run_id = f"{original_run_id}-c{n}"
+        corrected = {
+            "run_id": run_id,
+            "base_run_id": run_id,
+            **{
+                k: header.get(k)
+                for k in ("tenant_id", "environment", "kpi_id", "contract_version", "variant_label")
+            },
+            "trigger_type": "manual",
+            "triggered_by": by,
+            "schedule_cron": None,
+            "started_at": _now().isoformat(),
+            "as_of": header.get("as_of"),
+            "retry_seq": 0,
+            "lineage_ref": f"correction-of:{original_run_id}",
+            "correction_reason": reason,
+        }
+        # The by_kpi key sorts the correction right after the original: it supersedes the
+        # original's values, not those of runs that came later.
+        gsi_started_at = f"{header['started_at']}#c{n}"
+        # A concurrent correction that took this number wins it (the write is conditional): next.
+        if log.row(run_id, "RUN") is None and log.append(
+            run_id, "RUN", "run", corrected, kpi_id=header["kpi_id"], started_at=gsi_started_at
+        ):
+            break
         n += 1
-    run_id = f"{original_run_id}-c{n}"
-    now = _now()
-    corrected = {
-        "run_id": run_id,
-        "base_run_id": run_id,
-        **{
-            k: header.get(k)
-            for k in ("tenant_id", "environment", "kpi_id", "contract_version", "variant_label")
-        },
-        "trigger_type": "manual",
-        "triggered_by": by,
-        "schedule_cron": None,
-        "started_at": now.isoformat(),
-        "as_of": header.get("as_of"),
-        "retry_seq": 0,
-        "lineage_ref": f"correction-of:{original_run_id}",
-        "correction_reason": reason,
-    }
-    # The by_kpi key sorts the correction right after the original: it supersedes the original's
-    # values, not those of runs that came later.
-    gsi_started_at = f"{header['started_at']}#c{n}"
-    log.append(run_id, "RUN", "run", corrected, kpi_id=header["kpi_id"], started_at=gsi_started_at)
     new_values = {
         p: {**v, **({"value": values[p]} if p in values else {})} for p, v in delivery["values"].items()
     }

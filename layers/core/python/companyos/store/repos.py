@@ -429,6 +429,14 @@ class RunLog:
         items = KpiLogItem.by_kpi.query(f"{self.tenant_id}#{kpi_id}", scan_index_forward=False, limit=limit)
         return [i.data for i in items]
 
+    def corrections_of(self, kpi_id: str, started_at: str, run_id: str) -> list[dict[str, Any]]:
+        """Correction runs of one run (`<run_id>-c<n>`, by_kpi key `<started_at>#c<n>#...`), oldest
+        first: one Query on the KPI's run headers."""
+        cond = KpiLogItem.started_at.startswith(f"{started_at}#c")
+        items = KpiLogItem.by_kpi.query(f"{self.tenant_id}#{kpi_id}", cond)
+        found = [i.data for i in items if str(i.data.get("run_id", "")).startswith(f"{run_id}-c")]
+        return sorted(found, key=lambda r: int(str(r["run_id"]).rsplit("-c", 1)[1]))
+
     # The per-tenant run index: one row per ended attempt, pk `<tenant>#RUNS`, sk
     # `<started_at>#<run_id>`, carrying the pre-joined overview the monitoring views read.
 

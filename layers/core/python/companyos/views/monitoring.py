@@ -193,40 +193,59 @@ def exec_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "runs": len(runs),
                 "delivered_share": round(ok / len(runs), 4),
                 "verdict": verdict,
+                "verdict_run_id": delivered[-1]["run_id"] if delivered else None,
                 "index": round(100.0 * ok / len(runs) * weight, 2),
             }
         )
-    failures = Counter(r["kpi_id"] for r in rows if r["status"] in ("failed", "skipped"))
+    failed = [r for r in rows if r["status"] in ("failed", "skipped")]
+    failures = Counter(r["kpi_id"] for r in failed)
+    breached = [r for r in rows if r.get("sla_breached")]
     return {
-        "sla_compliance_pct": _pct(sum(1 for r in rows if not r.get("sla_breached")), len(rows)),
-        "sla_breaches": sum(1 for r in rows if r.get("sla_breached")),
+        "sla_compliance_pct": _pct(len(rows) - len(breached), len(rows)),
+        "sla_breaches": len(breached),
+        "sla_breach_run_ids": _ids(breached),
         "kpi_health_index": _mean([c["index"] for c in components]),
         "kpi_health": components,
         "top_failing_kpis": [
-            {"kpi_id": k, "failures": n, "runs": len(by_kpi[k])} for k, n in failures.most_common(5)
+            {
+                "kpi_id": k,
+                "failures": n,
+                "runs": len(by_kpi[k]),
+                "run_ids": _ids(r for r in failed if r["kpi_id"] == k),
+            }
+            for k, n in failures.most_common(5)
         ],
     }
 
 
+def _ids(rows: Any) -> list[str]:
+    """The run ids behind a figure (evidence: every number links back to its runs)."""
+    return [r["run_id"] for r in rows]
+
+
 def ops_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Validation failures by rule type, retry success rate, runs skipped by pre-validation."""
-    by_type = Counter(
-        (f["phase"], f["rule_type"], f["severity"]) for r in rows for f in r.get("failed_rules") or []
-    )
+    by_type: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for r in rows:
+        for f in r.get("failed_rules") or []:
+            by_type[(f["phase"], f["rule_type"], f["severity"])].append(r["run_id"])
     retried = [r for r in rows if int(r.get("retry_seq") or 0) > 0]
     retried_ok = sum(1 for r in retried if r["status"] in DELIVERED)
     skipped = [r for r in rows if r["status"] == "skipped"]
     return {
         "validation_failures_by_rule_type": [
-            {"phase": p, "rule_type": t, "severity": s, "count": n} for (p, t, s), n in by_type.most_common()
+            {"phase": p, "rule_type": t, "severity": s, "count": len(ids), "run_ids": ids}
+            for (p, t, s), ids in sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ],
         "retries": {
             "retried_attempts": len(retried),
             "succeeded": retried_ok,
             "failed": len(retried) - retried_ok,
             "success_rate_pct": _pct(retried_ok, len(retried)),
+            "run_ids": _ids(retried),
         },
         "runs_skipped": len(skipped),
+        "skipped_run_ids": _ids(skipped),
         "skipped_by_kpi": dict(Counter(r["kpi_id"] for r in skipped).most_common()),
         "status_counts": dict(Counter(r["status"] for r in rows)),
     }
@@ -257,7 +276,7 @@ def dev_dashboard(rows: list[dict[str, Any]], tenant_id: str) -> dict[str, Any]:
             last_hash[key] = s["sql_hash"]
     return {
         "error_codes": [
-            {"error_code": c, "count": n}
+            {"error_code": c, "count": n, "run_ids": _ids(r for r in rows if r.get("error_code") == c)}
             for c, n in Counter(r.get("error_code") for r in rows if r.get("error_code")).most_common()
         ],
         "sql_hash_changes": changes,
