@@ -16,12 +16,12 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from companyos.ingest import ingest, secrets_from_value
-from companyos.runs import lake
+from companyos.runs import contracts, lake
 from companyos.sources import cur, prometheus
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
 from companyos.store.repos import Catalog
@@ -823,9 +823,33 @@ def _cur(demo: DemoTenant, now: datetime) -> int:
     start = (now - timedelta(days=75)).date().replace(day=1)
     cur.write_demo_cur(folder, accounts, start, (now.date() - start).days + 1, seed=demo.tenant.id)
     CUR_EXPORTS[demo.tenant.id] = folder
-    lake.register(f"cur_{demo.tenant.id}", lake.DuckDbLake({"cur": cur.parquet_glob(folder)}))
-    costs = cur.CostQuery(lake.get(f"cur_{demo.tenant.id}"))
+    # the table name of the CUR 2.0 Glue table in AWS (infra/aws/cost.py), which the cost contracts read
+    lake.register(f"cur_{demo.tenant.id}", lake.DuckDbLake({"cur2": cur.parquet_glob(folder)}))
+    costs = cur.CostQuery(lake.get(f"cur_{demo.tenant.id}"), table="cur2")
+    if demo.cost_plan_growth is not None:
+        _cost_plan(demo.tenant.id, costs, now.date(), demo.cost_plan_growth)
     return len(costs.monthly("service", start, now.date()))
+
+
+def _cost_plan(tenant_id: str, costs: cur.CostQuery, today: date, growth: float) -> None:
+    """The tenant's monthly cloud budget: last month's amortized CUR cost x (1 + growth), as a tenant
+    version of the infra_cost_mtd contract with the budget_vs_actual extension (pro rata to date)."""
+    last_end = today.replace(day=1) - timedelta(days=1)
+    spent = sum(r.cost for r in costs.monthly("account", last_end.replace(day=1), last_end, "amortized"))
+    base = contracts.get("infra_cost_mtd")
+    plan = contracts.Contract.model_validate(
+        {
+            **base.to_state(),
+            "tenant_id": tenant_id,
+            "variant_label": f"monthly budget: last month x {1 + growth:g}",
+            "params": {**base.params, "budget": round(spent * (1 + growth), -2), "budget_period": "7d"},
+            "extensions": [*base.extensions, "budget_vs_actual"],
+        }
+    )
+    store = contracts.ContractStore(tenant_id)
+    if store.version(plan.kpi_id, plan.version) is None:
+        store.publish(plan)
+    store.activate(plan.kpi_id, plan.version)
 
 
 def hash_int(*parts: object) -> int:

@@ -40,11 +40,15 @@ class DemoTenant:
     products: tuple[str, ...] = ("cockpit",)
     accounts: int = 40  # paying customer accounts (billing, NPS, analytics)
     requests_per_s: float = 20.0  # Prometheus traffic per service
+    # Monthly cloud budget = last month's CUR cost x (1 + this): a tenant contract version of
+    # infra_cost_mtd with budget_vs_actual ("vs plan" on the Ops tile). None: no plan.
+    cost_plan_growth: float | None = None
 
 
 DEMO = (
     DemoTenant(
         Tenant("northwind", "Northwind Ops", "prod", True, "us-east-1", "dora-2024", "ops-heavy"),
+        cost_plan_growth=0.05,
         users=(
             ("ceo@northwind.demo", "ceo", "Nora (CEO)"),
             ("cto@northwind.demo", "cto", "Casey (CTO)"),

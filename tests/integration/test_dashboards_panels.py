@@ -244,7 +244,7 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
     folder = tmp_path_factory.mktemp("cur")
     start = (NOW - 40 * DAY).date()
     cur.write_demo_cur(folder, [cur.DemoAccount("111122223333", "prod", ("core",), 100.0)], start, 41)
-    lake.register(f"cur_{tid}", lake.DuckDbLake({"cur": cur.parquet_glob(folder)}))
+    lake.register(f"cur_{tid}", lake.DuckDbLake({"cur2": cur.parquet_glob(folder)}))
     snapshots.refresh(Catalog().get_tenant(tid), NOW)
     return t
 
@@ -308,19 +308,12 @@ def test_security_events_secrets_and_denied_decisions(rows):
     assert sources(ev) == {"gitleaks.secret_finding": 1, "opa.authz_decision": 3}
 
 
-def test_cost_breakdown_from_the_cur_export(rows, seeded):
-    from companyos.runs import lake
-    from companyos.sources.cur import CostQuery
-
-    cost = rows["7d"]["cost"]
-    start, end = (NOW - 6 * DAY).date(), NOW.date()
-    expected: dict[str, float] = {}
-    for r in CostQuery(lake.get(f"cur_{seeded.id}")).monthly("service", start, end):
-        expected[r.dimension] = expected.get(r.dimension, 0.0) + r.cost
-    assert {i["id"]: i["value"] for i in cost["items"]} == {k: round(v, 2) for k, v in expected.items()}
-    assert cost["total"] == pytest.approx(sum(expected.values()), abs=0.01)
-    assert cost["evidence"]["range"] == [start.isoformat(), end.isoformat()]
-    assert rows["28d"]["cost"]["total"] > cost["total"]
+def test_cost_panels_wait_for_the_cost_kpi_run(rows):
+    # A CUR export alone shows no number: cost comes from a delivered infra_cost_mtd run (its
+    # evidence), which tests/integration/test_cost_contracts.py runs through the pipeline.
+    for key in ("cost", "infra_cost"):
+        assert rows["7d"][key]["available"] is False
+        assert rows["7d"][key]["reason"].startswith("infra_cost_mtd (AWS CUR 2.0 cost): no KPI run")
 
 
 def test_okr_progress_uses_the_newest_update_per_key_result(rows):

@@ -62,6 +62,10 @@ class SourceRef(_Frozen):
     kind: str  # signal kind / KPI id / lake table / metric name
     object: str  # human name of the source object, e.g. github.deployment_status
     query: str | None = None  # SQL (lake) or PromQL (prometheus)
+    # `input`: rows the formula reads. `breakdown` (lake only): SQL returning a `dimension` column,
+    # the formula's numeric `column` and optionally `billing_period`, over the contract's current
+    # window; delivered next to the values (e.g. cost by service), not an input of the formula.
+    role: Literal["input", "breakdown"] = "input"
 
 
 class Formula(_Frozen):
@@ -70,7 +74,7 @@ class Formula(_Frozen):
 
     builtin: str | None = None
     sql: str | None = None
-    lake: str = "default"
+    lake: str = "default"  # a registered lake (runs/lake.py); `{tenant}` becomes the run's tenant id
     aggregate: Literal["sum", "per_day", "mean", "ratio", "last"] = "sum"
     column: str = "value"
     numerator: str | None = None
@@ -123,6 +127,9 @@ class Contract(_Frozen):
     sla: Sla
     schedule: Schedule
     time_grain: Literal["day", "week", "month"] = "day"
+    # `rolling`: a period's value is over its last N days (PERIODS). `month_to_date`: every period
+    # reports the calendar month up to as_of; `previous` is the previous month to the same day.
+    window: Literal["rolling", "month_to_date"] = "rolling"
     extensions: tuple[Literal["previous_window", "mom", "budget_vs_actual"], ...] = ("previous_window",)
 
     @model_validator(mode="after")
@@ -135,6 +142,9 @@ class Contract(_Frozen):
                 raise ValueError(f"{self.kpi_id}: unknown post-validation rule type '{rule.type}'")
         if "budget_vs_actual" in self.extensions and "budget" not in self.params:
             raise ValueError(f"{self.kpi_id}: extension budget_vs_actual needs params.budget")
+        for ref in self.sources:
+            if ref.role == "breakdown" and (ref.source_type != "lake" or not ref.query):
+                raise ValueError(f"{self.kpi_id}: a breakdown source is a lake source with its own query")
         return self
 
     # conveniences used by the scheduler and steps

@@ -6,6 +6,8 @@ only substitution; the dates are validated, never user text). It returns one row
 column plus numeric columns.
 
 - `DuckDbLake`: locally (infra/local, tests) over Parquet files, each table a `read_parquet` view.
+  Presto functions DuckDB spells differently get a macro shim (`element_at(map, key)`: the value
+  or NULL, as in Athena; DuckDB's own returns a list).
 - `AthenaLake`: in AWS, through the Athena API (StartQueryExecution → GetQueryExecution →
   GetQueryResults). It is plain boto3 on purpose: the KPI run function must stay small, so no
   pandas/awswrangler layer here (the CUR cost function may use awswrangler for its big reads).
@@ -45,6 +47,10 @@ def sql_hash(sql: str) -> str:
     return hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()[:16]
 
 
+# Presto/Trino semantics for the functions of the shared subset DuckDB names differently.
+_SHIMS = "CREATE TEMP MACRO element_at(m, k) AS map_extract_value(m, k)"
+
+
 class DuckDbLake:
     engine = "duckdb"
 
@@ -59,6 +65,7 @@ class DuckDbLake:
 
         con = duckdb.connect(":memory:")
         try:
+            con.execute(_SHIMS)
             for name, path in self.tables.items():
                 literal = path.replace("'", "''")  # configured paths, not user input; views take no params
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
@@ -156,6 +163,11 @@ def register(name: str, lake: LakeQuery) -> None:
     LAKES[name] = lake
 
 
+def resolve_name(template: str, tenant_id: str) -> str:
+    """A contract's lake name for one tenant: `{tenant}` becomes the tenant id (e.g. `cur_{tenant}`)."""
+    return template.replace("{tenant}", tenant_id)
+
+
 def get(name: str) -> LakeQuery:
     try:
         return LAKES[name]
@@ -173,6 +185,9 @@ class LakeSettings(BaseModel):
     athena_database: str = ""
     athena_workgroup: str = "primary"
     athena_output: str | None = None
+    # Tenants whose costs are this environment's CUR 2.0 export (the Athena database's `cur2`
+    # table): each gets the lake `cur_<tenant>` the cost contracts read.
+    cur_tenants: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LakeSettings:
@@ -183,17 +198,21 @@ class LakeSettings(BaseModel):
                 "athena_database": env.get("LAKE_ATHENA_DATABASE", ""),
                 "athena_workgroup": env.get("LAKE_ATHENA_WORKGROUP", "primary"),
                 "athena_output": env.get("LAKE_ATHENA_OUTPUT") or None,
+                "cur_tenants": tuple(
+                    t.strip() for t in env.get("LAKE_CUR_TENANTS", "").split(",") if t.strip()
+                ),
             }
         )
 
 
 def configure(settings: LakeSettings, name: str = "default") -> None:
     """Register the environment's lake under `name`, unless one is registered already (tests)."""
-    if name in LAKES or settings.engine == "none":
+    if settings.engine == "none":
         return
     if settings.engine == "duckdb":
-        register(name, DuckDbLake(settings.duckdb_tables))
+        made: LakeQuery = DuckDbLake(settings.duckdb_tables)
     else:
-        register(
-            name, AthenaLake(settings.athena_database, settings.athena_workgroup, settings.athena_output)
-        )
+        made = AthenaLake(settings.athena_database, settings.athena_workgroup, settings.athena_output)
+    for lake_name in (name, *(f"cur_{t}" for t in settings.cur_tenants)):
+        if lake_name not in LAKES:
+            register(lake_name, made)

@@ -14,10 +14,12 @@ run-log rows. `dispatch` is the one entry point (the Lambda handler calls it):
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from companyos.errors import DomainError, NotFound
@@ -30,6 +32,7 @@ from companyos.store.repos import RunLog, SignalStore
 State = dict[str, Any]
 TERMINAL = ("success", "failed", "partial", "skipped")
 MAX_ATTEMPTS_PROBED = 12  # record_failure looks this far for retried attempts
+MAX_BREAKDOWN_ITEMS = 15  # groups kept per breakdown (the rest is summed as "(other)": small payloads)
 
 __all__ = ["TERMINAL", "State", "TransientError", "correct_run", "dispatch"]
 
@@ -167,13 +170,59 @@ def _sourcing_sk(row: dict[str, Any]) -> str:
     return f"SOURCING#{row['source_type']}#{row['source_object']}"
 
 
+def _same_day_last_month(day: date) -> date:
+    first = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
+
+
+def current_window(contract: Contract, end: date) -> tuple[date, date]:
+    """The contract's current window ending at `end`: the month to date, else the last 28 days."""
+    if contract.window == "month_to_date":
+        return end.replace(day=1), end
+    return end - timedelta(days=PERIODS["28d"] - 1), end
+
+
+def _since(contract: Contract, as_of: datetime) -> datetime:
+    """How far back the source step reads: the previous month's start for month-to-date contracts
+    (current + previous month to date), else current + previous window of the longest period."""
+    if contract.window == "month_to_date":
+        first = _same_day_last_month(as_of.date()).replace(day=1)
+        return datetime.combine(first, datetime.min.time(), UTC)
+    return as_of - timedelta(days=contracts.MAX_WINDOW_DAYS)
+
+
+def _breakdown(rows: list[dict[str, Any]], column: str) -> dict[str, Any]:
+    """Rows of a breakdown query (`dimension`, the value `column`, optional `billing_period`) →
+    the biggest groups first, the rest summed as "(other)"."""
+    per: dict[str, float] = {}
+    periods: set[str] = set()
+    for r in rows:
+        val = r.get(column)
+        if isinstance(val, int | float | Decimal) and not isinstance(val, bool):
+            key = str(r.get("dimension") if r.get("dimension") is not None else "(none)")
+            per[key] = per.get(key, 0.0) + float(val)
+        if r.get("billing_period"):
+            periods.add(str(r["billing_period"]))
+    ranked = sorted(per.items(), key=lambda kv: kv[1], reverse=True)
+    kept, rest = ranked[:MAX_BREAKDOWN_ITEMS], ranked[MAX_BREAKDOWN_ITEMS:]
+    if rest:
+        kept.append(("(other)", sum(v for _, v in rest)))
+    return {
+        "total": round(sum(per.values()), 6),
+        "billing_periods": sorted(periods),
+        "items": [{"dimension": k, "value": round(v, 6)} for k, v in kept],
+    }
+
+
 def source(state: State) -> State:
     contract = _contract(state)
     as_of = datetime.fromisoformat(state["run"]["as_of"])
-    since = as_of - timedelta(days=contracts.MAX_WINDOW_DAYS)
+    since = _since(contract, as_of)
     signals: dict[str, list[SignalRow]] = {}
     sourcing: list[dict[str, Any]] = []
     lake_rows: list[dict[str, Any]] = []
+    breakdowns: list[dict[str, Any]] = []
+    lake_name = lake.resolve_name(contract.formula.lake, state["tenant_id"])
     other_kpis: dict[str, Any] = {}
     latest: str | None = None
     for ref in contract.sources:
@@ -199,9 +248,23 @@ def source(state: State) -> State:
             newest = max((s.occurred_at.isoformat() for s in got), default=None)
             latest = max(filter(None, (latest, newest)), default=None)
             row.update(count=len(got), latest_at=newest)
+        elif ref.source_type == "lake" and ref.role == "breakdown":
+            sql = ref.query or ""
+            start, end = current_window(contract, as_of.date())
+            got_rows = lake.get(lake_name).query(sql, start, end)
+            part = _breakdown(got_rows, contract.formula.column)
+            breakdowns.append(
+                {
+                    "object": ref.object,
+                    "range": [start.isoformat(), end.isoformat()],
+                    "sql_hash": lake.sql_hash(sql),
+                }
+                | part
+            )
+            row.update(count=len(got_rows), latest_at=None, sql_hash=lake.sql_hash(sql), role="breakdown")
         elif ref.source_type == "lake":
             sql = ref.query or contract.formula.sql or ""
-            lake_rows = lake.get(contract.formula.lake).query(sql, since.date(), as_of.date())
+            lake_rows = lake.get(lake_name).query(sql, since.date(), as_of.date())
             days = [str(r.get("day"))[:10] for r in lake_rows if r.get("day") is not None]
             newest = max(days, default=None)
             latest = max(filter(None, (latest, f"{newest}T23:59:59+00:00" if newest else None)), default=None)
@@ -229,6 +292,8 @@ def source(state: State) -> State:
         log.append(run_id, _sourcing_sk(row), "sourcing", row)
     read = sum(len(v) for v in signals.values()) + len(lake_rows) + len(other_kpis)
     inputs = {"daily": daily, "rows": rows, "read": read, "latest_at": latest, "sourcing": sourcing}
+    if breakdowns:
+        inputs["breakdowns"] = breakdowns
     return {**state, "inputs": inputs, "kpis": other_kpis}
 
 
@@ -411,6 +476,8 @@ def compute(state: State) -> State:
     formula = _value_fn(contract)
     daily = state["inputs"]["daily"]
     end = datetime.fromisoformat(state["run"]["as_of"]).date()
+    if contract.window == "month_to_date":
+        return {**state, "values": _month_to_date(formula, daily, end)}
     values = {}
     for period, days in PERIODS.items():
         cur = formula(daily, end, days)
@@ -423,6 +490,21 @@ def compute(state: State) -> State:
             "time_range": f"{(end - timedelta(days=days - 1)).isoformat()}/{end.isoformat()}",
         }
     return {**state, "values": values}
+
+
+def _month_to_date(formula: ValueFn, daily: dict, end: date) -> dict[str, Any]:
+    """Every period reports the calendar month up to `end`, against the previous month to the same
+    day; the series is the month's daily values."""
+    prev_end = _same_day_last_month(end)
+    cur, prev = formula(daily, end, end.day), formula(daily, prev_end, prev_end.day)
+    entry = {
+        "value": cur.value,
+        "reason": cur.reason,
+        "previous": prev.value,
+        "series": _series(formula, daily, end, end.day),
+        "time_range": f"{end.replace(day=1).isoformat()}/{end.isoformat()}",
+    }
+    return {period: dict(entry) for period in PERIODS}
 
 
 def _series(formula: ValueFn, daily: dict, end: date, days: int) -> list[dict[str, Any]]:
@@ -467,8 +549,16 @@ def _extensions(contract: Contract, values: dict[str, Any]) -> dict[str, Any]:
         }
     if "budget_vs_actual" in contract.extensions:
         period = contract.params.get("budget_period", "28d")
-        actual, budget = values.get(period, {}).get("value"), float(contract.params["budget"])
+        window = values.get(period, {})
+        actual, budget = window.get("value"), float(contract.params["budget"])
+        planned: dict[str, Any] = {}
+        if contract.window == "month_to_date":  # a monthly budget, pro rata to the day of the month
+            end = date.fromisoformat(str(window["time_range"]).split("/")[1])
+            month_days = calendar.monthrange(end.year, end.month)[1]
+            planned = {"monthly_budget": budget, "basis": f"{end.day}/{month_days} days"}
+            budget = budget * end.day / month_days
         out["budget_vs_actual"] = {
+            **planned,
             "period": period,
             "budget": budget,
             "actual": actual,
@@ -498,6 +588,8 @@ def deliver(state: State) -> State:
         "warnings": state["post"]["warnings"],
         "sources": _sources(state),
         "output_sample": {"7d": headline["value"]},
+        **({"breakdowns": state["inputs"]["breakdowns"]} if state["inputs"].get("breakdowns") else {}),
+        **({"window": contract.window} if contract.window != "rolling" else {}),
     }
     _log(state).append(run_id, "DELIVERY", "delivery", row)
     return _finish(
@@ -514,6 +606,7 @@ def _sources(state: State) -> list[dict[str, Any]]:
             "latest_at": s.get("latest_at"),
             **({"sql_hash": s["sql_hash"]} if s.get("sql_hash") else {}),
             **({"version": s["source_version"]} if s.get("source_version") else {}),
+            **({"role": s["role"]} if s.get("role") else {}),
         }
         for s in state["inputs"]["sourcing"]
     ]

@@ -197,7 +197,8 @@ LAYOUTS: dict[str, Layout] = {
                 "Cost breakdown",
                 "bars",
                 source="cost",
-                needs="an AWS CUR 2.0 export queried through CostQuery (cost by service)",
+                needs="a delivered infra_cost_mtd run over the tenant's AWS CUR 2.0 export "
+                "(cost by service and team)",
             ),
             Panel(
                 "drill",

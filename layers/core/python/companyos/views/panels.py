@@ -430,20 +430,35 @@ def ops_headline(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     else:
         reason = (deps or {}).get("reason") or NO_SNAPSHOT
         items.append(metric_tile("deploys_today", "Deploys today", None, "", "unknown", reason, None))
-    items.append(
-        metric_tile(
-            "infra_cost_mtd",
-            "Infra cost (MTD)",
-            None,
-            "",
-            "unknown",
-            "Not built yet: needs AWS CUR cost ingestion",
-            None,
-            unit="usd",
-        )
-    )
+    items.append(infra_cost_tile(ctx))
     items.extend(tiles_for(ctx, ("infra_utilization",)))
     return {"items": items}
+
+
+def infra_cost_tile(ctx: Ctx) -> dict[str, Any]:
+    """Infra cost (MTD) from the latest infra_cost_mtd run (views/panels_data._infra_cost_entry)."""
+    cost = ctx.rows("infra_cost")
+    if not cost or not cost.get("available"):
+        reason = (cost or {}).get("reason") or NO_SNAPSHOT
+        return metric_tile(
+            "infra_cost_mtd", "Infra cost (MTD)", None, "", "unknown", reason, None, unit="usd"
+        )
+    tile = metric_tile(
+        "infra_cost_mtd",
+        "Infra cost (MTD)",
+        cost["value"],
+        cost["display"],
+        cost["status"],
+        cost["reason"],
+        cost["evidence"],
+        unit="usd",
+    )
+    previous = cost.get("previous")
+    tile.update(  # a contract outside the KPI dictionary: evidence opens its run, no KPI drill-down
+        series=cost.get("series") or [],
+        delta={"previous": previous, "change": cost["value"] - previous} if previous is not None else None,
+    )
+    return tile
 
 
 def stored(panel: Panel, ctx: Ctx) -> dict[str, Any]:

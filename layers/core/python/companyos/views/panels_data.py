@@ -230,6 +230,7 @@ def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
         "secret_finding": signals(tenant_id, "secret_finding", max(days, SECURITY_EVENTS_DAYS), now),
         "authz_decision": signals(tenant_id, "authz_decision", SECURITY_EVENTS_DAYS, now),
         "okr_progress": signals(tenant_id, "okr_progress", OKR_LOOKBACK_DAYS, now),
+        "cost_run": latest_cost_run(tenant_id),
         "nps_response": signals(tenant_id, "nps_response", days, now),
         "activity": {k: signals(tenant_id, k, days, now) for k in ACTIVITY_KINDS},
     }
@@ -254,7 +255,8 @@ def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> d
         "burn": burn,
         "vulns": _vulns_entry(data["open_vulnerabilities"], data["vulnerability"], days, now),
         "security_events": _security_events_entry(data["secret_finding"], data["authz_decision"], now),
-        "cost": _cost_entry(tenant_id, days, now),
+        "cost": _cost_entry(tenant_id, data["cost_run"]),
+        "infra_cost": _infra_cost_entry(tenant_id, data["cost_run"]),
         "okrs": _okrs_entry(data["okr_progress"], now),
         "features": _features_entry(data["activity"], days, now),
         "funnel": _funnel_entry(data["activity"], days, now),
@@ -644,62 +646,133 @@ def _security_events_entry(
     }
 
 
-# ---------------------------------------------------------------- cost (CUR 2.0 through CostQuery)
+# ---------------------------------------------------------------- cost (CUR 2.0, from the cost KPI run)
+#
+# The Ops "Infra cost (MTD)" tile and the cost breakdown come from the latest delivered run of the
+# `infra_cost_mtd` contract (runs/packs/cost-contracts-v1.yaml): its month-to-date value and the
+# breakdowns (by service, by team) its lake sources delivered. The refresh reads the run log only
+# (no Athena/DuckDB at refresh); every number carries the run as evidence plus the CUR billing
+# period and the hash of the SQL that produced it.
+
+COST_KPI = "infra_cost_mtd"
+COST_PLAN_WARN_PCT = 10.0  # over plan (or over last month to date) by more than this: warning
 
 
 def cur_lake_name(tenant_id: str) -> str:
     """The lake holding a tenant's CUR 2.0 export (`runs/lake.register`; the demo registers one)."""
-    return f"cur_{tenant_id}"
+    from companyos.runs import contracts, lake
+
+    return lake.resolve_name(contracts.get(COST_KPI).formula.lake, tenant_id)
 
 
-def _cost_entry(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
-    """Cost per AWS service over the period: one `CostQuery.monthly("service")` over the tenant's
-    CUR lake, summed across the billing periods the window spans."""
-    from companyos.runs import lake
-    from companyos.sources.cur import CostQuery
+def latest_cost_run(tenant_id: str) -> tuple[Any, str | None]:
+    """(Delivered run of infra_cost_mtd or None, the reason when None)."""
+    from companyos.store.repos import RunLog
+    from companyos.views.snapshots import latest_delivery  # snapshots imports this module
 
-    name = cur_lake_name(tenant_id)
-    if name not in lake.LAKES:
-        return _unavailable(f"no CUR 2.0 export is configured for this tenant (lake '{name}')")
-    start, end = (now - timedelta(days=days - 1)).date(), now.date()
-    try:
-        rows = CostQuery(lake.get(name)).monthly("service", start, end)
-    except Exception as exc:  # a failing lake must not fail the score refresh
-        return _unavailable(f"the CUR query failed: {type(exc).__name__}")
-    if not rows:
-        return _unavailable(f"no CUR line items between {start} and {end}")
-    per: dict[str, float] = {}
-    for r in rows:
-        per[r.dimension] = per.get(r.dimension, 0.0) + r.cost
-    total = sum(per.values())
-    periods = sorted({r.billing_period for r in rows})
-    ev = evidence_of([("cur.line_item_unblended_cost", len(rows), None)], days)
-    ev.update(query="CostQuery.monthly(group_by=service, metric=unblended)", billing_periods=periods,
-              range=[start.isoformat(), end.isoformat()])  # fmt: skip
-    ranked = sorted(per.items(), key=lambda kv: kv[1], reverse=True)
-    top = ranked[0][1] if ranked else 0.0
-    items = [
-        {
-            "id": svc,
-            "label": svc,
-            "value": round(cost, 2),
-            "display": f"${cost:,.0f}",
-            "share": round(100.0 * cost / total, 1) if total else None,
-            "max": round(top, 2),
-            "status": "healthy",
-            "reason": None,
-            "evidence": ev,
-        }
-        for svc, cost in ranked[:12]
-    ]
+    return latest_delivery(RunLog(tenant_id), COST_KPI)
+
+
+def _run_evidence(tenant_id: str, d: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """The run's evidence as KPI tiles carry it (views/snapshots.py), plus what the number read."""
+    from companyos.views.snapshots import _evidence
+
+    return {
+        **_evidence(d, tenant_id),
+        "type": "kpi_run",
+        "kpi_id": COST_KPI,
+        "time_range": d.delivery.get("time_range"),
+        **extra,
+    }
+
+
+def _cost_status(change_pct: float | None) -> str:
+    if change_pct is None:
+        return "unknown"
+    return "healthy" if change_pct <= 0 else ("attention" if change_pct <= COST_PLAN_WARN_PCT else "warning")
+
+
+def _infra_cost_entry(tenant_id: str, cost_run: tuple[Any, str | None]) -> dict[str, Any]:
+    """The tile: month-to-date cost, against the plan (budget_vs_actual) if the tenant set one,
+    else against the previous month to the same day."""
+    d, reason = cost_run
+    if d is None:
+        return _unavailable(f"{COST_KPI} (AWS CUR 2.0 cost): {reason}")
+    window = d.delivery["values"]["7d"]  # every period of a month-to-date contract is the same
+    value, previous = window.get("value"), window.get("previous")
+    if value is None:
+        return _unavailable(window.get("reason") or "no cost in the month to date")
+    plan = (d.delivery.get("extension_values") or {}).get("budget_vs_actual")
+    if plan and plan.get("variance_pct") is not None:
+        change, basis = plan["variance_pct"], "plan"
+        note = f"{'▲' if change > 0 else '▼'} {abs(change):.0f}% vs plan (${plan['budget']:,.0f} to date)"
+    elif previous:
+        change, basis = 100.0 * (value - previous) / abs(previous), "last_month"
+        note = f"{'▲' if change > 0 else '▼'} {abs(change):.0f}% vs last month to date (${previous:,.0f})"
+    else:
+        change, basis, note = None, None, "no plan and no cost last month to compare with"
+    periods = sorted({p for b in d.delivery.get("breakdowns", []) for p in b.get("billing_periods", [])})
+    daily: dict[str, Any] = next((s for s in d.delivery.get("sources", []) if not s.get("role")), {})
     return {
         "available": True,
-        "window_days": days,
+        "value": round(float(value), 2),
+        "previous": previous,
+        "display": f"${value:,.0f}",
+        "change_pct": change,
+        "basis": basis,
+        "status": _cost_status(change) if change is not None else "attention",
+        "reason": note,
+        "series": window.get("series", []),
+        "evidence": _run_evidence(
+            tenant_id, d, {"billing_periods": periods, "sql_hash": daily.get("sql_hash")}
+        ),
+    }
+
+
+def _cost_entry(tenant_id: str, cost_run: tuple[Any, str | None]) -> dict[str, Any]:
+    """The cost breakdown panel: month-to-date cost by AWS service and by team (tag `user_team`)."""
+    d, reason = cost_run
+    if d is None:
+        return _unavailable(f"{COST_KPI} (AWS CUR 2.0 cost): {reason}")
+    breakdowns = d.delivery.get("breakdowns") or []
+    if not any(b.get("items") for b in breakdowns):
+        return _unavailable("the cost run delivered no cost breakdown for the month to date")
+    items = []
+    for b in breakdowns:
+        group = str(b["object"]).rsplit("_by_", 1)[-1]  # cur2.amortized_cost_by_service → service
+        ev = _run_evidence(
+            tenant_id,
+            d,
+            {"billing_periods": b["billing_periods"], "sql_hash": b["sql_hash"], "range": b["range"]},
+        )
+        top = max((i["value"] for i in b["items"]), default=0.0)
+        for i in b["items"]:
+            share = round(100.0 * i["value"] / b["total"], 1) if b["total"] else None
+            items.append(
+                {
+                    "id": f"{group}:{i['dimension']}",
+                    "group": group,
+                    "label": f"{group.capitalize()}: {i['dimension']}",
+                    "value": round(i["value"], 2),
+                    "display": f"${i['value']:,.0f}" + (f" ({share:.0f}%)" if share is not None else ""),
+                    "share": share,
+                    "max": round(top, 2),
+                    "status": "healthy",
+                    "reason": None,
+                    "evidence": ev,
+                }
+            )
+    first = breakdowns[0]
+    start, end = first["range"]
+    return {
+        "available": True,
         "currency": "USD",
-        "total": round(total, 2),
+        "total": round(first["total"], 2),
+        "range": first["range"],
+        "billing_periods": first["billing_periods"],
         "items": items,
-        "summary": f"${total:,.0f} unblended over {days} days ({start} to {end}) from the CUR 2.0 export",
-        "evidence": ev,
+        "summary": f"${first['total']:,.0f} amortized, month to date ({start} to {end}), by service and team",
+        "evidence": _run_evidence(tenant_id, d, {"billing_periods": first["billing_periods"]}),
     }
 
 
