@@ -36,6 +36,8 @@ class StageConfig:
     strict_residency: bool = _default("strict_residency")
     board_pack_sync_max_rows: int = _default("board_pack_sync_max_rows")
     export_link_ttl_s: int = _default("export_link_ttl_s")
+    # Tenants whose AWS costs are this environment's CUR 2.0 export (LAKE_CUR_TENANTS of kpi_run).
+    cur_tenants: tuple[str, ...] = ()
 
     @property
     def webhook_secret_prefix(self) -> str:
@@ -63,4 +65,5 @@ class StageConfig:
                 env.get("boardPackSyncMaxRows", _default("board_pack_sync_max_rows"))
             ),
             export_link_ttl_s=int(env.get("exportLinkTtlSeconds", _default("export_link_ttl_s"))),
+            cur_tenants=tuple(env.get("curTenants") or ()),
         )

@@ -14,6 +14,8 @@ from infra.aws.config import StageConfig
 
 CUR_PREFIX = "cur2"
 CUR_EXPORT = "companyos"
+CUR_TABLE = "cur2"  # the table the cost contracts' SQL reads (runs/packs/cost-contracts-v1.yaml)
+RESULTS_PREFIX = "results"  # Athena query results, under the workgroup's output location
 # Core CUR 2.0 columns with the Glue types the AWS CID framework declares for its `cur2` table
 # (awslabs/cid-data-collection-framework, data-exports-aggregation.yaml). Columns the CID table leaves
 # untyped are omitted rather than guessed; the Parquet files carry more columns than listed here.
@@ -92,6 +94,8 @@ class Cost(Construct):
         )
 
         self.database_name = f"{config.prefix.replace('-', '_')}_cost"
+        self.workgroup_name = f"{config.prefix}-cost"
+        self.output_location = f"s3://{self.results_bucket.bucket_name}/{RESULTS_PREFIX}/"
         database = glue.CfnDatabase(
             self,
             "Database",
@@ -107,7 +111,7 @@ class Cost(Construct):
             catalog_id=stack.account,
             database_name=self.database_name,
             table_input=glue.CfnTable.TableInputProperty(
-                name="cur2",
+                name=CUR_TABLE,
                 description="AWS Data Exports CUR 2.0, Parquet, one partition per billing period",
                 table_type="EXTERNAL_TABLE",
                 partition_keys=[glue.CfnTable.ColumnProperty(name="billing_period", type="string")],
@@ -137,7 +141,7 @@ class Cost(Construct):
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
-            name=f"{config.prefix}-cost",
+            name=self.workgroup_name,
             description="CompanyOS cost queries over CUR 2.0",
             state="ENABLED",
             recursive_delete_option=True,
@@ -149,10 +153,69 @@ class Cost(Construct):
                     selected_engine_version="Athena engine version 3"
                 ),
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=f"s3://{self.results_bucket.bucket_name}/results/",
+                    output_location=self.output_location,
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_S3"
                     ),
                 ),
             ),
+        )
+
+    def lake_environment(self, tenants: tuple[str, ...]) -> dict[str, str]:
+        """LAKE_* settings of a function that queries the lake (`companyos.runs.lake.LakeSettings`)."""
+        return {
+            "LAKE_ENGINE": "athena",
+            "LAKE_ATHENA_DATABASE": self.database_name,
+            "LAKE_ATHENA_WORKGROUP": self.workgroup_name,
+            "LAKE_ATHENA_OUTPUT": self.output_location,
+            "LAKE_CUR_TENANTS": ",".join(tenants),
+        }
+
+    def grant_query(self, role: iam.IRole) -> None:
+        """Least privilege for CUR queries through the workgroup: Athena on this workgroup only; Glue
+        reads of this database and its tables; the CUR export read (objects under its prefix); query
+        results written and read under the results prefix. Both buckets are SSE-S3: no KMS grant."""
+        stack = Stack.of(self)
+        workgroup = stack.format_arn(
+            service="athena", resource="workgroup", resource_name=self.workgroup_name
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"],
+                resources=[workgroup],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
+                    stack.format_arn(
+                        service="glue", resource="table", resource_name=f"{self.database_name}/{CUR_TABLE}"
+                    ),
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:ListBucket"],
+                resources=[self.cur_bucket.bucket_arn, self.results_bucket.bucket_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.cur_bucket.arn_for_objects(f"{CUR_PREFIX}/*")]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                resources=[self.results_bucket.arn_for_objects(f"{RESULTS_PREFIX}/*")],
+            )
         )

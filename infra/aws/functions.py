@@ -38,6 +38,7 @@ from constructs import Construct
 from infra.aws.alerts import Alerts
 from infra.aws.audit import AuditSigning
 from infra.aws.config import StageConfig
+from infra.aws.cost import Cost
 from infra.aws.data import Data
 from infra.aws.reports import Reports
 
@@ -115,11 +116,12 @@ class Functions(Construct):
         alerts: Alerts,
         reports: Reports,
         audit: AuditSigning,
+        cost: Cost,
         state_machine_arns: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
         self._config, self._data, self._alerts = config, data, alerts
-        self._reports, self._audit = reports, audit
+        self._reports, self._audit, self._cost = reports, audit, cost
         self._state_machine_arns = state_machine_arns
         # Secrets are named <prefix>/<tenant>/<source>; reading them is granted on the prefix only.
         self.webhook_secret_arn_pattern = Stack.of(self).format_arn(
@@ -194,6 +196,7 @@ class Functions(Construct):
         )
         return {
             **settings.to_env(),
+            **(self._cost.lake_environment(self._config.cur_tenants) if spec.queries_lake else {}),
             "POWERTOOLS_SERVICE_NAME": spec.name,
             "POWERTOOLS_METRICS_NAMESPACE": "CompanyOS",
         }
@@ -291,6 +294,8 @@ class Functions(Construct):
             self._reports.grant_objects(role, spec.reports_bucket)
         if spec.signs_audit:
             self._audit.grant_sign(role)
+        if spec.queries_lake:
+            self._cost.grant_query(role)
 
     def execution_arn_pattern(self, machine: str) -> str:
         """`arn:...:execution:<state machine name>:*`: the executions of one machine (names per alert)."""

@@ -13,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from companyos.topology import FUNCTIONS, FunctionSpec
 from constructs import IConstruct
 
+from infra.aws.cost import CUR_PREFIX, RESULTS_PREFIX
 from infra.aws.functions import ASYNC_TARGETS, UNTRACED
 from infra.aws.reports import EXPORTS_PREFIX
 
@@ -138,6 +139,21 @@ def _acknowledge_function(stack: CockpitStack, spec: FunctionSpec) -> None:
             f"{EXPORTS_PREFIX}*]",
             "Board-pack PDFs are written to exports/<job id>/<file>, job ids made at request time; the "
             "grant is object Get/Put under that prefix of the reports bucket only.",
+        )
+    if spec.queries_lake:
+        cost = stack.cost
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, cost.cur_bucket.bucket_arn)}/{CUR_PREFIX}/*]",
+            "AWS Data Exports writes CUR 2.0 Parquet as <prefix>/<export>/data/BILLING_PERIOD=<yyyy-mm>/"
+            "<file>, names made at delivery; the grant is s3:GetObject under the export prefix only.",
+        )
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, cost.results_bucket.bucket_arn)}"
+            f"/{RESULTS_PREFIX}/*]",
+            "Athena writes each query's results as results/<query execution id>.csv(.metadata) as the "
+            "caller; ids are made per query. The grant is object Get/Put/multipart under that prefix only.",
         )
     if spec.reads_webhook_secrets:
         prefix = stack.functions.webhook_secret_arn_pattern

@@ -37,6 +37,7 @@ class CockpitStack(Stack):
         )
         self.reports = Reports(self, "Reports", log_bucket=logs, retain=config.retain_data)
         self.audit = AuditSigning(self, "AuditSigning", prefix=config.prefix, retain=config.retain_data)
+        self.cost = Cost(self, "Cost", config=config, log_bucket=logs)
         self.functions = Functions(
             self,
             "Functions",
@@ -45,6 +46,7 @@ class CockpitStack(Stack):
             alerts=self.alerts,
             reports=self.reports,
             audit=self.audit,
+            cost=self.cost,
             state_machine_arns={
                 sm.name: state_machine_arn(self, config.prefix, sm.name) for sm in STATE_MACHINES
             },
@@ -60,7 +62,6 @@ class CockpitStack(Stack):
         )
         self.api = Api(self, "Api", config=config, functions=self.functions.functions)
         self.web = Web(self, "Web", config=config, api=self.api, log_bucket=logs)
-        self.cost = Cost(self, "Cost", config=config, log_bucket=logs)
         CfnOutput(self, "CockpitUrl", value=self.web.url)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)

@@ -263,8 +263,10 @@ def test_function_role_is_least_privilege(synth: Synth, spec: Any) -> None:
     ]
     assert bool(to_alerts_dlq) is spec.publishes_alerts  # the publisher's fallback
     assert ("kms:Sign" in actions) is spec.signs_audit
-    assert ("s3:GetObject" in actions) is bool(spec.reports_bucket)
-    assert ("s3:PutObject" in actions) is (spec.reports_bucket == "write")
+    assert ("s3:GetObject" in actions) is bool(spec.reports_bucket or spec.queries_lake)
+    assert ("s3:PutObject" in actions) is (spec.reports_bucket == "write" or spec.queries_lake)
+    assert ("athena:StartQueryExecution" in actions) is spec.queries_lake
+    assert not any(a.startswith("glue:") for a in actions) or spec.queries_lake
     assert not any(a.endswith("*") for a in actions if not a.startswith("xray:"))
     assert "dynamodb:Scan" not in actions
 
@@ -772,3 +774,73 @@ def test_cur2_table_uses_partition_projection(synth: Synth) -> None:
     assert columns["resource_tags"] == "map<string,string>"
     assert columns["product"] == "map<string,string>"
     assert "ParquetHiveSerDe" in table_input["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+
+
+# ---------------------------------------------------------------- lake (CUR 2.0 through Athena)
+
+LAKE_FUNCTIONS = [f for f in FUNCTIONS if f.queries_lake]
+
+
+def test_only_kpi_run_queries_the_lake() -> None:
+    assert [f.name for f in LAKE_FUNCTIONS] == ["kpi_run"]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_lake_environment_names_the_cost_database_workgroup_and_results(synth: Synth, spec: Any) -> None:
+    from companyos.runs.lake import LakeSettings
+
+    env = _function(synth, spec.name)[1]["Properties"]["Environment"]["Variables"]
+    if not spec.queries_lake:
+        assert not any(k.startswith("LAKE_") for k in env)
+        return
+    assert env["LAKE_ENGINE"] == "athena"
+    assert env["LAKE_ATHENA_DATABASE"] == "companyos_dev_cost"
+    assert env["LAKE_ATHENA_WORKGROUP"] == "companyos-dev-cost"
+    assert env["LAKE_CUR_TENANTS"] == ""  # no tenant's costs are this stage's export unless configured
+    (workgroup,) = synth.resources("dev", "AWS::Athena::WorkGroup").values()
+    output = workgroup["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
+    assert env["LAKE_ATHENA_OUTPUT"] == output and "AthenaResults" in json.dumps(output)
+    (table,) = synth.resources("dev", "AWS::Glue::Table").values()
+    assert table["Properties"]["TableInput"]["Name"] == "cur2"  # the table the cost contracts read
+    settings = LakeSettings.from_env({k: v for k, v in env.items() if isinstance(v, str)})
+    assert settings.engine == "athena" and settings.athena_workgroup == "companyos-dev-cost"
+
+
+def test_cur_tenants_come_from_cdk_json(tmp_path: Any) -> None:
+    from infra.aws.config import StageConfig
+
+    ctx = json.loads((ROOT / "cdk.json").read_text())["context"]["companyos"]
+    ctx["environments"]["dev"]["curTenants"] = ["northwind", "globex"]
+    assert StageConfig.from_context("dev", ctx).cur_tenants == ("northwind", "globex")
+
+
+def test_lake_grants_are_least_privilege(synth: Synth) -> None:
+    statements = _role_statements(synth, _function(synth, "kpi_run")[1]["Properties"])
+    by_action = {a: s for s in statements for a in _actions(s)}
+    athena = by_action["athena:StartQueryExecution"]
+    assert sorted(_actions(athena)) == [
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StartQueryExecution",
+    ]
+    assert json.dumps(athena["Resource"]).endswith(':workgroup/companyos-dev-cost"]]}')
+    glue = by_action["glue:GetTable"]
+    assert sorted(_actions(glue)) == ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"]
+    glue_resources = json.dumps(glue["Resource"])
+    assert ':catalog"' in glue_resources and ":database/companyos_dev_cost" in glue_resources
+    assert ":table/companyos_dev_cost/cur2" in glue_resources and "*" not in glue_resources
+    s3_objects = [s for s in statements if "s3:GetObject" in _actions(s)]
+    reads = {json.dumps(s["Resource"]): sorted(_actions(s)) for s in s3_objects}
+    cur_read = [r for r in reads if "CostCurBucket" in r]
+    results = [r for r in reads if "CostAthenaResults" in r]
+    assert len(cur_read) == 1 and cur_read[0].endswith('"/cur2/*"]]}')
+    assert reads[cur_read[0]] == ["s3:GetObject"]  # the export is read-only
+    assert len(results) == 1 and results[0].endswith('"/results/*"]]}')
+    assert "s3:PutObject" in reads[results[0]] and "s3:DeleteObject" not in reads[results[0]]
+    assert not any(a.startswith("kms:") and "Cost" in json.dumps(s) for s in statements for a in _actions(s))
+    # no other function may read the CUR export or run Athena queries
+    for spec in FUNCTIONS:
+        if spec.queries_lake:
+            continue
+        other = _role_statements(synth, _function(synth, spec.name)[1]["Properties"])
+        assert "CostCurBucket" not in json.dumps(other) and "athena:" not in json.dumps(other), spec.name

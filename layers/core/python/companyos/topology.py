@@ -36,6 +36,9 @@ class FunctionSpec:
     signs_audit: bool = False
     # State machines whose executions this function stops (states:StopExecution on their executions).
     stops_state_machines: tuple[str, ...] = ()
+    # Runs SQL over the lake (runs/lake.py): the LAKE_* environment, Athena on the cost workgroup,
+    # Glue reads of the CUR database, the CUR bucket read and the Athena results prefix written.
+    queries_lake: bool = False
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -79,6 +82,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="KPI run steps for the kpi_run state machine: source, validate, compute, deliver",
         tables={"catalog": "read", "signals": "read", "kpi_log": "write", "idempotency": "write"},
         timeout_s=120,
+        queries_lake=True,  # lake KPI contracts: CUR 2.0 cost (infra_cost_mtd), user SQL KPIs
     ),
     FunctionSpec(
         name="score_refresh",
