@@ -26,6 +26,7 @@ from companyos.sources import cur, prometheus
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
 from companyos.store.repos import Catalog
 
+from infra.local import demo_product
 from infra.local.fake_prometheus import DemoSeries, FakePrometheus, ServiceProfile
 
 if TYPE_CHECKING:
@@ -138,9 +139,10 @@ def seed_sources(
     timed("pagerduty", lambda: _pagerduty(out, demo, now, rng))
     timed("scanners", lambda: _scanners(out, demo, now, rng))
     timed("opa", lambda: _opa(out, demo, now, rng))
-    timed("analytics_flags", lambda: _analytics_and_flags(out, demo, now, rng))
+    telemetry = timed("analytics_flags", lambda: demo_product.seed(out, demo, now, rng))
     timed("business", lambda: _business(out, demo, now, rng))
     counts: dict[str, Any] = dict(out.counts)
+    counts["product"] = telemetry
     counts["prometheus_signals"] = timed("prometheus", lambda: _prometheus(demo, now))
     counts["cur_rows"] = timed("cur", lambda: _cur(demo, now))
     counts["seconds"] = seconds
@@ -597,49 +599,6 @@ def _opa(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) ->
 # ---------------------------------------------------------------------------- product, business
 
 
-def _analytics_and_flags(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) -> None:
-    users = [f"u{n:04d}" for n in range(demo.accounts * 3)]
-    for day in range(6, -1, -1):
-        events: list[dict[str, Any]] = []
-        for n, user in enumerate(rng.sample(users, k=max(5, len(users) // 10))):
-            at = now - timedelta(days=day, seconds=rng.randint(0, 80000))
-            if at > now:
-                continue
-            product = rng.choice(demo.products)
-            account = f"acct-{int(user[1:]) % demo.accounts:03d}"
-            base = {"user_id": user, "account_id": account, "product": product, "occurred_at": at.isoformat()}
-            events.append({"id": f"a-{day}-{n}-active", "type": "active", **base})
-            events.append({"id": f"a-{day}-{n}-session", "type": "session", "session_id": f"s-{day}-{n}",
-                           "duration_s": round(rng.lognormvariate(5.5, 0.8), 1), **base})  # fmt: skip
-            if rng.random() < 0.4:
-                feature = rng.choice(("route-optimizer", "bulk-export", "live-map", "sso"))
-                events.append(
-                    {"id": f"a-{day}-{n}-feature", "type": "feature_used", "feature": feature, **base}
-                )
-        out.send("analytics", {"events": events}, {"X-CompanyOS-Delivery": f"analytics-{day}"})
-    for day in range(4, -1, -1):
-        flags = []
-        for _ in range(30):
-            at = now - timedelta(days=day, seconds=rng.randint(0, 80000))
-            if at > now:
-                continue
-            on = rng.random() < (0.6 - day * 0.08)  # the rollout grows day by day
-            flags.append(
-                {
-                    "kind": "feature",
-                    "creationDate": int(at.timestamp() * 1000),
-                    "key": "new-routing-engine",
-                    "version": 12,
-                    "context": {"kind": "user", "key": rng.choice(users)},
-                    "value": on,
-                    "variation": 0 if on else 1,
-                    "default": False,
-                    "reason": {"kind": "RULE_MATCH" if on else "FALLTHROUGH"},
-                }
-            )
-        out.send("feature_flags", flags)
-
-
 def _business(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) -> None:
     responses = []
     for n in range(demo.accounts * 2 // 3):
@@ -712,6 +671,7 @@ def _bill(id_: str, type_: str, at: datetime, account: str, before: float, after
 # ---------------------------------------------------------------------------- Prometheus, CUR
 
 DEMO_QUERIES = (
+    demo_product.API_REQUESTS_QUERY,
     (
         "slo_good_1d",
         "slo_good",

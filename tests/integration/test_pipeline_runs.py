@@ -68,7 +68,9 @@ def publish(tenant_id: str, kpi_id: str, formula: str, **overrides: Any) -> None
     store.activate(kpi_id, contract.version)
 
 
-def run(local: Running, tenant_id: str, kpi_ids: list[str], *, trigger: str = "manual") -> dict[str, Any]:
+def run(
+    local: Running, tenant_id: str, kpi_ids: list[str], *, trigger: str = "manual", as_of: datetime = AS_OF
+) -> dict[str, Any]:
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(
         stateMachineArn=local.stack.state_machines["kpi_run"],
@@ -76,11 +78,11 @@ def run(local: Running, tenant_id: str, kpi_ids: list[str], *, trigger: str = "m
         input=json.dumps(
             {
                 "pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpi_ids],
-                "trigger": {"type": trigger, "by": "test", "as_of": AS_OF.isoformat()},
+                "trigger": {"type": trigger, "by": "test", "as_of": as_of.isoformat()},
             }
         ),
     )["executionArn"]
-    desc = local.stack.wait_for_execution(arn, timeout_s=120)
+    desc = local.stack.wait_for_execution(arn, timeout_s=300)
     assert desc["status"] == "SUCCEEDED", desc
     return dict(json.loads(desc["output"]))
 

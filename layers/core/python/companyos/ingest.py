@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from companyos.errors import MalformedBody, PayloadTooLarge
 from companyos.runs import contracts
-from companyos.sources import registry
+from companyos.sources import product_rollup, registry
 from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, WebhookRequest
 from companyos.store.audit import AuditEvent, AuditTrail
 from companyos.store.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
 RunStarter = Callable[[str, dict[str, Any]], None]  # (execution name, input)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,22 @@ def ingest(
             | ({"report": report} if report else {}),
         )
     )
+    live = datetime.now(UTC) - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
+    if any(s.kind in product_rollup.ACTIVITY_KINDS and s.occurred_at >= live for s in stored):
+        _roll_up_product(tenant_id)
     runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, {s.kind for s in stored}, start_run)
     return IngestResult(
         "stored", parsed.delivery_id, parsed.event, len(stored), unmapped, runs_started=runs, report=report
     )
+
+
+def _roll_up_product(tenant_id: str) -> None:
+    """The first live analytics delivery of a UTC day rolls up the complete days (`product_daily`). The
+    delivery is stored already: a failed roll-up is logged and retried by the next delivery."""
+    try:
+        product_rollup.roll_up(tenant_id)
+    except Exception:  # the stored delivery must not turn into a retried 500
+        logger.exception("product rollup failed", extra={"tenant_id": tenant_id})
 
 
 def _duplicate(parsed: ParsedDelivery, unmapped: list[str]) -> IngestResult:

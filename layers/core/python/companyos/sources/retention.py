@@ -62,16 +62,24 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("secret_finding", "security", "aggregated"),
         KindRetention("authz_decision", "security", "aggregated"),
         KindRetention("finding_state", "security", "aggregated"),  # fixed findings; open never expire
-        # product telemetry: raw samples (long windows need a daily rollup kind, see docs/sources.md)
+        # product telemetry: raw samples; `product_daily` is their daily rollup (sources/product_rollup.py)
         KindRetention("product_session", "business", "raw"),
         KindRetention("product_active", "business", "raw"),
         KindRetention("feature_used", "business", "raw"),
         KindRetention("flag_evaluation", "business", "raw"),
+        KindRetention("product_daily", "business", "aggregated"),
         # business and financial facts
         KindRetention("nps_response", "business", "aggregated"),
         KindRetention("okr_progress", "business", "aggregated"),
         KindRetention("billing_event", "financial", "aggregated"),
     )
+}
+
+
+# rollup kind -> the raw kinds it aggregates. A KPI may read a raw kind for the days not rolled up
+# yet only if it also reads the rollup (a unit test checks this for every contract).
+ROLLUPS: dict[str, tuple[str, ...]] = {
+    "product_daily": ("product_active", "product_session", "feature_used"),
 }
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from companyos.runs.contracts import PERIODS
+from companyos.sources import retention
 from companyos.store.repos import SignalStore, StoredSignal, TenantCatalog
 
 MAX_ROWS = 25  # rows kept per list in a snapshot item (DynamoDB items stay far below 400 KB)
@@ -856,12 +857,32 @@ def _users(rows: Iterable[StoredSignal]) -> set[str]:
     return {str(s.attributes["user_id"]) for s in rows if s.attributes.get("user_id")}
 
 
+def telemetry_window(days: int) -> tuple[int, str]:
+    """Raw product telemetry (analytics events, flag evaluations) is kept 30 days: a longer period's
+    per-feature table and funnel cover the last 30 days and say so (the KPI tiles read the daily
+    rollup for longer windows)."""
+    rule = retention.of_kind("product_active")
+    raw_days = rule.days if rule else days
+    if days <= raw_days:
+        return days, f"in {days} days"
+    return raw_days, f"in the last {raw_days} days (raw product telemetry is kept {raw_days} days)"
+
+
+def flag_enabled(s: StoredSignal) -> bool:
+    """A flag evaluation served the feature: a boolean flag's `true`, else a non-default variation."""
+    value = s.attributes.get("value")
+    return value if isinstance(value, bool) else s.attributes.get("is_default") is False
+
+
 def _features_entry(activity: dict[str, list[StoredSignal]], days: int, now: datetime) -> dict[str, Any]:
+    """Per feature: analytics adoption (its users / active users); per flag without usage events: the
+    spec's flag adoption ratio (evaluations that served the feature / all its evaluations)."""
+    days, span = telemetry_window(days)
     since = now - timedelta(days=days)
     used = _in(activity["feature_used"], since)
     flags = _in(activity["flag_evaluation"], since)
     if not used and not flags:
-        return _unavailable(f"no feature_used events or flag evaluations ingested in the last {days} days")
+        return _unavailable(f"no feature_used events or flag evaluations ingested {span}")
     active_rows = _in(activity["product_active"], since) + _in(activity["product_session"], since)
     active = _users(active_rows) | _users(used)
     by_feature: dict[str, list[StoredSignal]] = {}
@@ -874,9 +895,12 @@ def _features_entry(activity: dict[str, list[StoredSignal]], days: int, now: dat
     for name in sorted(set(by_feature) | set(by_flag)):
         f_rows, g_rows = by_feature.get(name, []), by_flag.get(name, [])
         users = _users(f_rows)
-        adoption = 100.0 * len(users) / len(active) if active and f_rows else None
-        on = sum(1 for s in g_rows if s.attributes.get("is_default") is False)
+        on = sum(1 for s in g_rows if flag_enabled(s))
+        flag_share = 100.0 * on / len(g_rows) if g_rows else None
+        usage = 100.0 * len(users) / len(active) if active and f_rows else None
+        adoption = usage if f_rows else flag_share
         contexts = {s.attributes.get("context_hash") for s in g_rows if s.attributes.get("context_hash")}
+        served = {s.attributes.get("context_hash") for s in g_rows if flag_enabled(s)} - {None}
         parts = _parts("feature_used", f_rows) + _parts("flag_evaluation", g_rows)
         if active_rows and f_rows:
             parts += _parts("product_active", _in(activity["product_active"], since))
@@ -885,21 +909,24 @@ def _features_entry(activity: dict[str, list[StoredSignal]], days: int, now: dat
                 "id": name,
                 "cells": {
                     "feature": name,
-                    "users": str(len(users)) if f_rows else None,
+                    "users": str(len(users)) if f_rows else f"{len(served)} of {len(contexts)} evaluated",
                     "adoption": _pct(adoption),
-                    "events": str(len(f_rows)) if f_rows else None,
+                    "events": str(len(f_rows)) if f_rows else "—",
                     "evaluations": str(len(g_rows)) if g_rows else "—",
-                    "flag_on": _pct(100.0 * on / len(g_rows)) if g_rows else "—",
+                    "flag_on": _pct(flag_share) if g_rows else "—",
                 },
                 "value": adoption,
+                "basis": "usage" if f_rows else "flag",
                 "users": len(users),
                 "active_users": len(active),
                 "events": len(f_rows),
                 "flag_evaluations": len(g_rows),
                 "flag_contexts": len(contexts),
-                "flag_non_default_share": round(100.0 * on / len(g_rows), 1) if g_rows else None,
+                "flag_served_contexts": len(served),
+                "flag_non_default_share": round(flag_share, 1) if flag_share is not None else None,
                 "status": _band("feature_adoption_rate", adoption),
-                "reason": None if adoption is not None else "flag evaluations only: no feature_used events",
+                "reason": None if f_rows else "flag adoption: evaluations that served the feature / all"
+                " evaluations (no feature_used events for it)",
                 "evidence": evidence_of(parts, days),
             }
         )  # fmt: skip
@@ -914,21 +941,22 @@ def _features_entry(activity: dict[str, list[StoredSignal]], days: int, now: dat
             {"key": "adoption", "label": "Adoption", "numeric": True},
             {"key": "events", "label": "Uses", "numeric": True},
             {"key": "evaluations", "label": "Flag evaluations", "numeric": True},
-            {"key": "flag_on", "label": "Non-default", "numeric": True},
+            {"key": "flag_on", "label": "Flag served on", "numeric": True},
         ],
         "items": items[:MAX_ROWS],
         "summary": f"{len(by_feature)} features used by {len(_users(used))} of {len(active)} active users"
-        f" in {days} days",
+        f", {len(by_flag)} flags evaluated {span}",
         "evidence": evidence_of(_parts("feature_used", used) + _parts("flag_evaluation", flags), days),
     }
 
 
 def _funnel_entry(activity: dict[str, list[StoredSignal]], days: int, now: datetime) -> dict[str, Any]:
     """Distinct users: had a session → were active → used a feature (each step within the previous)."""
+    days, span = telemetry_window(days)
     since = now - timedelta(days=days)
     sessions = _in(activity["product_session"], since)
     if not sessions:
-        return _unavailable(f"no product sessions ingested in the last {days} days")
+        return _unavailable(f"no product sessions ingested {span}")
     active_rows = _in(activity["product_active"], since)
     used_rows = _in(activity["feature_used"], since)
     s_users = _users(sessions)
@@ -955,7 +983,7 @@ def _funnel_entry(activity: dict[str, list[StoredSignal]], days: int, now: datet
         "available": True,
         "window_days": days,
         "items": items,
-        "summary": f"distinct users over {days} days; each step counts users of the step before",
+        "summary": f"distinct users {span}; each step counts users of the step before",
         "evidence": evidence_of(
             _parts("product_session", sessions) + _parts("product_active", active_rows)
             + _parts("feature_used", used_rows), days),
