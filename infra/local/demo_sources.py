@@ -728,13 +728,23 @@ DEMO_QUERIES = (
         3600,
         12,
     ),
-    (
+    (  # used share of the provisioned CPU / memory (container limits): infra_utilization, capacity
         "cpu_utilisation",
-        "utilisation",
+        "cpu_utilisation",
         "prom_sample",
-        'avg by (service) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))',
+        'sum by (service) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))'
+        ' / sum by (service) (kube_pod_container_resource_limits{resource="cpu"})',
         3600,
-        12,
+        24,
+    ),
+    (
+        "memory_utilisation",
+        "memory_utilisation",
+        "prom_sample",
+        'sum by (service) (container_memory_working_set_bytes{container!=""})'
+        ' / sum by (service) (kube_pod_container_resource_limits{resource="memory"})',
+        3600,
+        24,
     ),
 )
 
@@ -758,6 +768,7 @@ def _prometheus(demo: DemoTenant, now: datetime) -> int:
             rng.uniform(0.0003, 0.004),
             rng.uniform(80, 450),
             rng.uniform(0.25, 0.75),
+            random.Random(f"{demo.tenant.id}-{service}-memory").uniform(0.3, 0.93),
         )
         for _, service, _ in demo.repos
     ]

@@ -3,7 +3,8 @@ answering in Prometheus' own response format: the demo pulls from it through the
 tests point the connector at it with their own answers (real fixture bytes, error envelopes, delays).
 
 `DemoSeries` generates deterministic per-service series for the demo tenants' PromQL: SLO good/total
-request counts per window, availability, p95/p99 latency and CPU utilisation.
+request counts per window, availability, p95/p99 latency, and CPU and memory utilisation (usage over
+the container limits, a ratio).
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ class ServiceProfile:
     rps: float  # mean requests per second
     error_ratio: float  # mean share of bad requests
     p95_ms: float
-    cpu: float  # mean utilisation 0..1
+    cpu: float  # mean CPU usage / limit, 0..1
+    memory: float = 0.5  # mean memory working set / limit, 0..1
 
 
 class DemoSeries:
@@ -133,6 +135,8 @@ class DemoSeries:
             return round(p.p95_ms * 1.8 * rng.uniform(0.9, 1.3) / 1000, 4)
         if "0.95" in promql:
             return round(p.p95_ms * rng.uniform(0.85, 1.25) / 1000, 4)
+        if "memory" in promql:  # memory moves slowly: little noise around the mean
+            return round(min(0.99, p.memory * rng.uniform(0.95, 1.05)), 4)
         if "cpu" in promql:
             return round(min(0.98, p.cpu * rng.uniform(0.8, 1.2)), 4)
         return 0.0

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -34,6 +37,28 @@ def make_tenant(local: Running, tenant_id: str, name: str) -> TenantFixture:
         local.client.login(f"cto@{tenant_id}.test"),
         local.client.login(f"head_product@{tenant_id}.test"),
     )
+
+
+def run_kpis(
+    local: Running, tenant_id: str, kpi_ids: list[str], as_of: datetime, name: str
+) -> dict[str, Any]:
+    """One manual kpi_run execution of (tenant, KPI) pairs at `as_of` through the state machine,
+    waited for; its output (runs by status, refreshed tenants)."""
+    import boto3
+
+    arn = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=local.stack.state_machines["kpi_run"],
+        name=name,
+        input=json.dumps(
+            {
+                "pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpi_ids],
+                "trigger": {"type": "manual", "by": "test", "as_of": as_of.isoformat()},
+            }
+        ),
+    )["executionArn"]
+    desc = local.stack.wait_for_execution(arn, timeout_s=120)
+    assert desc["status"] == "SUCCEEDED", desc
+    return dict(json.loads(desc["output"]))
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,8 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
 
     t = make_tenant(local, "panelco", "Panel Co")
     tid = t.id
-    # SLOs: api meets 99.9% (0.05% errors), web burns 10x; api's hourly windows must not be added in
+    # SLOs: api meets 99.9% (0.05% errors), web burns 10x; an hourly api window of a day that api's
+    # daily window covers must not be added in
     slos = []
     for d in range(1, 4):
         at = (NOW - d * DAY).replace(hour=0, minute=0, second=0)
@@ -83,8 +84,9 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
             slo(len(slos), "web", at, "slo_good", 9900),
             slo(len(slos) + 1, "web", at, "slo_total", 10000),
         ]
-    slos += [slo(100, "api", NOW - timedelta(hours=2), "slo_good", 0, 3600)]
-    slos += [slo(101, "api", NOW - timedelta(hours=2), "slo_total", 500, 3600)]
+    covered = (NOW - DAY).replace(hour=0, minute=0, second=0) - timedelta(hours=12)  # day NOW - 2d
+    slos += [slo(100, "api", covered, "slo_good", 0, 3600)]
+    slos += [slo(101, "api", covered, "slo_total", 500, 3600)]
     store(tid, "prometheus", slos)
     # vulnerabilities: a critical open 10 days (> 7-day SLA), a high open 5 days, a fixed medium
     states = [
@@ -368,6 +370,7 @@ def test_a_tenant_without_these_sources_gets_the_reason(local):
 
     make_tenant(local, "emptyco", "Empty Co")
     r = panels_data.build("emptyco", NOW)["28d"]
-    for key in ("slo", "burn", "vulns", "security_events", "cost", "okrs", "features", "funnel", "nps"):
+    keys = ("slo", "burn", "capacity", "vulns", "security_events", "cost", "okrs", "features", "funnel")
+    for key in (*keys, "nps"):
         assert r[key]["available"] is False and r[key]["reason"], key
     assert "CUR" in r["cost"]["reason"] and "slo_window" in r["slo"]["reason"]

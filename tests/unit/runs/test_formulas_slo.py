@@ -82,7 +82,7 @@ def test_a_contract_objective_overrides_the_dictionary_target():
 
 def test_no_windows_with_requests_is_unknown_with_the_reason():
     out = run("slo_attainment", [])
-    assert out.value is None and "slo_window" in out.reason and "7 days" in out.reason
+    assert out.value is None and "slo_window" in str(out.reason) and "7 days" in str(out.reason)
     idle = counts("api", MIDNIGHT, 0, 0)
     assert run("error_budget_burn_rate", idle).value is None
     old = counts("api", MIDNIGHT - timedelta(days=20), 10, 10)
@@ -127,7 +127,7 @@ def test_infra_utilization_is_the_mean_of_the_utilisation_samples_in_percent():
     cpu_only = {**params, "metrics": ["cpu_utilisation"]}
     assert run("infra_utilization", rows, days=1, params=cpu_only).value == pytest.approx(60.0)
     out = run("infra_utilization", rows[-2:], params=params)
-    assert out.value is None and "prom_sample" in out.reason
+    assert out.value is None and "prom_sample" in str(out.reason)
 
 
 def test_the_slo_pack_is_computable_fits_the_dictionary_and_its_schedule():
@@ -147,7 +147,7 @@ def test_the_slo_pack_is_computable_fits_the_dictionary_and_its_schedule():
         assert dictionary.get(c.kpi_id).refresh == c.schedule_class, c.kpi_id
         assert classes[c.schedule_class] == c.schedule_cron, c.kpi_id
         assert c.pre_rules and c.post_rules and c.sources[0].source_type == "signal", c.kpi_id
-    assert set(contracts.consumers_of("slo_window")) == {"slo_attainment", "error_budget_burn_rate"}
+    assert set(contracts.consumers_of("slo_window")) >= {"slo_attainment", "error_budget_burn_rate"}
 
 
 def test_verdicts_follow_the_dictionary_thresholds():

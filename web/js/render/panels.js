@@ -101,8 +101,13 @@ function dimensions(panel, ctx) {
   );
 }
 
+/** A table's or bars' headline: the KPI the rows explain (an object), never free text. */
+function kpiSummary(panel, ctx) {
+  return panel.summary && typeof panel.summary === "object" ? summaryLine(panel.summary, ctx) : null;
+}
+
 function bars(panel, ctx) {
-  return h(
+  const list = h(
     "ul",
     { class: "bar-list" },
     panel.items.map((item) => {
@@ -126,6 +131,7 @@ function bars(panel, ctx) {
       );
     }),
   );
+  return [kpiSummary(panel, ctx), list];
 }
 
 function summaryLine(summary, ctx) {
@@ -172,7 +178,7 @@ function status(panel, ctx) {
 
 function table(panel, ctx) {
   const cols = panel.columns || [];
-  return h(
+  const rows = h(
     "div",
     { class: "table-wrap" },
     h(
@@ -211,6 +217,7 @@ function table(panel, ctx) {
       ),
     ),
   );
+  return [kpiSummary(panel, ctx), rows];
 }
 
 function timeline(panel, ctx) {

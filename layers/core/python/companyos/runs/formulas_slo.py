@@ -74,8 +74,8 @@ def window_day(end: datetime, step_s: int) -> date:
     return (end - timedelta(seconds=step_s / 2)).date()
 
 
-def service_days(rows: Sequence[SignalRow]) -> dict[tuple[str, date], tuple[float, float]]:
-    """(service, day) → (good, total) requests.
+def service_day_windows(rows: Sequence[SignalRow]) -> dict[tuple[str, date], tuple[int, float, float]]:
+    """(service, day) → (window length in s, good, total) requests.
 
     Per service and day the coarsest window length with data that day is used (the day's 1d window,
     else its 1h windows, e.g. today before its 1d window exists): two window lengths are never
@@ -97,11 +97,28 @@ def service_days(rows: Sequence[SignalRow]) -> dict[tuple[str, date], tuple[floa
         acc = per_step.setdefault(step, [0.0, 0.0])
         acc[0] += counts[GOOD]
         acc[1] += counts[TOTAL]
-    out: dict[tuple[str, date], tuple[float, float]] = {}
+    out: dict[tuple[str, date], tuple[int, float, float]] = {}
     for key, per_step in by_day.items():
-        good, total = per_step[max(per_step)]
-        out[key] = (good, total)
+        step = max(per_step)
+        out[key] = (step, per_step[step][0], per_step[step][1])
     return out
+
+
+def service_days(rows: Sequence[SignalRow]) -> dict[tuple[str, date], tuple[float, float]]:
+    """(service, day) → (good, total) requests of `service_day_windows`."""
+    return {key: (good, total) for key, (_step, good, total) in service_day_windows(rows).items()}
+
+
+def usable_counts(good: float, total: float) -> tuple[float, float] | None:
+    """(good, total) as counted: None for negative counts or good above total beyond
+    extrapolation noise (GOOD_OVERSHOOT); a small overshoot counts as good == total."""
+    if good < 0 or total < 0:
+        return None
+    if good > total:
+        if good - total > max(1.0, GOOD_OVERSHOOT * total):
+            return None
+        good = total
+    return good, total
 
 
 def fold_slo_windows(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
@@ -111,14 +128,12 @@ def fold_slo_windows(signals: Mapping[str, Sequence[SignalRow]], params: Params)
     good exceeds total beyond extrapolation noise is counted `invalid` and left out."""
     objective = objective_of(params)
     for (_service_name, day), (good, total) in sorted(service_days(signals.get(SLO_KIND, ())).items()):
-        if good < 0 or total < 0:
-            yield day, {"invalid": 1.0, "negative_count": min(good, total)}
+        counted = usable_counts(good, total)
+        if counted is None:
+            negative = {"negative_count": min(good, total)} if min(good, total) < 0 else {}
+            yield day, {"invalid": 1.0, **negative}
             continue
-        if good > total:
-            if good - total > max(1.0, GOOD_OVERSHOOT * total):
-                yield day, {"invalid": 1.0}
-                continue
-            good = total
+        good, total = counted
         if total == 0:
             yield day, {"idle": 1.0}
             continue

@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 from companyos.auth import Principal, authorize
 from companyos.errors import NotFound
-from companyos.model import kpis
+from companyos.model import kpis, slo
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
+from companyos.runs.formulas_slo import usable_counts
 from companyos.store.repos import Catalog, ScoreStore, SignalStore
 from companyos.views import panels, panels_data
 from companyos.views.dashboards import check_period
@@ -189,10 +190,109 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
             "reason": None if incs else f"no PagerDuty incidents on {name} in the last {days} days",
             "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in incs],
         },
-        "slo": _unavailable(
-            "Not built yet: per-service SLO attainment needs Prometheus SLO series, which are not ingested"
-        ),
+        "slo": service_slo(tenant_id, name, days, now),
         "endpoints": _unavailable(ENDPOINTS_REASON),
+    }
+
+
+# ------------------------------------------------------------------------------ service → SLO
+
+# The SRE workbook's alert windows (model.slo.BURN_RULES) and the day windows the table shows.
+BURN_WINDOWS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21600, "1d": 86400, "3d": 259200}
+
+
+def _recent_counts(rows: list[Any], seconds: int) -> dict[str, Any] | None:
+    """(good, total) over the newest `seconds` of complete windows: the coarsest window length
+    that divides `seconds` and whose newest windows cover it without a gap; None otherwise."""
+    series: dict[int, dict[datetime, dict[str, float]]] = {}
+    for s in rows:
+        step = int(s.attributes.get("step_s") or 0)
+        if step and seconds % step == 0 and s.attributes.get("value") is not None:
+            point = series.setdefault(step, {}).setdefault(s.occurred_at, {})
+            point[str(s.attributes["metric"])] = float(s.attributes["value"])
+    for step in sorted(series, reverse=True):
+        ends = sorted(
+            (at for at, p in series[step].items() if {"slo_good", "slo_total"} <= set(p)), reverse=True
+        )
+        want = seconds // step
+        newest = ends[:want]
+        if len(newest) < want or (newest[0] - newest[-1]).total_seconds() != (want - 1) * step:
+            continue
+        counted = [
+            usable_counts(series[step][at]["slo_good"], series[step][at]["slo_total"]) for at in newest
+        ]
+        if any(c is None for c in counted):
+            continue
+        good = sum(c[0] for c in counted if c)
+        total = sum(c[1] for c in counted if c)
+        start = newest[-1] - timedelta(seconds=step)
+        return {"good": good, "total": total, "from": start.isoformat(), "to": newest[0].isoformat()}
+    return None
+
+
+def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str, Any]:
+    """One service's SLO over the period (the SLO table's row, folded the same way), per day,
+    its burn rate over the alert windows the pulled series can cover, and the SRE workbook's
+    multiwindow burn-rate alerts (model.slo) that fire on them."""
+    rows = [
+        s
+        for s in panels_data.signals(tenant_id, panels_data.SLO_KIND, days, now)
+        if (s.service or s.entity) == name
+    ]
+    counts = panels_data.slo_counts(rows).get(name)
+    if counts is None:
+        return _unavailable(
+            f"no Prometheus SLO windows (slo_window slo_good/slo_total) for {name} in the last {days} days"
+        )
+    objective = panels_data.slo_objective()
+    good, total = counts["good"], counts["total"]
+    attainment = slo.attainment(good, total)
+    windows = {label: _recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
+    known = {k: (w["good"], w["total"]) for k, w in windows.items() if w is not None}
+    alerts = slo.multiwindow_alerts(known, objective)
+    blind = [
+        f"{r.severity} {r.long_window}/{r.short_window}"
+        for r in slo.BURN_RULES
+        if r.long_window not in known or r.short_window not in known
+    ]
+    return {
+        "available": True,
+        "reason": None,
+        "objective": objective,
+        "window_days": days,
+        "good": good,
+        "total": total,
+        "attainment": None if attainment is None else 100.0 * attainment,
+        "budget_left": slo.error_budget_remaining(good, total, objective),
+        "burn_rate": slo.burn_rate(good, total, objective),
+        "days": [
+            {
+                "day": day.isoformat(),
+                "good": g,
+                "total": t,
+                "attainment": 100.0 * g / t if t else None,
+                "burn_rate": slo.burn_rate(g, t, objective),
+            }
+            for day, g, t in counts["points"]
+        ],
+        "burn_windows": [
+            {"window": label, **w, "burn_rate": slo.burn_rate(w["good"], w["total"], objective)}
+            if w is not None
+            else {"window": label, "burn_rate": None, "reason": f"no complete {label} of windows pulled"}
+            for label, w in windows.items()
+        ],
+        "alerts": [a.model_dump(mode="json") for a in alerts],
+        "alerts_not_evaluated": blind,
+        "evidence": panels_data.evidence_of(
+            [
+                (
+                    f"prometheus.{panels_data.SLO_KIND}",
+                    len(counts["signals"]),
+                    max(s.occurred_at for s in counts["signals"]),
+                )
+            ],
+            days,
+        ),
     }
 
 

@@ -185,11 +185,13 @@ LAYOUTS: dict[str, Layout] = {
                 width="full",
             ),
             Panel("service_map", "Service health map", "status", source="service_map"),
-            _todo(
+            Panel(
                 "capacity",
                 "Capacity status",
                 "bars",
-                "capacity metrics from Prometheus (nodes, pods, memory)",
+                source="capacity",
+                needs="CPU/memory utilisation samples from the Prometheus pull "
+                "(prom_sample cpu_utilisation / memory_utilisation)",
             ),
             Panel("incidents", "Recent incidents (7d)", "timeline", source="incidents", needs=_PD),
             Panel(

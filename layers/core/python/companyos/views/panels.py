@@ -461,6 +461,39 @@ def infra_cost_tile(ctx: Ctx) -> dict[str, Any]:
     return tile
 
 
+def kpi_summary(ctx: Ctx, kpi_id: str, detail: str | None) -> dict[str, Any]:
+    """A panel's headline from its KPI's delivered run (the snapshot entry): value, status and the
+    run as evidence; Unknown with the KPI's reason when the run delivered no value."""
+    entries = (ctx.snapshot or {}).get("kpis", {})
+    tile = kpi_tile(entries[kpi_id]) if kpi_id in entries else unknown_tile(kpi_id)
+    known = tile["value"] is not None
+    return {
+        "kpi_id": kpi_id,
+        "name": tile["name"],
+        "label": f"{tile['name']} {tile['display']}",
+        "value": tile["value"],
+        "display": tile["display"],
+        "status": tile["status"],
+        "detail": detail if known else f"{tile['reason'] or 'no delivered run'}; {detail or ''}".strip("; "),
+        "evidence": tile["evidence"] if known else None,
+        "drill": tile["drill"],
+    }
+
+
+def with_kpi(kpi_id: str) -> Callable[[Panel, Ctx], dict[str, Any]]:
+    """A stored panel (rows folded from signals) headed by the delivered value of the KPI its
+    rows explain, e.g. the SLO table by slo_attainment: the rows break the KPI down per service."""
+
+    def build(panel: Panel, ctx: Ctx) -> dict[str, Any]:
+        body = stored(panel, ctx)
+        if body.get("kind") == "not_built":
+            return body
+        text = body.get("summary")
+        return {**body, "summary": kpi_summary(ctx, kpi_id, text if isinstance(text, str) else None)}
+
+    return build
+
+
 def stored(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     """Panels whose rows a refresh step stores ready-made in the panel's kind (`items`, ...)."""
     data = ctx.rows(panel.source)
@@ -502,6 +535,9 @@ BUILDERS: dict[str, Callable[[Panel, Ctx], dict[str, Any]]] = {
     "service_map": service_map,
     "incidents": incidents,
     "ops_headline": ops_headline,
+    "slo": with_kpi("slo_attainment"),
+    "burn": with_kpi("error_budget_burn_rate"),
+    "capacity": with_kpi("infra_utilization"),
     "links": links,
 }
 

@@ -136,7 +136,7 @@ def catalog_services(tenant_id: str) -> dict[str, dict[str, Any]]:
     """Services known to the catalog (via source mappings), with their domain and mapped entities."""
     cat = TenantCatalog(tenant_id)
     services: dict[str, dict[str, Any]] = {}
-    for source in ("github", "pagerduty"):
+    for source in ("github", "pagerduty", "prometheus"):
         for entity, m in sorted(cat.source_map(source).items()):
             svc = services.setdefault(
                 m["service"], {"service": m["service"], "domain": m.get("domain"), "entities": []}
@@ -226,6 +226,7 @@ def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
         "deployment": signals(tenant_id, "deployment", days, now),
         "incident": signals(tenant_id, "incident", max(days, INCIDENT_LOOKBACK_DAYS), now),
         SLO_KIND: signals(tenant_id, SLO_KIND, days, now),
+        SAMPLE_KIND: signals(tenant_id, SAMPLE_KIND, CAPACITY_DAYS, now),
         "vulnerability": signals(tenant_id, "vulnerability", days, now),
         "open_vulnerabilities": store.findings("vulnerability", status="open"),
         "secret_finding": signals(tenant_id, "secret_finding", max(days, SECURITY_EVENTS_DAYS), now),
@@ -254,6 +255,7 @@ def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> d
         "deployments": _deployments_entry(tenant_id, data["deployment"], days, now, period),
         "slo": slo_table,
         "burn": burn,
+        "capacity": _capacity_entry(tenant_id, data[SAMPLE_KIND], now),
         "vulns": _vulns_entry(data["open_vulnerabilities"], data["vulnerability"], days, now),
         "security_events": _security_events_entry(data["secret_finding"], data["authz_decision"], now),
         "cost": _cost_entry(tenant_id, data["cost_run"]),
@@ -355,45 +357,51 @@ def _unavailable(reason: str) -> dict[str, Any]:
 
 
 def slo_objective() -> float:
-    """The SLO objective as a ratio: the dictionary's `slo_attainment` target (99.9 → 0.999)."""
-    from companyos.model import kpis
+    """The SLO objective as a ratio: the dictionary's `slo_attainment` target (99.9 → 0.999), the
+    one the slo_attainment and error_budget_burn_rate runs apply (runs/formulas_slo.py)."""
+    from companyos.runs.formulas_slo import default_objective
 
-    return float(kpis.load_dictionary().get("slo_attainment").target) / 100.0
+    return default_objective()
 
 
-def _slo_counts(rows: list[StoredSignal]) -> dict[str, dict[str, Any]]:
-    """Per service: good/total sums over the coarsest window series present (never two series of
-    different windows added together), with the signals behind them and a per-window series."""
-    series: dict[tuple[str, int], dict[str, Any]] = {}
+def slo_counts(rows: list[StoredSignal]) -> dict[str, dict[str, Any]]:
+    """Per service (the catalog's name, else the series' label): good/total sums over its days,
+    each day from the coarsest window length with data that day (never two window lengths added
+    together) — the service-days the slo_attainment / error_budget_burn_rate runs fold
+    (`formulas_slo.service_days`), with the signals behind them and the per-day points."""
+    from companyos.runs.formulas import SignalRow
+    from companyos.runs.formulas_slo import GOOD, TOTAL, service_day_windows, usable_counts, window_day
+
+    by_service: dict[str, list[StoredSignal]] = {}
     for s in rows:
-        a = s.attributes
-        metric = a.get("metric")
-        if metric not in ("slo_good", "slo_total") or a.get("value") is None:
-            continue
-        svc = s.service or s.entity or "unmapped"
-        step = int(a.get("step_s") or 0)
-        cur = series.setdefault((svc, step), {"points": {}, "signals": [], "window": a.get("window")})
-        point = cur["points"].setdefault(s.occurred_at, {"good": None, "total": None})
-        point["good" if metric == "slo_good" else "total"] = float(a["value"])
-        cur["signals"].append(s)
+        if s.attributes.get("metric") in (GOOD, TOTAL) and s.attributes.get("value") is not None:
+            by_service.setdefault(s.service or s.entity or "unmapped", []).append(s)
+    named = [
+        SignalRow(s.kind, s.signal_id, s.occurred_at, s.attributes, svc)
+        for svc, items in by_service.items()
+        for s in items
+    ]
+    chosen = service_day_windows(named)
     out: dict[str, dict[str, Any]] = {}
-    for (svc, _step), cur in sorted(series.items(), key=lambda kv: -kv[0][1]):
-        if svc in out:
-            continue  # a coarser window of this service won
-        pts = [
-            (at, p["good"], p["total"])
-            for at, p in sorted(cur["points"].items())
-            if p["good"] is not None and p["total"] is not None and 0 <= p["good"] <= p["total"]
-        ]
-        if not pts:
+    for (svc, day), (step, *counts) in sorted(chosen.items()):
+        counted = usable_counts(*counts)
+        if counted is None:
             continue
-        out[svc] = {
-            "good": sum(p[1] for p in pts),
-            "total": sum(p[2] for p in pts),
-            "points": pts,
-            "window": cur["window"],
-            "signals": cur["signals"],
-        }
+        cur = out.setdefault(svc, {"good": 0.0, "total": 0.0, "points": [], "steps": set()})
+        cur["good"] += counted[0]
+        cur["total"] += counted[1]
+        cur["points"].append((day, *counted))
+        cur["steps"].add((day, step))
+
+    def day_and_step(s: StoredSignal) -> tuple[Any, int]:
+        step = int(s.attributes.get("step_s") or 0)
+        return window_day(s.occurred_at, step), step
+
+    for svc, cur in out.items():
+        steps = cur.pop("steps")  # evidence: the windows counted, not those a coarser window replaced
+        cur["signals"] = [s for s in by_service[svc] if day_and_step(s) in steps]
+        widest = max(cur["signals"], key=lambda s: int(s.attributes.get("step_s") or 0))
+        cur["window"] = widest.attributes.get("window")
     return out
 
 
@@ -403,7 +411,7 @@ def _slo_entries(
     from companyos.model import slo
 
     rows = _in(slo_signals, now - timedelta(days=days))
-    counts = _slo_counts(rows)
+    counts = slo_counts(rows)
     if not counts:
         why = f"no Prometheus SLO good/total windows (slo_window) ingested in the last {days} days"
         return _unavailable(why), _unavailable(why)
@@ -479,6 +487,94 @@ def _slo_entries(
          "summary": "error-budget burn rate per service (1x spends the budget exactly over the window)",
          "evidence": evidence},
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- capacity (Prometheus utilisation)
+
+SAMPLE_KIND = "prom_sample"
+CAPACITY_DAYS = 1  # the Ops wireframe's "Capacity status": the last 24 hours, whatever the period
+CAPACITY_METRICS = {"cpu_utilisation": "CPU", "memory_utilisation": "Memory"}
+SATURATED_PCT, BUSY_PCT = 90.0, 80.0  # of the limit: critical / warning
+
+
+def _capacity_status(pct: float) -> tuple[str, str | None]:
+    """Saturation is the risk on the high side; on the low side the infra_utilization KPI's
+    critical threshold (40%) marks a service as over-provisioned (money, not risk: attention)."""
+    from companyos.model import kpis
+
+    idle = kpis.load_dictionary().get("infra_utilization").critical
+    if pct >= SATURATED_PCT:
+        return "critical", f"saturated: at or above {SATURATED_PCT:g}% of its limit"
+    if pct >= BUSY_PCT:
+        return "warning", f"busy: at or above {BUSY_PCT:g}% of its limit"
+    if pct < idle:
+        return "attention", f"over-provisioned: below {idle:g}% of its limit"
+    return "healthy", None
+
+
+def _capacity_entry(tenant_id: str, samples: list[StoredSignal], now: datetime) -> dict[str, Any]:
+    """Per service and resource (CPU, memory): the latest used share of the limit (usage / limit,
+    the samples the infra_utilization run reads), its peak and mean over the last 24 h, and the
+    hourly series; the most utilised first."""
+    from companyos.runs.formulas import SignalRow
+    from companyos.runs.formulas_slo import utilisation_samples
+
+    since = now - timedelta(days=CAPACITY_DAYS)
+    rows = [s for s in _in(samples, since) if s.attributes.get("metric") in CAPACITY_METRICS]
+    by_series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+    signals_of: dict[str, list[StoredSignal]] = {}
+    for s in rows:
+        signals_of.setdefault(s.service or s.entity or "unmapped", []).append(s)
+    named = [
+        SignalRow(s.kind, s.signal_id, s.occurred_at, s.attributes, svc)
+        for svc, items in signals_of.items()
+        for s in items
+    ]
+    for svc, metric, at, ratio in utilisation_samples(named, tuple(CAPACITY_METRICS)):
+        by_series.setdefault((svc, metric), []).append((at, 100.0 * ratio))
+    if not by_series:
+        return _unavailable(
+            "no CPU/memory utilisation samples (prom_sample cpu_utilisation / memory_utilisation) "
+            f"pulled from Prometheus in the last {24 * CAPACITY_DAYS} hours"
+        )
+    items: list[dict[str, Any]] = []
+    for (svc, metric), points in by_series.items():
+        points.sort()
+        at, latest = points[-1]
+        values = [v for _, v in points]
+        status, reason = _capacity_status(latest)
+        behind = [s for s in signals_of[svc] if s.attributes.get("metric") == metric]
+        href = f"/api/drill/service/{svc}?tenant={tenant_id}"
+        items.append(
+            {
+                "id": f"{svc}:{metric}",
+                "label": f"{svc} · {CAPACITY_METRICS[metric]}",
+                "service": svc,
+                "resource": metric,
+                "value": round(latest, 1),
+                "display": f"{latest:.0f}%",
+                "max": 100.0,
+                "at": at.isoformat(),
+                "peak": round(max(values), 1),
+                "mean": round(sum(values) / len(values), 1),
+                "status": status,
+                "reason": f"{reason}; peak {max(values):.0f}% in 24 h" if reason else None,
+                "series": [{"t": t.isoformat(), "v": round(v, 1)} for t, v in points[-SERIES_POINTS:]],
+                "evidence": _ev(SAMPLE_KIND, behind, CAPACITY_DAYS, href),
+                "drill": {"kind": "service", "id": svc},
+            }
+        )
+    items.sort(key=lambda i: (-i["value"], i["id"]))
+    busy = sum(1 for i in items if i["status"] in ("critical", "warning"))
+    idle = sum(1 for i in items if i["status"] == "attention")
+    return {
+        "available": True,
+        "window_days": CAPACITY_DAYS,
+        "items": items[:MAX_ROWS],
+        "summary": f"{busy} of {len(items)} service resources at or above {BUSY_PCT:g}% of their limit, "
+        f"{idle} over-provisioned (latest sample of the last 24 h)",
+        "evidence": _ev(SAMPLE_KIND, rows, CAPACITY_DAYS),
+    }
 
 
 # ---------------------------------------------------------------- vulnerabilities (finding state)
