@@ -274,8 +274,63 @@ function renderService(data, ctx) {
       deploymentsTable(b.items, ctx),
     ]),
     level("Incidents", "drill-incidents", data.incidents, (b) => incidentsTable(b.items, ctx)),
-    level("SLO", "drill-slo", data.slo, () => null),
+    level("SLO", "drill-slo", data.slo, (b) => sloBlock(b, ctx)),
     level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+  ];
+}
+
+const pct = (v, digits = 3) => (isNum(v) ? `${v.toFixed(digits)}%` : "Unknown");
+const burn = (v) => (isNum(v) ? `${v.toFixed(2)}x` : "Unknown");
+
+/** A service's SLO: attainment over the period, per day, burn per alert window, firing alerts. */
+function sloBlock(b, ctx) {
+  const status = b.budget_left <= 0 ? "critical" : b.burn_rate > 1 ? "warning" : "healthy";
+  return [
+    h(
+      "p",
+      { "data-testid": "drill-slo-summary" },
+      statusBadge(status, "", `${pct(b.attainment)} of ${num(b.total)} requests good`),
+      ` · objective ${pct(100 * b.objective, 2)} · budget left ${pct(100 * b.budget_left, 1)} · burn ${burn(b.burn_rate)} over ${num(b.window_days)} days `,
+      evidenceRef({ name: "SLO", evidence: b.evidence }, ctx),
+    ),
+    table(
+      ["Window", "Requests", "Good", "Burn rate", "From", "To"],
+      b.burn_windows.map((w) =>
+        h(
+          "tr",
+          { "data-testid": "drill-row", "data-item-id": w.window },
+          h("th", { scope: "row" }, w.window),
+          h("td", { class: "num" }, isNum(w.total) ? num(w.total) : "—"),
+          h("td", { class: "num" }, isNum(w.good) ? num(w.good) : "—"),
+          h("td", { class: "num" }, isNum(w.burn_rate) ? burn(w.burn_rate) : w.reason || "Unknown"),
+          h("td", {}, when(w.from)),
+          h("td", {}, when(w.to)),
+        ),
+      ),
+      "drill-slo-windows",
+    ),
+    h(
+      "p",
+      { "data-testid": "drill-slo-alerts" },
+      b.alerts.length
+        ? `Firing burn-rate alerts: ${b.alerts.map((a) => `${a.severity} (${a.rule.long_window}/${a.rule.short_window} above ${a.rule.burn_rate}x: ${burn(a.long_burn_rate)} / ${burn(a.short_burn_rate)})`).join("; ")}`
+        : "No multiwindow burn-rate alert fires.",
+      b.alerts_not_evaluated.length ? h("span", { class: "muted" }, ` Not evaluated (their windows are not pulled): ${b.alerts_not_evaluated.join(", ")}.`) : null,
+    ),
+    table(
+      ["Day", "Requests", "Attainment", "Burn rate"],
+      b.days.map((d) =>
+        h(
+          "tr",
+          { "data-testid": "drill-row", "data-item-id": d.day },
+          h("th", { scope: "row" }, d.day),
+          h("td", { class: "num" }, num(d.total)),
+          h("td", { class: "num" }, pct(d.attainment)),
+          h("td", { class: "num" }, burn(d.burn_rate)),
+        ),
+      ),
+      "drill-slo-days",
+    ),
   ];
 }
 
