@@ -5,7 +5,8 @@ base that grows (or shrinks) by the tenant's `growth` per month, so the month-ov
 a trend to show; 5 days of a LaunchDarkly rollout of `new-routing-engine`. Raw telemetry is kept
 30 days, so — as the daily roll-up would have done at the time — the days are rolled up into
 `product_daily` as of each week's end while their raw events are complete
-(`product_rollup.roll_up(..., now=<that day>)`).
+(`product_rollup.roll_up(..., now=<that day>)`), and then the raw events older than 30 days are
+deleted, as DynamoDB's TTL would have done (moto does not expire items).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from companyos.runs.formulas_product import ACTIVITY_KINDS
 from companyos.sources import product_rollup
+from companyos.store.models import SignalItem
 
 if TYPE_CHECKING:
     from infra.local.demo_sources import Deliverer
     from infra.local.seed import DemoTenant
 
-ANALYTICS_DAYS = 126  # 90-day windows and the same window a month earlier (118 days) are covered
+# 90-day windows need telemetry on half the days of the same window a month earlier: 28 + 45 days
+ANALYTICS_DAYS = 84
 FEATURES = ("route-optimizer", "bulk-export", "live-map", "sso")
 FLAG = "new-routing-engine"
 GROWTH_PER_MONTH = {"ops-heavy": 0.05, "admin-heavy": -0.03}
@@ -67,7 +71,20 @@ def seed(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) ->
             morning = datetime.combine((now - timedelta(days=day - 1)).date(), time(0, 30), UTC)
             rolled += product_rollup.roll_up(demo.tenant.id, morning, force=True)["rolled"]
     _flags(out, users, now, rng)
-    return {"analytics_days": ANALYTICS_DAYS, "rolled_up_days": len(set(rolled))}
+    expired = expire_raw(demo.tenant.id, now)
+    return {"analytics_days": ANALYTICS_DAYS, "rolled_up_days": len(set(rolled)), "raw_expired": expired}
+
+
+def expire_raw(tenant_id: str, now: datetime) -> int:
+    """Delete the raw analytics events past their TTL (`expires_at`), as DynamoDB would."""
+    gone = 0
+    for kind in ACTIVITY_KINDS:
+        with SignalItem.batch_write() as batch:
+            for item in SignalItem.query(f"{tenant_id}#{kind}"):
+                if item.expires_at is not None and item.expires_at <= now:
+                    batch.delete(item)
+                    gone += 1
+    return gone
 
 
 def _flags(out: Deliverer, users: list[str], now: datetime, rng: random.Random) -> None:
