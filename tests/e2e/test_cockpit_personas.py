@@ -170,3 +170,33 @@ def test_every_panel_kind_renders(local, demo, page):
         assert panel.locator('[data-testid="panel-item"]').count() == len(spec["items"]), kind
         assert "not supported" not in panel.inner_text()
     assert json.dumps(real)  # the page shows only what the (stubbed) API sent
+
+
+def test_ops_infra_cost_tile_and_breakdown_come_from_the_cur_cost_run(local, demo, page):
+    """The demo's CUR 2.0 export → infra_cost_mtd run → the Ops tile and cost breakdown, with the run
+    as evidence (northwind has a monthly plan, so the tile compares with the plan to date)."""
+    expected = api_dashboard(local, USERS["ops"], "ops", "7d")
+    items = {i["id"]: i for p in expected["panels"] for i in p["items"]}
+    cost = items["infra_cost_mtd"]
+    assert cost["value"] > 0 and cost["display"].startswith("$") and "vs plan" in cost["reason"]
+    run_id = cost["evidence"]["run_id"]
+    breakdown = next(p for p in expected["panels"] if p["id"] == "cost")
+    assert breakdown["kind"] == "bars" and {i["group"] for i in breakdown["items"]} == {"service", "team"}
+    service_total = sum(i["value"] for i in breakdown["items"] if i["group"] == "service")
+    assert service_total == pytest.approx(cost["value"], abs=0.1)  # the tile is the breakdown's sum
+
+    login(page, local.url, USERS["ops"])
+    open_dashboard(page, local.url, "ops", "7d")
+    tile = page.locator('[data-testid="kpi-tile"][data-kpi-id="infra_cost_mtd"]')
+    assert tile.locator('[data-testid="kpi-value"]').inner_text().strip() == cost["display"]
+    assert tile.get_attribute("data-status") == cost["status"] != "unknown"
+    tile.locator('[data-testid="evidence-link"]').click()
+    drawer = page.locator('[data-testid="evidence-drawer"]')
+    drawer.locator('[data-testid="evidence-run-id"]').wait_for()
+    assert run_id in drawer.locator('[data-testid="evidence-run-id"]').inner_text()
+    assert "cur2.amortized_cost_per_day" in drawer.locator('[data-testid="evidence-sources"]').inner_text()
+    page.keyboard.press("Escape")
+    panel = page.locator('[data-testid="panel-cost"]')
+    ec2 = panel.locator('[data-testid="panel-item"][data-item-id="service:AmazonEC2"]')
+    shown = next(i for i in breakdown["items"] if i["id"] == "service:AmazonEC2")
+    assert ec2.locator('[data-testid="item-value"]').inner_text().strip() == shown["display"]
