@@ -26,7 +26,13 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
-from infra.local.moto_patches import patch_moto_transactions
+from infra.local.moto_patches import (
+    patch_in_process_transport,
+    patch_moto_queries,
+    patch_moto_sfn_clients,
+    patch_moto_sfn_jsonpath,
+    patch_moto_transactions,
+)
 from infra.local.reports import provision_reports
 
 REGION = "us-east-1"
@@ -53,6 +59,7 @@ def provision_audit_key() -> str:
 @dataclass
 class LocalStack:
     moto_port: int = 0
+    in_process: bool = True  # serve this process's own AWS calls without the loopback HTTP server
     settings: Settings | None = None
     state_machines: dict[str, str] = field(default_factory=dict)
     _server: ThreadedMotoServer | None = None
@@ -83,6 +90,11 @@ class LocalStack:
         )
         patch_moto_lambda(self.registry)
         patch_moto_transactions()  # moto deep-copies a table per transaction item: quadratic at volume
+        patch_moto_queries()  # moto sorts the whole table for every Query
+        patch_moto_sfn_clients()  # moto builds a boto client for every Step Functions task
+        patch_moto_sfn_jsonpath()  # ... and re-parses every JSONPath on every evaluation
+        if self.in_process:  # this process's AWS calls skip the loopback HTTP (other clients use it)
+            patch_in_process_transport(self.moto_port)
         self._provision()
         return self
 
