@@ -85,3 +85,20 @@ def test_console_links_follow_the_roles(local, demo, page):
     login(page, local.url, "cto@northwind.demo")
     assert page.locator('[data-testid="rollup-link"]').count() == 0
     assert page.locator('[data-testid="admin-link"]').count() == 0
+
+
+def test_a_kpi_paused_by_an_admin_shows_its_maintenance_badge_with_reason_and_eta(local, demo, page):
+    from tests.integration.test_dashboards_personas import paused
+
+    with paused("northwind", "change_failure_rate", "deploy pipeline migration", "Friday 18:00 UTC"):
+        login(page, local.url, "cto@northwind.demo")
+        tile = page.locator('[data-testid="kpi-tile"][data-kpi-id="change_failure_rate"]')
+        badge = tile.locator('[data-testid="maintenance-badge"]')
+        assert badge.inner_text().strip() == "Paused: deploy pipeline migration · ETA Friday 18:00 UTC"
+        banner = page.locator('[data-testid="maintenance-banner"]')
+        assert "change_failure_rate" in banner.inner_text() and "Friday 18:00 UTC" in banner.inner_text()
+        other = page.locator('[data-testid="kpi-tile"][data-kpi-id="deployment_frequency"]')
+        assert other.locator('[data-testid="maintenance-badge"]').count() == 0
+    page.reload()
+    page.locator('[data-testid="kpi-tile"]').first.wait_for()
+    assert page.locator('[data-testid="maintenance-banner"]').count() == 0

@@ -342,12 +342,12 @@ def test_feature_adoption_funnel_and_nps(rows):
     assert sources(nps["promoter"]) == {"nps.nps_response": 2}
 
 
-def test_dashboards_serve_the_rows_in_one_getitem(local, seeded):
+def test_dashboards_serve_the_rows_from_the_snapshot_and_the_pauses(local, seeded):
     with dynamodb_calls("panelco") as calls:
         cto = local.client.request(
             "GET", "/api/dashboards/cto?tenant=panelco&period=7d", token=seeded.cto_token
         )
-    assert cto.status == 200 and calls == ["GetItem"]
+    assert cto.status == 200 and calls == ["GetItem", "Query"]  # snapshot + pauses in force
     panels = {p["id"]: p for p in cto.body["panels"]}
     assert panels["slo"]["kind"] == "table" and {i["id"] for i in panels["slo"]["items"]} == {"api", "web"}
     assert panels["burn"]["kind"] == "bars"
@@ -355,7 +355,7 @@ def test_dashboards_serve_the_rows_in_one_getitem(local, seeded):
         product = local.client.request(
             "GET", "/api/dashboards/product?tenant=panelco&period=7d", token=seeded.product_token
         )
-    assert product.status == 200 and calls == ["GetItem"]
+    assert product.status == 200 and calls == ["GetItem", "Query"]
     kinds = {p["id"]: p["kind"] for p in product.body["panels"]}
     assert kinds["features"] == "table" and kinds["funnel"] == "funnel" and kinds["nps"] == "distribution"
     for body in (cto.body, product.body):

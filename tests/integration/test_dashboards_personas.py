@@ -11,6 +11,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -114,10 +115,16 @@ def test_panel_rows_come_from_the_ingested_signals(local, demo):
     services = {i["id"]: i for i in panels["service_map"]["items"]}
     assert set(services) == {"api", "web", "ingest", "gateway"}
     assert all("production deploys failed" in s["detail"] for s in services.values())
-    # no PagerDuty events in the demo: incidents are not_built with the reason, never "0 incidents"
-    assert panels["incidents"]["kind"] == "not_built" and "PagerDuty" in panels["incidents"]["reason"]
+    # the demo's PagerDuty v3 events: recent incidents with their priority, state and evidence
+    assert panels["incidents"]["kind"] == "timeline" and panels["incidents"]["items"]
+    for inc in panels["incidents"]["items"]:
+        assert inc["severity"] in ("P1", "P2", "P3")
+        assert inc["state"] in ("triggered", "acknowledged", "resolved")
+        assert inc["evidence"]["sources"][0]["object"] == "pagerduty.incident"
     active = next(i for i in panels["ops_headline"]["items"] if i["id"] == "active_incidents")
-    assert active["value"] is None and active["status"] == "unknown"
+    assert isinstance(active["value"], int)
+    assert active["evidence"]["sources"][0]["object"] == "pagerduty.incident"
+    assert (active["status"] == "healthy") == (active["value"] == 0)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -130,7 +137,7 @@ def test_a_dashboard_costs_at_most_two_dynamodb_requests_and_no_scan(local, demo
         )
     assert reply.status == 200
     assert len(calls) <= 2, calls
-    assert "Scan" not in calls and calls == ["GetItem"]
+    assert "Scan" not in calls and calls == ["GetItem", "Query"]  # the snapshot + the pauses in force
 
 
 def test_a_tenant_without_snapshot_costs_two_requests(local, umbrella):
@@ -176,17 +183,40 @@ def test_kpi_drill_goes_to_services_and_says_endpoints_are_not_built(local, demo
 
 def test_change_correlation_reaches_a_deployment_and_its_commits_level(local, demo):
     changes = get(local, "/api/drill/changes?tenant=northwind&period=7d", "cto@northwind.demo")
-    assert changes["available"] and changes["items"] and changes["incidents_correlated"] is False
+    # the demo sends PagerDuty incidents: every deployment lists the incidents of the next 24 h
+    assert changes["available"] and changes["items"] and changes["incidents_correlated"] is True
+    assert all(isinstance(c["incidents_within_24h"], list) for c in changes["items"])
+    assert changes["failed"] == sum(1 for c in changes["items"] if not c["succeeded"])
     first = changes["items"][0]
     dep = get(local, f"/api/drill/deployments/{first['id']}?tenant=northwind", "cto@northwind.demo")
     assert dep["deployment"]["sha"] == first["sha"]
-    assert dep["commits"]["available"] is False and dep["commits"]["reason"]  # demo sends no pushes
-    assert dep["diff"]["available"] is False
+    assert dep["diff"]["available"] is False  # code diffs are not stored: said, not invented
+    # the demo pushes the commits behind its deployments: most deployments reach their commits
+    with_commits = []
+    for change in changes["items"][:10]:
+        drill = get(local, f"/api/drill/deployments/{change['id']}?tenant=northwind", "cto@northwind.demo")
+        if drill["commits"]["available"]:
+            with_commits.append(drill)
+        else:
+            assert drill["commits"]["reason"]
+    assert with_commits
+    commit = with_commits[0]["commits"]["items"][0]
+    assert commit["sha"] and commit["author"] and commit["evidence"]["delivery_id"]
 
 
 def test_incident_and_service_map_drills(local, demo):
     incidents = get(local, "/api/drill/incidents?tenant=northwind&period=28d", "ops@northwind.demo")
-    assert incidents["available"] is False and "PagerDuty" in incidents["reason"]
+    assert incidents["available"] and incidents["items"]
+    resolved = next(i for i in incidents["items"] if i["status"] == "resolved")
+    one = get(local, f"/api/drill/incidents/{resolved['id']}?tenant=northwind", "ops@northwind.demo")
+    transitions = [t["transition"] for t in one["timeline"]]
+    assert transitions[0] == "triggered" and transitions[-1] == "resolved"
+    assert all(t["evidence"]["source"] == "pagerduty" for t in one["timeline"])
+    assert one["incident"]["duration_s"] == pytest.approx(
+        (
+            datetime.fromisoformat(resolved["resolved_at"]) - datetime.fromisoformat(resolved["triggered_at"])
+        ).total_seconds()
+    )
     services = get(local, "/api/drill/services?tenant=northwind", "ops@northwind.demo")
     assert {n["id"] for n in services["items"]} == {"api", "web", "ingest", "gateway"}
     assert services["edges"]["available"] is False
@@ -239,3 +269,41 @@ def test_every_drill_refuses_other_tenants_and_bad_periods(local, demo, path):
     if "incidents/" not in path:
         bad = local.client.request("GET", f"{path}?tenant=globex&period=2d", token=token)
         assert bad.status == 422 and bad.body["code"] == "invalid_period"
+
+
+@contextlib.contextmanager
+def paused(tenant: str, kpi_id: str, reason: str, eta: str) -> Iterator[None]:
+    """An admin's global pause of one KPI (as POST .../pause stores it), removed afterwards."""
+    from datetime import UTC, datetime
+
+    from companyos.admin.catalog import Pause, delete_pauses, new_pause_id, put_pause
+
+    now = datetime.now(UTC).isoformat()
+    put_pause(tenant, Pause(new_pause_id(), kpi_id, "global", reason, "ops@northwind.demo", now, eta=eta))
+    try:
+        yield
+    finally:
+        delete_pauses(tenant, kpi_id)
+
+
+def test_a_paused_kpi_carries_its_maintenance_badge_within_two_requests(local, demo):
+    token = local.client.login("cto@northwind.demo")
+    with paused("northwind", "deployment_frequency", "GitHub source migration", "2026-12-01T09:00Z"):
+        with dynamodb_calls("northwind") as calls:
+            dash = local.client.request("GET", "/api/dashboards/cto?tenant=northwind", token=token).body
+        assert calls == ["GetItem", "Query"]
+        assert dash["maintenance"] == [
+            {
+                "kpi_id": "deployment_frequency",
+                "reason": "GitHub source migration",
+                "eta": "2026-12-01T09:00Z",
+                "scope": "global",
+                "entities": [],
+            }
+        ]
+        items = [i for p in dash["panels"] for i in p["items"] if i.get("kpi_id") == "deployment_frequency"]
+        assert items and all(i["maintenance"]["reason"] == "GitHub source migration" for i in items)
+        others = [i for p in dash["panels"] for i in p["items"] if i.get("kpi_id") == "change_failure_rate"]
+        assert others and not any("maintenance" in i for i in others)
+    after = local.client.request("GET", "/api/dashboards/cto?tenant=northwind", token=token).body
+    assert after["maintenance"] == []

@@ -24,8 +24,26 @@ export function renderDashboard(container, data, ctx) {
       ),
       h("p", { class: "muted", "data-testid": "period-range" }, `${data.tenant?.name || ""} · ${range}`),
     ),
+    maintenanceBanner(data.maintenance),
     healthScore(data.health, ctx),
     renderPanels(data.panels, ctx),
+  );
+}
+
+// KPIs paused by an admin (maintenance): their values are the last delivered ones and will not
+// move until the pause ends. Reason, scope and ETA come from the pause itself.
+export function maintenanceLine(m) {
+  const scope = m.scope === "entities" && m.entities?.length ? ` (${m.entities.join(", ")})` : "";
+  return `${m.reason}${scope}${m.eta ? ` · ETA ${m.eta}` : ""}`;
+}
+
+function maintenanceBanner(list) {
+  if (!list || !list.length) return null;
+  return h(
+    "section",
+    { class: "card maintenance-card", "data-testid": "maintenance-banner", role: "status" },
+    h("h2", {}, `Maintenance: ${list.length} KPI${list.length === 1 ? "" : "s"} paused`),
+    h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.kpi_id), ` — ${maintenanceLine(m)}`))),
   );
 }
 

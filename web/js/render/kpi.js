@@ -122,6 +122,13 @@ export function kpiTile(item, onEvidence, ctx = null) {
       unknown ? "Unknown" : (item.display ?? formatNumber(item.value)),
     ),
     h("p", { class: "kpi-status" }, statusBadge(key)),
+    item.maintenance
+      ? h(
+          "p",
+          { class: "maintenance-badge", "data-testid": "maintenance-badge", title: "Paused by an admin" },
+          `Paused: ${item.maintenance.reason}${item.maintenance.eta ? ` · ETA ${item.maintenance.eta}` : ""}`,
+        )
+      : null,
     unknown && item.reason ? h("p", { class: "kpi-reason", "data-testid": "kpi-reason" }, item.reason) : null,
     !unknown && item.reason ? h("p", { class: "kpi-reason muted" }, item.reason) : null,
     deltaLine(item),

@@ -1,7 +1,8 @@
 """Assemble a persona dashboard from one precomputed snapshot (at most 2 DynamoDB reads, no Scan).
 
-Request 1 is the snapshot item (`ScoreStore.latest(period)`); request 2 happens only for a tenant
-without a snapshot yet (its name from the catalog). Every panel is built from that one item
+Request 1 is the snapshot item (`ScoreStore.latest(period)`); request 2 is the tenant's pauses in
+force (one Query: maintenance badges) when there is a snapshot, or the tenant's name from the
+catalog when there is none yet. Every panel is built from that one item
 (views/panels.py); nothing here reads signals or runs.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from companyos.admin.catalog import maintenance
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
 from companyos.model import scoring
@@ -55,6 +57,9 @@ def dashboard(
     tenant = snapshot["tenant"] if snapshot else _tenant_meta(tenant_id)  # request 2 only without snapshot
     age = (now - computed_at).total_seconds() if computed_at else None
     ctx = panels.Ctx(tenant_id, period, snapshot)
+    built = [panels.build(p, ctx) for p in layout.panels]
+    # request 2 with a snapshot: the pauses in force (admin control plane) → maintenance badges
+    paused = maintenance(tenant_id, now) if snapshot else {}
     return {
         "tenant": tenant,
         "persona": persona,
@@ -74,8 +79,21 @@ def dashboard(
             "has_panel_rows": bool(snapshot and snapshot.get("panels")),
         },
         "health": _health(snapshot, ctx),
-        "panels": [panels.build(p, ctx) for p in layout.panels],
+        "panels": _badge(built, paused),
+        "maintenance": [{"kpi_id": k, **v} for k, v in sorted(paused.items())],
     }
+
+
+def _badge(built: list[dict[str, Any]], paused: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every item of a paused KPI carries its maintenance badge (reason, ETA, scope): its value is
+    the last delivered one and will not move until the pause ends."""
+    if not paused:
+        return built
+    for panel in built:
+        for item in panel.get("items") or []:
+            if isinstance(item, dict) and item.get("kpi_id") in paused:
+                item["maintenance"] = paused[item["kpi_id"]]
+    return built
 
 
 def _tenant_meta(tenant_id: str) -> dict[str, Any]:

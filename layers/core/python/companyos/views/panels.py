@@ -312,6 +312,7 @@ def service_status(
             statuses.append("healthy")
             parts.append("no open incident")
         evidence = incs["evidence"]
+        value = len(open_)  # open incidents of the service (the platform status' number)
     else:
         parts.append("incidents unknown (no PagerDuty events)")
     dep = next((s for s in (deploys or {}).get("per_service", []) if s["service"] == name), None)
@@ -319,7 +320,7 @@ def service_status(
         rate = 100.0 * dep["failed"] / dep["total"]
         band = scoring.band(normalise.normalise(kpis.load_dictionary().get("change_failure_rate"), rate))
         statuses.append(band.value)
-        value = rate
+        value = rate  # with deploy stats the number is the service's change failure rate
         parts.append(f"{dep['failed']} of {dep['total']} production deploys failed ({rate:.1f}%)")
         evidence = evidence or (deploys or {}).get("evidence")
     known = [s for s in statuses if s != "unknown"]
