@@ -211,5 +211,5 @@ def run_all(stack: LocalStack, tenant_ids: list[str], by: str) -> dict[str, Any]
         name=f"manual-{by}-{secrets.token_hex(4)}",
         input=json.dumps({"pairs": pairs, "trigger": {"type": "manual", "by": by}}),
     )["executionArn"]
-    desc = stack.wait_for_execution(arn, timeout_s=120)
+    desc = stack.wait_for_execution(arn, timeout_s=900)  # a readiness wait, not a speed check
     return {"execution": arn, "status": desc["status"]}
