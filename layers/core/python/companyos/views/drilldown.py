@@ -21,7 +21,7 @@ from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
 from companyos.runs.formulas_slo import usable_counts
 from companyos.store.repos import Catalog, ScoreStore, SignalStore
-from companyos.views import panels, panels_data
+from companyos.views import panels, panels_data, snapshots
 from companyos.views.dashboards import check_period
 
 CORRELATION_WINDOW = timedelta(hours=24)  # a deploy "precedes" an incident on its service within this
@@ -113,7 +113,12 @@ def _services_level(
 ) -> dict[str, Any]:
     if not kinds:
         defn = kpis.load_dictionary().get(kpi_id)
-        return _unavailable(f"Not built yet: no working connector for this KPI's source ({defn.source})")
+        if kpi_id in contracts.CONTRACTS:  # a lake (CUR) query: no per-service signals to fold
+            return _unavailable(
+                "Not built yet: this KPI is computed by a lake query, not from per-service signals;"
+                " its run's evidence carries the breakdown (e.g. cost by service)"
+            )
+        return _unavailable(f"Not built yet: {snapshots.not_measured_reason(defn)}")
     per: dict[str, dict[str, Any]] = {}
     total = 0
     for kind in kinds:

@@ -53,8 +53,22 @@ def _catalog_contracts(tenant_id: str) -> set[str]:
     return {a["kpi_id"] for owner in (tenant_id, None) for a in contracts.ContractStore(owner).actives()}
 
 
-def _no_contract_reason(defn: kpis.KpiDefinition) -> str:
-    return f"not measured yet: no working connector for its source ({defn.source})"
+# What each KPI of the dictionary without a built-in contract still needs (shown as its Unknown reason).
+NOT_MEASURED: dict[str, str] = {
+    "infra_cost_per_active_unit": "needs monthly active users beside the CUR cost: the analytics roll-up"
+    " keeps daily and 7-day distinct users, not 30-day ones",
+    "gross_margin": "needs revenue and cost of goods sold from a finance system, which is not ingested",
+    "cac_payback_period": "needs customer acquisition cost (sales and marketing spend): not ingested",
+    "test_coverage": "needs coverage reports (jest/vitest) from CI, which are not ingested",
+    "toil_ratio": "needs time tracking of manual operations work, which is not ingested",
+    "compliance_score": "needs a compliance control inventory per framework, which is not ingested",
+}
+
+
+def not_measured_reason(defn: kpis.KpiDefinition) -> str:
+    """Why a KPI without any contract is Unknown: what it still needs (never a guess)."""
+    need = NOT_MEASURED.get(defn.id, f"no KPI contract computes it from its source ({defn.source})")
+    return f"not measured yet: {need}"
 
 
 def _evidence(d: Delivered, tenant_id: str) -> dict[str, Any]:
@@ -130,7 +144,7 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
         if defn.id in contracted:
             deliveries[defn.id] = latest_delivery(log, defn.id)
         else:
-            deliveries[defn.id] = (None, _no_contract_reason(defn))
+            deliveries[defn.id] = (None, not_measured_reason(defn))
     snapshots = {}
     rows = panels_data.build(tenant.id, now)  # non-KPI panel rows (incidents, deploys, services)
     for period in PERIODS:
