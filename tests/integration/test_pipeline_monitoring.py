@@ -11,13 +11,12 @@ from tests.integration.conftest import TenantFixture, make_tenant
 from tests.integration.test_pipeline_runs import publish, put_deploys, run
 
 
-@pytest.fixture(scope="module")
-def vandelay(local: Running) -> TenantFixture:
-    """One success, one skipped, one blocked, one SLA breach, one retried-to-success KPI."""
+def run_troubled_kpis(local: Running, tenant_id: str) -> None:
+    """One success, one skipped, one blocked, one SLA breach, one retried-to-success KPI (also the
+    browser test's tenant: the demo's own runs all succeed)."""
     from companyos.runs import formulas
 
-    tenant = make_tenant(local, "vandelay", "Vandelay Industries")
-    put_deploys("vandelay", [(d / 3, True) for d in range(1, 30)])
+    put_deploys(tenant_id, [(d / 3, True) for d in range(1, 30)])
     calls = {"n": 0}
 
     def flaky(buckets: Any, end: Any, days: int) -> formulas.Outcome:
@@ -26,16 +25,22 @@ def vandelay(local: Running) -> TenantFixture:
             raise formulas.TransientError("throttled")
         return formulas.deployment_frequency(buckets, end, days)
 
-    formulas.register("test_flaky_vandelay", formulas.Builtin(formulas.fold_deployments, flaky))
-    publish("vandelay", "flaky", "test_flaky_vandelay")
-    publish("vandelay", "slow", "deployment_frequency", sla={"max_duration_s": 0})
+    formulas.register(f"test_flaky_{tenant_id}", formulas.Builtin(formulas.fold_deployments, flaky))
+    publish(tenant_id, "flaky", f"test_flaky_{tenant_id}")
+    publish(tenant_id, "slow", "deployment_frequency", sla={"max_duration_s": 0})
     publish(
-        "vandelay",
+        tenant_id,
         "capped",
         "deployment_frequency",
         post_rules=[{"id": "cap", "type": "value_range", "severity": "error", "params": {"max": 0.1}}],
     )
-    run(local, "vandelay", ["deployment_frequency", "build_success_rate", "capped", "slow", "flaky"])
+    run(local, tenant_id, ["deployment_frequency", "build_success_rate", "capped", "slow", "flaky"])
+
+
+@pytest.fixture(scope="module")
+def vandelay(local: Running) -> TenantFixture:
+    tenant = make_tenant(local, "vandelay", "Vandelay Industries")
+    run_troubled_kpis(local, "vandelay")
     return tenant
 
 

@@ -72,4 +72,10 @@ export const api = {
   drill: (path, params, signal) => request(`${path}?${new URLSearchParams(params)}`, { signal }),
   run: (runId, tenant, signal) =>
     request(`/runs/${seg(runId)}?${new URLSearchParams({ tenant })}`, { signal }),
+  /** A KPI monitoring view: `view` is runs | validation | lineage | sla-violations | dashboards/{audience}. */
+  monitoring: (view, params, signal) =>
+    request(`/monitoring/${view}?${new URLSearchParams(params)}`, { signal }),
+  /** Restate a delivered run (admins): body {values: {period: number}, reason}. */
+  correctRun: (runId, tenant, body) =>
+    request(`/runs/${seg(runId)}/corrections?${new URLSearchParams({ tenant })}`, { method: "POST", body }),
 };

@@ -127,6 +127,20 @@ function consoleLinks(me, route) {
   const tenants = me.tenants || [];
   const current = route?.tenantInfo;
   const links = [];
+  if (current?.role) {
+    // Every tenant role may view the KPI run log (runs:view), so every member gets the link.
+    links.push(
+      h(
+        "a",
+        {
+          class: "btn btn-quiet",
+          href: `monitoring.html#/${encodeURIComponent(current.id)}/dashboards`,
+          "data-testid": "monitoring-link",
+        },
+        "KPI runs",
+      ),
+    );
+  }
   if (current && ADMIN_ROLES.has(current.role)) {
     links.push(h("a", { class: "btn btn-quiet", href: "admin.html", "data-testid": "admin-link" }, "Admin"));
   }
