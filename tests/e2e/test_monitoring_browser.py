@@ -269,6 +269,13 @@ def test_a_user_outside_the_tenant_is_refused_and_sees_no_figures(local, demo, p
     link = page.locator('[data-testid="monitoring-link"]')
     link.wait_for()
     assert link.get_attribute("href") == f"monitoring.html#/{TENANT}/dashboards"
+    # a tile's evidence drawer opens that run's full log on the KPI runs page
+    evidence = page.locator('[data-testid="evidence-link"]').first
+    run_id = evidence.get_attribute("data-run-id")
+    evidence.click()
+    page.locator('[data-testid="evidence-runlog-link"]').click()
+    page.locator(f'[data-testid="runlog-run-id"]:text-is("{run_id}")').wait_for()
+    assert page.locator('[data-testid="step-sourcing"] [data-testid="step-row"]').count() > 0
     run_id = api(local, "ceo@northwind.demo", f"/api/monitoring/runs?tenant={TENANT}&days=90&status=success")[
         "runs"
     ][0]["run_id"]

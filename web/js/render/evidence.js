@@ -146,6 +146,21 @@ function renderRun(data, evidence, period) {
           : [],
         field("Lineage", run.lineage_ref ? h("code", {}, run.lineage_ref) : null),
       ),
+      run.run_id && run.tenant_id
+        ? h(
+            "p",
+            {},
+            h(
+              "a",
+              {
+                href: `monitoring.html#/${encodeURIComponent(run.tenant_id)}/run/${encodeURIComponent(run.run_id)}`,
+                "data-testid": "evidence-runlog-link",
+              },
+              "Open the full run log",
+            ),
+            data.corrections?.length ? ` (corrected ${data.corrections.length}×)` : "",
+          )
+        : null,
     ),
     sourcesSection(data.sourcing, evidence.sources),
     validationSection("Pre-validation", "ev-pre", data.pre_validation),
