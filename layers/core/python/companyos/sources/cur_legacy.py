@@ -351,8 +351,8 @@ def _select(src: _Source, locations: dict[str, str]) -> tuple[str, list[str], li
             if name in _AMOUNTS:  # blank amortization amounts are 0 on lines they do not apply to
                 expr = f"COALESCE({expr}, 0.0)"
         exprs.append(f"CAST({expr} AS {kind}) AS {name}")
-    exprs.append(f"strftime({_parsed('TIMESTAMP', src.raw('bill_billing_period_start_date') or 'NULL')},"
-                 f" '%Y-%m') AS {PARTITION}")  # fmt: skip
+    period_start = _parsed("TIMESTAMP", src.raw("bill_billing_period_start_date") or "NULL")
+    exprs.append(f"strftime({period_start}, '%Y-%m') AS {PARTITION}")
     return f"SELECT {', '.join(exprs)} FROM {src.view}", absent, tag_keys
 
 
