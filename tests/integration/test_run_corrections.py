@@ -13,14 +13,14 @@ from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
 from tests.integration.test_pipeline_runs import put_deploys, run
 
-TENANT = "hooli"
+TENANT = "restateco"  # its own tenant: other modules run KPIs for theirs
 
 
 @pytest.fixture(scope="module")
-def hooli(local: Running) -> TenantFixture:
+def restateco(local: Running) -> TenantFixture:
     from companyos.store.repos import Catalog
 
-    tenant = make_tenant(local, TENANT, "Hooli")
+    tenant = make_tenant(local, TENANT, "Restate Co")
     for email, role in ((f"admin@{TENANT}.test", "tenant_admin"), (f"auditor@{TENANT}.test", "auditor")):
         Catalog().put_member(TENANT, email, role, role)
         local.idp.add_user(email, role, {TENANT: role})
@@ -55,7 +55,7 @@ def evidence(local: Running, token: str, run_id: str) -> dict[str, Any]:
     return dict(reply.body)
 
 
-def test_an_admin_restates_a_delivered_run_as_a_linked_audited_correction(local, hooli):
+def test_an_admin_restates_a_delivered_run_as_a_linked_audited_correction(local, restateco):
     admin = local.client.login(f"admin@{TENANT}.test")
     original = runs(local, admin)["deployment_frequency"]
     before = evidence(local, admin, original["run_id"])
@@ -104,7 +104,7 @@ def test_an_admin_restates_a_delivered_run_as_a_linked_audited_correction(local,
 
 
 @pytest.mark.parametrize("user", ["cto", "auditor"])
-def test_roles_without_runs_correct_are_refused_and_nothing_is_written(local, hooli, user):
+def test_roles_without_runs_correct_are_refused_and_nothing_is_written(local, restateco, user):
     token = local.client.login(f"{user}@{TENANT}.test")
     original = runs(local, token)["deployment_frequency"]
     count = len(evidence(local, token, original["run_id"])["corrections"])
@@ -113,7 +113,7 @@ def test_roles_without_runs_correct_are_refused_and_nothing_is_written(local, ho
     assert len(evidence(local, token, original["run_id"])["corrections"]) == count
 
 
-def test_corrections_are_tenant_scoped_and_validated(local, hooli, umbrella):
+def test_corrections_are_tenant_scoped_and_validated(local, restateco, umbrella):
     admin = local.client.login(f"admin@{TENANT}.test")
     by_kpi = runs(local, admin)
     delivered, skipped = by_kpi["deployment_frequency"]["run_id"], by_kpi["build_success_rate"]["run_id"]
