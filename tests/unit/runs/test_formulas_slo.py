@@ -110,7 +110,7 @@ def test_negative_counts_reach_the_non_negative_pre_validation():
     assert not ok and details == "1 negative values in the inputs"
 
 
-def test_infra_utilization_is_the_mean_of_the_utilisation_samples_in_percent():
+def test_infra_utilization_is_the_mean_of_daily_means_per_service_and_resource_in_percent():
     today = MIDNIGHT + timedelta(hours=9)
     rows = [
         sample("api", today, "cpu_utilisation", 0.5),
@@ -122,12 +122,38 @@ def test_infra_utilization_is_the_mean_of_the_utilisation_samples_in_percent():
         sample("web", today, "cpu_utilisation", "NaN"),  # Prometheus NaN: no value
     ]
     params = contracts.get("infra_utilization").params
-    assert run("infra_utilization", rows, days=1, params=params).value == pytest.approx(70.0)
-    assert run("infra_utilization", rows, days=7, params=params).value == pytest.approx(57.5)
+    # today: api cpu (0.5 + 0.7) / 2 = 60 %, api memory 90 % (a sample stored twice counts once)
+    assert run("infra_utilization", rows, days=1, params=params).value == pytest.approx(75.0)
+    # the week adds web's cpu day three days ago: (60 + 90 + 20) / 3
+    assert run("infra_utilization", rows, days=7, params=params).value == pytest.approx(170 / 3)
     cpu_only = {**params, "metrics": ["cpu_utilisation"]}
     assert run("infra_utilization", rows, days=1, params=cpu_only).value == pytest.approx(60.0)
     out = run("infra_utilization", rows[-2:], params=params)
     assert out.value is None and "prom_sample" in str(out.reason)
+
+
+def daily(service: str, day_end: datetime, metric: str, value: float) -> SignalRow:
+    """A `prom_daily` mean: a 1 d window stamped at its end (00:00 of the next day)."""
+    attrs = {"metric": metric, "value": value, "step_s": 86400, "window": "1d"}
+    return SignalRow("prom_daily", f"d{next(_ids)}", day_end, attrs, service)
+
+
+def test_infra_utilization_reads_the_daily_rollup_where_the_raw_samples_have_expired():
+    params = contracts.get("infra_utilization").params
+    today = MIDNIGHT + timedelta(hours=9)
+    # 20 days ago and 60 days ago: only the rollup is left (raw samples live 15 days)
+    rows = [
+        daily("api", MIDNIGHT - timedelta(days=19), "cpu_utilisation", 0.4),  # the day 20 days ago
+        daily("api", MIDNIGHT - timedelta(days=59), "cpu_utilisation", 0.8),
+        # yesterday: the rollup wins over that day's raw samples, never both
+        daily("api", MIDNIGHT, "cpu_utilisation", 0.5),
+        sample("api", MIDNIGHT - timedelta(hours=3), "cpu_utilisation", 0.9),
+        # today: no 1 d window yet, the raw samples count
+        sample("api", today, "cpu_utilisation", 0.3),
+    ]
+    assert run("infra_utilization", rows, days=2, params=params).value == pytest.approx(40.0)  # (50 + 30) / 2
+    assert run("infra_utilization", rows, days=28, params=params).value == pytest.approx(40.0)  # (40+50+30)/3
+    assert run("infra_utilization", rows, days=90, params=params).value == pytest.approx(50.0)  # + 80
 
 
 def test_the_slo_pack_is_computable_fits_the_dictionary_and_its_schedule():

@@ -8,7 +8,9 @@ Inputs are the signals of the Prometheus pull connector (companyos/sources/prome
   series' service label) over one window; `step_s` is the window length, `occurred_at` its end.
 * `prom_sample`: metric in `params.metrics` (default `cpu_utilisation`, `memory_utilisation`) — the
   used share of what is provisioned (usage / limit, a ratio 0..1; `params.scale`, default 100,
-  turns it into percent).
+  turns it into percent). Raw: kept 15 days.
+* `prom_daily`: the same metrics as daily means (a 1 d window at a 1 d step; its day is the day of
+  the window's middle) — the rollup that 28/90/365-day windows read once the samples expired.
 
 Per-day buckets stay small whatever the number of services: a handful of counters per day
 (services with traffic, the sum of their attainments, good/total/budget requests), never one key
@@ -28,6 +30,7 @@ from companyos.runs.formulas import Buckets, Builtin, Folded, Outcome, Params, S
 
 SLO_KIND = "slo_window"
 SAMPLE_KIND = "prom_sample"
+DAILY_KIND = "prom_daily"
 GOOD, TOTAL = "slo_good", "slo_total"
 DEFAULT_UTILISATION_METRICS = ("cpu_utilisation", "memory_utilisation")
 # Prometheus' increase() extrapolates each series on its own, so `good` can exceed `total` by a
@@ -194,20 +197,40 @@ def utilisation_samples(
         yield service, metric, at, value
 
 
+def utilisation_days(
+    signals: Mapping[str, Sequence[SignalRow]], metrics: Sequence[str]
+) -> dict[tuple[str, str, date], float]:
+    """(service, metric, day) → that day's mean utilisation ratio: the daily rollup (`prom_daily`)
+    where the pull wrote one, else the mean of the day's raw samples (today, before its 1 d window
+    is complete) — never both for one day."""
+    out: dict[tuple[str, str, date], float] = {}
+    for s in signals.get(DAILY_KIND, ()):
+        metric, value = s.attributes.get("metric"), _number(s.attributes.get("value"))
+        step = int(_number(s.attributes.get("step_s")) or 86400)
+        if metric in metrics and value is not None:
+            out[(_service(s), str(metric), window_day(s.occurred_at, step))] = value
+    raw: dict[tuple[str, str, date], list[float]] = {}
+    for service, metric, at, value in utilisation_samples(signals.get(SAMPLE_KIND, ()), metrics):
+        raw.setdefault((service, metric, at.date()), []).append(value)
+    for key, values in raw.items():
+        out.setdefault(key, sum(values) / len(values))
+    return out
+
+
 def fold_utilisation(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
-    """Each utilisation sample on its day: samples 1, utilisation (x params.scale, default 100)."""
+    """Each (service, resource) day on its day: days 1, utilisation (x params.scale, default 100)."""
     metrics = tuple(params.get("metrics") or DEFAULT_UTILISATION_METRICS)
     scale = float(params.get("scale", 100.0))
-    for _service_name, _metric, at, value in utilisation_samples(signals.get(SAMPLE_KIND, ()), metrics):
-        yield at.date(), {"samples": 1.0, "utilisation_sum": value * scale}
+    for (_service_name, _metric, day), value in sorted(utilisation_days(signals, metrics).items()):
+        yield day, {"samples": 1.0, "utilisation_sum": value * scale}
 
 
 def infra_utilization(buckets: Buckets, end: date, days: int) -> Outcome:
-    """Mean used share of provisioned resources over the window's samples (every service and
-    resource sampled on the same step weighs the same)."""
+    """Mean used share of provisioned resources over the window: the mean of the daily means of
+    every service and resource (each (service, resource, day) weighs the same)."""
     n = window_sum(buckets, end, days, "samples")
     if not n:
-        return Outcome(None, f"no Prometheus utilisation samples (prom_sample) in the last {days} days")
+        return Outcome(None, f"no Prometheus utilisation (prom_daily / prom_sample) in the last {days} days")
     return Outcome(window_sum(buckets, end, days, "utilisation_sum") / n)
 
 

@@ -7,6 +7,8 @@ query's step, at least `lag_s` in the past) and stores each sample as a signal:
 
 * `slo_window` — a windowed count or ratio (the 1 h / 1 d rollup; aggregated retention),
 * `prom_sample` — a point-in-time sample (raw retention),
+* `prom_daily` — the daily mean of a sampled ratio, e.g. `avg_over_time(<utilisation>[1d:5m])` at a
+  1 d step (the rollup of `prom_sample`; aggregated retention, so 90/365-day windows can read it),
 
 with attributes service (the series' `service_label`), metric, window, value, timestamp, labels.
 
@@ -57,7 +59,7 @@ class PromQuerySpec(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     metric: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="e.g. slo_good, latency_p95")
     promql: str = Field(min_length=1, max_length=4000)
-    kind: Literal["prom_sample", "slo_window"] = "prom_sample"
+    kind: Literal["prom_sample", "slo_window", "prom_daily"] = "prom_sample"
     mode: Literal["range", "instant"] = "range"
     step_s: int = Field(default=3600, ge=15, le=86400, description="evaluation step = alignment")
     window: str | None = Field(default=None, max_length=16, description="label, e.g. 1h; default: step")

@@ -6,7 +6,8 @@ financial 30 d / 7 y). Every signal kind maps to one class and one tier:
 
 * `raw` — high-frequency telemetry samples (a Prometheus sample, a flag evaluation, an analytics
   event): kept for the class's raw days. Windows longer than that read a rollup kind instead
-  (`slo_window` is the 1 h rollup the Prometheus pull writes).
+  (`slo_window` is the 1 h / 1 d rollup of request counts the Prometheus pull writes, `prom_daily`
+  the daily mean of a sampled ratio such as utilisation).
 * `aggregated` — discrete events (a deployment, an incident transition, a billing change, a
   vulnerability transition) and rollups. An event is already the coarsest record of what happened:
   there is no finer series behind it to roll up, so it *is* the aggregate and keeps the class's
@@ -57,6 +58,7 @@ KINDS: dict[str, KindRetention] = {
         # Prometheus: instant samples are raw; windows (SLO good/total per window) are the rollup
         KindRetention("prom_sample", "service", "raw"),
         KindRetention("slo_window", "service", "aggregated"),
+        KindRetention("prom_daily", "service", "aggregated"),  # daily means of samples (the rollup)
         # security events: the seed keeps them 7 years (compliance)
         KindRetention("vulnerability", "security", "aggregated"),
         KindRetention("secret_finding", "security", "aggregated"),
@@ -80,6 +82,7 @@ KINDS: dict[str, KindRetention] = {
 # yet only if it also reads the rollup (a unit test checks this for every contract).
 ROLLUPS: dict[str, tuple[str, ...]] = {
     "product_daily": ("product_active", "product_session", "feature_used"),
+    "prom_daily": ("prom_sample",),
 }
 
 
