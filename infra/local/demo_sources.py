@@ -746,6 +746,26 @@ DEMO_QUERIES = (
         3600,
         24,
     ),
+    (  # their daily means (prom_daily, kept 2 years): what 28/90/365-day utilisation windows read
+        "cpu_utilisation_1d",
+        "cpu_utilisation",
+        "prom_daily",
+        "avg by (service) (avg_over_time(("
+        'sum by (service) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))'
+        ' / sum by (service) (kube_pod_container_resource_limits{resource="cpu"}))[1d:5m]))',
+        86400,
+        28,
+    ),
+    (
+        "memory_utilisation_1d",
+        "memory_utilisation",
+        "prom_daily",
+        "avg by (service) (avg_over_time(("
+        'sum by (service) (container_memory_working_set_bytes{container!=""})'
+        ' / sum by (service) (kube_pod_container_resource_limits{resource="memory"}))[1d:5m]))',
+        86400,
+        28,
+    ),
 )
 
 
