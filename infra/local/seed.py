@@ -1,5 +1,6 @@
-"""Demo tenants, seeded through the real paths: signed GitHub-format webhooks → ingest → KPI run
-(state machine) → score refresh. One ops-heavy tenant (many services and deploys) and one
+"""Demo tenants, seeded through the real paths: signed GitHub-format webhooks → ingest → KPI runs
+(state machine: five days of daily backfill runs of a few KPIs, `demo_history`, then one run of every
+KPI as of now) → score refresh. One ops-heavy tenant (many services and deploys) and one
 admin-heavy tenant (many admins, an approval waiting). The numbers the cockpit shows are computed
 from these generated deliveries; none are written directly."""
 
@@ -20,7 +21,7 @@ from companyos.sources.base import WebhookRequest, hmac_sha256_hex
 from companyos.store.audit import AuditEvent, AuditTrail
 from companyos.store.repos import Catalog, Tenant
 
-from infra.local import demo_sources
+from infra.local import demo_history, demo_sources
 from infra.local.auth import LocalIdP
 from infra.local.stack import LocalStack
 
@@ -198,7 +199,10 @@ def seed(stack: LocalStack, idp: LocalIdP, now: datetime | None = None) -> dict[
     for tenant_id in platform:
         catalog.put_member(tenant_id, PLATFORM_ADMIN[0], "platform_admin", PLATFORM_ADMIN[1])
     idp.add_user(PLATFORM_ADMIN[0], PLATFORM_ADMIN[1], platform)
-    report["run"] = run_all(stack, [d.tenant.id for d in DEMO], "demo-seed")
+    tenant_ids = [d.tenant.id for d in DEMO]
+    # the past days' runs first (with the admins' contract changes), so the final run is the newest
+    report["history"] = demo_history.seed_history(stack, tenant_ids, now)
+    report["run"] = run_all(stack, tenant_ids, "demo-seed")
     return report
 
 

@@ -103,6 +103,9 @@ def test_dashboards_and_run_history_show_the_apis_figures_and_a_run_log(local, d
     assert [rows.nth(i).get_attribute("data-status") for i in range(3)] == [
         r["status"] for r in runs["runs"][:3]
     ]
+    # each run says which day it computed (the demo's backfills of past days, the final run as of now)
+    as_of = [rows.nth(i).locator('[data-testid="run-as-of"]').inner_text() for i in range(rows.count())]
+    assert "—" not in as_of and len(set(as_of)) >= 6
 
     # the SLA violations and lineage views list the API's rows
     page.locator('[data-testid="monitoring-nav"] a[data-view="sla"]').click()
@@ -151,7 +154,7 @@ def test_dashboards_and_run_history_show_the_apis_figures_and_a_run_log(local, d
 
 @pytest.fixture(scope="module")
 def troubled(local: Running) -> str:
-    """A tenant whose runs fail, retry, skip and breach their SLA (the demo's runs all succeed)."""
+    """A tenant whose runs fail, retry, skip and breach their SLA (the demo has no retries)."""
     from tests.integration.conftest import make_tenant
     from tests.integration.test_pipeline_monitoring import run_troubled_kpis
 

@@ -47,6 +47,7 @@ export async function renderRunLog(ctx) {
       ["KPI / contract", `${run.kpi_id} v${run.contract_version ?? "?"}`],
       ["Trigger", `${run.trigger_type || "?"}${run.triggered_by ? ` by ${run.triggered_by}` : ""}`],
       ["Started", formatDateTime(run.started_at)],
+      ["As of", run.as_of ? formatDateTime(run.as_of) : "—"],
       ["Finished", run.finished_at ? formatDateTime(run.finished_at) : "not ended"],
       ["Duration", duration(run.duration_s)],
       ["Retry", String(run.retry_seq ?? 0)],

@@ -206,6 +206,7 @@ async function runs(ctx) {
   ctx.offerKpis(data.runs.map((r) => r.kpi_id));
   const rows = data.runs.map((r) => h("tr", { "data-testid": "run-row", "data-run-id": r.run_id, "data-status": r.status },
     h("td", {}, pill(r.status)), h("td", { class: "mono" }, r.kpi_id), h("td", {}, formatDateTime(r.started_at)),
+    h("td", { "data-testid": "run-as-of" }, r.as_of ? formatDateTime(r.as_of) : "—"),
     h("td", { class: "num" }, duration(r.duration_s)), h("td", { class: "num" }, r.retry_seq ?? 0),
     h("td", {}, r.sla_breached ? h("span", { class: "breach" }, "breached") : "within"),
     h("td", {}, r.verdict || "—"), h("td", { class: "mono" }, r.error_code || ""),
@@ -213,7 +214,7 @@ async function runs(ctx) {
   const shown = data.runs.length < data.count ? `showing the newest ${data.runs.length} of ${data.count}` : "";
   replaceChildren(ctx.main,
     head(ctx, "Run history", data, [ctx.status ? `status ${ctx.status}` : "", shown].filter(Boolean).join(" · ")),
-    rows.length ? table("KPI runs, newest first", ["Status", "KPI", "Started", "Duration", "Retry", "SLA", "Verdict", "Error", "Run"], rows, "runs-table")
+    rows.length ? table("KPI runs, newest first", ["Status", "KPI", "Started", "As of", "Duration", "Retry", "SLA", "Verdict", "Error", "Run"], rows, "runs-table")
       : h("p", { class: "notice", "data-testid": "no-runs" }, `No KPI run${ctx.status ? ` with status ${ctx.status}` : ""} started in this window: the run history is unknown here, not clean.`));
 }
 

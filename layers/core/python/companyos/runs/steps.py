@@ -746,7 +746,7 @@ def _events(state: State, status: str, end: dict[str, Any]) -> list[dict[str, An
 
 _HEADER_FIELDS = (
     "run_id", "base_run_id", "tenant_id", "environment", "kpi_id", "contract_version", "variant_label",
-    "trigger_type", "triggered_by", "schedule_cron", "started_at", "retry_seq", "lineage_ref",
+    "trigger_type", "triggered_by", "schedule_cron", "started_at", "as_of", "retry_seq", "lineage_ref",
 )  # fmt: skip
 _END_FIELDS = (
     "status", "finished_at", "duration_s", "rows_processed", "sla_breached", "sla_reason", "error_code",

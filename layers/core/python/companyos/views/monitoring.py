@@ -64,8 +64,9 @@ def _href(tenant_id: str, run_id: str) -> str:
 
 OVERVIEW_FIELDS = (
     "run_id", "tenant_id", "environment", "kpi_id", "contract_version", "variant_label", "trigger_type",
-    "triggered_by", "schedule_cron", "started_at", "finished_at", "duration_s", "status", "sla_breached",
-    "retry_seq", "rows_processed", "verdict", "time_range", "error_code", "error_message", "lineage_ref",
+    "triggered_by", "schedule_cron", "started_at", "as_of", "finished_at", "duration_s", "status",
+    "sla_breached", "retry_seq", "rows_processed", "verdict", "time_range", "error_code", "error_message",
+    "lineage_ref",
 )  # fmt: skip
 
 
