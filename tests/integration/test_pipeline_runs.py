@@ -369,3 +369,24 @@ def test_a_tenant_contract_for_a_kpi_without_a_pack_contract_reaches_the_snapsho
     assert found is not None
     entry = found[0]["kpis"]["slo_attainment"]
     assert entry["value"] == pytest.approx(99.95) and entry["evidence"]["contract_version"] == "1.0.0"
+
+
+def test_a_backfill_of_a_past_day_started_later_does_not_replace_the_current_value(local):
+    from companyos.store.repos import RunLog
+    from companyos.views.snapshots import latest_delivery
+
+    make_tenant(local, "backfillco", "Backfill Co")
+    put_deploys("backfillco", [(d / 3, True) for d in range(1, 60)])  # 3 a day for ~20 days
+    run(local, "backfillco", ["deployment_frequency"])  # today's run (as of AS_OF)
+    current, _ = latest_delivery(RunLog("backfillco"), "deployment_frequency")
+    assert current is not None
+
+    # an operator backfills a day two weeks earlier, after today's run
+    run(local, "backfillco", ["deployment_frequency"], as_of=AS_OF - timedelta(days=14))
+    newest_started = RunLog("backfillco").recent_runs("deployment_frequency", limit=1)[0]
+    assert newest_started["as_of"] == (AS_OF - timedelta(days=14)).isoformat()
+
+    chosen, reason = latest_delivery(RunLog("backfillco"), "deployment_frequency")
+    assert reason is None and chosen is not None
+    assert chosen.run["run_id"] == current.run["run_id"]  # the values as of now stay on the cockpit
+    assert chosen.delivery["values"] == current.delivery["values"]

@@ -31,20 +31,41 @@ class Delivered:
     delivery: dict[str, Any]
 
 
+def _moment(raw: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
 def latest_delivery(log: RunLog, kpi_id: str) -> tuple[Delivered | None, str | None]:
-    """The newest delivered run of a KPI, or None with the reason taken from the newest attempt."""
-    reason = None
+    """The delivered run with the newest `as_of` (the data's point in time) — not simply the last one
+    started: a backfill of a past day started after today's run must not put old values on the
+    cockpit, while a correction (same as_of, started later) does replace its run. None with the
+    reason of the newest attempt when nothing among the recent runs was delivered.
+
+    Runs come newest-started first; a run's as_of is never after its start, so once the best as_of
+    found is at or after the next run's start nothing older can beat it (usually: the first run)."""
+    reason, best, best_at = None, None, None
     for run in log.recent_runs(kpi_id, limit=10):
+        started = _moment(run.get("started_at"))
+        if best_at is not None and started is not None and best_at >= started:
+            break
         end = log.row(run["run_id"], "END")
         if end is None:
             continue
         if end["status"] in ("success", "partial"):
             delivery = log.row(run["run_id"], "DELIVERY")
-            if delivery:
-                return Delivered(run, end, delivery), None
-        reason = (
-            reason or f"latest run {run['run_id']} ended {end['status']}: {end.get('error_message') or ''}"
-        )
+            at = _moment(run.get("as_of")) or started
+            if delivery and (best is None or (at is not None and best_at is not None and at > best_at)):
+                best, best_at = Delivered(run, end, delivery), at
+            continue
+        if best is None:
+            reason = reason or (
+                f"latest run {run['run_id']} ended {end['status']}: {end.get('error_message') or ''}"
+            )
+    if best is not None:
+        return best, None
     return None, reason or "no KPI run has delivered this KPI yet"
 
 
