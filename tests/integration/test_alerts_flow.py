@@ -392,3 +392,43 @@ def test_an_alerting_failure_never_fails_the_kpi_run(local, monkeypatch):
     assert done["status"] == "SUCCEEDED"
     out = json.loads(done["output"])
     assert out["alerts_error"]["Error"] == "RuntimeError" and "refreshed" in out
+
+
+def test_an_escalation_page_logged_while_the_evaluator_delivers_is_kept_and_nothing_fails(local):
+    """The race the escalation step and an evaluation can run: the step logs a page on the alert
+    after the evaluator read it. The evaluator's save re-reads and re-applies its change instead of
+    failing, and neither write is lost."""
+    from companyos.alerts import service
+    from companyos.alerts.engine import Alert
+    from companyos.alerts.rules import load_pack
+    from companyos.store.alerts_repo import AlertRepo
+
+    make_tenant(local, "alerts-race", "Alerts Race")
+    alert = Alert(
+        alert_id="race-1",
+        tenant_id="alerts-race",
+        rule_id="P1IncidentDeclared",
+        labels={"incident": "QRACE"},
+        state="firing",
+        severity="critical",
+        dimension="reliability",
+        persona="cto",
+        summary="P1 incident QRACE",
+        episode=1,
+        escalation={"execution_arn": "arn:test", "notified": []},
+        outbox=["firing"],
+    )
+    AlertRepo("alerts-race").save(alert)
+
+    evaluator = AlertRepo("alerts-race")
+    seen = evaluator.alerts()["race-1"]  # the evaluator reads the alert (and its version)
+    step = AlertRepo("alerts-race")  # the escalation step logs a page meanwhile
+    service._record_escalation(step, step.get("race-1"), {"level": 0, "target": "cto.pagerduty"})
+
+    rt = service.Runtime.from_settings(local.stack.settings)
+    out = service.deliver(rt, evaluator, load_pack(), {"race-1": seen})
+
+    stored = AlertRepo("alerts-race").get("race-1")
+    assert out["messages"] >= 1 and stored.outbox == []  # delivered once, outbox cleared
+    assert stored.escalation is not None
+    assert stored.escalation["notified"] == [{"level": 0, "target": "cto.pagerduty"}]  # the page is kept

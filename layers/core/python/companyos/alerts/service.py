@@ -4,6 +4,7 @@ and per-tenant tuning. Every state change is written with its outbox and audited
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -124,7 +125,8 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
         before = existing.get(alert_id)
         if not _material(before, after):
             continue
-        repo.save(after)
+        after = _save_with_retry(repo, after, functools.partial(_keep_concurrent, after))
+        ev.changed[alert_id] = after
         old = before.state if before else "inactive"
         if old != after.state:
             transitions.append({"alert_id": alert_id, "rule": after.rule_id, "from": old, "to": after.state})
@@ -161,8 +163,12 @@ def deliver(rt: Runtime, repo: AlertRepo, pack: AlertPack, current: dict[str, Al
         for m in routing.alert_messages(pack, repo.tenant_id, items, rt.settings.cockpit_url)
     ]
     for a in pending:
-        done = a.model_copy(update={"outbox": []})
-        repo.save(done)
+        sent = list(a.outbox)
+        done = _save_with_retry(
+            repo,
+            a.model_copy(update={"outbox": []}),
+            functools.partial(_clear_sent, sent),
+        )
         current[a.alert_id] = done
     return {
         "messages": len(outcomes),
@@ -227,6 +233,44 @@ def start_escalations(rt: Runtime, repo: AlertRepo, current: dict[str, Alert]) -
         _audit(a.tenant_id, SYSTEM, "system", "alert.escalation_started", a, execution=arn, targets=targets)
         started.append(arn)
     return started
+
+
+def _save_with_retry(
+    repo: AlertRepo, alert: Alert, reapply: Callable[[Alert], Alert], attempts: int = 5
+) -> Alert:
+    """Save `alert`; on a version conflict (the escalation step logging a page, or an
+    acknowledgement, wrote the alert meanwhile) re-read it and `reapply` this change to the fresh
+    copy — never overwrite what the other writer stored, never fail the evaluation for it."""
+    for _ in range(attempts):
+        try:
+            repo.save(alert)
+            return alert
+        except Conflict:
+            alert = reapply(repo.get(alert.alert_id))
+    raise Conflict("the alert kept changing while saving it", code="version_conflict")
+
+
+def _keep_concurrent(evaluated: Alert, fresh: Alert) -> Alert:
+    """The evaluator's result with what other writers own, for the same episode: the escalation
+    (its page log) and the acknowledgement."""
+    if fresh.episode != evaluated.episode:
+        return evaluated
+    return evaluated.model_copy(
+        update={"escalation": fresh.escalation, "acked_at": fresh.acked_at, "acked_by": fresh.acked_by}
+    )
+
+
+def _clear_sent(sent: list[str], fresh: Alert) -> Alert:
+    return fresh.model_copy(update={"outbox": _without(fresh.outbox, sent)})
+
+
+def _without(outbox: list[str], sent: list[str]) -> list[str]:
+    """The outbox minus the notifications just published (once each)."""
+    left = list(outbox)
+    for status in sent:
+        if status in left:
+            left.remove(status)
+    return left
 
 
 def _record_escalation(repo: AlertRepo, alert: Alert, record: dict[str, Any], attempts: int = 5) -> None:
