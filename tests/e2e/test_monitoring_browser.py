@@ -25,6 +25,9 @@ def api(local: Running, user: str, path: str) -> dict[str, Any]:
 
 
 def sign_in(page: Any, url: str, user: str, hash_route: str) -> None:
+    # readiness waits, not speed checks: on a loaded 2-core machine the embedded stack's background
+    # executions share the process with the API (one CI run waited > 30 s for the first view)
+    page.set_default_timeout(60_000)
     page.goto(f"{url}/monitoring.html{hash_route}")
     page.locator(f'[data-testid="login-user"][data-username="{user}"]').click()
     page.locator('[data-testid="monitoring-nav"]').wait_for(timeout=15000)
