@@ -10,15 +10,13 @@ them from one snapshot read, each number with its KPI run, billing period and qu
 from __future__ import annotations
 
 import itertools
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.conftest import Running
-from tests.integration.conftest import TenantFixture, make_tenant
+from tests.integration.conftest import TenantFixture, make_tenant, run_kpis
 from tests.integration.test_dashboards_personas import dynamodb_calls
 from tests.integration.test_pipeline_runs import attempts
 
@@ -39,19 +37,7 @@ AMORTIZED = (
 
 
 def run_cost(local: Running, tenant_id: str) -> dict[str, Any]:
-    arn = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=local.stack.state_machines["kpi_run"],
-        name=f"cost-{tenant_id}-{next(_names)}",
-        input=json.dumps(
-            {
-                "pairs": [{"tenant_id": tenant_id, "kpi_id": "infra_cost_mtd"}],
-                "trigger": {"type": "manual", "by": "test", "as_of": AS_OF.isoformat()},
-            }
-        ),
-    )["executionArn"]
-    desc = local.stack.wait_for_execution(arn, timeout_s=120)
-    assert desc["status"] == "SUCCEEDED", desc
-    return dict(json.loads(desc["output"]))
+    return run_kpis(local, tenant_id, ["infra_cost_mtd"], AS_OF, f"cost-{tenant_id}-{next(_names)}")
 
 
 @pytest.fixture(scope="module")
