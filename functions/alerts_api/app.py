@@ -3,11 +3,11 @@ escalation routes per tenant. Every write is audited; every refusal is a 4xx wit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos import clock
 from companyos.alerts import service
 from companyos.api import bootstrap, logger, principal_of, resolver
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +34,7 @@ def list_alerts(
     persona: Annotated[str, Query(min_length=1)],
     view: Annotated[Literal["firing", "recent"], Query()] = "firing",
 ) -> dict[str, Any]:
-    return service.list_alerts(principal_of(app), tenant, persona, view, datetime.now(UTC))
+    return service.list_alerts(principal_of(app), tenant, persona, view, clock.now())
 
 
 @app.get("/api/alerts/<alert_id>")

@@ -6,11 +6,11 @@ paused ones; they go out in chunks so one execution's input stays far below the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos import clock
 from companyos.api import bootstrap, logger
 from companyos.runs import schedule
 from companyos.store.repos import Catalog
@@ -26,7 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     only = event.get("tenant_ids")  # optional: a manual tick for some tenants (backfill, tests)
     tenants = [catalog.get_tenant(t) for t in only] if only else catalog.list_tenants()
     plan = schedule.plan(schedule_class, tenants)
-    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    stamp = f"{clock.now():%Y%m%dT%H%M%S}"
     started = []
     for i, chunk in enumerate(plan.chunks()):
         name = f"sch-{schedule_class}-{stamp}-{i}"

@@ -11,10 +11,11 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+from companyos import clock
 from companyos.ingest import ingest, secrets_from_value
 from companyos.runs import contracts
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
@@ -176,7 +177,7 @@ def _seed_deploys(stack: LocalStack, demo: DemoTenant, secret: str, now: datetim
 
 
 def seed(stack: LocalStack, idp: LocalIdP, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     catalog = Catalog()
     report: dict[str, Any] = {"tenants": {}, "secrets": {}, "sources": {}}
     for demo in DEMO:

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import boto3
 from pynamodb.exceptions import PutError
 
+from companyos import clock
 from companyos.admin import service
 from companyos.errors import Conflict, DomainError, NotFound
 from companyos.store.audit import AuditEvent, AuditTrail
@@ -77,9 +77,9 @@ def await_decision(request: dict[str, Any], task_token: str) -> dict[str, Any]:
             "status": "pending",
             "approvals": [],
             "task_token": task_token,
-            "submitted_at": datetime.now(UTC).isoformat(),
+            "submitted_at": clock.now().isoformat(),
         },
-        updated_at=datetime.now(UTC),
+        updated_at=clock.now(),
     )
     try:
         item.save(condition=CatalogItem.pk.does_not_exist())
@@ -209,12 +209,12 @@ def settle(step: str, request: dict[str, Any]) -> dict[str, Any]:
     item.data = {
         **data,
         "status": outcome,
-        "decided_at": datetime.now(UTC).isoformat(),
+        "decided_at": clock.now().isoformat(),
         "decision": decision,
         "result": result,
         "error": error,
     }
-    item.updated_at = datetime.now(UTC)
+    item.updated_at = clock.now()
     item.save()
     approvers = [a["approver"] for a in decision.get("approvals", [])]
     AuditTrail(tenant_id).append(

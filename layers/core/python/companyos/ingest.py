@@ -12,9 +12,10 @@ import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.errors import MalformedBody, PayloadTooLarge
 from companyos.runs import contracts
 from companyos.sources import product_rollup, registry
@@ -96,7 +97,7 @@ def ingest(
             | ({"report": report} if report else {}),
         )
     )
-    live = datetime.now(UTC) - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
+    live = clock.now() - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
     if any(s.kind in product_rollup.ACTIVITY_KINDS and s.occurred_at >= live for s in stored):
         _roll_up_product(tenant_id)
     runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, {s.kind for s in stored}, start_run)

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pynamodb.exceptions import DeleteError, PutError
 
+from companyos import clock
 from companyos.errors import Conflict, NotFound
 from companyos.runs.contracts import Contract, ContractStore
 from companyos.store.models import CatalogItem
@@ -40,7 +41,7 @@ REV_LOG = 200  # revisions kept in ADMINREV's change log (search caches patch fr
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _pk(tenant_id: str) -> str:

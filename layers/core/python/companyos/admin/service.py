@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 import boto3
 from pydantic import ValidationError
 
+from companyos import clock
 from companyos.admin import catalog, lineage, search
 from companyos.admin.catalog import ENVIRONMENTS, ChangeWindow, KpiRecord, Pause
 from companyos.auth import Principal
@@ -51,7 +52,7 @@ class Ctx:
     tenant_id: str
     request_id: str = ""
     approval_state_machine_arn: str = ""
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=lambda: clock.now())
 
     @property
     def actor(self) -> str:
@@ -459,7 +460,7 @@ def activate(rec: KpiRecord, ver: str, env: str) -> None:
     slot["active"] = ver
     meta = rec.version(ver)
     meta["envs_reached"] = sorted({*meta.get("envs_reached", []), env}, key=ENVIRONMENTS.index)
-    meta.setdefault("activated_at", {})[env] = datetime.now(UTC).isoformat()
+    meta.setdefault("activated_at", {})[env] = clock.now().isoformat()
     canary = rec.data.get("canary") or {}
     if (canary.get(env) or {}).get("version") == ver:
         canary.pop(env)
@@ -484,7 +485,7 @@ def apply_request(request: dict[str, Any]) -> dict[str, Any]:
     approvers = [a["approver"] for a in (request.get("decision") or {}).get("approvals", [])]
     meta.pop("pending_request", None)
     if request["kind"] == "approve":
-        meta.update(status="approved", approved_by=approvers, approved_at=datetime.now(UTC).isoformat())
+        meta.update(status="approved", approved_by=approvers, approved_at=clock.now().isoformat())
         catalog.ensure_published(rec.tenant_id, rec.contract(ver))
         catalog.save(rec)
     else:

@@ -11,12 +11,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from companyos import clock
 from companyos.alerts.routing import Message
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Publisher:
 
     def _dead_letter(self, message: Message, error: Exception | None) -> None:
         doc = {
-            "failed_at": datetime.now(UTC).isoformat(),
+            "failed_at": clock.now().isoformat(),
             "error": repr(error),
             "attempts": self.attempts,
             "topic_arn": self.topic_arn,

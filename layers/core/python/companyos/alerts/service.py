@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from companyos import clock
 from companyos.alerts import observe, routing
 from companyos.alerts.engine import Alert, evaluate
 from companyos.alerts.notify import Publisher
@@ -42,7 +43,7 @@ RECENT = timedelta(days=7)
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @dataclass

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
+from companyos import clock
 from companyos.auth import Principal
 from companyos.config import Settings
 from companyos.errors import DomainError, NotFound
@@ -81,7 +82,7 @@ def request_export(
     now: datetime | None = None,
 ) -> PdfFile | dict[str, Any]:
     """A PdfFile (sync) or the queued job (async: the caller answers 202)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     scope = resolve_scope(principal, home_region, s.strict_residency)
     parse_period(req.period, _iso(req.start), _iso(req.end), now.date())
     rows = len(scope.tenants) * rows_per_tenant()
@@ -154,7 +155,7 @@ def job_status(principal: Principal, job_id: str, s: Settings) -> dict[str, Any]
 def presign(
     s: Settings, bucket: str, key: str, filename: str, now: datetime | None = None
 ) -> tuple[str, str]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     # SigV4 query signing: X-Amz-Expires caps the link's life (at most 7 days)
     url = boto3.client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
         "get_object",
@@ -190,7 +191,7 @@ def run_step(e: StepEvent, s: Settings) -> dict[str, Any]:
 def render_job(job_id: str, s: Settings, now: datetime | None = None) -> dict[str, Any]:
     """Render the job's PDF under the requester's authority (as authorized at request time), store it
     in S3 and return the notice the state machine publishes."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     jobs = ExportJobs()
     job = jobs.update(job_id, status="running")
     who = job["requested_by"]
@@ -235,7 +236,7 @@ def render_job(job_id: str, s: Settings, now: datetime | None = None) -> dict[st
 
 
 def complete_job(job_id: str) -> dict[str, Any]:
-    return ExportJobs().update(job_id, status="ready", notified_at=datetime.now(UTC).isoformat())
+    return ExportJobs().update(job_id, status="ready", notified_at=clock.now().isoformat())
 
 
 def fail_job(job_id: str, error: Any) -> dict[str, Any]:

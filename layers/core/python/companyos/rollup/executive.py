@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.auth import Principal
 from companyos.errors import Forbidden, InvalidPayload
 from companyos.rollup.domains import Period, TenantData, build_domains
@@ -192,7 +193,7 @@ def executive(
     action: str = "platform:rollup",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     today = now.date()
     scope = resolve_scope(principal, home_region, strict_residency)
     p = parse_period(period, start, end, today)

@@ -4,9 +4,10 @@ platform_admin); every write is appended to the tenant's audit chain."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from companyos import clock
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
 from companyos.rollup import inventory as inv
@@ -60,10 +61,10 @@ def list_controls(
     principal: Principal, tenant_id: str, framework: str | None, now: datetime | None = None
 ) -> dict[str, Any]:
     repo, _ = _repo(principal, tenant_id, READ)
-    today = (now or datetime.now(UTC)).date()
+    today = (now or clock.now()).date()
     controls = repo.controls(_framework(framework) if framework else None)
     evidence = repo.evidence(_framework(framework) if framework else None)
-    doc = inv.posture(controls, evidence, [], [], now or datetime.now(UTC))
+    doc = inv.posture(controls, evidence, [], [], now or clock.now())
     items = []
     for c, p in zip(controls, doc["controls"], strict=True):
         latest = p["evidence"][-1] if p["evidence"] else None
@@ -156,7 +157,7 @@ def list_certificates(
         raise InvalidPayload(
             "status must be all, expiring or expired", code="invalid_status", details={"path": "status"}
         )
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     certs = inv.certificates_in_window(repo.certificates(), within, None if status == "all" else status, now)
     return {
         "tenant": tenant_id,
@@ -192,7 +193,7 @@ def delete_certificate(principal: Principal, tenant_id: str, cert_id: str, reque
 
 def list_vendors(principal: Principal, tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
     repo, _ = _repo(principal, tenant_id, READ)
-    today = (now or datetime.now(UTC)).date()
+    today = (now or clock.now()).date()
     items = []
     for v in sorted(repo.vendors(), key=lambda v: (v.tier, v.name)):
         due = v.review_due()

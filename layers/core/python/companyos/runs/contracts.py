@@ -17,7 +17,6 @@ The resolved contract travels in the run state, so every step of one run uses th
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -26,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import PutError
 
+from companyos import clock
 from companyos.errors import Conflict, InvalidPayload, NotFound
 from companyos.store.models import CatalogItem
 
@@ -268,7 +268,7 @@ class ContractStore:
             sk=_version_sk(contract.kpi_id, contract.version),
             kind="kpi_contract",
             data=contract.to_state(),
-            updated_at=datetime.now(UTC),
+            updated_at=clock.now(),
         )
         try:
             item.save(condition=CatalogItem.sk.does_not_exist())
@@ -293,7 +293,7 @@ class ContractStore:
                 "paused": paused,
                 "reason": reason,
             },
-            updated_at=datetime.now(UTC),
+            updated_at=clock.now(),
         )
         with contextlib.suppress(CatalogItem.DoesNotExist):
             item.version = CatalogItem.get(self._pk, _active_sk(kpi_id)).version

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from companyos import clock
 from companyos.errors import DomainError, NotFound
 from companyos.model import kpis
 from companyos.runs import contracts, formulas, lake
@@ -38,7 +39,7 @@ __all__ = ["TERMINAL", "State", "TransientError", "correct_run", "dispatch"]
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _base_run_id(state: State) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.runs.formulas_product import ACTIVITY_KINDS, ROLLUP_KIND, WAU_DAYS, day_rollups
 from companyos.sources import retention
 from companyos.store.models import SignalItem
@@ -49,7 +50,7 @@ def existing(tenant_id: str, first: date, last: date) -> dict[date, StoredSignal
 
 def roll_up(tenant_id: str, now: datetime | None = None, *, force: bool = False) -> dict[str, Any]:
     """Write the `product_daily` rollups that are due; returns what was done (for logs and tests)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     first, last = rollable_days(now)
     have = existing(tenant_id, first, last)
     stamps = [str(s.attributes.get("rolled_at") or "") for s in have.values()]

@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from companyos import clock
 from companyos.store.models import CatalogItem
 from companyos.store.repos import Catalog, SignalStore, StoredSignal
 
@@ -107,7 +108,7 @@ def _config_key(tenant_id: str) -> tuple[str, str]:
 
 def save_config(tenant_id: str, config: PrometheusConfig) -> None:
     pk, sk = _config_key(tenant_id)
-    item = CatalogItem(pk=pk, sk=sk, kind="connector", data=config.model_dump(), updated_at=datetime.now(UTC))
+    item = CatalogItem(pk=pk, sk=sk, kind="connector", data=config.model_dump(), updated_at=clock.now())
     with contextlib.suppress(CatalogItem.DoesNotExist):
         item.version = CatalogItem.get(pk, sk).version
     item.save()
@@ -452,7 +453,7 @@ def pull_tenant(
 ) -> dict[str, Any]:
     """Pull every query of one tenant once; never raises for an endpoint or query failure (the
     outcome says what happened per query, so one broken query does not starve the others)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     client = client or PrometheusClient(
         config.base_url,
         timeout_s=config.timeout_s,

@@ -13,9 +13,10 @@ and fingerprint are stored, never `Secret`, `Match`, the code excerpt, author or
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from companyos import clock
 from companyos.errors import InvalidPayload
 from companyos.sources.base import (
     ParsedDelivery,
@@ -126,7 +127,7 @@ class TrivySource(_Upload):
                 f"Trivy SchemaVersion {version} is not supported (only 2)", details={"path": "SchemaVersion"}
             )
         scope = _target_override(request) or str(require(doc, "ArtifactName"))
-        taken_at = optional_time(doc.get("CreatedAt")) or datetime.now(UTC)
+        taken_at = optional_time(doc.get("CreatedAt")) or clock.now()
         results = doc.get("Results") or []
         if not isinstance(results, list):
             raise InvalidPayload("field 'Results' must be a list", details={"path": "Results"})
@@ -195,7 +196,7 @@ class SnykSource(_Upload):
         else:
             raise InvalidPayload("a Snyk report is an object or an array of objects", details={"path": ""})
         override = _target_override(request)
-        taken_at = datetime.now(UTC)  # `snyk test --json` carries no scan time: the upload time
+        taken_at = clock.now()  # `snyk test --json` carries no scan time: the upload time
         scopes: list[str] = []
         signals: list[Signal] = []
         for prefix, project in projects:
@@ -265,7 +266,7 @@ class GitleaksSource(_Upload):
         if not isinstance(doc, list):
             raise InvalidPayload("a Gitleaks JSON report is an array of findings", details={"path": ""})
         scope = _target_override(request) or "default"
-        taken_at = datetime.now(UTC)  # the report has no scan time: the upload time
+        taken_at = clock.now()  # the report has no scan time: the upload time
         signals = []
         for i, finding in enumerate(doc):
             rule = str(require(doc, f"{i}.RuleID"))

@@ -8,11 +8,11 @@ a concurrent change raises Conflict (409 `version_conflict`), never a silent ove
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from companyos import clock
 from companyos.alerts.engine import Alert
 from companyos.alerts.rules import EscalationRoutes, RuleTuning
 from companyos.errors import Conflict, NotFound
@@ -62,7 +62,7 @@ class AlertRepo:
         self._save(ALERT_PREFIX + alert.alert_id, "alert", alert.model_dump(mode="json"))
 
     def _save(self, sk: str, kind: str, data: dict[str, Any]) -> None:
-        item = CatalogItem(pk=self._pk, sk=sk, kind=kind, data=data, updated_at=datetime.now(UTC))
+        item = CatalogItem(pk=self._pk, sk=sk, kind=kind, data=data, updated_at=clock.now())
         version = self._versions.get(sk)
         if version is not None:
             item.version = version

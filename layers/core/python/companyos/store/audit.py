@@ -19,11 +19,11 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError
 
+from companyos import clock
 from companyos.errors import Conflict
 from companyos.store.models import AuditItem
 
@@ -151,7 +151,7 @@ class AuditTrail:
         return (int(last[0].seq), last[0].hash) if last else (0, GENESIS)
 
     def append(self, ev: AuditEvent) -> dict[str, Any]:
-        event = {**ev.__dict__, "tenant": self.chain, "at": datetime.now(UTC).isoformat()}
+        event = {**ev.__dict__, "tenant": self.chain, "at": clock.now().isoformat()}
         for _ in range(_MAX_ATTEMPTS):
             seq, prev = self._head()
             body = {**event, "seq": seq + 1}
@@ -183,7 +183,7 @@ class AuditTrail:
             return None
         if seq is None or head is None:
             seq, head = self._head()
-        signed_at = datetime.now(UTC).isoformat()
+        signed_at = clock.now().isoformat()
         digest = {
             "chain": self.chain,
             "seq": seq,
@@ -307,7 +307,7 @@ def evidence_bundle(
     }
     manifest = {
         "chain": trail.chain,
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": clock.now().isoformat(),
         "generated_by": generated_by,
         "events": verify.events,
         "head": verify.head,

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from companyos import clock
 from companyos.errors import Conflict, NotFound
 from companyos.rollup import inventory as inv
 from companyos.store.models import CatalogItem, ScoreItem
@@ -27,7 +28,7 @@ BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class InventoryRepo:

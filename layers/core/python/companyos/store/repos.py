@@ -7,13 +7,14 @@ import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from companyos import clock
 from companyos.errors import Conflict, NotFound
 from companyos.sources import retention
 from companyos.store.models import CatalogItem, KpiLogItem, ScoreItem, SignalItem
@@ -22,7 +23,7 @@ TENANT_INDEX_PK = "TENANTS"
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _signals_connection() -> Connection:

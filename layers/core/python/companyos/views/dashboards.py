@@ -8,9 +8,10 @@ catalog when there is none yet. Every panel is built from that one item
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.admin.catalog import maintenance
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
@@ -51,7 +52,7 @@ def dashboard(
     authorize(principal, "dashboard:view", tenant_id, persona)
     check_period(period)
     layout = LAYOUTS[persona]
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     found = ScoreStore(tenant_id).latest(period)  # DynamoDB request 1
     snapshot, computed_at = found if found else (None, None)
     tenant = snapshot["tenant"] if snapshot else _tenant_meta(tenant_id)  # request 2 only without snapshot

@@ -10,10 +10,11 @@ tenant is 404.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from companyos import clock
 from companyos.auth import Principal, authorize
 from companyos.errors import NotFound
 from companyos.model import kpis, slo
@@ -39,7 +40,7 @@ def _unavailable(reason: str) -> dict[str, Any]:
 def _start(principal: Principal, tenant_id: str, period: str) -> tuple[datetime, int]:
     authorize(principal, "runs:view", tenant_id)
     check_period(period)
-    return datetime.now(UTC), PERIODS[period]
+    return clock.now(), PERIODS[period]
 
 
 def _snapshot(tenant_id: str, period: str) -> tuple[dict[str, Any] | None, str | None]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
 from companyos.store.repos import RunLog
@@ -34,7 +35,7 @@ def _window(days: int, now: datetime | None) -> tuple[datetime, datetime]:
         raise InvalidPayload(
             f"days must be within 1..{MAX_DAYS}", code="invalid_days", details={"path": "days"}
         )
-    end = now or datetime.now(UTC)
+    end = now or clock.now()
     return end - timedelta(days=days), end
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from companyos import clock
 from companyos.runs.contracts import PERIODS
 from companyos.sources import retention
 from companyos.store.repos import SignalStore, StoredSignal, TenantCatalog
@@ -274,7 +275,7 @@ def build_one(tenant_id: str, period: str, now: datetime) -> dict[str, Any]:
 
 def build(tenant_id: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Per period: the panel rows the dashboards read from the snapshot (`snapshot["panels"]`)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     data = fetch(tenant_id, max(PERIODS.values()), now)
     return {p: _rows(tenant_id, p, now, data) for p in PERIODS}
 

@@ -7,9 +7,10 @@ Every KPI entry carries its evidence: the run id, contract version, sources and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from companyos import clock
 from companyos.model import dora, kpis, normalise, scoring
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
@@ -156,7 +157,7 @@ def _kpi_entry(
 
 
 def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, dict[str, Any]]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     log = RunLog(tenant.id)
     dictionary = kpis.load_dictionary()
     deliveries: dict[str, tuple[Delivered | None, str | None]] = {}
@@ -210,7 +211,7 @@ def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
 
 
 def refresh(tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     snaps = build_snapshots(tenant, now)
     store = ScoreStore(tenant.id)
     for period, data in snaps.items():
