@@ -1,9 +1,9 @@
-"""Status bands and the seed's three-way health label."""
+"""Status bands and the seed's three-way health label (derived from the band)."""
 
 from __future__ import annotations
 
 import pytest
-from companyos.model.scoring import Band, band, three_way
+from companyos.model.verdict import Band, band, three_way
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_bands_follow_the_seed_thresholds_at_every_boundary(score, expected):
     [(80.0, "HEALTHY"), (79.99, "ATTENTION"), (60.0, "ATTENTION"), (59.99, "CRITICAL"), (None, "UNKNOWN")],
 )
 def test_three_way_label_is_the_seeds_health_status(score, label):
-    assert three_way(score) == label
+    assert three_way(band(score)) == label
 
 
 def test_unknown_is_never_healthy_and_has_a_label():

@@ -53,7 +53,7 @@ def test_the_dictionary_has_exactly_the_28_seed_kpis_5_6_6_5_6():
     # Given the shipped pack / When it is loaded
     d = load_dictionary()
     # Then it is the versioned health-model pack with the seed's KPIs per dimension
-    assert (d.pack, d.version) == ("health-model", "1.0.0")
+    assert (d.pack, d.version) == ("health-model", "2.0.0")
     assert len(d.all()) == 28
     for dim in DIMENSIONS:
         assert [k.id for k in d.by_dimension(dim)] == SEED_KPIS[dim]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 D = load_dictionary()
 MIN_KNOWN = D.normalisation.min_known_weight
+FULL = D.normalisation.full_coverage
 TOL = 1e-9
 # health() costs about a millisecond; a few dozen examples per property keep the suite fast.
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,11 +165,11 @@ def test_effective_weights_sum_to_1_and_contributions_add_up_to_the_score(values
 
 def _expected_known_share(dimension: str, known: set[str]) -> float:
     """Independent re-statement of the rule: an input is known when at least `min_known_weight`
-    of its KPIs are; the dimension's known share is the weight of its known inputs."""
+    of its KPIs are; the dimension's coverage is the weight of its known inputs, each counted with
+    the share of its KPIs that are known."""
     spec = D.dimensions[dimension]  # type: ignore[index]
-    return sum(
-        i.weight for i in spec.inputs if sum(k in known for k in i.kpis) / len(i.kpis) >= MIN_KNOWN - TOL
-    )
+    shares = ((i.weight, sum(k in known for k in i.kpis) / len(i.kpis)) for i in spec.inputs)
+    return sum(w * share for w, share in shares if share >= MIN_KNOWN - TOL)
 
 
 @FAST
@@ -182,16 +183,22 @@ def test_a_dimension_below_the_known_weight_threshold_is_unknown_with_the_reason
         assert dim.known_weight == pytest.approx(share)
         if share < MIN_KNOWN - TOL:
             # Then below the threshold it is Unknown, never healthy, and says what is missing
-            assert dim.score is None and dim.band is Band.UNKNOWN and dim.status == "UNKNOWN"
+            assert dim.score is None and dim.band is Band.UNKNOWN
             assert not dim.band.is_healthy
             assert dim.reason is not None and dim.missing
             assert dim.reason.startswith("nothing known" if share == 0 else "only ")
             assert all(m in dim.reason for m in dim.missing)
         else:
             assert dim.score is not None
-    # And the composite follows the same rule over the dimensions
-    composite_share = sum(d.weight for d in h.composite.dimensions if d.score is not None)
+            # measured on less than 80 % of its weight: never better than Attention
+            if share < FULL - TOL:
+                assert not dim.band.is_healthy and dim.partial and dim.partial.startswith("partial: ")
+    # And the composite follows the same rules over the dimensions' coverage
+    composite_share = sum(d.weight * d.known_weight for d in h.composite.dimensions if d.score is not None)
+    assert h.composite.known_weight == pytest.approx(composite_share)
     assert (h.composite.score is None) == (composite_share < MIN_KNOWN - TOL)
+    if composite_share < FULL - TOL:
+        assert not h.composite.band.is_healthy
 
 
 @FAST
@@ -270,6 +277,7 @@ def test_a_dimension_with_every_kpi_unknown_is_unknown_and_the_composite_reweigh
     h = health(values)
     eff = _dimension_of(h)["efficiency"]
     assert eff.score is None and eff.reason and eff.reason.startswith("nothing known")
-    # Then the composite is re-weighted over the known 85% and says efficiency is missing
-    assert h.composite.missing == ["efficiency"] and h.composite.known_weight == pytest.approx(0.85)
+    # Then the composite is re-weighted over the known dimensions and says efficiency is missing;
+    # its coverage is 0.25 * 3/5 (reliability lacks CFR and MTTR) + 0.25 + 0.20 + 0.15 = 0.75
+    assert h.composite.missing == ["efficiency"] and h.composite.known_weight == pytest.approx(0.75)
     assert h.composite.reason and "efficiency" in h.composite.reason

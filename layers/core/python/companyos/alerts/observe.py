@@ -12,7 +12,7 @@ from typing import Any
 
 from companyos.alerts.engine import Sample
 from companyos.alerts.rules import Rule, SignalSelector
-from companyos.model import slo
+from companyos.model import slo, verdict
 from companyos.store.repos import RunLog, ScoreStore, SignalStore
 
 HARD_FAIL_CODES = ("PRE_VALIDATION_FAILED", "POST_VALIDATION_FAILED")
@@ -32,7 +32,15 @@ def snapshot_samples(snapshot: Mapping[str, Any]) -> list[Sample]:
         out.append(Sample("kpi", kpi_id, {"kpi": kpi_id}, e.get("value"), ctx))
     health = snapshot.get("health") or {}
     if health:
-        out.append(Sample("health", "", {}, health.get("score"), {"status": health.get("three_way")}))
+        out.append(
+            Sample(
+                "health",
+                "",
+                {},
+                health.get("score"),
+                {"status": verdict.three_way(verdict.parse(health.get("status")))},
+            )
+        )
         for d in health.get("dimensions") or []:
             out.append(
                 Sample("dimension", d["id"], {"dimension": d["id"]}, d.get("score"), {"name": d["name"]})

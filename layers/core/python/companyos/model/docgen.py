@@ -21,7 +21,7 @@ from companyos.model.kpis import (
     KpiDictionary,
 )
 from companyos.model.kpis import load_dictionary as _load
-from companyos.model.scoring import Band, band, three_way
+from companyos.model.verdict import Band, band, three_way
 
 # The seed's "Security Scoring Formula", verbatim (kpi-health-model.md v0.1.0). `scoring.SECURITY_TERMS`
 # implements it; a unit test evaluates this text and compares it with `scoring.security_score`.
@@ -86,20 +86,22 @@ def _weighted_sum(terms: Iterable[tuple[float, str]]) -> str:
 
 
 def _bands() -> list[str]:
-    """The status bands, read back from `scoring.band` over integer scores 0-100."""
+    """The status bands, read back from `verdict.band` over integer scores 0-100."""
     rows = []
     for b in Band:
         scores = [s for s in range(101) if band(s) is b]
         if scores:
             low, high = min(scores), max(scores)
-            rows.append((f"{low}-{high}", b.label, three_way(low), "yes" if b.is_healthy else "no"))
-    rows.append(("not computable", Band.UNKNOWN.label, three_way(None), "no"))
+            rows.append((f"{low}-{high}", b.label, three_way(b), "yes" if b.is_healthy else "no"))
+    rows.append(("not computable", Band.UNKNOWN.label, three_way(Band.UNKNOWN), "no"))
     return _table(("Score", "Band", "Seed status", "Counts as healthy"), rows)
 
 
 def _overview(d: KpiDictionary) -> list[str]:
     dims = [_spec(d, name) for name in DIMENSIONS]
-    floor, known = d.normalisation.critical_floor, d.normalisation.min_known_weight
+    n = d.normalisation
+    floor, known, full = n.critical_floor, n.min_known_weight, n.full_coverage
+    target, stretch = n.target_score, n.stretch_score
     return [
         "## Composite",
         "",
@@ -116,21 +118,30 @@ def _overview(d: KpiDictionary) -> list[str]:
         "",
         "## Normalisation",
         "",
-        f"Each KPI value is scored 0-100 against its target and critical threshold: target or better → "
-        f"100; at critical → {_num(floor)}; linear in between; worse than critical → linear from "
-        f"{_num(floor)} down to 0 over the KPI's decay span (default |target - critical|), then 0. A "
-        "missing, non-finite or stale value is **Unknown**: never 0, never 100.",
+        "Each KPI value is scored 0-100 on a line through four anchors: its ideal value → 100, its "
+        f"stretch value → {_num(stretch)} (Excellent), its target → {_num(target)} (Healthy), its "
+        f"critical threshold → {_num(floor)}; linear in between; worse than critical → linear from "
+        f"{_num(floor)} down to 0 over the KPI's decay span (default |target - critical|), then 0. "
+        "So a KPI that misses its target is never Healthy. Stretch defaults to half the "
+        "target-critical distance beyond the target, ideal to as far again beyond stretch (the "
+        "table lists both). A missing, non-finite or stale value is **Unknown**: never 0, never 100.",
         "",
         "```",
-        f"between critical and target: score = {_num(floor)} + {_num(100 - floor)} * "
+        f"between critical and target: score = {_num(floor)} + {_num(target - floor)} * "
         "|value - critical| / |target - critical|",
+        f"between target and stretch:  score = {_num(target)} + {_num(stretch - target)} * "
+        "|value - target| / |stretch - target|",
+        f"between stretch and ideal:   score = {_num(stretch)} + {_num(100 - stretch)} * "
+        "|value - stretch| / |ideal - stretch|",
         f"worse than critical:         score = max(0, {_num(floor)} * (1 - |value - critical| / span))",
         "```",
         "",
         "Every weighted mean (KPIs into an input, inputs into a dimension, services into a domain, "
         "domains into reliability, dimensions into the composite) is taken over its known parts and "
-        f"re-weighted to their weight, as long as at least {_pct(known)} of the weight is known; "
-        "otherwise it is Unknown, with the reason.",
+        "re-weighted to their weight. Its coverage is the measured share of its weight (a part "
+        f"counts with its own coverage). Under {_pct(known)} coverage it is Unknown, with the reason; "
+        f'under {_pct(full)} its band is capped at Attention and it says "partial: N % measured, '
+        'missing …".',
         "",
     ]
 
@@ -177,6 +188,8 @@ def _kpi_row(k: KpiDefinition, d: KpiDictionary) -> tuple[str, ...]:
         better,
         _threshold(k, k.target),
         _threshold(k, k.critical),
+        _threshold(k, k.stretch_value),
+        _threshold(k, k.ideal_value),
         trend,
         k.source,
         f"{k.refresh} (stale after {_hours(refresh.stale_after_s)})",
@@ -193,6 +206,8 @@ def _kpis(d: KpiDictionary) -> list[str]:
         "Better",
         "Target",
         "Critical",
+        "Stretch",
+        "Ideal",
         "Trend",
         "Source",
         "Refresh",

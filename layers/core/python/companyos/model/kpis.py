@@ -79,11 +79,20 @@ class KpiDefinition(_Frozen):
     trend: bool = False
     base_unit: str | None = None
     decay_span: float | None = Field(default=None, gt=0)
+    # Better than target: `stretch` scores the Excellent floor (90), `ideal` 100 (docs/health-model.md).
+    # Defaults: stretch half the target-critical distance beyond target, ideal as far again; a KPI
+    # whose best possible value is near its target (100 %, 0 days) names them in the pack.
+    stretch: float | None = None
+    ideal: float | None = None
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:
         if self.is_better(self.critical, self.target):
             raise ValueError(f"{self.id}: target {self.target} must be at least as good as critical")
+        if self.is_better(self.target, self.stretch_value) or self.is_better(
+            self.stretch_value, self.ideal_value
+        ):
+            raise ValueError(f"{self.id}: needs target <= stretch <= ideal (in the better direction)")
         if self.target == self.critical and self.decay_span is None:
             raise ValueError(f"{self.id}: target equals critical, so decay_span is required")
         if self.trend != (self.unit == "percent_change"):
@@ -93,6 +102,23 @@ class KpiDefinition(_Frozen):
     def is_better(self, a: float, b: float) -> bool:
         """True when value `a` is strictly better than value `b` for this KPI."""
         return a > b if self.direction is Direction.HIGHER else a < b
+
+    def _beyond(self, base: float, distance: float) -> float:
+        return base + distance if self.direction is Direction.HIGHER else base - distance
+
+    @property
+    def stretch_value(self) -> float:
+        """The value that scores the Excellent floor (pack `stretch`, else the default)."""
+        if self.stretch is not None:
+            return self.stretch
+        return self._beyond(self.target, abs(self.target - self.critical) / 2)
+
+    @property
+    def ideal_value(self) -> float:
+        """The value that scores 100 (pack `ideal`, else as far beyond stretch as stretch is from target)."""
+        if self.ideal is not None:
+            return self.ideal
+        return self._beyond(self.stretch_value, abs(self.stretch_value - self.target))
 
     @property
     def span(self) -> float:
@@ -142,8 +168,22 @@ class DimensionSpec(_Frozen):
 
 
 class Normalisation(_Frozen):
+    """Scores of the anchor values, and the coverage rules (docs/health-model.md)."""
+
     critical_floor: float = Field(gt=0, lt=100)
+    target_score: float = Field(default=80.0, gt=0, lt=100)
+    stretch_score: float = Field(default=90.0, gt=0, lt=100)
     min_known_weight: float = Field(gt=0, le=1)
+    # Measured on less than this share of its weight, a result's band is capped at Attention.
+    full_coverage: float = Field(default=0.8, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _anchors_ordered(self) -> Self:
+        if not self.critical_floor < self.target_score < self.stretch_score < 100:
+            raise ValueError("needs critical_floor < target_score < stretch_score < 100")
+        if self.full_coverage < self.min_known_weight:
+            raise ValueError("full_coverage must be at least min_known_weight")
+        return self
 
 
 class KpiDictionary(_Frozen):

@@ -9,7 +9,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -17,53 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from companyos.model import slo
 from companyos.model.kpis import DIMENSIONS, Dimension, KpiDefinition, KpiDictionary, load_dictionary
 from companyos.model.normalise import normalise
+from companyos.model.verdict import Band, band, capped, partial_note
 
-ThreeWay = Literal["HEALTHY", "ATTENTION", "CRITICAL", "UNKNOWN"]
-
-
-class Band(StrEnum):
-    """The seed's five status bands, plus Unknown for a score that could not be computed."""
-
-    EXCELLENT = "excellent"
-    HEALTHY = "healthy"
-    ATTENTION = "attention"
-    WARNING = "warning"
-    CRITICAL = "critical"
-    UNKNOWN = "unknown"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-    @property
-    def is_healthy(self) -> bool:
-        """Excellent or Healthy; Unknown never counts as healthy."""
-        return self in (Band.EXCELLENT, Band.HEALTHY)
-
-
-# Lower bounds, best first: 90-100 Excellent, 80-89 Healthy, 60-79 Attention, 40-59 Warning, 0-39 Critical.
-_BANDS: tuple[tuple[float, Band], ...] = (
-    (90.0, Band.EXCELLENT),
-    (80.0, Band.HEALTHY),
-    (60.0, Band.ATTENTION),
-    (40.0, Band.WARNING),
-)
-
-
-def band(score: float | None) -> Band:
-    """Status band of a 0-100 score; None (not computable) is Unknown."""
-    if score is None:
-        return Band.UNKNOWN
-    return next((b for floor, b in _BANDS if score >= floor), Band.CRITICAL)
-
-
-def three_way(score: float | None) -> ThreeWay:
-    """The seed's `health_status`: HEALTHY >= 80, ATTENTION >= 60, else CRITICAL (UNKNOWN if None)."""
-    if score is None:
-        return "UNKNOWN"
-    if score >= 80:
-        return "HEALTHY"
-    return "ATTENTION" if score >= 60 else "CRITICAL"
+__all__ = ["Band", "band"]  # the one vocabulary lives in model/verdict.py; re-exported here
 
 
 # ------------------------------------------------------------------------------ result models
@@ -104,6 +59,7 @@ class InputResult(_Frozen):
     weight: float
     effective_weight: float
     score: float | None
+    coverage: float = 1.0
     value: float | None = None
     kpis: list[KpiScore] = Field(default_factory=list)
     children: list[InputResult] = Field(default_factory=list)
@@ -121,24 +77,28 @@ Method = Literal["weighted_inputs", "security_formula", "service_cascade"]
 
 
 class DimensionResult(_Frozen):
+    """`known_weight` is the coverage: the share of the dimension's weight that is measured (an
+    input measured on half its KPIs counts half). `band` is the score's band after the coverage
+    rule (model/verdict.capped); `partial` says so when it was capped or could have been."""
+
     dimension: str
     name: str
     weight: float
     method: Method
     score: float | None
     band: Band
-    status: ThreeWay
     known_weight: float
     inputs: list[InputResult]
     missing: list[str]
     reason: str | None = None
+    partial: str | None = None
 
 
 class CompositeResult(_Frozen):
     score: float | None
     band: Band
-    status: ThreeWay
     known_weight: float
+    partial: str | None = None
     weights: dict[str, float]
     dimensions: list[DimensionResult]
     missing: list[str]
@@ -159,9 +119,12 @@ class HealthResult(_Frozen):
 
 @dataclass(frozen=True)
 class Part:
+    """A weighted part; `coverage` is the measured share of the part itself (1.0 for a KPI value)."""
+
     id: str
     weight: float
     score: float | None
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,14 +139,16 @@ class Combined:
 def combine(parts: Sequence[Part], min_known_weight: float, why: Mapping[str, str] | None = None) -> Combined:
     """Weighted mean over the known parts, re-weighted to their total weight.
 
-    Unknown (score None) when the known share of the weight is below `min_known_weight`. `why`
-    gives the reason a part is Unknown, quoted in the result's reason.
+    `known_weight` is the coverage: the weight-share that is measured, each known part counting
+    with its own coverage (so a half-measured input counts half). Unknown (score None) when the
+    coverage is below `min_known_weight`. `why` gives the reason a part is Unknown, quoted in the
+    result's reason.
     """
     total = sum(p.weight for p in parts)
     known = [p for p in parts if p.score is not None]
     missing = [p.id for p in parts if p.score is None]
     listed = ", ".join(_explain_missing(m, why or {}) for m in missing)
-    share = sum(p.weight for p in known) / total if total else 0.0
+    share = sum(p.weight * p.coverage for p in known) / total if total else 0.0
     if not known:
         return Combined(None, 0.0, {p.id: 0.0 for p in parts}, missing, f"nothing known; missing: {listed}")
     if share < min_known_weight - 1e-9:
@@ -241,13 +206,27 @@ def _dimension(
         weight=spec.weight,
         method=method,
         score=combined.score,
-        band=band(combined.score),
-        status=three_way(combined.score),
+        band=capped(band(combined.score), combined.known_weight),
         known_weight=combined.known_weight,
         inputs=inputs,
         missing=combined.missing,
         reason=combined.reason,
+        partial=None if combined.score is None else partial_note(combined.known_weight, _missing(inputs)),
     )
+
+
+def _missing(inputs: Sequence[InputResult]) -> list[str]:
+    """What a partial result misses: its Unknown inputs, and the Unknown KPIs or children of
+    the inputs it does have."""
+    out: list[str] = []
+    for i in inputs:
+        if i.score is None:
+            out.append(i.id)
+        else:
+            out += [k.kpi_id for k in i.kpis if k.score is None] + [
+                c.id for c in i.children if c.score is None
+            ]
+    return out
 
 
 def _input(part: Part, combined: Combined, **extra: Any) -> InputResult:
@@ -256,6 +235,7 @@ def _input(part: Part, combined: Combined, **extra: Any) -> InputResult:
         weight=part.weight,
         effective_weight=combined.effective[part.id],
         score=part.score,
+        coverage=part.coverage if part.score is not None else 0.0,
         **extra,
     )
 
@@ -381,7 +361,7 @@ def _weighted(
     for spec in d.dimensions[dim].inputs:
         kpis = [score_kpi(d.get(k), values.get(k), reasons.get(k)) for k in spec.kpis]
         sub = combine([Part(k.kpi_id, 1.0, k.score) for k in kpis], _min_known(d), reasons)
-        parts.append(Part(spec.id, spec.weight, sub.score))
+        parts.append(Part(spec.id, spec.weight, sub.score, sub.known_weight))
         extras.append({"kpis": kpis, "missing": sub.missing, "reason": sub.reason})
         if sub.score is None:
             why[spec.id] = _kpi_reasons(kpis)
@@ -443,7 +423,10 @@ def reliability_cascade(
     d = dictionary or load_dictionary()
     names = list(dict.fromkeys([*(domains or ()), *(s.domain for s in services)]))
     per_domain = [_domain(name, [s for s in services if s.domain == name], d) for name in names]
-    parts = [Part(name, 1.0 / len(names), c.score) for name, (c, _) in zip(names, per_domain, strict=True)]
+    parts = [
+        Part(name, 1.0 / len(names), c.score, c.known_weight)
+        for name, (c, _) in zip(names, per_domain, strict=True)
+    ]
     combined = combine(parts, _min_known(d))
     inputs = [
         _input(p, combined, children=children, missing=c.missing, reason=c.reason)
@@ -475,13 +458,18 @@ def composite(
     """Seed composite: 0.25 reliability, 0.25 security, 0.20 product, 0.15 financials, 0.15
     efficiency; Unknown dimensions re-weighted away while at least half the weight is known."""
     d = dictionary or load_dictionary()
-    parts = [Part(r.dimension, r.weight, r.score) for r in dimension_results]
+    parts = [Part(r.dimension, r.weight, r.score, r.known_weight) for r in dimension_results]
     c = combine(parts, _min_known(d))
+    missing = [r.dimension for r in dimension_results if r.score is None] + [
+        f"{r.dimension} ({100 * r.known_weight:.0f} % measured)"
+        for r in dimension_results
+        if r.score is not None and r.partial
+    ]
     return CompositeResult(
         score=c.score,
-        band=band(c.score),
-        status=three_way(c.score),
+        band=capped(band(c.score), c.known_weight),
         known_weight=c.known_weight,
+        partial=None if c.score is None else partial_note(c.known_weight, missing),
         weights={r.dimension: r.weight for r in dimension_results},
         dimensions=list(dimension_results),
         missing=c.missing,

@@ -15,7 +15,7 @@ from companyos import clock
 from companyos.admin.catalog import maintenance
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
-from companyos.model import scoring
+from companyos.model import verdict
 from companyos.runs.contracts import PERIODS
 from companyos.store.repos import Catalog, ScoreStore
 from companyos.views import panels
@@ -35,13 +35,12 @@ def _health(snapshot: dict[str, Any] | None, ctx: panels.Ctx) -> dict[str, Any]:
             "score": None,
             "status": "unknown",
             "label": "Unknown",
-            "three_way": "UNKNOWN",
             "reason": panels.NO_SNAPSHOT,
             "dimensions": [],
             "evidence": None,
         }
     health = snapshot["health"]
-    band = scoring.band(health.get("score"))
+    band = verdict.parse(health.get("status"))  # judged once, at refresh, with its coverage
     evidence = ctx.breakdown_evidence("composite") if health.get("score") is not None else None
     return {**health, "status": band.value, "label": band.label, "evidence": evidence}
 

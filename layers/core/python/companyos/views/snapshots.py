@@ -191,8 +191,9 @@ def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
     c = result.composite
     return {
         "score": c.score,
-        "three_way": c.status,
+        "status": c.band.value,  # the band after the coverage rule (model/verdict.capped)
         "known_weight": c.known_weight,
+        "partial": c.partial,
         "reason": c.reason,
         "missing": c.missing,
         "model_version": result.model_version,
@@ -203,6 +204,8 @@ def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
                 "weight": d.weight,
                 "score": d.score,
                 "status": d.band.value,
+                "known_weight": d.known_weight,
+                "partial": d.partial,
                 "reason": d.reason,
             }
             for d in c.dimensions

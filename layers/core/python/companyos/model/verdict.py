@@ -1,0 +1,290 @@
+"""The one verdict model: every status the product shows comes from here.
+
+One vocabulary, `Band` (the seed's five status bands plus Unknown), used by KPIs, dimensions, the
+composite, panel rows, services, roll-up domains, the board pack, alerts and monitoring. No module
+outside the model turns a number into a status: it asks one of the functions below.
+
+* `band(score)`: a 0-100 score's band (90 Excellent, 80 Healthy, 60 Attention, 40 Warning, else
+  Critical; None is Unknown).
+* `kpi(defn, value)`: a KPI value judged on the dictionary's thresholds (model/normalise.py): a
+  value that misses its target is never Healthy.
+* `capped(band, coverage)`: coverage is part of the answer: measured on less than 80 % of its
+  weight a result is at most Attention ("partial"); under 50 % it is Unknown.
+* Row rules for what is not a KPI value but sits beside one (a service's SLO row, a capacity
+  sample, a severity row of open vulnerabilities, a key result, a cost change, a security event):
+  each says which KPI or rule it follows, so a row never contradicts its KPI.
+* `operational(...)`: a service is operational only when none of its SLOs is Warning/Critical
+  and it has no open P1/P2 incident.
+
+The seed's three-way `health_status` (HEALTHY / ATTENTION / CRITICAL) is derived from the band by
+`three_way` and exists only where a Prometheus-style export mirrors it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from companyos.model.kpis import KpiDefinition, load_dictionary
+from companyos.model.normalise import normalise
+
+
+class Band(StrEnum):
+    """The seed's five status bands, plus Unknown for a result that could not be computed."""
+
+    EXCELLENT = "excellent"
+    HEALTHY = "healthy"
+    ATTENTION = "attention"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_healthy(self) -> bool:
+        """Excellent or Healthy; Unknown never counts as healthy."""
+        return self in (Band.EXCELLENT, Band.HEALTHY)
+
+    @property
+    def is_bad(self) -> bool:
+        """Warning or Critical."""
+        return self in (Band.WARNING, Band.CRITICAL)
+
+    @property
+    def rank(self) -> int:
+        """Worst first: Critical 0 … Excellent 4, Unknown 5 (sorts after every known band)."""
+        return _RANK[self]
+
+
+_RANK = {
+    Band.CRITICAL: 0,
+    Band.WARNING: 1,
+    Band.ATTENTION: 2,
+    Band.HEALTHY: 3,
+    Band.EXCELLENT: 4,
+    Band.UNKNOWN: 5,
+}
+
+# Lower bounds, best first: 90-100 Excellent, 80-89 Healthy, 60-79 Attention, 40-59 Warning, 0-39 Critical.
+_FLOORS: tuple[tuple[float, Band], ...] = (
+    (90.0, Band.EXCELLENT),
+    (80.0, Band.HEALTHY),
+    (60.0, Band.ATTENTION),
+    (40.0, Band.WARNING),
+)
+
+ThreeWay = Literal["HEALTHY", "ATTENTION", "CRITICAL", "UNKNOWN"]
+
+
+def band(score: float | None) -> Band:
+    """Status band of a 0-100 score; None (not computable) is Unknown."""
+    if score is None:
+        return Band.UNKNOWN
+    return next((b for floor, b in _FLOORS if score >= floor), Band.CRITICAL)
+
+
+def floors() -> tuple[tuple[float, Band], ...]:
+    """The band floors, best first (for documentation and legends)."""
+    return _FLOORS
+
+
+def three_way(b: Band) -> ThreeWay:
+    """The seed's `health_status` of a band: HEALTHY (Excellent/Healthy), ATTENTION, CRITICAL
+    (Warning/Critical), UNKNOWN. Only a Prometheus-style export uses it."""
+    if b is Band.UNKNOWN:
+        return "UNKNOWN"
+    if b.is_healthy:
+        return "HEALTHY"
+    return "ATTENTION" if b is Band.ATTENTION else "CRITICAL"
+
+
+def worst(bands: Iterable[Band | str]) -> Band:
+    """The worst known band of several (Unknown only when none is known)."""
+    known = [Band(b) for b in bands if Band(b) is not Band.UNKNOWN]
+    return min(known, key=lambda b: b.rank) if known else Band.UNKNOWN
+
+
+def parse(raw: object) -> Band:
+    """A stored status word back into the vocabulary (anything else is Unknown)."""
+    try:
+        return Band(str(raw).lower())
+    except ValueError:
+        return Band.UNKNOWN
+
+
+# ------------------------------------------------------------------------------ KPI values
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float | None
+    band: Band
+
+
+def kpi(defn: KpiDefinition | str, value: float | None) -> Verdict:
+    """A KPI value judged on its dictionary thresholds (None is Unknown)."""
+    d = load_dictionary().get(defn) if isinstance(defn, str) else defn
+    score = normalise(d, value)
+    return Verdict(score, band(score))
+
+
+def kpi_band(defn: KpiDefinition | str, value: float | None) -> Band:
+    return kpi(defn, value).band
+
+
+# ------------------------------------------------------------------------------ coverage
+
+
+def coverage_rules() -> tuple[float, float]:
+    """(min share to be known at all, share below which a result is partial) from the pack."""
+    n = load_dictionary().normalisation
+    return n.min_known_weight, n.full_coverage
+
+
+def capped(b: Band, coverage: float) -> Band:
+    """A band after the coverage rule: Unknown under the minimum share, at most Attention while
+    partial (measured on less than `full_coverage` of its weight)."""
+    minimum, full = coverage_rules()
+    if coverage < minimum - 1e-9:
+        return Band.UNKNOWN
+    if coverage < full - 1e-9 and b in (Band.EXCELLENT, Band.HEALTHY):
+        return Band.ATTENTION
+    return b
+
+
+def partial_note(coverage: float, missing: Iterable[str]) -> str | None:
+    """ "partial: 62 % measured, missing …" for a result under full coverage (None when full)."""
+    _, full = coverage_rules()
+    if coverage >= full - 1e-9:
+        return None
+    names = ", ".join(missing) or "part of its inputs"
+    return f"partial: {100 * coverage:.0f} % measured, missing {names}"
+
+
+COVERAGE_CHANGE_POINTS = 10.0  # a delta between periods whose coverage differs more is no trend
+
+
+def comparable(coverage_now: float | None, coverage_then: float | None) -> bool:
+    """Whether two results can be compared as a trend: both measured on shares of their weight
+    within 10 points of each other."""
+    if coverage_now is None or coverage_then is None:
+        return False
+    return abs(coverage_now - coverage_then) * 100 <= COVERAGE_CHANGE_POINTS + 1e-9
+
+
+# ------------------------------------------------------------------------------ rows beside KPIs
+
+
+def slo_row(attainment_pct: float | None, budget_left: float | None) -> Band:
+    """One service's SLO over a period: its attainment on the slo_attainment thresholds, and
+    Critical once its error budget is spent (budget left <= 0), whatever the attainment."""
+    if budget_left is not None and budget_left <= 0:
+        return Band.CRITICAL
+    return kpi_band("slo_attainment", attainment_pct)
+
+
+def burn(rate: float | None) -> Band:
+    """A burn rate on the error_budget_burn_rate thresholds (above 1x is never Healthy)."""
+    return kpi_band("error_budget_burn_rate", rate)
+
+
+SATURATED_PCT, BUSY_PCT = 90.0, 80.0  # of a resource's limit: Critical / Warning
+
+
+def capacity(used_pct: float) -> tuple[Band, str | None]:
+    """A resource's used share of its limit. Saturation is the risk on the high side; below the
+    infra_utilization KPI's critical threshold a resource is over-provisioned (money, not risk:
+    Attention). In between it is Healthy."""
+    idle = load_dictionary().get("infra_utilization").critical
+    if used_pct >= SATURATED_PCT:
+        return Band.CRITICAL, f"saturated: at or above {SATURATED_PCT:g}% of its limit"
+    if used_pct >= BUSY_PCT:
+        return Band.WARNING, f"busy: at or above {BUSY_PCT:g}% of its limit"
+    if used_pct < idle:
+        return Band.ATTENTION, f"over-provisioned: below {idle:g}% of its limit"
+    return Band.HEALTHY, None
+
+
+def open_findings(severity: str, open_count: int, overdue: int, due_soon: int) -> Band:
+    """A severity row of open vulnerabilities: any open critical finding is Critical (the seed's
+    CriticalCVEDetected); past its SLA a high is Critical and a medium/low Warning; close to it
+    Attention; open within the SLA, a high is Attention; none open is Healthy."""
+    if severity == "critical" and open_count:
+        return Band.CRITICAL
+    if overdue:
+        return Band.CRITICAL if severity == "high" else Band.WARNING
+    if due_soon:
+        return Band.ATTENTION
+    if severity == "high" and open_count:
+        return Band.ATTENTION
+    return Band.HEALTHY
+
+
+def secret(open_: bool) -> Band:
+    """A secret finding: open is Critical (secret_scan_violations: one is already critical),
+    fixed is Healthy."""
+    return Band.CRITICAL if open_ else Band.HEALTHY
+
+
+def denied_decisions(count: int) -> Band:
+    """Denied authorisation decisions of one app and path on a day: worth a look (Warning)."""
+    return Band.WARNING if count else Band.HEALTHY
+
+
+def key_result(progress_pct: float | None, expected_pct: float | None) -> Band:
+    """A key result against the share of its period elapsed: within 10 points Healthy, within
+    25 Attention, else Warning; no progress reported is Unknown."""
+    if progress_pct is None:
+        return Band.UNKNOWN
+    if expected_pct is None or progress_pct >= expected_pct - 10:
+        return Band.HEALTHY
+    return Band.ATTENTION if progress_pct >= expected_pct - 25 else Band.WARNING
+
+
+COST_OVER_PLAN_WARN_PCT = 10.0
+
+
+def cost_change(change_pct: float | None) -> Band:
+    """Month-to-date cost against plan (or last month to date): at or under Healthy, up to 10 %
+    over Attention, more Warning; nothing to compare with is Attention (not judged, not hidden)."""
+    if change_pct is None:
+        return Band.ATTENTION
+    if change_pct <= 0:
+        return Band.HEALTHY
+    return Band.ATTENTION if change_pct <= COST_OVER_PLAN_WARN_PCT else Band.WARNING
+
+
+BLOCKING_PRIORITIES = ("P1", "P2")
+
+
+def operational(slo_bands: Iterable[Band | str], open_priorities: Iterable[str | None]) -> bool:
+    """A service is operational only when none of its SLOs is Warning/Critical and it has no open
+    P1/P2 incident."""
+    if any(Band(b).is_bad for b in slo_bands):
+        return False
+    return not any(p in BLOCKING_PRIORITIES for p in open_priorities)
+
+
+def service(slo_bands: Iterable[Band | str], open_priorities: Iterable[str | None]) -> Band:
+    """A service's band: its worst SLO, and Critical with an open P1/P2 incident."""
+    bands = [Band(b) for b in slo_bands]
+    if any(p in BLOCKING_PRIORITIES for p in open_priorities):
+        bands.append(Band.CRITICAL)
+    return worst(bands)
+
+
+def run_status(status: str | None) -> Band:
+    """A KPI run's terminal status as a band (monitoring): delivered runs are Healthy, a partial
+    delivery Attention, skipped/blocked Warning, failed Critical; not run yet Unknown."""
+    return {
+        "success": Band.HEALTHY,
+        "partial": Band.ATTENTION,
+        "skipped": Band.WARNING,
+        "blocked": Band.WARNING,
+        "failed": Band.CRITICAL,
+    }.get(str(status), Band.UNKNOWN)
