@@ -247,6 +247,11 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
     start = (NOW - 40 * DAY).date()
     cur.write_demo_cur(folder, [cur.DemoAccount("111122223333", "prod", ("core",), 100.0)], start, 41)
     lake.register(f"cur_{tid}", lake.DuckDbLake({"cur2": cur.parquet_glob(folder)}))
+    # the snapshot's KPI-backed panels are delivered with their KPI runs (runs/rows*.py): run them
+    from tests.integration.conftest import run_kpis
+
+    kpis = ["slo_attainment", "error_budget_burn_rate", "feature_adoption_rate", "nps_score"]
+    run_kpis(local, tid, kpis, NOW, f"panels-{NOW:%H%M%S}")
     snapshots.refresh(Catalog().get_tenant(tid), NOW)
     return t
 
@@ -374,3 +379,29 @@ def test_a_tenant_without_these_sources_gets_the_reason(local):
     for key in (*keys, "nps"):
         assert r[key]["available"] is False and r[key]["reason"], key
     assert "CUR" in r["cost"]["reason"] and "slo_window" in r["slo"]["reason"]
+
+
+def test_snapshot_panels_are_the_rows_delivered_with_their_kpi_runs(local, seeded):
+    # The refresh copies rows delivered with KPI runs: every SLO row and NPS bucket carries the run
+    # that computed the KPI beside it, and the NPS panel agrees with the nps_score tile
+    product = local.client.request(
+        "GET", "/api/dashboards/product?tenant=panelco&period=7d", token=seeded.product_token
+    ).body
+    cto = local.client.request(
+        "GET", "/api/dashboards/cto?tenant=panelco&period=7d", token=seeded.cto_token
+    ).body
+    panels = {p["id"]: p for p in cto["panels"]} | {p["id"]: p for p in product["panels"]}
+    from companyos.store.repos import RunLog
+
+    log = RunLog("panelco")
+    slo_run = log.recent_runs("slo_attainment", limit=1)[0]["run_id"]
+    nps_run = log.recent_runs("nps_score", limit=1)[0]["run_id"]
+    assert {i["evidence"]["run_id"] for i in panels["slo"]["items"]} == {slo_run}
+    assert all(i["evidence"]["type"] == "kpi_run" for i in panels["slo"]["items"])
+    assert {i["evidence"]["run_id"] for i in panels["nps"]["items"]} == {nps_run}
+    # 2 promoters, 1 passive, 1 detractor: NPS = 100 * (2 - 1) / 4 = +25, as the tile says
+    counts = {i["id"]: i["value"] for i in panels["nps"]["items"]}
+    assert counts == {"detractor": 1, "passive": 1, "promoter": 2}
+    tiles = {t["id"]: t for t in panels["adoption"]["items"]}
+    assert tiles["nps_score"]["value"] == pytest.approx(25.0)
+    assert tiles["nps_score"]["evidence"]["run_id"] == nps_run

@@ -149,7 +149,9 @@ def test_the_runs_deliver_slo_attainment_and_burn_from_the_pulled_windows(sloco)
     att, burn = delivered("slo_attainment"), delivered("error_budget_burn_rate")
     assert att["values"]["7d"] == pytest.approx(ATTAINMENT) and att["values"]["7d"] == pytest.approx(99.78125)
     assert burn["values"]["7d"] == pytest.approx(BURN)
-    assert att["delivery"]["verdict"] == "Low" and burn["delivery"]["verdict"] == "Low"
+    # the one verdict model: 99.78 % under the 99.9 % target: 40 + 40 * 0.28 / 0.4 = 68 (Attention);
+    # 2.245x burn: 40 + 40 * (6 - 2.245) / 5 = 70 (Attention) — above 1x is never Healthy
+    assert att["delivery"]["verdict"] == "Attention" and burn["delivery"]["verdict"] == "Attention"
     assert att["delivery"]["sources"] == [
         {"type": "signal", "object": "prometheus.slo_window", "count": 36, "latest_at": Y12.isoformat()}
     ]
@@ -161,7 +163,8 @@ def test_the_runs_deliver_slo_attainment_and_burn_from_the_pulled_windows(sloco)
 def test_the_run_delivers_infra_utilization_from_usage_over_limits(sloco):
     util = delivered("infra_utilization")
     assert util["values"]["7d"] == pytest.approx(100 * (0.5 + 0.7 + 0.6 + 0.95) / 4)  # 68.75%
-    assert util["delivery"]["verdict"] == "Adequate"
+    # 68.75 %: past the 60 % target towards the 70 % stretch: 80 + 10 * 8.75 / 10 = 88.75 (Healthy)
+    assert util["delivery"]["verdict"] == "Healthy"
     sources = {s["object"]: s["count"] for s in util["delivery"]["sources"]}
     # this test pulls hourly samples only: no daily means (prom_daily) yet, the raw samples count
     assert sources == {"prometheus.prom_daily": 0, "prometheus.prom_sample": 12}

@@ -73,7 +73,7 @@ def test_a_service_is_operational_only_without_bad_slos_or_open_p1_p2():
     [
         ("critical", 4, 0, 0, Band.CRITICAL),  # any open critical CVE
         ("high", 2, 1, 0, Band.CRITICAL),
-        ("high", 2, 0, 0, Band.ATTENTION),
+        ("high", 2, 0, 0, Band.HEALTHY),  # open within its SLA
         ("medium", 3, 1, 0, Band.WARNING),
         ("low", 1, 0, 1, Band.ATTENTION),
         ("low", 0, 0, 0, Band.HEALTHY),

@@ -52,12 +52,15 @@ def test_invalid_contracts_are_refused_with_a_reason(change, message):
 
 
 def test_verdicts_from_the_dictionary_and_from_contract_bands():
-    df = contracts.get("deployment_frequency")  # target 10/day, critical 1/day
-    assert [steps.verdict(df, v) for v in (12, 10, 5, 1, 0.5, None)] == [
-        "Adequate", "Adequate", "Low", "Critical", "Critical", None,
+    # The run's verdict is the one verdict model's band (the word the cockpit shows):
+    # deployment frequency target 10/day, critical 1/day, stretch 14.5, ideal 19
+    df = contracts.get("deployment_frequency")
+    assert [steps.verdict(df, v) for v in (20, 12, 10, 5, 1, 0.5, None)] == [
+        # 100; 80 + 10 * 2 / 4.5 = 84.4; 80; 40 + 40 * 4 / 9 = 57.8; 40 (the floor); 40 * (1 - 0.5 / 9)
+        "Excellent", "Healthy", "Healthy", "Warning", "Warning", "Critical", None,
     ]  # fmt: skip
-    secrets = contracts.get("secret_scan_violations")  # target 0 = critical 0
-    assert (steps.verdict(secrets, 0), steps.verdict(secrets, 1)) == ("Adequate", "Critical")
+    secrets = contracts.get("secret_scan_violations")  # target 0 = critical 0, decay span 2
+    assert (steps.verdict(secrets, 0), steps.verdict(secrets, 1)) == ("Excellent", "Critical")
     banded = Contract.model_validate(
         {**BASE, "verdict_bands": [{"label": "Adequate", "max": 2}, {"label": "Critical", "min": 2}]}
     )

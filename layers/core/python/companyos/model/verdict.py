@@ -212,17 +212,13 @@ def capacity(used_pct: float) -> tuple[Band, str | None]:
 
 def open_findings(severity: str, open_count: int, overdue: int, due_soon: int) -> Band:
     """A severity row of open vulnerabilities: any open critical finding is Critical (the seed's
-    CriticalCVEDetected); past its SLA a high is Critical and a medium/low Warning; close to it
-    Attention; open within the SLA, a high is Attention; none open is Healthy."""
+    CriticalCVEDetected); past its SLA a high is Critical and a medium/low Warning; within the
+    last quarter of its SLA Attention; otherwise (none open, or open within the SLA) Healthy."""
     if severity == "critical" and open_count:
         return Band.CRITICAL
     if overdue:
         return Band.CRITICAL if severity == "high" else Band.WARNING
-    if due_soon:
-        return Band.ATTENTION
-    if severity == "high" and open_count:
-        return Band.ATTENTION
-    return Band.HEALTHY
+    return Band.ATTENTION if due_soon else Band.HEALTHY
 
 
 def secret(open_: bool) -> Band:

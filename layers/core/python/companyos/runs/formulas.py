@@ -35,6 +35,9 @@ class SignalRow:
     occurred_at: datetime
     attributes: Mapping[str, Any]
     entity: str | None = None
+    service: str | None = None  # the catalog's service (rows builders group by it: runs/rows.py)
+    source: str | None = None
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ def _parse_time(raw: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+parse_time = _parse_time  # public: rows builders read finding times the same way
 
 
 def _first(attrs: Mapping[str, Any], *names: str) -> Any:

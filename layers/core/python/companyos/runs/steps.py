@@ -25,7 +25,9 @@ from typing import Any
 from companyos import clock
 from companyos.errors import DomainError, NotFound
 from companyos.model import kpis
-from companyos.runs import contracts, formulas, lake
+from companyos.model import verdict as verdict_model
+from companyos.runs import contracts, formulas, lake, rows_ops, rows_product, rows_security, rows_slo
+from companyos.runs import rows as rows_registry
 from companyos.runs.contracts import PERIODS, Contract, Rule
 from companyos.runs.formulas import SignalRow, TransientError
 from companyos.store.repos import RunLog, SignalStore
@@ -236,7 +238,16 @@ def source(state: State) -> State:
         }
         if ref.source_type == "signal":
             got = [
-                SignalRow(s.kind, s.signal_id, s.occurred_at, s.attributes, s.entity)
+                SignalRow(
+                    s.kind,
+                    s.signal_id,
+                    s.occurred_at,
+                    s.attributes,
+                    s.entity,
+                    s.service,
+                    s.source,
+                    s.delivery_id,
+                )
                 for s in SignalStore(state["tenant_id"]).query(ref.kind, since, as_of)
             ]
             signals.setdefault(ref.kind, []).extend(got)
@@ -295,7 +306,27 @@ def source(state: State) -> State:
     inputs = {"daily": daily, "rows": rows, "read": read, "latest_at": latest, "sourcing": sourcing}
     if breakdowns:
         inputs["breakdowns"] = breakdowns
+    panels = _panel_rows(contract, signals, state["tenant_id"], as_of)
+    if panels:
+        # the rows go to the run log, not the state machine payload; the delivery names them
+        log.append(run_id, "ROWS", "rows", {"run_id": run_id, "kpi_id": contract.kpi_id, "periods": panels})
+        inputs["panels"] = sorted({key for by_key in panels.values() for key in by_key})
     return {**state, "inputs": inputs, "kpis": other_kpis}
+
+
+ROWS_BUILDERS = (rows_ops, rows_product, rows_security, rows_slo)  # imported: they register their builders
+
+
+def _panel_rows(
+    contract: Contract, signals: dict[str, list[SignalRow]], tenant_id: str, as_of: datetime
+) -> dict[str, dict[str, Any]]:
+    """The breakdown rows the contract's formula delivers with its value (runs/rows.py), per period,
+    from the very signals this run read."""
+    build = rows_registry.builder(contract.formula.builtin)
+    if build is None:
+        return {}
+    ctx = rows_registry.RowsContext(tenant_id, as_of, contract.params)
+    return {period: build(signals, ctx, days) for period, days in PERIODS.items()}
 
 
 def _finding_rows(tenant_id: str, kind: str) -> list[SignalRow]:
@@ -315,8 +346,11 @@ def _finding_rows(tenant_id: str, kind: str) -> list[SignalRow]:
                 "status": f.status,
                 "first_seen": f.first_seen.isoformat(),
                 "fixed_at": f.fixed_at.isoformat() if f.fixed_at else None,
+                "scanner": f.scanner,
             },
             f.scope,
+            f.service,
+            f.scanner,
         )
         for f in findings(kind=kind)
     ]
@@ -522,7 +556,8 @@ def _series(formula: ValueFn, daily: dict, end: date, days: int) -> list[dict[st
 
 
 def verdict(contract: Contract, value: float | None) -> str | None:
-    """The contract's verdict bands, else the dictionary's: Adequate (meets target) / Low / Critical."""
+    """The contract's own verdict bands (a user KPI), else the one verdict model's band of the
+    value (model/verdict.py): the same word the cockpit shows for the same number."""
     if value is None:
         return None
     if contract.verdict_bands:
@@ -531,11 +566,7 @@ def verdict(contract: Contract, value: float | None) -> str | None:
         defn = kpis.load_dictionary().get(contract.kpi_id)
     except KeyError:
         return None
-    if not defn.is_better(defn.target, value):
-        return "Adequate"
-    if value == defn.critical or defn.is_better(defn.critical, value):
-        return "Critical"
-    return "Low"
+    return verdict_model.kpi_band(defn, value).label
 
 
 def _extensions(contract: Contract, values: dict[str, Any]) -> dict[str, Any]:
@@ -590,6 +621,7 @@ def deliver(state: State) -> State:
         "sources": _sources(state),
         "output_sample": {"7d": headline["value"]},
         **({"breakdowns": state["inputs"]["breakdowns"]} if state["inputs"].get("breakdowns") else {}),
+        **({"panels": state["inputs"]["panels"]} if state["inputs"].get("panels") else {}),
         **({"window": contract.window} if contract.window != "rolling" else {}),
     }
     _log(state).append(run_id, "DELIVERY", "delivery", row)

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from companyos import clock
-from companyos.model import dora, kpis, normalise, scoring
-from companyos.runs import contracts
+from companyos.model import dora, kpis, scoring, verdict
+from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
 from companyos.store.repos import RunLog, ScoreStore, Tenant
 from companyos.views import panels_data
@@ -145,15 +145,104 @@ def _kpi_entry(
             entry["reason"] = f"stale: computed {age_s / 3600:.1f} h ago"
         else:
             entry["value"] = window["value"]
-    score = normalise.normalise(defn, entry["value"])
-    entry["score"] = score
-    entry["status"] = scoring.band(score).value
+    judged = verdict.kpi(defn, entry["value"])
+    entry["score"] = judged.score
+    entry["status"] = judged.band
     entry["display"] = defn.format_value(entry["value"]) if entry["value"] is not None else "Unknown"
     if entry["value"] is not None and defn.id in DORA_METRICS:
         entry["level"] = str(
             dora.performance_level(DORA_METRICS[defn.id], entry["value"], tenant.dora_benchmark)
         )
     return entry
+
+
+# Which KPI runs deliver each panel's rows (runs/rows*.py); a panel fed by two runs merges them.
+PANEL_RUNS: dict[str, tuple[str, ...]] = {
+    "slo": ("slo_attainment",),
+    "burn": ("error_budget_burn_rate",),
+    "capacity": ("infra_utilization",),
+    "vulns": ("vuln_sla_compliance",),
+    "security_events": ("secret_scan_violations", "failed_auth_attempts"),
+    "incidents": ("mttr",),
+    "deployments": ("deployment_frequency",),
+    "features": ("feature_adoption_rate",),
+    "funnel": ("feature_adoption_rate",),
+    "nps": ("nps_score",),
+}
+_ROW_LISTS = ("items", "recent", "per_service")
+
+
+def _run_evidence(ev: dict[str, Any], kpi_id: str, own: dict[str, Any] | None) -> dict[str, Any]:
+    """A row's evidence: the run that delivered it, with the signals behind that very row."""
+    own = own or {}
+    return {
+        **ev,
+        "type": "kpi_run",
+        "kpi_id": kpi_id,
+        "sources": own.get("sources") or ev["sources"],
+        "window_days": own.get("window_days"),
+        **({"drill_href": own["href"]} if own.get("href") else {}),
+    }
+
+
+def _with_run(entry: dict[str, Any], ev: dict[str, Any], kpi_id: str) -> dict[str, Any]:
+    out = {**entry, "evidence": _run_evidence(ev, kpi_id, entry.get("evidence"))}
+    for key in _ROW_LISTS:
+        if isinstance(entry.get(key), list):
+            out[key] = [
+                {**i, "evidence": _run_evidence(ev, kpi_id, i.get("evidence"))} if isinstance(i, dict) else i
+                for i in entry[key]
+            ]
+    return out
+
+
+def _merge(key: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One panel from the rows of several runs (security events: secrets + denied decisions)."""
+    shown = [p for p in parts if p.get("available")]
+    if not shown:
+        return {"available": False, "reason": "; ".join(str(p.get("reason")) for p in parts)}
+    if len(shown) == 1 or key != "security_events":
+        return shown[0]
+    items = [i for p in shown for i in p["items"]]
+    merged = rows_security.security_events(items, [])
+    merged["evidence"] = {**shown[0]["evidence"], "runs": [p["evidence"]["run_id"] for p in shown]}
+    merged["items"] = sorted(items, key=lambda i: i["at"], reverse=True)[: len(merged["items"])]
+    return merged
+
+
+def delivered_panels(
+    log: RunLog, tenant_id: str, deliveries: dict[str, tuple[Delivered | None, str | None]]
+) -> dict[str, dict[str, Any]]:
+    """Per period, the panels whose rows KPI runs delivered (one RunLog read per run with rows):
+    copied, never recomputed; every row carries its run."""
+    periods: dict[str, dict[str, Any]] = {p: {} for p in PERIODS}
+    stored: dict[str, dict[str, Any] | None] = {}
+    for key, kpi_ids in PANEL_RUNS.items():
+        parts: dict[str, list[dict[str, Any]]] = {p: [] for p in PERIODS}
+        for kpi_id in kpi_ids:
+            d, reason = deliveries.get(kpi_id, (None, "not measured"))
+            name = kpis.load_dictionary().get(kpi_id).name
+            if d is None or key not in (d.delivery.get("panels") or []):
+                why = reason or f"the delivered run {d.run['run_id'] if d else ''} carries no rows for it"
+                for p in PERIODS:
+                    parts[p].append({"available": False, "reason": f"{name} ({kpi_id}): {why}"})
+                continue
+            run_id = d.run["run_id"]
+            if run_id not in stored:
+                stored[run_id] = log.row(run_id, "ROWS")
+            by_period = (stored[run_id] or {}).get("periods") or {}
+            ev = _evidence(d, tenant_id)
+            for p in PERIODS:
+                entry = (by_period.get(p) or {}).get(key)
+                if entry is None:
+                    parts[p].append({"available": False, "reason": f"{name} ({kpi_id}): no rows for {p}"})
+                elif entry.get("available"):
+                    parts[p].append(_with_run(entry, ev, kpi_id))
+                else:
+                    parts[p].append(entry)
+        for p in PERIODS:
+            periods[p][key] = _merge(key, parts[p])
+    return periods
 
 
 def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, dict[str, Any]]:
@@ -168,7 +257,10 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
         else:
             deliveries[defn.id] = (None, not_measured_reason(defn))
     snapshots = {}
-    rows = panels_data.build(tenant.id, now)  # non-KPI panel rows (incidents, deploys, services)
+    rows = delivered_panels(log, tenant.id, deliveries)
+    extra = panels_data.not_from_runs(tenant.id, now)  # services, OKRs, cost: no raw signal folding
+    for period in PERIODS:
+        rows[period].update(extra[period])
     for period in PERIODS:
         entries = {
             k: _kpi_entry(dictionary.get(k), period, d, r, tenant, now) for k, (d, r) in deliveries.items()
