@@ -110,7 +110,9 @@ def test_panel_rows_come_from_the_ingested_signals(local, demo):
     dash = get(local, "/api/dashboards/ops?tenant=northwind&period=7d", "ops@northwind.demo")
     panels = {p["id"]: p for p in dash["panels"]}
     deploys = next(i for i in panels["ops_headline"]["items"] if i["id"] == "deploys_today")
-    assert isinstance(deploys["value"], int) and deploys["evidence"]["type"] == "signals"
+    # delivered with the deployment_frequency run (its rows), from the signals that run read
+    assert isinstance(deploys["value"], int) and deploys["evidence"]["type"] == "kpi_run"
+    assert deploys["evidence"]["kpi_id"] == "deployment_frequency" and deploys["evidence"]["run_id"]
     assert deploys["evidence"]["sources"][0]["object"] == "github.deployment_status"
     services = {i["id"]: i for i in panels["service_map"]["items"]}
     assert set(services) == {"api", "web", "ingest", "gateway"}

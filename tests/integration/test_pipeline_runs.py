@@ -130,6 +130,7 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
         "POST#frequency_variance",
         "PRE#deployments_available",
         "PRE#deployments_fresh",
+        "ROWS",  # the deployments-per-service rows delivered with the value (runs/rows_ops.py)
         "RUN",
         "SOURCING#signal#github.deployment_status",
     ]

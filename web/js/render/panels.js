@@ -92,7 +92,7 @@ function dimensions(panel, ctx) {
           drillLink(item, ctx, item.name) || h("span", {}, item.name),
           isNum(item.weight) ? h("span", { class: "muted" }, ` weight ${formatNumber(item.weight)}`) : null,
           h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
-          statusBadge(key),
+          "status" in item ? statusBadge(key) : null, // a cost share is not judged: no badge
         ),
         meter(item, `${item.name} score`),
         key === "unknown" ? reasonLine(item) : null,
@@ -122,7 +122,7 @@ function bars(panel, ctx) {
           { class: "bar-head" },
           h("span", {}, item.label || item.name),
           h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
-          statusBadge(key),
+          "status" in item ? statusBadge(key) : null, // a cost share is not judged: no badge
         ),
         meter({ ...item, value: pct }, item.label || item.name),
         item.series ? sparkline(item.series, item.label || item.name) : null,

@@ -28,6 +28,7 @@ from companyos.runs.rows import (
     _pct,
     _unavailable,
     evidence_of,
+    window_start,
 )
 from companyos.runs.rows_ops import (
     _deployments_entry,
@@ -66,7 +67,8 @@ SECURITY_EVENTS_DAYS = 7
 
 
 def signals(tenant_id: str, kind: str, days: int, now: datetime) -> list[StoredSignal]:
-    return list(SignalStore(tenant_id).query(kind, now - timedelta(days=days), now))
+    """A kind's signals over the `days` calendar days to `now` (the KPI runs' window)."""
+    return list(SignalStore(tenant_id).query(kind, window_start(now, days), now))
 
 
 def catalog_services(tenant_id: str) -> dict[str, dict[str, Any]]:
@@ -90,7 +92,7 @@ def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
         "deployment": signals(tenant_id, "deployment", days, now),
         "incident": signals(tenant_id, "incident", max(days, INCIDENT_LOOKBACK_DAYS), now),
         SLO_KIND: signals(tenant_id, SLO_KIND, days, now),
-        SAMPLE_KIND: signals(tenant_id, SAMPLE_KIND, CAPACITY_DAYS, now),
+        SAMPLE_KIND: signals(tenant_id, SAMPLE_KIND, CAPACITY_DAYS + 1, now),  # the last 24 h: from yesterday
         "vulnerability": signals(tenant_id, "vulnerability", days, now),
         "open_vulnerabilities": store.findings("vulnerability", status="open"),
         "secret_finding": signals(tenant_id, "secret_finding", max(days, SECURITY_EVENTS_DAYS), now),
@@ -268,8 +270,7 @@ def _cost_entry(tenant_id: str, cost_run: tuple[Any, str | None]) -> dict[str, A
                     "value": round(i["value"], 2),
                     "display": f"${i['value']:,.0f}" + (f" ({share:.0f}%)" if share is not None else ""),
                     "share": share,
-                    "max": round(top, 2),
-                    "status": None,  # a share of the cost, not judged (the tile is)
+                    "max": round(top, 2),  # no status: a share of the cost is not judged (the tile is)
                     "reason": None,
                     "evidence": ev,
                 }
