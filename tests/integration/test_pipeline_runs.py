@@ -126,15 +126,16 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
     assert sks(attempt) == [
         "DELIVERY",
         "END",
-        "POST#frequency_non_negative",
         "POST#frequency_variance",
+        "POST#plausible_jump",
+        "POST#plausible_range",
         "PRE#deployments_available",
         "PRE#deployments_fresh",
         "RUN",
         "SOURCING#signal#github.deployment_status",
     ]
     header, end = attempt["run"][0], attempt["end"][0]
-    assert header["contract_version"] == "1.0.0" and header["retry_seq"] == 0
+    assert header["contract_version"] == "1.1.0" and header["retry_seq"] == 0
     assert header["trigger_type"] == "manual" and header["schedule_cron"] == "rate(5 minutes)"
     assert header["lineage_ref"].startswith("execution:")
     assert end["status"] == "success" and end["error_code"] is None and end["sla_breached"] is False
