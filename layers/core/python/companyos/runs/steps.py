@@ -426,14 +426,14 @@ def _jump(rule: Rule, value: float, previous: float | None, unit: str) -> tuple[
     """A variance rule: |value - previous| relative to max(|previous|, min_base), at most
     max_change_pct. `min_base` (in the KPI's unit) keeps the check meaningful where a relative change
     is not: a previous value of 0 (0 → 3 P1 incidents), a tiny one, or a sign change (ARR growth
-    -2 % → +3 %). Without min_base a previous 0 cannot be compared (passes, saying so)."""
+    -2 % → +3 %). Without min_base a previous 0 cannot be compared: the rule passes, saying so (the
+    behaviour of contracts written before min_base)."""
     if previous is None:
         return True, "no previous value to compare"
     p = rule.params
     base, limit = max(abs(previous), float(p.get("min_base", 0.0))), p["max_change_pct"]
-    if base == 0:
-        ok = value == 0
-        return ok, f"{previous:.4g}{unit} → {value:.4g}{unit}: no relative change from 0 (set min_base)"
+    if base == 0:  # as before min_base existed: a change from 0 is not a relative change
+        return True, f"{previous:.4g}{unit} → {value:.4g}{unit}: no relative change from 0 (no min_base)"
     change = abs(value - previous) / base * 100
     ok = change <= limit
     moved = f"{previous:.4g}{unit} → {value:.4g}{unit}"
