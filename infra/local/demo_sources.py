@@ -26,7 +26,9 @@ from companyos.sources import cur, prometheus
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
 from companyos.store.repos import Catalog
 
-from infra.local import demo_product
+from infra.local import demo_billing, demo_product
+from infra.local.demo_billing import BillingProfile
+from infra.local.demo_billing import poisson as _poisson
 from infra.local.fake_prometheus import DemoSeries, FakePrometheus, ServiceProfile
 
 if TYPE_CHECKING:
@@ -387,15 +389,6 @@ def _pd_event(
     }
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    count, p, limit = 0, 1.0, pow(2.718281828459045, -mean)
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return count
-        count += 1
-
-
 # ---------------------------------------------------------------------------- security reports
 
 # (id, package, installed, fixed, severity, title, published) — real advisories
@@ -616,20 +609,10 @@ def _business(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Rando
             }
         )
     out.send("nps", {"responses": responses})
-    billing: list[dict[str, Any]] = []
-    for a in range(demo.accounts):
-        account, mrr = f"acct-{a:03d}", float(rng.choice((99, 299, 499, 1500, 4000)))
-        start = now - timedelta(days=rng.uniform(60, 420))
-        billing.append(_bill(f"b-{a}-0", "start", start, account, 0.0, mrr))
-        roll = rng.random()
-        at = now - timedelta(days=rng.uniform(1, demo.days))
-        if roll < 0.18:
-            billing.append(_bill(f"b-{a}-1", "expand", at, account, mrr, mrr * rng.choice((1.5, 2.0))))
-        elif roll < 0.24:
-            billing.append(_bill(f"b-{a}-1", "contract", at, account, mrr, round(mrr * 0.6, 2)))
-        elif roll < 0.28:
-            billing.append(_bill(f"b-{a}-1", "churn", at, account, mrr, 0.0))
-    out.send("billing", {"events": billing})
+    for batch in demo_billing.batches(
+        demo_billing.billing_events(demo.tenant.id, BillingProfile(demo.accounts), now)
+    ):
+        out.send("billing", batch)
     quarter = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
     okrs = [
         ("o1", "Ship reliably", "kr1", "Change failure rate under 10%", 100, 100 - demo.failure_rate * 400),
@@ -660,12 +643,6 @@ def _business(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Rando
             ]
         },
     )
-
-
-def _bill(id_: str, type_: str, at: datetime, account: str, before: float, after: float) -> dict[str, Any]:
-    return {"id": id_, "type": type_, "occurred_at": at.isoformat(), "account_id": account,
-            "subscription_id": f"sub-{account}", "plan": "growth", "currency": "USD",
-            "mrr_before": before, "mrr_after": after}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- Prometheus, CUR

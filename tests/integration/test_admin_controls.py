@@ -80,7 +80,7 @@ def test_a_global_pause_makes_the_scheduler_skip_and_resume_brings_it_back(local
     paused = api.ok(
         "approver1",
         "POST",
-        "/kpis/deployment_frequency/versions/1.0.0/pause",
+        "/kpis/deployment_frequency/versions/1.1.0/pause",
         {"reason": "source migration", "eta": "2h"},
     )
     assert paused["pause"]["scope"] == "global"
@@ -90,7 +90,7 @@ def test_a_global_pause_makes_the_scheduler_skip_and_resume_brings_it_back(local
     assert ("piedpiper", "deployment_frequency") in skipped
     assert api.ok("cto", "GET", "/kpis/deployment_frequency")["pauses"][0]["reason"] == "source migration"
 
-    api.ok("approver1", "POST", "/kpis/deployment_frequency/versions/1.0.0/resume", {"reason": "done"})
+    api.ok("approver1", "POST", "/kpis/deployment_frequency/versions/1.1.0/resume", {"reason": "done"})
     tick = local.stack.invoke("scheduler", {"schedule_class": "realtime", "tenant_ids": ["piedpiper"]})
     assert ("piedpiper", "deployment_frequency") not in {
         (p["tenant_id"], p["kpi_id"]) for p in tick["paused"]
@@ -108,14 +108,14 @@ def test_scoped_pauses_are_what_is_paused_answers(api):
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
     }
-    api.ok("approver1", "POST", "/kpis/mttr/versions/1.0.0/pause", body)
+    api.ok("approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", body)
     api.ok(
-        "approver1", "POST", "/kpis/mttr/versions/1.0.0/pause", {"reason": "eu outage", "entities": ["eu"]}
+        "approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", {"reason": "eu outage", "entities": ["eu"]}
     )
     assert not is_paused("piedpiper", "mttr")
     assert is_paused("piedpiper", "mttr", start + timedelta(minutes=30))
     assert is_paused("piedpiper", "mttr", entity="eu") and not is_paused("piedpiper", "mttr", entity="us")
-    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/1.0.0/pause", {})
+    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", {})
     assert no_reason.status == 422 and no_reason.body["code"] == "reason_required"
 
 
@@ -168,21 +168,21 @@ def test_catalog_search_and_facets(api):
 
 def test_deprecate_then_retire_only_after_grace_and_when_active_nowhere(api):
     rec = api.ok("author", "POST", "/kpis/p1_incident_count/versions", {"criticality": "low"})
-    assert rec["envs"]["prod"]["active"] == "1.0.0"
+    assert rec["envs"]["prod"]["active"] == "1.1.0"
     dep = api.ok(
         "approver1",
         "POST",
-        "/kpis/p1_incident_count/versions/1.0.0/deprecate",
+        "/kpis/p1_incident_count/versions/1.1.0/deprecate",
         {"grace_days": 0, "reason": "replaced"},
     )
-    assert dep["record"]["versions"]["1.0.0"]["status"] == "deprecated" and dep["warned"]["affected"]
-    live = api.call("approver1", "POST", "/kpis/p1_incident_count/versions/1.0.0/retire", {"reason": "x"})
+    assert dep["record"]["versions"]["1.1.0"]["status"] == "deprecated" and dep["warned"]["affected"]
+    live = api.call("approver1", "POST", "/kpis/p1_incident_count/versions/1.1.0/retire", {"reason": "x"})
     assert live.status == 409 and live.body["code"] == "still_active"
     for env in ("dev", "stg", "prod"):
-        api.ok("approver1", "POST", "/kpis/p1_incident_count/versions/1.0.0/unpublish", {"env": env})
-    retired = api.ok("approver1", "POST", "/kpis/p1_incident_count/versions/1.0.0/retire", {"reason": "gone"})
-    assert retired["versions"]["1.0.0"]["status"] == "retired"
-    assert retired["versions"]["1.0.0"]["archived_lineage"]["kpi_id"] == "p1_incident_count"
+        api.ok("approver1", "POST", "/kpis/p1_incident_count/versions/1.1.0/unpublish", {"env": env})
+    retired = api.ok("approver1", "POST", "/kpis/p1_incident_count/versions/1.1.0/retire", {"reason": "gone"})
+    assert retired["versions"]["1.1.0"]["status"] == "retired"
+    assert retired["versions"]["1.1.0"]["archived_lineage"]["kpi_id"] == "p1_incident_count"
 
 
 def test_canary_takes_a_share_of_entities(api):
@@ -191,19 +191,19 @@ def test_canary_takes_a_share_of_entities(api):
     api.ok("approver1", "PUT", "/admin/change-window", ALWAYS_OPEN)
     api.ok("author", "POST", "/kpis/build_success_rate/versions", {"criticality": "low"})
     not_yet = api.call(
-        "approver1", "POST", "/kpis/build_success_rate/versions/1.1.0/canary", {"env": "prod", "percent": 10}
+        "approver1", "POST", "/kpis/build_success_rate/versions/1.2.0/canary", {"env": "prod", "percent": 10}
     )
     assert not_yet.status == 409 and not_yet.body["code"] == "invalid_transition"
-    sub = api.ok("author", "POST", "/kpis/build_success_rate/versions/1.1.0/submit", {})
+    sub = api.ok("author", "POST", "/kpis/build_success_rate/versions/1.2.0/submit", {})
     api.approve_all(sub, ("approver1",))
     api.ok(
         "approver1",
         "POST",
-        "/kpis/build_success_rate/versions/1.1.0/canary",
+        "/kpis/build_success_rate/versions/1.2.0/canary",
         {"env": "prod", "percent": 0, "entities": ["svc-canary"]},
     )
-    assert canary_version("piedpiper", "build_success_rate", "prod", "svc-canary") == "1.1.0"
-    assert canary_version("piedpiper", "build_success_rate", "prod", "svc-other") == "1.0.0"
+    assert canary_version("piedpiper", "build_success_rate", "prod", "svc-canary") == "1.2.0"
+    assert canary_version("piedpiper", "build_success_rate", "prod", "svc-other") == "1.1.0"
 
 
 def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(api, capsys):

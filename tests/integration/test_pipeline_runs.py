@@ -126,8 +126,9 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
     assert sks(attempt) == [
         "DELIVERY",
         "END",
-        "POST#frequency_non_negative",
         "POST#frequency_variance",
+        "POST#plausible_jump",
+        "POST#plausible_range",
         "PRE#deployments_available",
         "PRE#deployments_fresh",
         "ROWS",  # the deployments-per-service rows delivered with the value (runs/rows_ops.py)
@@ -135,7 +136,7 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
         "SOURCING#signal#github.deployment_status",
     ]
     header, end = attempt["run"][0], attempt["end"][0]
-    assert header["contract_version"] == "1.0.0" and header["retry_seq"] == 0
+    assert header["contract_version"] == "1.1.0" and header["retry_seq"] == 0
     assert header["trigger_type"] == "manual" and header["schedule_cron"] == "rate(5 minutes)"
     assert header["lineage_ref"].startswith("execution:")
     assert end["status"] == "success" and end["error_code"] is None and end["sla_breached"] is False
@@ -391,3 +392,38 @@ def test_a_backfill_of_a_past_day_started_later_does_not_replace_the_current_val
     assert reason is None and chosen is not None
     assert chosen.run["run_id"] == current.run["run_id"]  # the values as of now stay on the cockpit
     assert chosen.delivery["values"] == current.delivery["values"]
+
+
+def test_an_implausible_value_is_blocked_with_its_reason_and_never_reaches_the_snapshot(local):
+    from companyos.runs import contracts, formulas
+    from companyos.store.repos import ScoreStore
+
+    # Given a tenant whose ARR growth formula returns what the user saw (1203.31 %, previous 1977.06 %)
+    make_tenant(local, "bluth", "Bluth Co")
+    put_deploys("bluth", [(d / 2, True) for d in range(1, 20)])
+
+    def runaway(buckets: Any, end: Any, days: int) -> formulas.Outcome:
+        return formulas.Outcome(1203.31 if end == AS_OF.date() else 1977.06)
+
+    formulas.register("test_runaway_growth", formulas.Builtin(formulas.fold_deployments, runaway))
+    builtin = contracts.get("arr_growth_rate").to_state()
+    publish("bluth", "arr_growth_rate", "test_runaway_growth", post_rules=builtin["post_rules"])
+
+    # When it runs (the score refresh follows in the same execution)
+    run(local, "bluth", ["arr_growth_rate"])
+
+    # Then the run is blocked by the plausible range, naming the value and the bound
+    (attempt,) = attempts("bluth", "arr_growth_rate")
+    assert "delivery" not in attempt
+    end = attempt["end"][0]
+    assert end["status"] == "failed" and end["error_code"] == "POST_VALIDATION_FAILED"
+    assert (
+        "plausible_range: arr_growth_rate 1203 % outside the plausible range [-100, 300] (7d)"
+        in (end["error_message"])
+    )
+    # and the snapshot shows no value, only why
+    found = ScoreStore("bluth").latest("7d")
+    assert found is not None
+    entry = found[0]["kpis"]["arr_growth_rate"]
+    assert entry["value"] is None and "outside the plausible range [-100, 300]" in entry["reason"]
+    assert "1203" not in json.dumps({k: v for k, v in entry.items() if k != "reason"})

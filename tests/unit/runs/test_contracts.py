@@ -31,7 +31,7 @@ def test_every_pack_contract_has_a_registered_formula_a_dictionary_kpi_and_a_kno
 
 
 def test_the_two_walking_skeleton_kpis_keep_their_contracts():
-    assert contracts.get("deployment_frequency").version == "1.0.0"
+    assert contracts.get("deployment_frequency").version == "1.1.0"
     assert set(contracts.consumers_of("deployment")) >= {"deployment_frequency", "change_failure_rate"}
     assert "mttr" in contracts.of_schedule("realtime")
 

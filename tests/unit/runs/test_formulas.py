@@ -145,20 +145,7 @@ def test_nps_is_promoters_minus_detractors():
     assert value("nps_score", responses) == pytest.approx(100 * (5 - 3) / 10)
 
 
-def test_net_revenue_retention_and_arr_growth_from_billing_events():
-    def bill(days_ago: int, before: float, after: float, i: int) -> SignalRow:
-        return sig("billing_event", days_ago * 24, i, mrr_before=before, mrr_after=after)
-
-    events = [
-        bill(400, 0, 1000, 1),  # a customer starts before the year
-        bill(30, 0, 500, 2),  # another starts before the window
-        bill(3, 1000, 1200, 3),  # expansion in the window
-        bill(2, 500, 0, 4),  # churn in the window
-    ]
-    # start MRR 1500; +200 expansion -500 churn → 1200 / 1500
-    assert value("net_revenue_retention", events) == pytest.approx(80.0)
-    # a year ago MRR was 1000, now 1200
-    assert value("arr_growth_rate", events) == pytest.approx(20.0)
+# NRR and ARR growth: test_formulas_billing.py
 
 
 def test_sql_rows_aggregate_per_window():

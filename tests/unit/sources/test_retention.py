@@ -72,6 +72,17 @@ def test_every_kind_a_kpi_run_reads_outlives_the_longest_window_it_reads():
             assert kept is not None and kept.days >= contracts.MAX_WINDOW_DAYS, r
 
 
+def test_a_contract_reading_its_whole_history_reads_kinds_kept_that_long():
+    """history_days (MRR folded from every billing event): the kinds it reads live at least that long,
+    else the oldest accounts would silently drop out of the stock."""
+    long_reads = [c for c in contracts.CONTRACTS.values() if c.history_days]
+    assert {c.kpi_id for c in long_reads} >= {"net_revenue_retention", "arr_growth_rate"}
+    for c in long_reads:
+        for ref in c.sources:
+            rule = retention.of_kind(ref.kind)
+            assert rule is not None and rule.days >= (c.history_days or 0), (c.kpi_id, ref.kind)
+
+
 FIXTURES = [
     ("github", "github/deployment.created.json", {"x_github_event": "deployment"}),
     ("github", "github/deployment_status.created.success.json", {"x_github_event": "deployment_status"}),

@@ -31,6 +31,7 @@ from companyos.store.models import CatalogItem
 
 PERIODS: dict[str, int] = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 MAX_WINDOW_DAYS = max(PERIODS.values()) * 2  # current + previous window, for deltas
+MAX_HISTORY_DAYS = 2555  # a contract's history_days: at most the longest retention (7 years)
 PLATFORM_PK = "PLATFORM"
 DEFAULT_PACK = "health-contracts-v1.yaml"
 
@@ -130,6 +131,10 @@ class Contract(_Frozen):
     # `rolling`: a period's value is over its last N days (PERIODS). `month_to_date`: every period
     # reports the calendar month up to as_of; `previous` is the previous month to the same day.
     window: Literal["rolling", "month_to_date"] = "rolling"
+    # How far back the source step reads (days before as_of). None: the longest period plus its
+    # previous window (MAX_WINDOW_DAYS). A stock folded from flows (MRR from billing events) needs
+    # every retained event, else accounts that started before the read look like no revenue.
+    history_days: int | None = Field(default=None, ge=1, le=MAX_HISTORY_DAYS)
     extensions: tuple[Literal["previous_window", "mom", "budget_vs_actual"], ...] = ("previous_window",)
 
     @model_validator(mode="after")

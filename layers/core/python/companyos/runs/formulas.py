@@ -405,60 +405,6 @@ def nps_score(buckets: Buckets, end: date, days: int) -> Outcome:
     return Outcome(100.0 * (promoters - detractors) / n)
 
 
-def fold_billing(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
-    """`billing_event`: mrr_before, mrr_after (else the signed mrr_delta). From 0 is new revenue,
-    to 0 is churn; other increases are expansion, other decreases contraction."""
-    for s in signals.get("billing_event", ()):
-        a = s.attributes
-        try:
-            before = float(a.get("mrr_before") or 0.0)
-            after = (
-                float(a["mrr_after"]) if a.get("mrr_after") is not None else before + float(a["mrr_delta"])
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-        delta = after - before
-        if delta > 0:
-            yield s.occurred_at.date(), {("new" if before == 0 else "expansion"): delta}
-        elif delta < 0:
-            yield s.occurred_at.date(), {("churn" if after == 0 else "contraction"): -delta}
-
-
-def _mrr_until(buckets: Buckets, day: date) -> float:
-    """MRR at the end of `day`: every start and expansion minus contraction and churn up to it."""
-    total = 0.0
-    for d, c in buckets.items():
-        if date.fromisoformat(d) <= day:
-            total += sum(
-                float(v) * sign
-                for key, sign in (("new", 1), ("expansion", 1), ("contraction", -1), ("churn", -1))
-                if isinstance(v := c.get(key, 0.0), float | int)
-            )
-    return total
-
-
-def net_revenue_retention(buckets: Buckets, end: date, days: int) -> Outcome:
-    """(MRR at window start + expansion - contraction - churn in the window) / MRR at window start."""
-    start_mrr = _mrr_until(buckets, end - timedelta(days=days))
-    if start_mrr <= 0:
-        return Outcome(None, "no recurring revenue at the start of the window")
-    kept = (
-        start_mrr
-        + window_sum(buckets, end, days, "expansion")
-        - window_sum(buckets, end, days, "contraction")
-        - window_sum(buckets, end, days, "churn")
-    )
-    return Outcome(100.0 * kept / start_mrr)
-
-
-def arr_growth_rate(buckets: Buckets, end: date, days: int) -> Outcome:
-    """Year-over-year growth of recurring revenue at the end of the window (period independent)."""
-    before = _mrr_until(buckets, end - timedelta(days=365))
-    if before <= 0:
-        return Outcome(None, "no recurring revenue a year before")
-    return Outcome(100.0 * (_mrr_until(buckets, end) - before) / before)
-
-
 # ------------------------------------------------------------------ registry
 
 
@@ -474,8 +420,7 @@ BUILTINS: dict[str, Builtin] = {
     "secret_scan_violations": Builtin(fold_secret_findings, secret_scan_violations),
     "failed_auth_attempts": Builtin(fold_authz, failed_auth_attempts),
     "nps_score": Builtin(fold_nps, nps_score),
-    "net_revenue_retention": Builtin(fold_billing, net_revenue_retention),
-    "arr_growth_rate": Builtin(fold_billing, arr_growth_rate),
+    # net_revenue_retention, arr_growth_rate: formulas_billing.py
 }
 
 

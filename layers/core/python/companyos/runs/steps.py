@@ -187,11 +187,12 @@ def current_window(contract: Contract, end: date) -> tuple[date, date]:
 
 def _since(contract: Contract, as_of: datetime) -> datetime:
     """How far back the source step reads: the previous month's start for month-to-date contracts
-    (current + previous month to date), else current + previous window of the longest period."""
+    (current + previous month to date), else the contract's history_days, else current + previous
+    window of the longest period."""
     if contract.window == "month_to_date":
         first = _same_day_last_month(as_of.date()).replace(day=1)
         return datetime.combine(first, datetime.min.time(), UTC)
-    return as_of - timedelta(days=contracts.MAX_WINDOW_DAYS)
+    return as_of - timedelta(days=contract.history_days or contracts.MAX_WINDOW_DAYS)
 
 
 def _breakdown(rows: list[dict[str, Any]], column: str) -> dict[str, Any]:
@@ -446,20 +447,46 @@ def pre_validate(state: State) -> State:
     return {**state, "pre": {"hard_fail": hard_fail, "warnings": warnings, "results": results}}
 
 
+def _unit(kpi_id: str) -> str:
+    """The KPI's unit for messages (' %' for percentages), '' when the dictionary has no entry."""
+    try:
+        unit = kpis.load_dictionary().get(kpi_id).unit
+    except KeyError:
+        return ""
+    return " %" if unit in ("percent", "percent_change") else f" {unit}"
+
+
+def _jump(rule: Rule, value: float, previous: float | None, unit: str) -> tuple[bool, str]:
+    """A variance rule: |value - previous| relative to max(|previous|, min_base), at most
+    max_change_pct. `min_base` (in the KPI's unit) keeps the check meaningful where a relative change
+    is not: a previous value of 0 (0 → 3 P1 incidents), a tiny one, or a sign change (ARR growth
+    -2 % → +3 %). Without min_base a previous 0 cannot be compared: the rule passes, saying so (the
+    behaviour of contracts written before min_base)."""
+    if previous is None:
+        return True, "no previous value to compare"
+    p = rule.params
+    base, limit = max(abs(previous), float(p.get("min_base", 0.0))), p["max_change_pct"]
+    if base == 0:  # as before min_base existed: a change from 0 is not a relative change
+        return True, f"{previous:.4g}{unit} → {value:.4g}{unit}: no relative change from 0 (no min_base)"
+    change = abs(value - previous) / base * 100
+    ok = change <= limit
+    moved = f"{previous:.4g}{unit} → {value:.4g}{unit}"
+    return ok, f"{change:.0f}% change vs the previous window ({moved}, max {limit}%)"
+
+
 def _check_post(rule: Rule, value: float | None, previous: float | None, state: State) -> tuple[bool, str]:
     if value is None:
         return True, "no value to check"
-    p = rule.params
-    if rule.type == "value_range":
+    p, unit = rule.params, _unit(state["kpi_id"])
+    if rule.type == "value_range":  # the previous window's value is delivered (and shown) too
         lo, hi = p.get("min"), p.get("max")
-        ok = (lo is None or value >= lo) and (hi is None or value <= hi)
-        return ok, f"value {value:.4g} {'within' if ok else 'outside'} [{lo}, {hi}]"
+        span = f"the plausible range [{_bound(lo, '-inf')}, {_bound(hi, 'inf')}]"
+        for label, x in (("", value), ("previous window ", previous)):
+            if x is not None and not ((lo is None or x >= lo) and (hi is None or x <= hi)):
+                return False, f"{label}{x:.4g}{unit} outside {span}"
+        return True, f"{value:.4g}{unit} within {span}"
     if rule.type == "variance":
-        if not previous:
-            return True, "no previous value to compare"
-        change = abs(value - previous) / abs(previous) * 100
-        limit = p["max_change_pct"]
-        return change <= limit, f"{change:.0f}% change vs previous window (max {limit}%)"
+        return _jump(rule, value, previous, unit)
     # cross_kpi: this KPI's value against another KPI's latest delivered value of the same period
     other = latest_delivered(state["tenant_id"], p["kpi"])
     other_value = ((other or {}).get("values") or {}).get(p.get("period", "7d"))
@@ -470,14 +497,25 @@ def _check_post(rule: Rule, value: float | None, previous: float | None, state: 
     return ok, f"value {value:.4g} {p.get('op', 'lte')} {bound:.4g} ({p['kpi']} x {p.get('factor', 1.0)})"
 
 
+def _bound(x: float | None, unbounded: str) -> str:
+    return unbounded if x is None else f"{x:g}"
+
+
 def post_validate(state: State) -> State:
+    """Every post rule over every period's value (and its previous window). A rule's details are the
+    first failing period's (`1203 % outside the plausible range [-100, 300] (365d)`), else the
+    headline's (7d)."""
     contract = _contract(state)
     run_id = state["run"]["run_id"]
     blocked, warnings, results = False, list(state.get("pre", {}).get("warnings", [])), []
-    headline = state["values"]["7d"]
     for rule in contract.post_rules:
-        ok = all(_check_post(rule, v["value"], v["previous"], state)[0] for v in state["values"].values())
-        details = _check_post(rule, headline["value"], headline["previous"], state)[1]
+        checks = [
+            (period, *_check_post(rule, v["value"], v["previous"], state))
+            for period, v in state["values"].items()
+        ]
+        failed = [(period, details) for period, ok, details in checks if not ok]
+        ok = not failed
+        details = f"{failed[0][1]} ({failed[0][0]})" if failed else next(d for p, _, d in checks if p == "7d")
         row = _rule_row(run_id, rule, ok, details)
         _log(state).append(run_id, f"POST#{rule.id}", "post_validation", row)
         results.append(row)
@@ -659,9 +697,11 @@ def skip(state: State) -> State:
 
 def block(state: State) -> State:
     failed = [
-        r["rule_id"] for r in state["post"]["results"] if r["result"] == "fail" and r["severity"] == "error"
+        f"{r['rule_id']}: {state['kpi_id']} {r['details']}"
+        for r in state["post"]["results"]
+        if r["result"] == "fail" and r["severity"] == "error"
     ]
-    return _finish(state, "failed", "POST_VALIDATION_FAILED", f"delivery blocked by: {', '.join(failed)}")
+    return _finish(state, "failed", "POST_VALIDATION_FAILED", f"delivery blocked by: {'; '.join(failed)}")
 
 
 def record_failure(state: State) -> State:
