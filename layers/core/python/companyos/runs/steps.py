@@ -236,7 +236,7 @@ def source(state: State) -> State:
         }
         if ref.source_type == "signal":
             got = [
-                SignalRow(s.kind, s.signal_id, s.occurred_at, s.attributes, s.entity)
+                SignalRow(s.kind, s.signal_id, s.occurred_at, s.attributes, s.entity, s.service)
                 for s in SignalStore(state["tenant_id"]).query(ref.kind, since, as_of)
             ]
             signals.setdefault(ref.kind, []).extend(got)
@@ -489,6 +489,7 @@ def compute(state: State) -> State:
             "previous": prev.value,
             "series": _series(formula, daily, end, days),
             "time_range": f"{(end - timedelta(days=days - 1)).isoformat()}/{end.isoformat()}",
+            **({"detail": dict(cur.detail)} if cur.detail else {}),
         }
     return {**state, "values": values}
 
