@@ -4,6 +4,7 @@ embedded local AWS stack per session (moto server + the local API front door).""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -15,7 +16,10 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "real"
+# ../shared next to the checkout (COMPANYOS_SHARED_DIR when the checkout lives elsewhere, e.g. a worktree)
+SHARED = Path(os.environ.get("COMPANYOS_SHARED_DIR") or ROOT.parent / "shared")
+REAL = SHARED / "fixtures" / "real"
+PEER = SHARED / "fixtures" / "peer"
 
 
 def real_fixture(relative: str) -> bytes:
@@ -24,6 +28,14 @@ def real_fixture(relative: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"real fixture {relative} not available (../shared/fixtures/real is absent)")
     return path.read_bytes()
+
+
+def peer_fixture(relative: str) -> Path:
+    """A peer project's own test data (DevLake, Sloth: see its README); skip if shared/ is absent."""
+    path = PEER / relative
+    if not path.exists():
+        pytest.skip(f"peer fixture {relative} not available (../shared/fixtures/peer is absent)")
+    return path
 
 
 @dataclass

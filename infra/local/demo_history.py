@@ -79,7 +79,7 @@ CHANGES = (
     ContractChange(
         "globex",
         "deployment_frequency",
-        "1.2.0",
+        "2.1.0",
         days_ago=HISTORY_DAYS,
         actor=("admin@globex.demo", "tenant_admin"),
         reason="do not report deploy frequency from a deploy feed older than a day",
@@ -89,7 +89,7 @@ CHANGES = (
     ContractChange(
         "globex",
         "change_failure_rate",
-        "1.2.0",
+        "2.1.0",
         days_ago=4,
         actor=("admin@globex.demo", "tenant_admin"),
         reason="block change failure rates that jump more than 25 % week over week",

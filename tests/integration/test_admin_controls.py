@@ -80,7 +80,7 @@ def test_a_global_pause_makes_the_scheduler_skip_and_resume_brings_it_back(local
     paused = api.ok(
         "approver1",
         "POST",
-        "/kpis/deployment_frequency/versions/1.1.0/pause",
+        "/kpis/deployment_frequency/versions/2.0.0/pause",
         {"reason": "source migration", "eta": "2h"},
     )
     assert paused["pause"]["scope"] == "global"
@@ -90,7 +90,7 @@ def test_a_global_pause_makes_the_scheduler_skip_and_resume_brings_it_back(local
     assert ("piedpiper", "deployment_frequency") in skipped
     assert api.ok("cto", "GET", "/kpis/deployment_frequency")["pauses"][0]["reason"] == "source migration"
 
-    api.ok("approver1", "POST", "/kpis/deployment_frequency/versions/1.1.0/resume", {"reason": "done"})
+    api.ok("approver1", "POST", "/kpis/deployment_frequency/versions/2.0.0/resume", {"reason": "done"})
     tick = local.stack.invoke("scheduler", {"schedule_class": "realtime", "tenant_ids": ["piedpiper"]})
     assert ("piedpiper", "deployment_frequency") not in {
         (p["tenant_id"], p["kpi_id"]) for p in tick["paused"]
@@ -108,14 +108,14 @@ def test_scoped_pauses_are_what_is_paused_answers(api):
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
     }
-    api.ok("approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", body)
+    api.ok("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", body)
     api.ok(
-        "approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", {"reason": "eu outage", "entities": ["eu"]}
+        "approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {"reason": "eu outage", "entities": ["eu"]}
     )
     assert not is_paused("piedpiper", "mttr")
     assert is_paused("piedpiper", "mttr", start + timedelta(minutes=30))
     assert is_paused("piedpiper", "mttr", entity="eu") and not is_paused("piedpiper", "mttr", entity="us")
-    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/1.1.0/pause", {})
+    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {})
     assert no_reason.status == 422 and no_reason.body["code"] == "reason_required"
 
 

@@ -30,13 +30,13 @@ def test_globex_history_shows_skipped_runs_and_a_blocked_delivery_with_their_log
     for run_id in ops["skipped_run_ids"]:
         log = run_log(local, user, "globex", run_id)
         assert log["run"]["status"] == "skipped" and log["run"]["error_code"] == "PRE_VALIDATION_FAILED"
-        assert log["run"]["contract_version"] == "1.2.0" and log["delivery"] is None
+        assert log["run"]["contract_version"] == "2.1.0" and log["delivery"] is None
         fresh = next(r for r in log["pre_validation"] if r["rule_id"] == "deployments_fresh")
         assert fresh["result"] == "fail" and fresh["severity"] == "error"
         assert "max 24 h" in fresh["details"]
         assert log["run"]["as_of"] < log["run"]["started_at"]  # a backfill of a past day
 
-    # failures by rule type: the pre freshness rule, and the blocking variance rule of CFR v1.2.0
+    # failures by rule type: the pre freshness rule, and the blocking variance rule of CFR v2.1.0
     by_type = {
         (f["phase"], f["rule_type"], f["severity"]): f for f in ops["validation_failures_by_rule_type"]
     }
@@ -60,8 +60,8 @@ def test_globex_history_shows_skipped_runs_and_a_blocked_delivery_with_their_log
     # the publish and the rollback are the admins' audited changes
     events = api(local, user, "/api/audit?tenant=globex&limit=200")["events"]
     actions = {(e["actor"], e["action"], e["target"]) for e in events}
-    assert ("admin@globex.demo", "kpi.publish", "change_failure_rate@1.2.0") in actions
-    assert ("admin2@globex.demo", "kpi.rollback", "change_failure_rate@1.2.0") in actions
+    assert ("admin@globex.demo", "kpi.publish", "change_failure_rate@2.1.0") in actions
+    assert ("admin2@globex.demo", "kpi.rollback", "change_failure_rate@2.1.0") in actions
 
 
 def test_northwind_history_has_sla_violations_and_duration_baselines(local, demo):

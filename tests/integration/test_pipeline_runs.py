@@ -136,20 +136,24 @@ def test_success_path_writes_header_sourcing_validations_delivery_and_one_end(lo
         "SOURCING#signal#github.deployment_status",
     ]
     header, end = attempt["run"][0], attempt["end"][0]
-    assert header["contract_version"] == "1.1.0" and header["retry_seq"] == 0
+    assert header["contract_version"] == "2.0.0" and header["retry_seq"] == 0
     assert header["trigger_type"] == "manual" and header["schedule_cron"] == "rate(5 minutes)"
     assert header["lineage_ref"].startswith("execution:")
     assert end["status"] == "success" and end["error_code"] is None and end["sla_breached"] is False
+    # 19 deploys read, 16 of them successful (every 5th failed): only those are deployments
     assert end["rows_processed"] == 19 and end["duration_s"] >= 0
     sourcing = attempt["sourcing"][0]
     assert sourcing["count"] == 19 and sourcing["source_type"] == "signal"
     delivery = attempt["delivery"][0]
     in_week = [
-        d for d in range(1, 20) if (AS_OF - timedelta(days=d / 2)).date() >= AS_OF.date() - timedelta(days=6)
+        d
+        for d in range(1, 20)
+        if d % 5 != 0 and (AS_OF - timedelta(days=d / 2)).date() >= AS_OF.date() - timedelta(days=6)
     ]
     assert delivery["values"]["7d"]["value"] == pytest.approx(len(in_week) / 7)
+    assert delivery["values"]["7d"]["detail"]["deployments"] == len(in_week)
     assert delivery["verdict"] == "Low"  # between critical (1/day) and target (10/day)
-    assert delivery["extension_values"]["mom"]["value"] == pytest.approx(19 / 28)
+    assert delivery["extension_values"]["mom"]["value"] == pytest.approx(16 / 28)
     assert out["runs"]["success"] == 1 and out["refreshed"][0]["tenant_id"] == "initech"
 
 

@@ -243,8 +243,12 @@ def test_the_service_drill_down_has_its_slo_windows_and_burn_alerts(local, sloco
     assert windows["1h"]["burn_rate"] == pytest.approx(4.0) and windows["1h"]["to"] == Y12.isoformat()
     assert windows["6h"]["total"] == 6000 and windows["3d"]["total"] == 300000
     assert windows["5m"]["burn_rate"] is None and "5m" in windows["5m"]["reason"]
-    # burning 4x over both 3d and 6h: the workbook's ticket alert; the pages need 5m/30m windows
-    assert [(a["severity"], a["rule"]["long_window"]) for a in slo_["alerts"]] == [("ticket", "3d")]
+    # burning 4x over 1d/2h and 3d/6h: both workbook tickets (28-day factors 2.8x and 0.93x); the
+    # pages need 5m/30m windows
+    assert slo_["slo_period_days"] == 28 and slo_["burn_factors"]["1d/2h"] == pytest.approx(2.8)
+    assert [(a["severity"], a["rule"]["long_window"]) for a in slo_["alerts"]] == [
+        ("ticket", "1d"), ("ticket", "3d")
+    ]  # fmt: skip
     assert slo_["alerts_not_evaluated"] == ["page 1h/5m", "page 6h/30m"]
     api = local.client.request(
         "GET", f"/api/drill/service/api?tenant={TENANT}&period=7d", token=tenant.cto_token

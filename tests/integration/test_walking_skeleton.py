@@ -122,7 +122,7 @@ def test_real_deployment_status_flows_through_the_state_machine_to_the_cto_dashb
     run = local.client.request("GET", evidence["href"].removeprefix(""), token=acme.cto_token)
     assert run.status == 200, run.body
     assert run.body["run"]["run_id"] == evidence["run_id"] and run.body["run"]["status"] == "success"
-    assert run.body["run"]["trigger_type"] == "manual" and run.body["run"]["contract_version"] == "1.1.0"
+    assert run.body["run"]["trigger_type"] == "manual" and run.body["run"]["contract_version"] == "2.0.0"
     assert {r["rule_id"] for r in run.body["pre_validation"]} == {
         "deployments_available",
         "deployments_fresh",

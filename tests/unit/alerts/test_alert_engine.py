@@ -146,6 +146,23 @@ def test_slo_burn_uses_the_multiwindow_rules_fast_page_inhibits_slow_ticket():
     assert t.eval(slo(burn_windows(2, 2, 2, 2, 2)), T0 + timedelta(hours=2)).notifications == []
 
 
+def test_slo_burn_alerts_use_the_factors_of_the_slo_period():
+    # 14x over 1h and 5m: above a 28-day SLO's 13.44 (0.02 * 672 h / 1 h), below a 30-day one's 14.4
+    windows = burn_windows(14, 14, 1, 1, 0.5)
+
+    def page(period_days):
+        t = Tenant()
+        samples = slo_samples([{"service": "api", "slo": "availability", "objective": 0.999,
+                                "period_days": period_days, "windows": windows}])  # fmt: skip
+        t.eval(samples, T0)
+        return t.alert("SLOBudgetBurning", service="api", slo="availability")
+
+    fired = page(28)
+    assert fired is not None and fired.state == "firing" and fired.value == pytest.approx(14.0)
+    quiet = page(30)
+    assert quiet is None or quiet.state != "firing"
+
+
 def test_inhibition_is_per_label_set():
     t = Tenant()
     other = slo_samples([{"service": "web", "slo": "availability", "objective": 0.999,

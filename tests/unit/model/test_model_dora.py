@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,10 @@ from companyos.model.dora import (
     benchmark_set,
     benchmark_sets,
     change_failure_rate,
+    change_lead_time_hours,
+    deployment_days_medians,
     deployment_frequency,
+    deployment_frequency_level,
     lead_time_hours,
     performance_level,
     time_to_restore_minutes,
@@ -44,9 +47,9 @@ def test_deployment_frequency_needs_a_positive_window():
         deployment_frequency([T0], 0)
 
 
-def test_change_failure_rate_is_failed_over_total_in_percent():
-    assert change_failure_rate(total=40, failed=6) == 15.0
-    assert change_failure_rate(total=0, failed=0) is None
+def test_change_failure_rate_is_failed_changes_over_deployments_in_percent():
+    assert change_failure_rate(deployments=40, failed=6) == 15.0
+    assert change_failure_rate(deployments=0, failed=0) is None
 
 
 @pytest.mark.parametrize(("total", "failed"), [(3, 4), (-1, 0), (5, -1)])
@@ -63,11 +66,65 @@ def test_lead_time_is_the_median_commit_to_deploy_in_hours():
         lead_time_hours([(T0, T0 - timedelta(hours=1))])
 
 
-def test_time_to_restore_is_the_mean_as_the_seeds_mttr():
-    assert time_to_restore_minutes([10, 20, 90]) == 40.0
+def test_time_to_restore_is_the_median():
+    # DORA's "time to restore service" is a median: one 90-minute outlier does not move it
+    assert time_to_restore_minutes([10, 20, 90]) == 20.0
+    assert time_to_restore_minutes([10, 20, 30, 90]) == 25.0
     assert time_to_restore_minutes([]) is None
     with pytest.raises(ValueError):
         time_to_restore_minutes([-1])
+
+
+def test_a_changes_lead_time_sums_its_stages_and_drops_negative_ones():
+    # first commit -> opened 24 h, opened -> merged 1 h, merged -> deployed 2 h: 27 h
+    assert change_lead_time_hours(T0, T0 + timedelta(hours=24), T0 + timedelta(hours=25),
+                                  T0 + timedelta(hours=27)) == 27.0  # fmt: skip
+    # a first commit authored after the PR opened (a rebase) counts its coding stage as 0
+    assert change_lead_time_hours(T0 + timedelta(hours=5), T0, T0 + timedelta(hours=1),
+                                  T0 + timedelta(hours=3)) == 3.0  # fmt: skip
+    # a commit without a PR: commit -> deployed
+    assert change_lead_time_hours(T0, None, None, T0 + timedelta(hours=4)) == 4.0
+    assert change_lead_time_hours(None, None, None, T0) is None
+
+
+def test_deployment_days_medians_are_per_whole_week_and_month_back_from_the_end():
+    end = date(2024, 3, 3)  # a Sunday
+    mondays = [end - timedelta(days=6 + 7 * i) for i in range(4)]
+    # ten deploys every Monday are one deployment day a week (DevLake: high, not elite)
+    assert deployment_days_medians(mondays * 10, end, 28) == (1.0, pytest.approx(4 * 30 / 28))
+    weekdays = [end - timedelta(days=i) for i in range(28) if (end - timedelta(days=i)).weekday() < 5]
+    assert deployment_days_medians(weekdays, end, 28)[0] == 5.0
+    # a 7-day window is one week; 60 days hold two 30-day months: [2, 0] -> lower median 0
+    assert deployment_days_medians(weekdays, end, 7) == (5.0, pytest.approx(5 * 30 / 7))
+    assert deployment_days_medians([end, end - timedelta(days=1)], end, 60) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("per_week", "per_month", "level"),
+    [(5, 22, Level.ELITE), (4, 17, Level.HIGH), (1, 4, Level.HIGH), (0, 2, Level.MEDIUM),
+     (0, 1, Level.MEDIUM), (0, 0.5, Level.LOW)],
+)  # fmt: skip
+def test_deployment_frequency_level_reads_the_deployment_days_medians(per_week, per_month, level):
+    for benchmark in ("dora-2023", "dora-2024"):
+        assert deployment_frequency_level(per_week, per_month, benchmark) is level
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "level"),
+    [
+        # "between one day and one week": exactly one week is the next range (DevLake: < 7 d)
+        ("lead_time", 168.0, Level.MEDIUM),
+        ("lead_time", 167.9, Level.HIGH),
+        ("lead_time", 720.0, Level.LOW),
+        ("time_to_restore", 1440.0, Level.MEDIUM),
+        ("time_to_restore", 10080.0, Level.LOW),
+        # change fail rates are closed: 5 % is elite, 10 % high (DevLake: <= .05, <= .10)
+        ("change_failure_rate", 5.0, Level.ELITE),
+        ("change_failure_rate", 10.0, Level.HIGH),
+    ],
+)
+def test_2023_level_edges_are_open_or_closed_as_the_report_reads(metric, value, level):
+    assert performance_level(metric, value, "dora-2023") is level
 
 
 # ----------------------------------------------------------------------------- levels

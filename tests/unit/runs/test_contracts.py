@@ -31,8 +31,10 @@ def test_every_pack_contract_has_a_registered_formula_a_dictionary_kpi_and_a_kno
 
 
 def test_the_two_walking_skeleton_kpis_keep_their_contracts():
-    assert contracts.get("deployment_frequency").version == "1.1.0"
+    # 2.0.0: DORA's definitions (issue #14); CFR reads the incidents it links to deployments
+    assert contracts.get("deployment_frequency").version == "2.0.0"
     assert set(contracts.consumers_of("deployment")) >= {"deployment_frequency", "change_failure_rate"}
+    assert "change_failure_rate" in contracts.consumers_of("incident")
     assert "mttr" in contracts.of_schedule("realtime")
 
 

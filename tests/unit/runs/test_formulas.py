@@ -17,24 +17,85 @@ def sig(kind: str, hours_ago: float, i: int = 0, **attrs: Any) -> SignalRow:
     return SignalRow(kind, f"{kind}-{i}-{hours_ago}", NOON - timedelta(hours=hours_ago), attrs)
 
 
-def value(name: str, signals: list[SignalRow], days: int = 7, params: dict | None = None) -> float | None:
+def outcome(
+    name: str, signals: list[SignalRow], days: int = 7, params: dict | None = None
+) -> formulas.Outcome:
     builtin = formulas.BUILTINS[name]
     by_kind: dict[str, list[SignalRow]] = {}
     for s in signals:
         by_kind.setdefault(s.kind, []).append(s)
     buckets, _ = formulas.accumulate(builtin.fold(by_kind, params or {}))
-    return builtin.value(buckets, END, days).value
+    return builtin.value(buckets, END, days)
 
 
-def test_deployment_frequency_and_change_failure_rate_count_production_only():
+def value(name: str, signals: list[SignalRow], days: int = 7, params: dict | None = None) -> float | None:
+    return outcome(name, signals, days, params).value
+
+
+def test_deployment_frequency_counts_successful_production_deployments_once():
+    # Given a deploy a day for 7 days, two of them failed, one retried (two statuses of one id), and
+    # a staging deploy
     deploys = [
-        sig("deployment", h * 24, i, environment="production", succeeded=i % 4 != 0)
+        sig("deployment", h * 24, i, deployment_id=f"d{i}", environment="production", succeeded=i % 4 != 0)
         for i, h in enumerate(range(7))
     ]
-    deploys.append(sig("deployment", 1, 99, environment="staging", succeeded=False))
+    deploys.append(sig("deployment", 23, 50, deployment_id="d1", environment="production", succeeded=True))
+    deploys.append(sig("deployment", 1, 99, deployment_id="s", environment="staging", succeeded=True))
     prod = {"environments": ["production"]}
-    assert value("deployment_frequency", deploys, params=prod) == pytest.approx(1.0)
-    assert value("change_failure_rate", deploys, params=prod) == pytest.approx(100 * 2 / 7)
+    # Then 5 successful production deployments in 7 days (d1 once); 5 deployment days in the week
+    out = outcome("deployment_frequency", deploys, params=prod)
+    assert out.value == pytest.approx(5 / 7)
+    assert out.detail["deployments"] == 5 and out.detail["median_deployment_days_per_week"] == 5.0
+
+
+def incident_at(iid: str, hours_ago: float, service: str | None, **attrs: Any) -> SignalRow:
+    at = NOON - timedelta(hours=hours_ago)
+    return SignalRow("incident", f"{iid}-t", at, {"incident_id": iid, "transition": "triggered", **attrs},
+                     None, service)  # fmt: skip
+
+
+def deploy_of(service: str, hours_ago: float, dep_id: str, **attrs: Any) -> SignalRow:
+    at = NOON - timedelta(hours=hours_ago)
+    base = {"deployment_id": dep_id, "environment": "production", "succeeded": True, **attrs}
+    return SignalRow("deployment", f"s-{dep_id}", at, base, "org/" + service, service)
+
+
+def test_change_failure_rate_is_deployments_linked_to_an_incident_over_production_deployments():
+    signals = [
+        deploy_of("api", 50, "a1", sha="s1"),
+        deploy_of("api", 30, "a2", sha="s2"),
+        deploy_of("web", 20, "w1", sha="s3"),
+        deploy_of("api", 10, "a3", sha="s4"),
+        deploy_of("web", 5, "w2", sha="s5", ref="hotfix/login"),  # remediates w1
+        sig("deployment", 3, 9, deployment_id="f1", environment="production", succeeded=False),
+        incident_at("i1", 25, "api"),  # after a2, before a3: a2 caused it
+        incident_at("i2", 24, "api"),  # a2 again: a deployment fails once
+        incident_at("i3", 8, "web", deployment_id="a1"),  # names its deployment explicitly
+        incident_at("i4", 60, "api"),  # before any deployment: not linked
+    ]
+    out = outcome("change_failure_rate", signals, params={"environments": ["production"]})
+    # Then 5 successful production deployments, 3 failed (a2, a1, w1): 60 %
+    assert out.value == pytest.approx(100 * 3 / 5)
+    links = {(lk["deployment_id"], lk["by"], lk["how"]) for lk in out.detail["links"]}
+    assert links == {("a2", "i1", "service"), ("a2", "i2", "service"), ("a1", "i3", "explicit"),
+                     ("w1", "w2", "hotfix")}  # fmt: skip
+    assert (out.detail["deployments"], out.detail["failed_deployments"]) == (5, 3)
+
+
+def test_redeploying_an_older_sha_is_a_rollback_of_the_deployment_before_it():
+    signals = [deploy_of("api", 30, "a1", sha="s1"), deploy_of("api", 20, "a2", sha="s2"),
+               deploy_of("api", 10, "a3", sha="s1")]  # fmt: skip
+    out = outcome("change_failure_rate", signals)
+    assert out.value == pytest.approx(100 / 3)
+    assert [(lk["deployment_id"], lk["by"], lk["how"]) for lk in out.detail["links"]] == [
+        ("a2", "a3", "rollback")
+    ]
+
+
+def test_change_failure_rate_without_successful_production_deployments_is_unknown():
+    failed = [sig("deployment", 5, 1, deployment_id="x", environment="production", succeeded=False)]
+    out = outcome("change_failure_rate", failed, params={"environments": ["production"]})
+    assert out.value is None and "no successful production deployments" in (out.reason or "")
 
 
 def test_lead_time_is_the_median_commit_to_first_production_deploy():
@@ -54,6 +115,29 @@ def test_lead_time_is_the_median_commit_to_first_production_deploy():
     # Then the median of 2, 4 and 30 hours is 4
     assert value("lead_time_for_changes", commits + deploys) == pytest.approx(4.0)
     assert value("lead_time_for_changes", deploys) is None
+
+
+def test_lead_time_per_pull_request_runs_from_its_first_commit_to_production():
+    # Given a PR whose branch got commits 30 h and 20 h ago, opened 18 h ago, merged 6 h ago; its merge
+    # commit went out in a push whose head was deployed 2 h ago; and a repo without PRs
+    branch = [
+        sig("commit", h, i, sha=f"b{i}", branch="feat", repository="org/api") for i, h in ((1, 30), (2, 20))
+    ]
+    merge = sig("commit", 6, 3, sha="m1", head_sha="h1", branch="main", repository="org/api")
+    pr = sig("change", 6, 4, number=7, created_at=(NOON - timedelta(hours=18)).isoformat(),
+             merged_at=(NOON - timedelta(hours=6)).isoformat(), merge_commit_sha="m1", head_ref="feat",
+             repository="org/api")  # fmt: skip
+    other = sig("commit", 12, 5, sha="c9", repository="org/web")
+    deploys = [
+        sig("deployment", 2, 6, deployment_id="d1", sha="h1", environment="production", succeeded=True),
+        sig("deployment", 1, 7, deployment_id="d2", sha="c9", environment="production", succeeded=True),
+    ]
+    lead = {lt.change: lt.hours for lt in formulas.change_lead_times(
+        {"commit": [*branch, merge, other], "change": [pr], "deployment": deploys}, {})}  # fmt: skip
+    # Then the PR's lead time is 30 - 2 = 28 h (its branch commits are not changes of their own), the
+    # web commit's 12 - 1 = 11 h; the median of the two is 19.5 h
+    assert lead == {"pr:org/api#7": pytest.approx(28.0), "commit:c9": pytest.approx(11.0)}
+    assert value("lead_time_for_changes", [*branch, merge, other, pr, *deploys]) == pytest.approx(19.5)
 
 
 def test_build_success_rate_ignores_cancelled_builds():
@@ -88,7 +172,7 @@ def test_mttr_and_p1_count_from_incident_event_sequences():
         incident("i2", "resolved", 4.5),  # 30 min
         incident("i3", "triggered", 2, "P1"),  # still open
     ]
-    assert value("mttr", events) == pytest.approx(45.0)
+    assert value("mttr", events) == pytest.approx(45.0)  # the median of 60 and 30 minutes
     # two P1 incidents in 7 days → per 30 days
     assert value("p1_incident_count", events, params={"priorities": ["P1"]}) == pytest.approx(2 * 30 / 7)
 

@@ -153,7 +153,8 @@ def metric_samples(metrics: Iterable[Mapping[str, Any]]) -> list[Sample]:
 
 
 def slo_samples(slos: Iterable[Mapping[str, Any]]) -> list[Sample]:
-    """Multiwindow burn-rate samples per SLO from window counts {"5m": [good, total], ...}.
+    """Multiwindow burn-rate samples per SLO from window counts {"5m": [good, total], ...} and the
+    SLO period (`period_days`, default model.slo.DEFAULT_PERIOD_DAYS), which sets the rules' factors.
 
     For each burn severity (page, ticket) the value is the highest long-window burn rate among the
     workbook rules of that severity that fire, 0.0 when none fires, None when no rule of that
@@ -162,15 +163,17 @@ def slo_samples(slos: Iterable[Mapping[str, Any]]) -> list[Sample]:
     for s in slos:
         windows = {w: (float(c[0]), float(c[1])) for w, c in (s.get("windows") or {}).items()}
         objective = float(s["objective"])
-        firing = slo.multiwindow_alerts(windows, objective)
+        period = float(s.get("period_days") or slo.DEFAULT_PERIOD_DAYS)
+        firing = slo.multiwindow_alerts(windows, objective, period)
         labels = {"service": str(s["service"]), "slo": str(s.get("slo", "availability"))}
         for burn in ("page", "ticket"):
-            rules = [r for r in slo.BURN_RULES if r.severity == burn]
+            rules = [r for r in slo.burn_rules(period) if r.severity == burn]
             measurable = any(r.long_window in windows and r.short_window in windows for r in rules)
             hits = [a for a in firing if a.severity == burn]
             value = max(a.long_burn_rate for a in hits) if hits else (0.0 if measurable else None)
             ctx = {
                 "objective": objective,
+                "period_days": period,
                 "windows": [f"{a.rule.long_window}/{a.rule.short_window}" for a in hits],
             }
             out.append(Sample("slo_burn", burn, labels, value, ctx))

@@ -1,15 +1,23 @@
 """DORA metrics and performance levels from versioned benchmark sets (`packs/dora-<year>.yaml`).
 
-Units follow the KPI dictionary: deployment frequency in deploys/day, lead time in hours, change
-failure rate in percent (0-100), time to restore in minutes (mean, as the seed's MTTR rule
-`avg(incident_resolution_seconds)`).
+Definitions as DORA states them (docs/health-model.md, checked against Apache DevLake's e2e data):
+
+* deployment frequency: successful production deployments per day, with the median number of
+  distinct deployment days per calendar week / month beside it; the level is read from those
+  medians (elite: >= 5 days a week, high: >= 1 day a week, medium: >= 1 day a month), as DevLake does;
+* change failure rate: successful production deployments linked to an incident (or remediated by a
+  rollback / hotfix) over successful production deployments, in percent (0-100);
+* lead time for changes: per change (a pull request, else a commit), first commit -> deployed to
+  production, in hours; the median over the changes;
+* time to restore: incident start -> resolution in minutes; the median over the incidents.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -62,11 +70,20 @@ class LevelBound(_Frozen):
     report: str
 
 
+class DeploymentDaysBound(_Frozen):
+    """A deployment-frequency level read from the median number of distinct deployment days per
+    calendar week or month (DevLake's reading of the report's "once per day / week / month")."""
+
+    per: Literal["week", "month"]
+    min_days: float
+
+
 class MetricBenchmark(_Frozen):
     report_name: str
     unit: str
     better: Literal["higher", "lower"]
     levels: dict[Level, LevelBound]
+    deployment_days: dict[Level, DeploymentDaysBound] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _all_levels(self) -> Self:
@@ -85,6 +102,15 @@ class MetricBenchmark(_Frozen):
     def classify(self, value: float) -> Level:
         """The best level whose bound the value meets; Low when it meets none."""
         return next((lvl for lvl in Level if self.meets(value, lvl)), Level.LOW)
+
+    def classify_deployment_days(self, per_week: float, per_month: float) -> Level:
+        """The best level whose median deployment days (per week or month) are reached; Low otherwise."""
+        medians = {"week": per_week, "month": per_month}
+        return next(
+            (lvl for lvl in Level if lvl in self.deployment_days
+             and medians[self.deployment_days[lvl].per] >= self.deployment_days[lvl].min_days),
+            Level.LOW,
+        )  # fmt: skip
 
 
 class BenchmarkSet(_Frozen):
@@ -110,7 +136,7 @@ class DoraAssessment(_Frozen):
 def deployment_frequency(
     deploy_times: Sequence[datetime], window_days: float, *, end: datetime | None = None
 ) -> float:
-    """Deploys per day over a window of `window_days`.
+    """Successful production deployments per day over a window of `window_days`.
 
     With `end`, only deploys in (end - window, end] count; otherwise every given deploy counts.
     """
@@ -124,13 +150,65 @@ def deployment_frequency(
     return count / window_days
 
 
-def change_failure_rate(total: int, failed: int) -> float | None:
-    """Failed / total deploys as a percentage (0-100); None when there were no deploys."""
-    if total < 0 or failed < 0 or failed > total:
-        raise ValueError("need 0 <= failed <= total")
-    if total == 0:
+def lower_median(values: Iterable[float]) -> float | None:
+    """The lower middle value (DevLake's `max(x) where percent_rank() <= 0.5`); None if empty."""
+    ordered = sorted(values)
+    return None if not ordered else float(ordered[(len(ordered) - 1) // 2])
+
+
+WEEK_DAYS, MONTH_DAYS = 7, 30
+
+
+def deployment_days_medians(deploy_days: Iterable[date], end: date, window_days: int) -> tuple[float, float]:
+    """Median number of distinct deployment days per week and per month over the window of
+    `window_days` ending at `end` (inclusive).
+
+    Weeks and months are whole 7- and 30-day blocks counted back from the window's end (a 28-day
+    window is four weeks; days left over at its start are not a block). A window shorter than a
+    block counts its deployment days scaled to the block (2 days in 28 -> 2.1 a month). DevLake's
+    dashboard uses calendar weeks and months, whose partial ends at the window's edges would make
+    a daily deployer "high" on any 7-day window that does not start on a Monday. Lower medians
+    (DevLake's `percent_rank() <= 0.5`): a count of days stays a whole number."""
+    if window_days <= 0:
+        raise ValueError("window_days must be positive")
+    start = end - timedelta(days=window_days - 1)
+    days = {d for d in deploy_days if start <= d <= end}
+
+    def per(block: int) -> float:
+        blocks = window_days // block
+        if blocks == 0:
+            return len(days) * block / window_days
+        counts = [sum(1 for d in days if 0 <= (end - d).days - i * block < block) for i in range(blocks)]
+        return lower_median(counts) or 0.0
+
+    return per(WEEK_DAYS), per(MONTH_DAYS)
+
+
+def change_failure_rate(deployments: int, failed: int) -> float | None:
+    """Failed changes / successful production deployments in percent (0-100); None without deployments.
+
+    `failed` counts the deployments linked to an incident or remediated by a rollback / hotfix."""
+    if deployments < 0 or failed < 0 or failed > deployments:
+        raise ValueError("need 0 <= failed <= deployments")
+    if deployments == 0:
         return None
-    return 100.0 * failed / total
+    return 100.0 * failed / deployments
+
+
+def change_lead_time_hours(
+    first_commit: datetime | None, opened: datetime | None, merged: datetime | None, deployed: datetime
+) -> float | None:
+    """One change's lead time in hours: first commit -> (PR opened -> merged ->) deployed to production.
+
+    The time is the sum of the change's stages (coding: first commit -> opened, review: opened ->
+    merged, deploy: merged -> deployed); a stage whose end precedes its start (a rebased first
+    commit, a merge recorded after the deploy) counts 0, as DevLake drops negative stages. A commit
+    without a pull request is one stage, commit -> deployed. None when no stage is known."""
+    points = [t for t in (first_commit, opened, merged) if t is not None] + [deployed]
+    if len(points) < 2:
+        return None
+    seconds = sum(max(0.0, (b - a).total_seconds()) for a, b in itertools.pairwise(points))
+    return seconds / 3600
 
 
 def lead_time_hours(pairs: Sequence[tuple[datetime, datetime]]) -> float | None:
@@ -144,12 +222,13 @@ def lead_time_hours(pairs: Sequence[tuple[datetime, datetime]]) -> float | None:
 
 
 def time_to_restore_minutes(durations_min: Sequence[float]) -> float | None:
-    """Mean time to restore in minutes (the seed's MTTR is a mean); None if there were no incidents."""
+    """Median time to restore in minutes (DORA's "time to restore service" is a median); None if
+    there were no incidents."""
     if not durations_min:
         return None
     if min(durations_min) < 0:
         raise ValueError("negative restore duration")
-    return float(statistics.fmean(durations_min))
+    return float(statistics.median(durations_min))
 
 
 # ------------------------------------------------------------------------------- benchmarks
@@ -190,6 +269,18 @@ def metric_name(metric: str) -> DoraMetric:
 def performance_level(metric: str, value: float, benchmark: str = DEFAULT_BENCHMARK) -> Level:
     """Elite/high/medium/low of one metric value against a benchmark set (selectable per tenant)."""
     return benchmark_set(benchmark).metrics[metric_name(metric)].classify(value)
+
+
+def deployment_frequency_level(
+    days_per_week: float, days_per_month: float, benchmark: str = DEFAULT_BENCHMARK
+) -> Level:
+    """Deployment-frequency level from the median deployment days per week / month (DevLake's
+    reading: ten deploys every Monday is one day a week, High, not ten a week)."""
+    return (
+        benchmark_set(benchmark)
+        .metrics["deployment_frequency"]
+        .classify_deployment_days(days_per_week, days_per_month)
+    )
 
 
 def assess(values: Mapping[str, float | None], benchmark: str = DEFAULT_BENCHMARK) -> DoraAssessment:

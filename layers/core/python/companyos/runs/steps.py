@@ -561,6 +561,7 @@ def compute(state: State) -> State:
             "previous": prev.value,
             "series": _series(formula, daily, end, days),
             "time_range": f"{(end - timedelta(days=days - 1)).isoformat()}/{end.isoformat()}",
+            **({"detail": dict(cur.detail)} if cur.detail else {}),
         }
     return {**state, "values": values}
 

@@ -184,6 +184,7 @@ def _pull_request(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         "open_to_merge_s": _duration(created, merged),
         "merge_commit_sha": pr.get("merge_commit_sha"),
         "head_sha": (pr.get("head") or {}).get("sha"),
+        "head_ref": (pr.get("head") or {}).get("ref"),  # the branch: its pushed commits are the PR's
         "base_ref": (pr.get("base") or {}).get("ref"),
         "author": (pr.get("user") or {}).get("login"),
         "merged_by": (pr.get("merged_by") or {}).get("login"),

@@ -203,8 +203,8 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
 
 # ------------------------------------------------------------------------------ service → SLO
 
-# The SRE workbook's alert windows (model.slo.BURN_RULES) and the day windows the table shows.
-BURN_WINDOWS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21600, "1d": 86400, "3d": 259200}
+# The SRE workbook's alert windows (model.slo.burn_rules), the 1d one the table also shows.
+BURN_WINDOWS = slo.WINDOW_SECONDS
 
 
 def _recent_counts(rows: list[Any], seconds: int) -> dict[str, Any] | None:
@@ -255,16 +255,19 @@ def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str
     attainment = slo.attainment(good, total)
     windows = {label: _recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
     known = {k: (w["good"], w["total"]) for k, w in windows.items() if w is not None}
-    alerts = slo.multiwindow_alerts(known, objective)
+    period = slo.DEFAULT_PERIOD_DAYS
+    alerts = slo.multiwindow_alerts(known, objective, period)
     blind = [
         f"{r.severity} {r.long_window}/{r.short_window}"
-        for r in slo.BURN_RULES
+        for r in slo.burn_rules(period)
         if r.long_window not in known or r.short_window not in known
     ]
     return {
         "available": True,
         "reason": None,
         "objective": objective,
+        "slo_period_days": period,
+        "burn_factors": {f"{r.long_window}/{r.short_window}": r.burn_rate for r in slo.burn_rules(period)},
         "window_days": days,
         "good": good,
         "total": total,

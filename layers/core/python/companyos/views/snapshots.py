@@ -136,7 +136,8 @@ def _kpi_entry(
         entry.update(
             previous=window["previous"],
             series=window["series"],
-            evidence=_evidence(d, tenant.id),
+            # the run's detail of this window (counts; CFR's linked deploy <-> incident pairs)
+            evidence=_evidence(d, tenant.id) | ({"detail": window["detail"]} if window.get("detail") else {}),
             time_range=window["time_range"],
         )
         if window["value"] is None:
@@ -150,9 +151,8 @@ def _kpi_entry(
     entry["status"] = judged.band
     entry["display"] = defn.format_value(entry["value"]) if entry["value"] is not None else "Unknown"
     if entry["value"] is not None and defn.id in DORA_METRICS:
-        entry["level"] = str(
-            dora.performance_level(DORA_METRICS[defn.id], entry["value"], tenant.dora_benchmark)
-        )
+        detail = (entry["evidence"] or {}).get("detail")
+        entry["level"] = str(_dora_level(defn.id, entry["value"], detail, tenant.dora_benchmark))
     return entry
 
 
@@ -243,6 +243,16 @@ def delivered_panels(
         for p in PERIODS:
             periods[p][key] = _merge(key, parts[p])
     return periods
+
+
+def _dora_level(kpi_id: str, value: float, detail: dict[str, Any] | None, benchmark: str) -> dora.Level:
+    """A DORA KPI's level; deployment frequency's from the run's median deployment days per week /
+    month (DevLake's reading) when the run delivered them, else from the per-day rate."""
+    weekly = (detail or {}).get("median_deployment_days_per_week")
+    monthly = (detail or {}).get("median_deployment_days_per_month")
+    if kpi_id == "deployment_frequency" and weekly is not None and monthly is not None:
+        return dora.deployment_frequency_level(float(weekly), float(monthly), benchmark)
+    return dora.performance_level(DORA_METRICS[kpi_id], value, benchmark)
 
 
 def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, dict[str, Any]]:
