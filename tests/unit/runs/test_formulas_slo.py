@@ -178,9 +178,13 @@ def test_the_slo_pack_is_computable_fits_the_dictionary_and_its_schedule():
 
 def test_verdicts_follow_the_dictionary_thresholds():
     att, burn = contracts.get("slo_attainment"), contracts.get("error_budget_burn_rate")
+    # attainment: 99.95 stretch → 90; 99.9 target → 80; 99.55: 40 + 40 * 0.05 / 0.4 = 45;
+    # 99.5 critical → 40 (the Warning floor); 98.0 far past critical → 0
     assert [steps.verdict(att, v) for v in (99.95, 99.9, 99.55, 99.5, 98.0)] == [
-        "Adequate", "Adequate", "Low", "Critical", "Critical",
+        "Excellent", "Healthy", "Warning", "Warning", "Critical",
     ]  # fmt: skip
+    # burn: 0.4x: 90 + 10 * 0.1 / 0.5 = 92; 1x → 80; 5.16x: 40 + 40 * 0.84 / 5 = 46.7; 6x → 40;
+    # 10x: 40 * (1 - 4 / 5) = 8
     assert [steps.verdict(burn, v) for v in (0.4, 1.0, 5.16, 6.0, 10.0)] == [
-        "Adequate", "Adequate", "Low", "Critical", "Critical",
+        "Excellent", "Healthy", "Warning", "Warning", "Critical",
     ]  # fmt: skip

@@ -66,7 +66,9 @@ class SourceRef(_Frozen):
     # `input`: rows the formula reads. `breakdown` (lake only): SQL returning a `dimension` column,
     # the formula's numeric `column` and optionally `billing_period`, over the contract's current
     # window; delivered next to the values (e.g. cost by service), not an input of the formula.
-    role: Literal["input", "breakdown"] = "input"
+    # `rows` (signal only): read for the breakdown rows delivered with the value (runs/rows.py), not
+    # by the formula; such rows cover what the kind's retention keeps and say so.
+    role: Literal["input", "breakdown", "rows"] = "input"
 
 
 class Formula(_Frozen):
@@ -150,6 +152,8 @@ class Contract(_Frozen):
         for ref in self.sources:
             if ref.role == "breakdown" and (ref.source_type != "lake" or not ref.query):
                 raise ValueError(f"{self.kpi_id}: a breakdown source is a lake source with its own query")
+            if ref.role == "rows" and ref.source_type != "signal":
+                raise ValueError(f"{self.kpi_id}: a rows source is a signal source")
         return self
 
     # conveniences used by the scheduler and steps

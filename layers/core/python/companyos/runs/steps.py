@@ -238,23 +238,12 @@ def source(state: State) -> State:
             "sql_hash": None,
         }
         if ref.source_type == "signal":
-            got = [
-                SignalRow(
-                    s.kind,
-                    s.signal_id,
-                    s.occurred_at,
-                    s.attributes,
-                    s.entity,
-                    s.service,
-                    s.source,
-                    s.delivery_id,
-                )
-                for s in SignalStore(state["tenant_id"]).query(ref.kind, since, as_of)
-            ]
+            got = _signal_rows(state["tenant_id"], ref.kind, since, as_of)
             signals.setdefault(ref.kind, []).extend(got)
             newest = max((s.occurred_at.isoformat() for s in got), default=None)
-            latest = max(filter(None, (latest, newest)), default=None)
-            row.update(count=len(got), latest_at=newest)
+            # a `rows` source feeds the delivered rows only: it does not make the value fresher
+            latest = latest if ref.role == "rows" else max(filter(None, (latest, newest)), default=None)
+            row.update(count=len(got), latest_at=newest, **({"role": "rows"} if ref.role == "rows" else {}))
         elif ref.source_type == "finding":
             got = _finding_rows(state["tenant_id"], ref.kind)
             signals.setdefault(ref.kind, []).extend(got)
@@ -316,6 +305,15 @@ def source(state: State) -> State:
 
 
 ROWS_BUILDERS = (rows_ops, rows_product, rows_security, rows_slo)  # imported: they register their builders
+
+
+def _signal_rows(tenant_id: str, kind: str, since: datetime, as_of: datetime) -> list[SignalRow]:
+    return [
+        SignalRow(
+            s.kind, s.signal_id, s.occurred_at, s.attributes, s.entity, s.service, s.source, s.delivery_id
+        )
+        for s in SignalStore(tenant_id).query(kind, since, as_of)
+    ]
 
 
 def _panel_rows(
