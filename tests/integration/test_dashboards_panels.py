@@ -10,16 +10,17 @@ data gets each panel as `not_built` with the reason — never a made-up number.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
 from tests.integration.test_dashboards_personas import dynamodb_calls
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 DAY = timedelta(days=1)
 
 
