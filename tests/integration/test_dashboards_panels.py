@@ -149,11 +149,12 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
             )
         ],
     )
+    yesterday_noon = (NOW - DAY).replace(hour=12, minute=0, second=0)  # one UTC day at any hour
     authz = [
         sig(
             "authz_decision",
             "opa",
-            NOW - timedelta(hours=h),
+            yesterday_noon - timedelta(hours=h),
             h,
             "billing",
             app="billing",
