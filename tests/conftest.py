@@ -3,6 +3,7 @@ embedded local AWS stack per session (moto server + the local API front door).""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -10,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,32 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COMPANYOS_SHARED_DIR") or ROOT.parent / "shared")
 REAL = SHARED / "fixtures" / "real"
 PEER = SHARED / "fixtures" / "peer"
+
+# One fixed clock for the whole session, started here at import (before any test module computes
+# its `NOW` at collection time), so no result depends on today's date or the time of day.
+# Wednesday 2026-06-10 09:30 UTC: mid-morning, mid-week, 9 days after a month start and 20 days
+# before a month (and quarter) end, so a suite of even an hour never crosses midnight, a week,
+# month or quarter boundary, and UTC has no DST. The clock still moves forward with real time
+# (runs started one after another keep their order). COMPANYOS_CLOCK_START, when set, wins
+# (e.g. `COMPANYOS_CLOCK_START=2026-06-10T23:50:00+00:00` to try a test at another time of day);
+# the variable is exported so that subprocesses read the same clock.
+CLOCK_START = "2026-06-10T09:30:00+00:00"
+os.environ.setdefault("COMPANYOS_CLOCK_START", CLOCK_START)
+from companyos import clock  # noqa: E402  (reads COMPANYOS_CLOCK_START when first imported)
+
+clock.start_at(datetime.fromisoformat(os.environ["COMPANYOS_CLOCK_START"]))
+
+
+@contextlib.contextmanager
+def clock_at(instant: datetime) -> Iterator[None]:
+    """Run a block as if it were `instant` (e.g. a delivery received on a past day); the session
+    clock then resumes where it was, so readings after the block still follow the ones before it."""
+    resume = clock.now()
+    clock.start_at(instant)
+    try:
+        yield
+    finally:
+        clock.start_at(resume)
 
 
 def real_fixture(relative: str) -> bytes:

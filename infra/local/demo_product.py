@@ -1,12 +1,15 @@
 """Demo product telemetry: analytics batches, LaunchDarkly feature events, and the daily rollup.
 
-`ANALYTICS_DAYS` of analytics batches (one delivery per day, our `analytics` format) with a user
+`ANALYTICS_DAYS` of analytics batches (one delivery per UTC day, with that day's events, our
+`analytics` format; today's up to now) with a user
 base that grows (or shrinks) by the tenant's `growth` per month, so the month-over-month KPIs have
 a trend to show; 5 days of a LaunchDarkly rollout of `new-routing-engine`. Raw telemetry is kept
 30 days, so — as the daily roll-up would have done at the time — the days are rolled up into
 `product_daily` as of each week's end while their raw events are complete
 (`product_rollup.roll_up(..., now=<that day>)`), and then the raw events older than 30 days are
-deleted, as DynamoDB's TTL would have done (moto does not expire items).
+deleted, as DynamoDB's TTL would have done (moto does not expire items). A delivery holds one
+calendar day, so a day is complete when it is rolled up at any time of day the demo starts (a
+delivery spanning the 24 hours before `now - day` would bring a day's last events after its roll-up).
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ def seed(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) ->
         months_from_now = day / 30
         k = min(len(users), round(base * (1 + growth) ** -months_from_now))
         events: list[dict[str, Any]] = []
+        midnight = datetime.combine((now - timedelta(days=day)).date(), time(0), UTC)
         for n, user in enumerate(rng.sample(users, k=k)):
-            at = now - timedelta(days=day, seconds=rng.randint(0, 80000))
+            at = midnight + timedelta(seconds=rng.randint(0, 86399))
             if at > now:
                 continue
             product = rng.choice(demo.products)

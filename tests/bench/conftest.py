@@ -76,7 +76,7 @@ class BenchReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),  # wall clock: when it ran
             "machine": machine(),
             "benchmarks": self.benchmarks,
         }

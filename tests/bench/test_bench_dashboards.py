@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import make_tenant
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.bench
 N = 60  # requests per persona and tenant
 HISTORY_DAYS = 10  # baseline end-of-day snapshot items per period (the large tenant keeps 10x)
 PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 DAY = timedelta(days=1)
 
 

@@ -33,11 +33,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 
@@ -48,7 +49,7 @@ KPIS_PER_TENANT = 30
 SLICE = int(os.environ.get("BENCH_PIPELINE_SLICE", "25"))  # tenants run per phase (≤ 500)
 SCALE_LIMIT = 1.5  # runs/s(500 tenants) / runs/s(1,000 tenants)
 TIMEOUT_S = 1_800
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 DAY = timedelta(days=1)
 
 

@@ -4,10 +4,11 @@ worst-first, deep links, the certificate drill-down, and the period persisted ac
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 
@@ -23,7 +24,7 @@ def rollup_tenants(local: Running) -> list[str]:
     from companyos.store.inventory_repo import InventoryRepo
     from companyos.store.repos import Catalog, ScoreStore, Tenant
 
-    now = datetime.now(UTC)
+    now = clock.now()
     ids = []
     for i, cfr in enumerate((4.0, 18.0, 9.0, 12.0)):
         tenant_id = f"rw-{i}"

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.admin_helpers import ALWAYS_OPEN, AdminApi, AdminTenant, make_admin_tenant
@@ -98,11 +99,11 @@ def test_a_global_pause_makes_the_scheduler_skip_and_resume_brings_it_back(local
 
 
 def test_scoped_pauses_are_what_is_paused_answers(api):
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from companyos.admin import is_paused
 
-    start = datetime.now(UTC) + timedelta(hours=1)
+    start = clock.now() + timedelta(hours=1)
     body = {
         "reason": "vendor window",
         "starts_at": start.isoformat(),

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import make_tenant
@@ -84,7 +84,7 @@ def put_snapshot(tenant_id: str, values: dict[str, float | None], health: float 
         for k, v in values.items()
     }  # fmt: skip
     data = {"kpis": kpis, "health": {"score": health, "three_way": "healthy", "dimensions": []}}
-    ScoreStore(tenant_id).put_snapshot("7d", data, datetime.now(UTC))
+    ScoreStore(tenant_id).put_snapshot("7d", data, clock.now())
 
 
 def evaluate(local: Running, tenant_id: str, **extra: Any) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def wait_until(check, timeout_s: float = 20.0, every_s: float = 0.1):
 def put_incident(tenant_id: str, incident_id: str, priority: str, status: str, seq: int) -> None:
     from companyos.store.repos import SignalStore, StoredSignal
 
-    now = datetime.now(UTC)
+    now = clock.now()
     attrs = {"incident_id": incident_id, "priority": priority, "status": status, "title": "Checkout down"}
     sig = StoredSignal(
         "incident",

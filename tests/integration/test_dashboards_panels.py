@@ -10,16 +10,17 @@ data gets each panel as `not_built` with the reason — never a made-up number.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
 from tests.integration.test_dashboards_personas import dynamodb_calls
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = clock.now().replace(microsecond=0)
 DAY = timedelta(days=1)
 
 
@@ -148,11 +149,12 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
             )
         ],
     )
+    yesterday_noon = (NOW - DAY).replace(hour=12, minute=0, second=0)  # one UTC day at any hour
     authz = [
         sig(
             "authz_decision",
             "opa",
-            NOW - timedelta(hours=h),
+            yesterday_noon - timedelta(hours=h),
             h,
             "billing",
             app="billing",

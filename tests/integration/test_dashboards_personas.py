@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 
@@ -276,11 +277,10 @@ def test_every_drill_refuses_other_tenants_and_bad_periods(local, demo, path):
 @contextlib.contextmanager
 def paused(tenant: str, kpi_id: str, reason: str, eta: str) -> Iterator[None]:
     """An admin's global pause of one KPI (as POST .../pause stores it), removed afterwards."""
-    from datetime import UTC, datetime
 
     from companyos.admin.catalog import Pause, delete_pauses, new_pause_id, put_pause
 
-    now = datetime.now(UTC).isoformat()
+    now = clock.now().isoformat()
     put_pause(tenant, Pause(new_pause_id(), kpi_id, "global", reason, "ops@northwind.demo", now, eta=eta))
     try:
         yield

@@ -12,14 +12,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
-from tests.conftest import Running, real_fixture
+from tests.conftest import Running, clock_at, real_fixture
 from tests.integration.conftest import TenantFixture, make_tenant
 from tests.integration.test_dashboards_panels import dynamodb_calls
 from tests.integration.test_pipeline_runs import run
 
 TENANT = "prodco"
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+NOW = clock.now().replace(second=0, microsecond=0)
 HISTORY_DAYS = 70
 PRODUCT_KPIS = [
     "active_tenants_dau",
@@ -30,10 +31,15 @@ PRODUCT_KPIS = [
 ]
 
 
+def day_start(days_ago: int) -> datetime:
+    return datetime.combine((NOW - timedelta(days=days_ago)).date(), time(0), UTC)
+
+
 def day_events(days_ago: int) -> list[dict[str, Any]]:
     """The last 28 days: users u0..u19 (accounts a0..a9) every day, u0..u9 use `export`; before
-    that: u0..u15 (accounts a0..a7). Every user has one 15-minute session a day."""
-    at = (NOW - timedelta(days=days_ago)).replace(hour=0) + timedelta(hours=10)
+    that: u0..u15 (accounts a0..a7). Every user has one 15-minute session a day, at half of NOW's
+    time of day (today's too are past at any hour)."""
+    at = day_start(days_ago) + (NOW - day_start(0)) / 2
     recent = days_ago < 28
     users = 20 if recent else 16
     events: list[dict[str, Any]] = []
@@ -110,17 +116,18 @@ def expire_raw(tenant_id: str, older_than: datetime) -> int:
 
 @pytest.fixture(scope="module")
 def prodco(local: Running) -> TenantFixture:
-    from companyos.sources import product_rollup
-
     tenant = make_tenant(local, TENANT, "Product Co")
-    for day in range(HISTORY_DAYS - 1, 2, -1):  # history, rolled up as the daily roll-up did then
-        send(TENANT, "analytics", {"events": day_events(day)}, "an-secret", f"an-{day}")
-        if day % 7 == 3:
-            morning = datetime.combine((NOW - timedelta(days=day - 1)).date(), time(0, 30), UTC)
-            product_rollup.roll_up(TENANT, morning, force=True)
-    for day in (2, 1, 0):  # live deliveries: the first one of today triggers today's roll-up
-        send(TENANT, "analytics", {"events": day_events(day)}, "an-secret", f"an-{day}")
-    send(TENANT, "opa", opa_batch(), "opa-token", "opa-1")
+    for day in range(HISTORY_DAYS - 1, 2, -1):
+        # history: the batches were received a week at a time, late on every 7th day (days ago
+        # 66, 59, ..., 3); the first of them with events of the last 3 days triggered that day's
+        # roll-up of the complete days before it, as the first live delivery of a day does
+        received = day_start(day - (day - 3) % 7) + timedelta(hours=23)
+        with clock_at(received):
+            send(TENANT, "analytics", {"events": day_events(day)}, "an-secret", f"an-{day}")
+    with clock_at(NOW):  # live deliveries: the first one of today triggers today's roll-up
+        for day in (2, 1, 0):
+            send(TENANT, "analytics", {"events": day_events(day)}, "an-secret", f"an-{day}")
+        send(TENANT, "opa", opa_batch(), "opa-token", "opa-1")
     assert expire_raw(TENANT, NOW - timedelta(days=30)) > 0
     return tenant
 
@@ -151,7 +158,7 @@ def test_the_rollup_holds_the_days_whose_raw_events_are_gone(prodco):
     # the first live delivery of today rolled up the complete days (re-rolling the grace days)
     two_days_ago = (NOW - timedelta(days=2)).date().isoformat()
     assert rollups[two_days_ago]["feature_wau"] == 10 and rollups[two_days_ago]["users"] == 20
-    assert str(rollups[two_days_ago]["rolled_at"])[:10] == datetime.now(UTC).date().isoformat()
+    assert str(rollups[two_days_ago]["rolled_at"])[:10] == NOW.date().isoformat()
 
 
 def test_product_kpis_compute_from_rollups_and_raw_events(ran):

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
@@ -296,9 +297,7 @@ def test_a_run_log_row_is_never_overwritten(local, initech):
     assert log.append(run_id, "END", "end", {"status": "success", "forged": True}) is False
     assert "forged" not in (log.row(run_id, "END") or {})
     # the table itself refuses an overwrite through the same condition
-    item = KpiLogItem(
-        pk=f"initech#RUN#{run_id}", sk="END", record="end", data={}, written_at=datetime.now(UTC)
-    )
+    item = KpiLogItem(pk=f"initech#RUN#{run_id}", sk="END", record="end", data={}, written_at=clock.now())
     with pytest.raises(PutError):
         item.save(condition=KpiLogItem.pk.does_not_exist())
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 from companyos.sources import prometheus as prom
 from companyos.sources.prometheus import PrometheusConfig, PromQuerySpec
 
@@ -24,7 +25,7 @@ from tests.integration.conftest import TenantFixture, make_tenant, run_kpis
 from tests.integration.test_dashboards_personas import dynamodb_calls
 
 TENANT = "sloco"
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+NOW = clock.now().replace(minute=0, second=0, microsecond=0)
 Y12 = (NOW - timedelta(days=1)).replace(hour=12)  # "yesterday noon": the SLO pull's clock
 _names = itertools.count()
 

@@ -8,10 +8,11 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.rollup_helpers import add_tenant, bulk_tenants, get, post, user
@@ -67,8 +68,9 @@ def test_no_token_is_401(local, demo):
 def test_unknown_period_is_422_with_code(local, platform_token):
     reply = get(local, "/api/platform/executive?period=13d", platform_token)
     assert reply.status == 422 and reply.body["code"] == "invalid_period"
-    future = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
-    reply = get(local, f"/api/platform/executive?start=2025-01-01&end={future}", platform_token)
+    today = clock.now().date()
+    start, future = (today - timedelta(days=10)).isoformat(), (today + timedelta(days=3)).isoformat()
+    reply = get(local, f"/api/platform/executive?start={start}&end={future}", platform_token)
     assert reply.status == 422 and reply.body["code"] == "invalid_period"
 
 
@@ -196,7 +198,7 @@ def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local
     from companyos.store.audit import AuditTrail
 
     tenant, admin = f"{PREFIX}-acme", acme["admin"]
-    now = datetime.now(UTC)
+    now = clock.now()
     long_ago = (now - timedelta(days=120)).date().isoformat()
     for control_id in ("CC6.1", "CC7.2"):
         control = {
@@ -295,7 +297,7 @@ def test_deleting_inventory_items(local, acme):
 
 @pytest.fixture(scope="module")
 def fifty(local: Running, demo: dict[str, Any]) -> dict[str, Any]:
-    ids = bulk_tenants(f"{PREFIX}-bulk", 50, datetime.now(UTC))
+    ids = bulk_tenants(f"{PREFIX}-bulk", 50, clock.now())
     token = user(local, f"bulk-platform@{PREFIX}.test", dict.fromkeys(ids, "platform_admin"))
     return {"ids": ids, "token": token}
 

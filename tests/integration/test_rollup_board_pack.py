@@ -10,12 +10,13 @@ import shutil
 import subprocess
 import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from companyos import clock
 
 from tests.conftest import Running
 from tests.integration.rollup_helpers import bulk_tenants, get, post, user
@@ -35,7 +36,7 @@ def tenants(local: Running) -> list[str]:
     from companyos.rollup.inventory import CertificateIn, VendorIn
     from companyos.store.inventory_repo import InventoryRepo
 
-    now = datetime.now(UTC)
+    now = clock.now()
     ids = bulk_tenants("rp-pack", 3, now)
     repo = InventoryRepo(ids[0])
     repo.put_certificate(
@@ -81,7 +82,7 @@ def pdf(sync_export: dict[str, Any]) -> bytes:
 def test_sync_export_answers_the_pdf_with_its_filename(sync_export):
     assert sync_export["status"] == 200
     assert sync_export["headers"]["Content-Type"] == "application/pdf"
-    today = datetime.now(UTC).strftime("%Y%m%d")
+    today = clock.now().strftime("%Y%m%d")
     disposition = sync_export["headers"]["Content-Disposition"]
     assert disposition == f'attachment; filename="companyos-executive-{today}.pdf"'
     assert sync_export["pdf"].startswith(b"%PDF")
@@ -115,7 +116,7 @@ def test_pdf_pages_are_cover_six_domains_and_appendix_with_the_api_numbers(pdf, 
 
 def test_watermark_with_email_and_export_time_is_on_every_page(pdf):
     text = pages_text(pdf)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    stamp = clock.now().strftime("%Y-%m-%d")
     for page in text:
         assert f"Exported by {PLATFORM} at {stamp}" in page
 
@@ -171,7 +172,7 @@ def exports_queue(local: Running) -> str:
 
 
 def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(local, token, exports_queue):
-    ids = bulk_tenants("rb-bulk", 25, datetime.now(UTC))  # 25 x rows per tenant > the 400-row threshold
+    ids = bulk_tenants("rb-bulk", 25, clock.now())  # 25 x rows per tenant > the 400-row threshold
     email = "bulk-platform@rb.test"
     big = user(local, email, dict.fromkeys(ids, "platform_admin"))
 
