@@ -81,7 +81,7 @@ def test_every_wireframe_panel_is_served_with_evidence_and_unknowns(local, demo,
 
     assert [p["id"] for p in dash["panels"]] == [p.id for p in LAYOUTS[persona].panels]
     assert dash["snapshot"]["computed_at"] and dash["snapshot"]["has_panel_rows"]
-    assert dash["snapshot"]["max_staleness_s"] == LAYOUTS[persona].max_staleness_s
+    assert dash["snapshot"]["persona_staleness_s"] == LAYOUTS[persona].max_staleness_s
     for panel in dash["panels"]:
         assert panel["kind"] in KINDS, panel
         if panel["kind"] == "not_built":

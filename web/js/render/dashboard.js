@@ -43,7 +43,7 @@ function maintenanceBanner(list) {
     "section",
     { class: "card maintenance-card", "data-testid": "maintenance-banner", role: "status" },
     h("h2", {}, `Maintenance: ${list.length} KPI${list.length === 1 ? "" : "s"} paused`),
-    h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.kpi_id), ` — ${maintenanceLine(m)}`))),
+    h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.name || m.kpi_id), ` — ${maintenanceLine(m)}`))),
   );
 }
 
