@@ -33,10 +33,13 @@ def worst(statuses: list[str]) -> str:
 
 
 def statuses_of(node: Any) -> list[str]:
-    """Every `status` (and `band`) value anywhere in a response."""
+    """Every `status` (and `band`) value anywhere in a response, but for evidence (a KPI run's
+    `status` is its run state: success, partial, ...)."""
     found: list[str] = []
     if isinstance(node, dict):
         for k, v in node.items():
+            if k == "evidence":
+                continue
             if k in ("status", "band") and isinstance(v, str):
                 found.append(v)
             else:

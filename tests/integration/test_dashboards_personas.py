@@ -295,6 +295,7 @@ def test_a_paused_kpi_carries_its_maintenance_badge_within_two_requests(local, d
         assert dash["maintenance"] == [
             {
                 "kpi_id": "deployment_frequency",
+                "name": "Deployment Frequency",  # the banner names the KPI, not its id
                 "reason": "GitHub source migration",
                 "eta": "2026-12-01T09:00Z",
                 "scope": "global",

@@ -85,6 +85,11 @@ export function formatDate(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
 }
 
+/** A pause's ETA as the admin typed it ("Friday 18:00 UTC"), or a date when it is an ISO instant. */
+export function etaText(eta) {
+  return /^\d{4}-\d{2}-\d{2}/.test(String(eta)) ? formatDateTime(eta) : String(eta);
+}
+
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;

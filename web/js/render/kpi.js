@@ -2,7 +2,7 @@
 // sparkline, target/critical thresholds, DORA benchmark level, and an evidence button.
 
 import { h } from "../dom.js";
-import { deltaArrow, formatChange, formatDateTime, formatInUnit, formatNumber } from "../format.js";
+import { deltaArrow, etaText, formatChange, formatDateTime, formatInUnit, formatNumber } from "../format.js";
 import { statusBadge, statusClass, statusKey } from "../status.js";
 import { drillLink, evidenceRef } from "./refs.js";
 import { sparkline } from "./sparkline.js";
@@ -117,7 +117,7 @@ export function kpiTile(item, onEvidence, ctx = null) {
       ? h(
           "p",
           { class: "maintenance-badge", "data-testid": "maintenance-badge", title: "Paused by an admin" },
-          `Paused: ${item.maintenance.reason}${item.maintenance.eta ? ` · ETA ${item.maintenance.eta}` : ""}`,
+          `Paused: ${item.maintenance.reason}${item.maintenance.eta ? ` · ETA ${etaText(item.maintenance.eta)}` : ""}`,
         )
       : null,
     unknown && item.reason ? h("p", { class: "kpi-reason", "data-testid": "kpi-reason" }, item.reason) : null,
