@@ -6,6 +6,8 @@ import { h } from "./dom.js";
 // API sent and never derives one from a number; anything unrecognised is Unknown (never green).
 
 export const STATUSES = ["excellent", "healthy", "attention", "warning", "critical", "unknown"];
+/** The status of anything not known (no value, an unrecognised word): never green. */
+export const UNKNOWN = "unknown";
 
 export const STATUS_LABELS = {
   excellent: "Excellent",
@@ -28,7 +30,7 @@ export const STATUS_ICONS = {
 
 /** An API status word normalised to the vocabulary; anything else is unknown. */
 export function statusKey(status) {
-  return Object.hasOwn(STATUS_LABELS, status) ? status : "unknown";
+  return Object.hasOwn(STATUS_LABELS, status) ? status : UNKNOWN;
 }
 
 export function statusLabel(status) {

@@ -103,7 +103,7 @@ function minutes(seconds) {
 
 /** A deployment's outcome: a fact of the run, not a status (no status word, no status colour). */
 function outcome(ok) {
-  const [kind, text] = ok === true ? ["success", "Succeeded"] : ok === false ? ["failed", "Failed"] : ["unknown", "Not reported"];
+  const [kind, text] = ok === true ? ["success", "Succeeded"] : ok === false ? ["failed", "Failed"] : ["none", "Not reported"];
   return h("span", { class: `pill pill-${kind}`, "data-testid": "deploy-outcome" }, text);
 }
 

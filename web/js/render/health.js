@@ -2,7 +2,7 @@
 
 import { h } from "../dom.js";
 import { deltaArrow, formatChange, formatDateTime, formatDuration, formatNumber } from "../format.js";
-import { statusBadge, statusClass, statusKey, statusLabel } from "../status.js";
+import { statusBadge, statusClass, statusKey, statusLabel, UNKNOWN } from "../status.js";
 import { drillLink } from "./refs.js";
 
 /** "measured on 86 % of its weight" from the API's known_weight (a share 0-1). */
@@ -37,8 +37,8 @@ export function trendLine(delta, testid = "score-trend") {
 
 export function healthScore(health, ctx = null) {
   const reported = statusKey(health?.status);
-  const score = typeof health?.score === "number" && reported !== "unknown" ? health.score : null;
-  const key = score === null ? "unknown" : reported; // no score → Unknown, never a band colour
+  const score = typeof health?.score === "number" && reported !== UNKNOWN ? health.score : null;
+  const key = score === null ? UNKNOWN : reported; // no score → Unknown, never a band colour
   const bar = h(
     "div",
     {
@@ -83,7 +83,7 @@ export function healthScore(health, ctx = null) {
       : null,
     coverage ? h("p", { class: "health-coverage muted", "data-testid": "health-coverage" }, coverage) : null,
     score === null ? null : trendLine(health.delta, "health-trend"),
-    health?.reason || key === "unknown"
+    health?.reason || key === UNKNOWN
       ? h(
           "p",
           { class: "health-reason", "data-testid": "health-reason" },

@@ -3,7 +3,7 @@
 
 import { h } from "../dom.js";
 import { deltaArrow, etaText, formatChange, formatDateTime, formatInUnit, formatNumber } from "../format.js";
-import { statusBadge, statusClass, statusKey } from "../status.js";
+import { statusBadge, statusClass, statusKey, UNKNOWN } from "../status.js";
 import { drillLink, evidenceRef } from "./refs.js";
 import { sparkline } from "./sparkline.js";
 
@@ -89,7 +89,7 @@ export function doraLevel(level) {
 export function kpiTile(item, onEvidence, ctx = null) {
   const known = hasValue(item);
   const unknown = !known;
-  const key = known ? statusKey(item.status) : "unknown"; // a value we do not have is never green
+  const key = known ? statusKey(item.status) : UNKNOWN; // a value we do not have is never green
   const id = item.kpi_id || item.id;
   const headingId = `kpi-${id}-name`;
   return h(

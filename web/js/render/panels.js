@@ -4,7 +4,7 @@
 
 import { h, svg } from "../dom.js";
 import { formatDateTime, formatNumber } from "../format.js";
-import { statusBadge, statusClass, statusKey, statusLabel, toneClass } from "../status.js";
+import { statusBadge, statusClass, statusKey, statusLabel, toneClass, UNKNOWN } from "../status.js";
 import { coverageText, trendLine } from "./health.js";
 import { kpiTile } from "./kpi.js";
 import { drillLink, evidenceRef } from "./refs.js";
@@ -14,7 +14,7 @@ const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const shown = (item) => (isNum(item.value) ? (item.display ?? formatNumber(item.value)) : "Unknown");
 
 function itemStatus(item) {
-  return isNum(item.value) || item.value === undefined ? statusKey(item.status) : "unknown";
+  return isNum(item.value) || item.value === undefined ? statusKey(item.status) : UNKNOWN;
 }
 
 function reasonLine(item) {
@@ -37,7 +37,7 @@ function tiles(panel, ctx) {
 
 function meter(item, label) {
   const v = isNum(item.value) ? Math.max(0, Math.min(100, item.value)) : null;
-  const key = v === null ? "unknown" : statusKey(item.status);
+  const key = v === null ? UNKNOWN : statusKey(item.status);
   return h(
     "div",
     {
@@ -114,7 +114,7 @@ function dimensions(panel, ctx) {
         ),
         meter(item, `${item.name} score`),
         coverageLines(item),
-        key === "unknown" ? reasonLine(item) : null,
+        key === UNKNOWN ? reasonLine(item) : null,
       );
     }),
   );
@@ -155,7 +155,7 @@ function bars(panel, ctx) {
 
 function summaryLine(summary, ctx) {
   if (!summary) return null;
-  const key = summary.value === null ? "unknown" : statusKey(summary.status);
+  const key = summary.value === null ? UNKNOWN : statusKey(summary.status);
   return h(
     "div",
     { class: `panel-summary ${statusClass(key)}`, "data-testid": "panel-summary", "data-status": key },
