@@ -96,7 +96,7 @@ def test_a_kpi_paused_by_an_admin_shows_its_maintenance_badge_with_reason_and_et
         badge = tile.locator('[data-testid="maintenance-badge"]')
         assert badge.inner_text().strip() == "Paused: deploy pipeline migration · ETA Friday 18:00 UTC"
         banner = page.locator('[data-testid="maintenance-banner"]')
-        assert "change_failure_rate" in banner.inner_text() and "Friday 18:00 UTC" in banner.inner_text()
+        assert "Change Failure Rate" in banner.inner_text() and "Friday 18:00 UTC" in banner.inner_text()
         other = page.locator('[data-testid="kpi-tile"][data-kpi-id="deployment_frequency"]')
         assert other.locator('[data-testid="maintenance-badge"]').count() == 0
     page.reload()

@@ -82,7 +82,7 @@ def test_every_wireframe_panel_is_served_with_evidence_and_unknowns(local, demo,
 
     assert [p["id"] for p in dash["panels"]] == [p.id for p in LAYOUTS[persona].panels]
     assert dash["snapshot"]["computed_at"] and dash["snapshot"]["has_panel_rows"]
-    assert dash["snapshot"]["max_staleness_s"] == LAYOUTS[persona].max_staleness_s
+    assert dash["snapshot"]["persona_staleness_s"] == LAYOUTS[persona].max_staleness_s
     for panel in dash["panels"]:
         assert panel["kind"] in KINDS, panel
         if panel["kind"] == "not_built":
@@ -297,6 +297,7 @@ def test_a_paused_kpi_carries_its_maintenance_badge_within_two_requests(local, d
         assert dash["maintenance"] == [
             {
                 "kpi_id": "deployment_frequency",
+                "name": "Deployment Frequency",  # the banner names the KPI, not its id
                 "reason": "GitHub source migration",
                 "eta": "2026-12-01T09:00Z",
                 "scope": "global",

@@ -1,24 +1,8 @@
 // Formatting of values that come from the API. No numbers are invented here:
 // every function takes an API value and only decides how to print it.
 
-export const STATUS_LABELS = {
-  excellent: "Excellent",
-  healthy: "Healthy",
-  attention: "Attention",
-  warning: "Warning",
-  critical: "Critical",
-  unknown: "Unknown",
-};
-
-// Shape cues so status is never conveyed by colour alone (the label is always shown too).
-const STATUS_ICONS = {
-  excellent: "★",
-  healthy: "●",
-  attention: "◆",
-  warning: "▲",
-  critical: "✖",
-  unknown: "?",
-};
+// Status words, icons and classes live in status.js (the one status map of every page).
+export { STATUS_LABELS, statusClass, statusIcon, statusKey, statusLabel } from "./status.js";
 
 export const PERSONA_LABELS = {
   ceo: "CEO",
@@ -35,19 +19,6 @@ export const PERSONA_TITLES = {
   ops: "Platform operations",
   product: "Product adoption",
 };
-
-/** Normalise an API status; anything unrecognised is treated as unknown (never green). */
-export function statusKey(status) {
-  return Object.hasOwn(STATUS_LABELS, status) ? status : "unknown";
-}
-
-export function statusLabel(status) {
-  return STATUS_LABELS[statusKey(status)];
-}
-
-export function statusIcon(status) {
-  return STATUS_ICONS[statusKey(status)];
-}
 
 export function personaLabel(persona) {
   return PERSONA_LABELS[persona] || persona;
@@ -71,10 +42,23 @@ const UNIT_SUFFIX = {
   days: " d",
 };
 
-/** A change in a KPI's unit, signed: "+0.33/day", "-2 pp" (percent deltas are percentage points). */
+const CURRENCIES = { usd: "USD", eur: "EUR", gbp: "GBP" };
+
+/** A value in its unit when the unit is a currency ("$1,268.20"), else the plain number. */
+export function formatInUnit(value, unit) {
+  const currency = CURRENCIES[unit];
+  if (currency && typeof value === "number" && Number.isFinite(value)) {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
+  }
+  return formatNumber(value);
+}
+
+/** A change in a KPI's unit, signed: "+0.33/day", "-2 pp" (percent deltas are percentage points),
+ * "−$84.02" for a currency. */
 export function formatChange(change, unit) {
   if (typeof change !== "number" || !Number.isFinite(change)) return "";
   const sign = change > 0 ? "+" : change < 0 ? "−" : "±";
+  if (CURRENCIES[unit]) return `${sign}${formatInUnit(Math.abs(change), unit)}`;
   const suffix =
     UNIT_SUFFIX[unit] ??
     (unit && !["count", "ratio", "number"].includes(unit) ? ` ${unit.replaceAll("_", " ")}` : "");
@@ -99,6 +83,11 @@ export function formatDate(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
+}
+
+/** A pause's ETA as the admin typed it ("Friday 18:00 UTC"), or a date when it is an ISO instant. */
+export function etaText(eta) {
+  return /^\d{4}-\d{2}-\d{2}/.test(String(eta)) ? formatDateTime(eta) : String(eta);
 }
 
 const MINUTE = 60;

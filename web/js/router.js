@@ -50,7 +50,7 @@ export function onRouteChange(callback) {
 
 /**
  * Resolve a parsed route against /me: unknown tenant → first tenant; persona not allowed for
- * the role → the role's own persona if allowed, else the first allowed; bad period → default.
+ * the role (or none asked for) → the role's home dashboard; bad period → default.
  */
 export function resolveRoute(route, me) {
   const tenants = me.tenants || [];
@@ -58,9 +58,17 @@ export function resolveRoute(route, me) {
   if (!tenant) return null;
   const personas = tenant.personas || [];
   let persona = route.persona;
-  if (!personas.includes(persona)) persona = personas.includes(tenant.role) ? tenant.role : personas[0] || "";
+  if (!personas.includes(persona)) persona = homePersona(tenant);
   const period = PERIODS.includes(route.period) ? route.period : DEFAULT_PERIOD;
   // a drill-down belongs to the dashboard it was opened from; a forbidden persona drops it
   const drill = persona === route.persona ? route.drill || null : null;
   return { tenant: tenant.id, persona, period, drill, tenantInfo: tenant };
+}
+
+/** The dashboard a member lands on: the one /me names as the role's home (a head of ops lands on
+ * the Ops dashboard, not on the first one the role may open). */
+export function homePersona(tenant) {
+  const personas = tenant.personas || [];
+  if (personas.includes(tenant.home)) return tenant.home;
+  return personas[0] || "";
 }

@@ -1,7 +1,7 @@
 // The dashboard body: title + period, health score, and the panels.
 
 import { h, replaceChildren } from "../dom.js";
-import { formatDate, formatNumber, personaLabel, PERSONA_TITLES } from "../format.js";
+import { etaText, formatDate, formatNumber, personaLabel, PERSONA_TITLES } from "../format.js";
 import { healthScore } from "./health.js";
 import { renderPanels } from "./panels.js";
 
@@ -34,7 +34,7 @@ export function renderDashboard(container, data, ctx) {
 // move until the pause ends. Reason, scope and ETA come from the pause itself.
 export function maintenanceLine(m) {
   const scope = m.scope === "entities" && m.entities?.length ? ` (${m.entities.join(", ")})` : "";
-  return `${m.reason}${scope}${m.eta ? ` · ETA ${m.eta}` : ""}`;
+  return `${m.reason}${scope}${m.eta ? ` · ETA ${etaText(m.eta)}` : ""}`;
 }
 
 function maintenanceBanner(list) {
@@ -43,7 +43,7 @@ function maintenanceBanner(list) {
     "section",
     { class: "card maintenance-card", "data-testid": "maintenance-banner", role: "status" },
     h("h2", {}, `Maintenance: ${list.length} KPI${list.length === 1 ? "" : "s"} paused`),
-    h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.kpi_id), ` — ${maintenanceLine(m)}`))),
+    h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.name || m.kpi_id), ` — ${maintenanceLine(m)}`))),
   );
 }
 

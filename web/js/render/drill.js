@@ -4,8 +4,9 @@
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { formatDateTime, formatNumber, statusKey } from "../format.js";
-import { kpiTile, statusBadge } from "./kpi.js";
+import { formatDate, formatDateTime, formatNumber } from "../format.js";
+import { statusBadge, statusClass, statusKey } from "../status.js";
+import { kpiTile } from "./kpi.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
 const seg = encodeURIComponent;
@@ -92,15 +93,24 @@ function table(cols, rows, testid = "drill-table") {
 }
 
 const num = (v, suffix = "") => (isNum(v) ? `${formatNumber(v)}${suffix}` : "Unknown");
-const when = (iso) => (iso ? h("time", { datetime: iso }, formatDateTime(iso)) : "—");
+const when = (iso, kind = "datetime") =>
+  iso ? h("time", { datetime: iso }, kind === "date" ? formatDate(iso) : formatDateTime(iso)) : "—";
 const code = (v) => (v ? h("code", {}, String(v).slice(0, 12)) : "—");
 
 function minutes(seconds) {
   return isNum(seconds) ? `${formatNumber(seconds / 60)} min` : "—";
 }
 
-function stateBadge(ok) {
-  return statusBadge(ok === true ? "healthy" : ok === false ? "critical" : "unknown", "", ok === true ? "Succeeded" : ok === false ? "Failed" : null);
+/** A deployment's outcome: a fact of the run, not a status (no status word, no status colour). */
+function outcome(ok) {
+  const [kind, text] = ok === true ? ["success", "Succeeded"] : ok === false ? ["failed", "Failed"] : ["none", "Not reported"];
+  return h("span", { class: `pill pill-${kind}`, "data-testid": "deploy-outcome" }, text);
+}
+
+/** An incident's band (the API's) and its state as a word beside it. */
+function incidentStatus(i) {
+  const state = i.status ? `${i.status[0].toUpperCase()}${i.status.slice(1)}` : null;
+  return [statusBadge(i.band), state ? h("span", { class: "incident-state" }, ` ${state}`) : null];
 }
 
 // ---- score breakdown ------------------------------------------------------------------------------
@@ -116,9 +126,16 @@ function renderBreakdown(data, ctx) {
   return [
     h(
       "p",
-      { class: "muted" },
-      `Model ${data.model_version || "?"} · computed ${formatDateTime(data.computed_at)} · known weight ${formatNumber(c.known_weight * 100)}%`,
+      { class: "muted", "data-testid": "breakdown-header" },
+      [
+        data.model_version ? `Health model ${data.model_version}` : null,
+        `computed ${formatDateTime(data.computed_at)}`,
+        isNum(c.known_weight) ? `measured on ${formatNumber(Math.round(c.known_weight * 100))} % of its weight` : null,
+      ]
+        .filter(Boolean)
+        .join(" · "),
     ),
+    c.partial ? h("p", { class: "item-partial", "data-testid": "breakdown-partial" }, c.partial) : null,
     h(
       "div",
       { class: "tree", "data-testid": "breakdown-tree" },
@@ -147,8 +164,14 @@ function renderBreakdown(data, ctx) {
                 h("strong", {}, d.name),
                 ` ${scoreText(d.score)} `,
                 statusBadge(statusKey(d.band)),
-                h("span", { class: "muted" }, ` weight ${formatNumber(d.weight)} · ${d.method.replaceAll("_", " ")}`),
+                h(
+                  "span",
+                  { class: "muted" },
+                  ` weight ${formatNumber(d.weight)} · ${d.method.replaceAll("_", " ")}`,
+                  isNum(d.known_weight) ? ` · measured on ${formatNumber(Math.round(d.known_weight * 100))} %` : "",
+                ),
               ),
+              d.partial ? h("p", { class: "item-partial" }, d.partial) : null,
               d.reason ? h("p", { class: "muted" }, d.reason) : null,
               h("ul", {}, d.inputs.map((i) => inputNode(i, data, ctx))),
             ),
@@ -166,7 +189,7 @@ function inputNode(input, data, ctx) {
     h(
       "p",
       {},
-      h("span", { class: "tree-label" }, input.id.replaceAll("_", " ")),
+      h("span", { class: "tree-label" }, input.name || input.id.replaceAll("_", " ")),
       ` ${scoreText(input.score)}`,
       h(
         "span",
@@ -239,7 +262,7 @@ function deploymentsTable(items, ctx, withIncidents = false) {
         h("td", {}, d.service || "unmapped"),
         h("td", {}, d.repository || "—"),
         h("td", {}, code(d.sha)),
-        h("td", {}, stateBadge(d.succeeded)),
+        h("td", {}, outcome(d.succeeded)),
         withIncidents ? h("td", {}, (d.incidents_within_24h || []).join(", ") || "none") : null,
       ),
     ),
@@ -258,7 +281,7 @@ function incidentsTable(items, ctx) {
         h("td", {}, i.priority || i.urgency || "—"),
         h("td", {}, i.service || i.service_name || "unmapped"),
         h("td", {}, when(i.triggered_at)),
-        h("td", {}, statusBadge(i.status === "resolved" ? "healthy" : "critical", "", i.status)),
+        h("td", {}, incidentStatus(i)),
         h("td", {}, minutes(i.duration_s)),
       ),
     ),
@@ -267,7 +290,16 @@ function incidentsTable(items, ctx) {
 
 function renderService(data, ctx) {
   const s = data.service;
+  const card = data.card;
   return [
+    card
+      ? h(
+          "p",
+          { class: `service-card ${statusClass(card.status)}`, "data-testid": "drill-service-status", "data-status": statusKey(card.status) },
+          statusBadge(card.status, "status-badge-lg"),
+          ` ${card.operational === true ? "Operational" : card.operational === false ? "Not operational" : "Operational: not known"} · ${card.detail || ""}`,
+        )
+      : null,
     h("p", { class: "muted" }, `Domain ${s.domain || "—"} · sources ${(s.entities || []).map((e) => `${e.source}:${e.entity}`).join(", ")}`),
     level("Deployments", "drill-deployments", data.deployments, (b) => [
       h("p", {}, `${num(b.total)} production deploys, ${num(b.failed)} failed (change failure ${num(b.change_failure_pct, "%")})`),
@@ -284,25 +316,25 @@ const burn = (v) => (isNum(v) ? `${v.toFixed(2)}x` : "Unknown");
 
 /** A service's SLO: attainment over the period, per day, burn per alert window, firing alerts. */
 function sloBlock(b, ctx) {
-  const status = b.budget_left <= 0 ? "critical" : b.burn_rate > 1 ? "warning" : "healthy";
   return [
     h(
       "p",
-      { "data-testid": "drill-slo-summary" },
-      statusBadge(status, "", `${pct(b.attainment)} of ${num(b.total)} requests good`),
+      { "data-testid": "drill-slo-summary", "data-status": statusKey(b.status) },
+      statusBadge(b.status, "", `${pct(b.attainment)} of ${num(b.total)} requests good`),
       ` · objective ${pct(100 * b.objective, 2)} · budget left ${pct(100 * b.budget_left, 1)} · burn ${burn(b.burn_rate)} over ${num(b.window_days)} days `,
       evidenceRef({ name: "SLO", evidence: b.evidence }, ctx),
     ),
     table(
-      ["Window", "Requests", "Good", "Burn rate", "From", "To"],
+      ["Window", "Requests", "Good", "Burn rate", "Status", "From", "To"],
       b.burn_windows.map((w) =>
         h(
           "tr",
-          { "data-testid": "drill-row", "data-item-id": w.window },
+          { "data-testid": "drill-row", "data-item-id": w.window, "data-status": statusKey(w.status) },
           h("th", { scope: "row" }, w.window),
           h("td", { class: "num" }, isNum(w.total) ? num(w.total) : "—"),
           h("td", { class: "num" }, isNum(w.good) ? num(w.good) : "—"),
           h("td", { class: "num" }, isNum(w.burn_rate) ? burn(w.burn_rate) : w.reason || "Unknown"),
+          h("td", {}, statusBadge(w.status)),
           h("td", {}, when(w.from)),
           h("td", {}, when(w.to)),
         ),
@@ -318,15 +350,16 @@ function sloBlock(b, ctx) {
       b.alerts_not_evaluated.length ? h("span", { class: "muted" }, ` Not evaluated (their windows are not pulled): ${b.alerts_not_evaluated.join(", ")}.`) : null,
     ),
     table(
-      ["Day", "Requests", "Attainment", "Burn rate"],
+      ["Day", "Requests", "Attainment", "Burn rate", "Status"],
       b.days.map((d) =>
         h(
           "tr",
-          { "data-testid": "drill-row", "data-item-id": d.day },
-          h("th", { scope: "row" }, d.day),
+          { "data-testid": "drill-row", "data-item-id": d.day, "data-status": statusKey(d.status) },
+          h("th", { scope: "row" }, when(d.day, "date")),
           h("td", { class: "num" }, num(d.total)),
           h("td", { class: "num" }, pct(d.attainment)),
           h("td", { class: "num" }, burn(d.burn_rate)),
+          h("td", {}, statusBadge(d.status)),
         ),
       ),
       "drill-slo-days",
@@ -348,7 +381,7 @@ function renderIncident(data, ctx) {
       {},
       h("strong", {}, i.title || i.id),
       ` · ${i.priority || i.urgency || "no priority"} · ${i.service || i.service_name || "unmapped service"} · `,
-      statusBadge(i.status === "resolved" ? "healthy" : "critical", "", i.status),
+      incidentStatus(i),
       ` · time to resolve ${minutes(i.duration_s)}`,
     ),
     section(
@@ -405,7 +438,7 @@ function renderDeployment(data, ctx) {
         ["Delivery", d.delivery_id],
       ].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v || "—")]),
       h("dt", {}, "Result"),
-      h("dd", {}, stateBadge(d.succeeded)),
+      h("dd", {}, outcome(d.succeeded)),
     ),
     level("Commits since the previous deploy", "drill-commits", data.commits, (b) => [
       table(
@@ -439,14 +472,23 @@ function renderDeployment(data, ctx) {
 
 function renderServiceMap(data, ctx) {
   if (data.available === false) return notice(data.reason);
+  const sum = data.summary;
   return [
+    sum
+      ? h(
+          "p",
+          { class: `panel-summary ${statusClass(sum.status)}`, "data-testid": "drill-services-summary", "data-status": statusKey(sum.status) },
+          statusBadge(sum.status, "", sum.label),
+          sum.detail ? h("span", { class: "muted" }, ` ${sum.detail}`) : null,
+        )
+      : null,
     h(
       "ul",
       { class: "status-grid" },
       data.items.map((s) =>
         h(
           "li",
-          { class: `status-cell status-${statusKey(s.status)}`, "data-testid": "drill-row", "data-item-id": s.id, "data-status": statusKey(s.status) },
+          { class: `status-cell ${statusClass(s.status)}`, "data-testid": "drill-row", "data-item-id": s.id, "data-status": statusKey(s.status) },
           h("div", { class: "status-name" }, drillLink(s, ctx, s.name), s.group ? h("span", { class: "muted" }, ` · ${s.group}`) : null),
           statusBadge(statusKey(s.status)),
           h("p", { class: "status-detail" }, s.detail || ""),

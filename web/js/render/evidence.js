@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber } from "../format.js";
+import { STATUS_LABELS, statusBadge } from "../status.js";
 
 const drawer = () => document.getElementById("evidence-drawer");
 const backdrop = () => document.getElementById("evidence-backdrop");
@@ -87,7 +88,7 @@ export async function openEvidence({ evidence, item, tenant, period, trigger, on
 
   try {
     const data = await api.run(evidence.run_id, tenant, signal);
-    replaceChildren(body, renderRun(data, evidence, period));
+    replaceChildren(body, renderRun(data, evidence, period, item));
   } catch (err) {
     if (err.name === "AbortError") return;
     replaceChildren(
@@ -117,7 +118,7 @@ function runDuration(run) {
   return Number.isFinite(start) && Number.isFinite(end) ? formatDuration((end - start) / 1000) : null;
 }
 
-function renderRun(data, evidence, period) {
+function renderRun(data, evidence, period, item) {
   const run = data.run || {};
   return [
     h(
@@ -128,7 +129,7 @@ function renderRun(data, evidence, period) {
         "dl",
         { class: "facts" },
         field("Run id", h("code", { "data-testid": "evidence-run-id" }, run.run_id)),
-        field("Status", h("span", { "data-testid": "evidence-status" }, pill(run.status, run.status))),
+        field("Run status", h("span", { "data-testid": "evidence-status" }, pill(run.status, run.status))),
         field("KPI", run.kpi_id),
         field("Contract version", run.contract_version),
         field("Trigger", [run.trigger_type, run.triggered_by].filter(Boolean).join(" · ")),
@@ -165,7 +166,7 @@ function renderRun(data, evidence, period) {
     sourcesSection(data.sourcing, evidence.sources),
     validationSection("Pre-validation", "ev-pre", data.pre_validation),
     validationSection("Post-validation", "ev-post", data.post_validation),
-    deliverySection(data.delivery, period),
+    deliverySection(data.delivery, period, item),
   ];
 }
 
@@ -242,6 +243,8 @@ function validationSection(title, id, results) {
   );
 }
 
+const isBand = (word) => typeof word === "string" && Object.hasOwn(STATUS_LABELS, word.toLowerCase());
+
 const humanise = (key) => key.charAt(0).toUpperCase() + key.slice(1).replaceAll("_", " ");
 const show = (v) =>
   typeof v === "number" ? formatNumber(v) : v === null || v === undefined ? "Unknown" : String(v);
@@ -250,7 +253,7 @@ const show = (v) =>
  * The delivered value. The contract has `delivery.value`; a delivery that carries one value per
  * period (`delivery.values[period].value`) is shown for the dashboard's period, plus a per-period table.
  */
-function deliverySection(delivery, period) {
+function deliverySection(delivery, period, item) {
   const known = ["value", "values", "verdict", "time_grain", "time_range"];
   const extra = Object.entries(delivery || {}).filter(
     ([k, v]) => !known.includes(k) && v !== null && typeof v !== "object",
@@ -271,7 +274,10 @@ function deliverySection(delivery, period) {
               perPeriod && !("value" in delivery) ? `Value (${period})` : "Value",
               h("strong", { "data-testid": "evidence-value" }, show(value)),
             ),
-            field("Verdict", delivery.verdict ? pill(delivery.verdict, delivery.verdict) : null),
+            // the status is the cockpit's one vocabulary, as the page shows it; a run's own
+            // contract verdict is shown only when it is a word of that vocabulary
+            item && "status" in item ? field("Status", statusBadge(item.status)) : null,
+            isBand(delivery.verdict) ? field("Run verdict", statusBadge(String(delivery.verdict).toLowerCase())) : null,
             field("Time grain", delivery.time_grain),
             field("Time range", delivery.time_range),
             extra.map(([k, v]) => field(humanise(k), show(v))),

@@ -1,39 +1,21 @@
 // One KPI tile: name, display value, status (colour + icon + text), neutral delta arrow,
-// sparkline, target/critical thresholds, DORA level badge, and an evidence button.
+// sparkline, target/critical thresholds, DORA benchmark level, and an evidence button.
 
 import { h } from "../dom.js";
-import {
-  deltaArrow,
-  formatChange,
-  formatDateTime,
-  formatNumber,
-  statusIcon,
-  statusKey,
-  statusLabel,
-} from "../format.js";
+import { deltaArrow, etaText, formatChange, formatDateTime, formatInUnit, formatNumber } from "../format.js";
+import { statusBadge, statusClass, statusKey, UNKNOWN } from "../status.js";
 import { drillLink, evidenceRef } from "./refs.js";
 import { sparkline } from "./sparkline.js";
 
-export function statusBadge(status, extraClass = "", label = null) {
-  const key = statusKey(status);
-  const text = key === "unknown" ? statusLabel(key) : label || statusLabel(key);
-  return h(
-    "span",
-    { class: `status-badge status-${key} ${extraClass}`.trim(), "data-status": key },
-    h("span", { class: "status-icon", "aria-hidden": "true" }, statusIcon(key)),
-    ` ${text}`,
-  );
-}
+export { statusBadge }; // the one status badge (status.js), re-exported for the renderers
 
-function isUnknown(item) {
-  return statusKey(item.status) === "unknown" || item.value === null || item.value === undefined;
-}
+const hasValue = (item) => typeof item.value === "number" && Number.isFinite(item.value);
 
 function deltaLine(item) {
   const delta = item.delta;
   if (!delta || typeof delta.change !== "number") return null;
   const change = formatChange(delta.change, item.unit);
-  const previous = typeof delta.previous === "number" ? ` (previous ${formatNumber(delta.previous)})` : "";
+  const previous = typeof delta.previous === "number" ? ` (previous ${formatInUnit(delta.previous, item.unit)})` : "";
   return h(
     "p",
     { class: "kpi-delta", "data-testid": "kpi-delta" },
@@ -83,16 +65,31 @@ function evidenceButton(item, onEvidence, ctx) {
     h(
       "span",
       { class: "muted" },
-      ` · run ${ev.status || "unknown"}`,
+      ev.status ? ` · run ${ev.status}` : "",
       ev.computed_at ? ` · ${formatDateTime(ev.computed_at)}` : "",
     ),
     deep ? [" · ", deep] : null,
   );
 }
 
+/** The DORA benchmark level of a DORA KPI ("DORA elite"): a level on the DORA report's scale, not
+ * a second status, so it never reads like one. */
+export function doraLevel(level) {
+  return h(
+    "span",
+    {
+      class: "level-badge",
+      "data-testid": "kpi-level",
+      title: "DORA performance level (the DORA report's benchmark: elite, high, medium, low)",
+    },
+    `DORA ${level}`,
+  );
+}
+
 export function kpiTile(item, onEvidence, ctx = null) {
-  const unknown = isUnknown(item);
-  const key = unknown ? "unknown" : statusKey(item.status); // a value we do not have is never green
+  const known = hasValue(item);
+  const unknown = !known;
+  const key = known ? statusKey(item.status) : UNKNOWN; // a value we do not have is never green
   const id = item.kpi_id || item.id;
   const headingId = `kpi-${id}-name`;
   return h(
@@ -108,17 +105,11 @@ export function kpiTile(item, onEvidence, ctx = null) {
       "header",
       { class: "kpi-head" },
       h("h3", { id: headingId, class: "kpi-name" }, item.name || id),
-      item.level
-        ? h(
-            "span",
-            { class: "level-badge", "data-testid": "kpi-level", title: "DORA performance level" },
-            item.level,
-          )
-        : null,
+      item.level ? doraLevel(item.level) : null,
     ),
     h(
       "p",
-      { class: "kpi-value", "data-testid": "kpi-value" },
+      { class: `kpi-value ${statusClass(key, "text")}`, "data-testid": "kpi-value" },
       unknown ? "Unknown" : (item.display ?? formatNumber(item.value)),
     ),
     h("p", { class: "kpi-status" }, statusBadge(key)),
@@ -126,11 +117,11 @@ export function kpiTile(item, onEvidence, ctx = null) {
       ? h(
           "p",
           { class: "maintenance-badge", "data-testid": "maintenance-badge", title: "Paused by an admin" },
-          `Paused: ${item.maintenance.reason}${item.maintenance.eta ? ` · ETA ${item.maintenance.eta}` : ""}`,
+          `Paused: ${item.maintenance.reason}${item.maintenance.eta ? ` · ETA ${etaText(item.maintenance.eta)}` : ""}`,
         )
       : null,
     unknown && item.reason ? h("p", { class: "kpi-reason", "data-testid": "kpi-reason" }, item.reason) : null,
-    !unknown && item.reason ? h("p", { class: "kpi-reason muted" }, item.reason) : null,
+    !unknown && item.reason ? h("p", { class: "kpi-reason muted", "data-testid": "kpi-note" }, item.reason) : null,
     deltaLine(item),
     sparkline(item.series, item.name || id),
     thresholds(item),

@@ -3,8 +3,10 @@
 // evidence (a KPI run opens the evidence drawer; signals and scores link to the drill-down).
 
 import { h, svg } from "../dom.js";
-import { formatDateTime, formatNumber, statusKey, statusLabel } from "../format.js";
-import { kpiTile, statusBadge } from "./kpi.js";
+import { formatDateTime, formatNumber } from "../format.js";
+import { statusBadge, statusClass, statusKey, statusLabel, toneClass, UNKNOWN } from "../status.js";
+import { coverageText, trendLine } from "./health.js";
+import { kpiTile } from "./kpi.js";
 import { drillLink, evidenceRef } from "./refs.js";
 import { sparkline } from "./sparkline.js";
 
@@ -12,7 +14,7 @@ const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const shown = (item) => (isNum(item.value) ? (item.display ?? formatNumber(item.value)) : "Unknown");
 
 function itemStatus(item) {
-  return isNum(item.value) || item.value === undefined ? statusKey(item.status) : "unknown";
+  return isNum(item.value) || item.value === undefined ? statusKey(item.status) : UNKNOWN;
 }
 
 function reasonLine(item) {
@@ -35,11 +37,11 @@ function tiles(panel, ctx) {
 
 function meter(item, label) {
   const v = isNum(item.value) ? Math.max(0, Math.min(100, item.value)) : null;
-  const key = v === null ? "unknown" : statusKey(item.status);
+  const key = v === null ? UNKNOWN : statusKey(item.status);
   return h(
     "div",
     {
-      class: `meter status-${key}`,
+      class: `meter ${statusClass(key)}`,
       role: "meter",
       "aria-label": label,
       "aria-valuemin": "0",
@@ -65,6 +67,7 @@ function score(panel, ctx) {
         statusBadge(key),
       ),
       meter(item, `${item.name} score`),
+      coverageLines(item),
       reasonLine(item),
       h(
         "p",
@@ -75,6 +78,21 @@ function score(panel, ctx) {
       ),
     );
   });
+}
+
+/** A score's coverage: the partial note the API sent, the measured share, and its trend (or
+ * "coverage changed" when the previous period was measured on a different share). */
+function coverageLines(item) {
+  if (!isNum(item.value)) return null;
+  const cov = coverageText(item.known_weight);
+  return [
+    item.partial ? h("p", { class: "item-partial", "data-testid": "item-partial" }, item.partial) : null,
+    // a fully measured score needs no note; anything less says how much is measured
+    cov && !item.partial && item.known_weight < 0.995
+      ? h("p", { class: "item-coverage muted", "data-testid": "item-coverage" }, cov)
+      : null,
+    trendLine(item.delta, "item-trend"),
+  ];
 }
 
 function dimensions(panel, ctx) {
@@ -95,7 +113,8 @@ function dimensions(panel, ctx) {
           "status" in item ? statusBadge(key) : null, // a cost share is not judged: no badge
         ),
         meter(item, `${item.name} score`),
-        key === "unknown" ? reasonLine(item) : null,
+        coverageLines(item),
+        key === UNKNOWN ? reasonLine(item) : null,
       );
     }),
   );
@@ -136,10 +155,10 @@ function bars(panel, ctx) {
 
 function summaryLine(summary, ctx) {
   if (!summary) return null;
-  const key = summary.value === null ? "unknown" : statusKey(summary.status);
+  const key = summary.value === null ? UNKNOWN : statusKey(summary.status);
   return h(
     "div",
-    { class: `panel-summary status-${key}`, "data-testid": "panel-summary", "data-status": key },
+    { class: `panel-summary ${statusClass(key)}`, "data-testid": "panel-summary", "data-status": key },
     statusBadge(key, "", summary.label),
     summary.detail ? h("span", { class: "muted" }, ` ${summary.detail}`) : null,
     summary.evidence ? [" · ", evidenceRef(summary, ctx)] : null,
@@ -157,7 +176,7 @@ function status(panel, ctx) {
         return h(
           "li",
           {
-            class: `status-cell status-${key}`,
+            class: `status-cell ${statusClass(key)}`,
             "data-testid": "panel-item",
             "data-item-id": item.id,
             "data-status": key,
@@ -243,8 +262,9 @@ function timeline(panel, ctx) {
               h(
                 "p",
                 { class: "timeline-detail" },
-                statusBadge(key, "", item.state ? item.state[0].toUpperCase() + item.state.slice(1) : null),
-                item.service ? ` ${item.service}` : "",
+                statusBadge(key),
+                item.state ? h("span", { class: "incident-state" }, ` ${item.state[0].toUpperCase()}${item.state.slice(1)}`) : "",
+                item.service ? ` · ${item.service}` : "",
                 item.display ? [" · duration ", h("span", { "data-testid": "item-value" }, item.display)] : "",
                 item.detail ? ` · ${item.detail}` : "",
               ),
@@ -257,44 +277,71 @@ function timeline(panel, ctx) {
 }
 
 function list(panel, ctx) {
+  const items = panel.items;
+  const shown = isNum(panel.shown) ? panel.shown : items.length;
+  const rows = items.map((item, n) => {
+    const key = statusKey(item.status);
+    return h(
+      "li",
+      { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key, hidden: n >= shown },
+      statusBadge(key),
+      " ",
+      drillLink(item, ctx, item.title) || h("span", {}, item.title),
+      item.detail ? h("p", { class: "muted item-detail" }, item.detail) : null,
+      h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
+    );
+  });
+  const hiddenCount = items.length - Math.min(shown, items.length);
+  const more = hiddenCount
+    ? h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-link show-all",
+          "data-testid": "show-all",
+          "aria-expanded": "false",
+          onclick: (e) => {
+            rows.forEach((r) => {
+              r.hidden = false;
+            });
+            e.currentTarget.remove();
+          },
+        },
+        `Show all ${formatNumber(items.length)} (${formatNumber(hiddenCount)} more)`,
+      )
+    : null;
   return [
     panel.summary ? h("p", { class: "muted", "data-testid": "panel-summary" }, panel.summary) : null,
-    panel.items.length
-      ? h(
-          "ul",
-          { class: "risk-list" },
-          panel.items.map((item) => {
-            const key = statusKey(item.status);
-            return h(
-              "li",
-              { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key },
-              statusBadge(key),
-              " ",
-              drillLink(item, ctx, item.title) || h("span", {}, item.title),
-              item.detail ? h("p", { class: "muted item-detail" }, item.detail) : null,
-              h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
-            );
-          }),
-        )
-      : null,
+    items.length ? h("ul", { class: "risk-list" }, rows) : null,
+    more,
   ];
 }
 
+/** Funnel steps drawn as the share of the first step the API sent (`share`, 0-100): every bar sits
+ * in a track of the same width, so 43.9 % is drawn at 43.9 % of the first step's bar. */
 function funnel(panel, ctx) {
-  const top = panel.items.find((i) => isNum(i.value))?.value;
   return h(
     "ol",
     { class: "funnel" },
     panel.items.map((item) => {
-      const share = isNum(item.value) && isNum(top) && top > 0 ? (100 * item.value) / top : null;
+      const share = isNum(item.share) ? Math.max(0, Math.min(100, item.share)) : null;
       return h(
         "li",
-        { "data-testid": "panel-item", "data-item-id": item.id },
+        { "data-testid": "panel-item", "data-item-id": item.id, "data-share": share === null ? null : String(share) },
         h("span", { class: "funnel-label" }, item.label),
-        h("span", { class: "funnel-bar", style: `width: ${share === null ? 0 : share}%` }),
-        h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
-        share === null ? null : h("span", { class: "muted" }, ` (${formatNumber(share)}%)`),
-        evidenceRef(item, ctx),
+        h(
+          "span",
+          { class: "funnel-track", "data-testid": "funnel-track" },
+          h("span", { class: "funnel-bar", "data-testid": "funnel-bar", style: `width: ${share === null ? 0 : share}%` }),
+        ),
+        h(
+          "span",
+          { class: "funnel-figures" },
+          h("span", { class: "bar-value", "data-testid": "item-value" }, shown(item)),
+          share === null ? null : h("span", { class: "muted" }, ` (${formatNumber(share)}%)`),
+          " ",
+          evidenceRef(item, ctx),
+        ),
       );
     }),
   );
@@ -304,9 +351,9 @@ function distribution(panel, ctx) {
   const total = panel.items.reduce((sum, i) => sum + (isNum(i.value) ? i.value : 0), 0);
   const width = 300;
   let x = 0;
-  const segments = panel.items.map((item, n) => {
+  const segments = panel.items.map((item) => {
     const w = total > 0 && isNum(item.value) ? (width * item.value) / total : 0;
-    const rect = svg("rect", { x: x.toFixed(1), y: 0, width: w.toFixed(1), height: 18, class: `seg seg-${n}` });
+    const rect = svg("rect", { x: x.toFixed(1), y: 0, width: w.toFixed(1), height: 18, class: `seg ${toneClass(item.tone)}`, "data-item-id": item.id });
     x += w;
     return rect;
   });
@@ -321,14 +368,15 @@ function distribution(panel, ctx) {
     h(
       "ul",
       { class: "legend" },
-      panel.items.map((item, n) =>
+      panel.items.map((item) =>
         h(
           "li",
-          { "data-testid": "panel-item", "data-item-id": item.id },
-          h("span", { class: `swatch seg-${n}`, "aria-hidden": "true" }),
+          { "data-testid": "panel-item", "data-item-id": item.id, "data-tone": item.tone || null },
+          h("span", { class: `swatch ${toneClass(item.tone)}`, "data-testid": "swatch", "aria-hidden": "true" }),
           ` ${item.label}: `,
           h("strong", { "data-testid": "item-value" }, shown(item)),
-          isNum(item.share) ? ` (${formatNumber(item.share)}%)` : "",
+          // the API's display may already carry the share ("8 (10%)"): never print it twice
+          isNum(item.share) && !String(shown(item)).includes("%") ? ` (${formatNumber(item.share)}%)` : "",
           " ",
           evidenceRef(item, ctx),
         ),

@@ -23,6 +23,33 @@ export function drillLink(item, ctx, text, testid = "drill-link") {
   );
 }
 
+const NODE_NAMES = {
+  composite: "composite",
+  reliability: "reliability",
+  security: "security",
+  product: "product adoption",
+  financials: "financials",
+  efficiency: "efficiency",
+};
+
+// "?.nps_response": a source the API could not name (no signal of that kind was read)
+const objectName = (object) => String(object || "").replace(/^\?\./, "");
+
+/** What a number was folded from: "pagerduty.incident ×120"; sources that read nothing are
+ * "no nps_response signals in this window", never a raw "?." or "×0". */
+function sourcesText(ev) {
+  const sources = (ev.sources || []).filter((s) => s && s.object);
+  const read = sources.filter((s) => !isNum(s.count) || s.count > 0);
+  if (read.length) {
+    return read.map((s) => `${objectName(s.object)}${isNum(s.count) ? ` ×${formatNumber(s.count)}` : ""}`).join(", ");
+  }
+  if (sources.length) {
+    const kinds = [...new Set(sources.map((s) => objectName(s.object).split(".").pop()))];
+    return `no ${kinds.join(", ")} signals in this window`;
+  }
+  return ev.type === "signals" || ev.type === "signal" ? "signals" : null;
+}
+
 /** Evidence of one number: the run drawer for a KPI run, otherwise where it was computed from. */
 export function evidenceRef(item, ctx) {
   const ev = item.evidence;
@@ -43,10 +70,8 @@ export function evidenceRef(item, ctx) {
       "Evidence",
     );
   }
-  const sources = (ev.sources || [])
-    .map((s) => `${s.object}${isNum(s.count) ? ` ×${formatNumber(s.count)}` : ""}`)
-    .join(", ");
-  const what = ev.type === "score" ? `score breakdown (${ev.node || "composite"})` : sources || ev.type;
+  const what = ev.type === "score" ? `score breakdown (${NODE_NAMES[ev.node] || ev.node || "composite"})` : sourcesText(ev);
+  if (!what) return null;
   return h(
     "span",
     {
@@ -56,7 +81,7 @@ export function evidenceRef(item, ctx) {
       "data-href": ev.href || null,
       title: ev.href || "",
     },
-    `from ${what}`,
+    what.startsWith("no ") ? what : `from ${what}`,
   );
 }
 

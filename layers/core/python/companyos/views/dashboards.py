@@ -15,11 +15,31 @@ from companyos import clock
 from companyos.admin.catalog import maintenance
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
-from companyos.model import verdict
+from companyos.model import kpis, verdict
+from companyos.model.verdict import Band
+from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
 from companyos.store.repos import Catalog, ScoreStore
+from companyos.topology import SCHEDULES
 from companyos.views import panels
 from companyos.views.layouts import LAYOUTS
+
+# A snapshot is late once its next refresh is this much overdue (a tick's KPI runs take a while).
+REFRESH_GRACE_S = 120
+
+
+def refresh_interval_s() -> int:
+    """How often a tenant's snapshot is renewed: the score refresh is the last step of every KPI
+    run execution (statemachines/kpi_run.asl.json, RefreshScores), and executions start on the
+    schedules of topology.SCHEDULES, so the most frequent schedule that has KPIs sets the cadence."""
+    return min(s.local_interval_s for s in SCHEDULES if contracts.of_schedule(s.schedule_class))
+
+
+def staleness_limit_s(persona_limit_s: int) -> int:
+    """When a persona's page is Stale: after the spec's freshness requirement for the persona, but
+    never before the next refresh (plus a grace) could have renewed it — a limit shorter than the
+    refresh cadence would mark every page Stale minutes after each refresh."""
+    return max(persona_limit_s, refresh_interval_s() + REFRESH_GRACE_S)
 
 
 def check_period(period: str) -> None:
@@ -33,7 +53,7 @@ def _health(snapshot: dict[str, Any] | None, ctx: panels.Ctx) -> dict[str, Any]:
     if not snapshot:
         return {
             "score": None,
-            "status": "unknown",
+            "status": Band.UNKNOWN,
             "label": "Unknown",
             "reason": panels.NO_SNAPSHOT,
             "dimensions": [],
@@ -42,7 +62,20 @@ def _health(snapshot: dict[str, Any] | None, ctx: panels.Ctx) -> dict[str, Any]:
     health = snapshot["health"]
     band = verdict.parse(health.get("status"))  # judged once, at refresh, with its coverage
     evidence = ctx.breakdown_evidence("composite") if health.get("score") is not None else None
-    return {**health, "status": band.value, "label": band.label, "evidence": evidence}
+    delta = ctx.trend("composite", health.get("score"), health.get("known_weight"))
+    return {
+        **health,
+        "status": band,
+        "label": band.label,
+        "partial": panels.plain(health.get("partial"), with_dimensions=True),
+        "reason": panels.plain(health.get("reason"), with_dimensions=True),
+        "dimensions": [
+            {**d, "partial": panels.plain(d.get("partial")), "reason": panels.plain(d.get("reason"))}
+            for d in health.get("dimensions") or []
+        ],
+        "delta": delta,
+        "evidence": evidence,
+    }
 
 
 def dashboard(
@@ -56,6 +89,7 @@ def dashboard(
     snapshot, computed_at = found if found else (None, None)
     tenant = snapshot["tenant"] if snapshot else _tenant_meta(tenant_id)  # request 2 only without snapshot
     age = (now - computed_at).total_seconds() if computed_at else None
+    limit = staleness_limit_s(layout.max_staleness_s)
     ctx = panels.Ctx(tenant_id, period, snapshot)
     built = [panels.build(p, ctx) for p in layout.panels]
     # request 2 with a snapshot: the pauses in force (admin control plane) → maintenance badges
@@ -74,13 +108,15 @@ def dashboard(
         "snapshot": {
             "computed_at": computed_at.isoformat() if computed_at else None,
             "age_s": round(age) if age is not None else None,
-            "max_staleness_s": layout.max_staleness_s,
-            "stale": age is None or age > layout.max_staleness_s,
+            "max_staleness_s": limit,
+            "refresh_interval_s": refresh_interval_s(),
+            "persona_staleness_s": layout.max_staleness_s,
+            "stale": age is None or age > limit,
             "has_panel_rows": bool(snapshot and snapshot.get("panels")),
         },
         "health": _health(snapshot, ctx),
         "panels": _badge(built, paused),
-        "maintenance": [{"kpi_id": k, **v} for k, v in sorted(paused.items())],
+        "maintenance": [{"kpi_id": k, "name": _kpi_name(k), **v} for k, v in sorted(paused.items())],
     }
 
 
@@ -94,6 +130,13 @@ def _badge(built: list[dict[str, Any]], paused: dict[str, dict[str, Any]]) -> li
             if isinstance(item, dict) and item.get("kpi_id") in paused:
                 item["maintenance"] = paused[item["kpi_id"]]
     return built
+
+
+def _kpi_name(kpi_id: str) -> str:
+    try:
+        return kpis.load_dictionary().get(kpi_id).name
+    except kpis.UnknownKpiError:
+        return kpi_id  # a tenant's own KPI outside the dictionary: its id is its name
 
 
 def _tenant_meta(tenant_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from companyos import clock
 from companyos.auth import Principal, authorize
 from companyos.errors import NotFound
-from companyos.model import kpis, slo
+from companyos.model import kpis, slo, verdict
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
 from companyos.runs.formulas_slo import usable_counts
@@ -73,9 +73,30 @@ def breakdown(principal: Principal, tenant_id: str, period: str) -> dict[str, An
         "available": True,
         "reason": None,
         "model_version": (snapshot.get("health") or {}).get("model_version"),
-        "breakdown": snapshot["breakdown"],
+        "breakdown": _named_tree(snapshot["breakdown"]),
         "evidence": evidence,
     }
+
+
+_NOTES = ("reason", "partial", "unknown_reason")
+
+
+def _named_tree(node: Any, composite: bool = True) -> Any:
+    """The breakdown tree as a reader sees it: every note names KPIs and inputs (not their ids;
+    the composite's notes name dimensions too) and every input carries its `name`."""
+    if isinstance(node, list):
+        return [_named_tree(n, composite) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k in _NOTES and isinstance(v, str):
+            out[k] = panels.plain(v, with_dimensions=composite)
+        else:  # below the composite, a note lists KPIs and inputs only
+            out[k] = _named_tree(v, composite and k not in ("dimensions", "inputs", "kpis"))
+    if "effective_weight" in node and isinstance(node.get("id"), str):  # an input of a dimension
+        out["name"] = panels.plain(node["id"])
+    return out
 
 
 # ------------------------------------------------------------------------------ KPI → service → endpoint
@@ -179,10 +200,18 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
     ]
     prod = [d for d in deps if panels_data.is_production(d)]
     failed = sum(1 for d in prod if not d["succeeded"])
+    snapshot, _ = _snapshot(tenant_id, period)
+    ctx = panels.Ctx(tenant_id, period, snapshot)
+    card = (  # the band its dashboard card shows, by the same rule (verdict.service)
+        panels.service_status(known[name], ctx.rows("slo"), ctx.rows("incidents"), ctx.rows("deployments"))
+        if snapshot
+        else None
+    )
     return {
         "tenant_id": tenant_id,
         "period": period,
         "service": known[name],
+        "card": card,
         "deployments": {
             "available": bool(prod),
             "reason": None if prod else f"no production deployments of {name} in the last {days} days",
@@ -194,7 +223,7 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
         "incidents": {
             "available": bool(incs),
             "reason": None if incs else f"no PagerDuty incidents on {name} in the last {days} days",
-            "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in incs],
+            "items": [_incident_row(i) for i in incs],
         },
         "slo": service_slo(tenant_id, name, days, now),
         "endpoints": _unavailable(ENDPOINTS_REASON),
@@ -253,6 +282,9 @@ def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str
     objective = panels_data.slo_objective()
     good, total = counts["good"], counts["total"]
     attainment = slo.attainment(good, total)
+    attainment_pct = None if attainment is None else 100.0 * attainment
+    budget_left = slo.error_budget_remaining(good, total, objective)
+    burn_rate = slo.burn_rate(good, total, objective)
     windows = {label: _recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
     known = {k: (w["good"], w["total"]) for k, w in windows.items() if w is not None}
     period = slo.DEFAULT_PERIOD_DAYS
@@ -271,23 +303,21 @@ def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str
         "window_days": days,
         "good": good,
         "total": total,
-        "attainment": None if attainment is None else 100.0 * attainment,
-        "budget_left": slo.error_budget_remaining(good, total, objective),
-        "burn_rate": slo.burn_rate(good, total, objective),
-        "days": [
-            {
-                "day": day.isoformat(),
-                "good": g,
-                "total": t,
-                "attainment": 100.0 * g / t if t else None,
-                "burn_rate": slo.burn_rate(g, t, objective),
-            }
-            for day, g, t in counts["points"]
-        ],
+        "attainment": attainment_pct,
+        "budget_left": budget_left,
+        "burn_rate": burn_rate,
+        "status": verdict.slo_row(attainment_pct, budget_left),  # the SLO table's row rule
+        "burn_status": verdict.burn(burn_rate),
+        "days": [_slo_day(day, g, t, objective) for day, g, t in counts["points"]],
         "burn_windows": [
-            {"window": label, **w, "burn_rate": slo.burn_rate(w["good"], w["total"], objective)}
+            _burn_window(label, w, objective)
             if w is not None
-            else {"window": label, "burn_rate": None, "reason": f"no complete {label} of windows pulled"}
+            else {
+                "window": label,
+                "burn_rate": None,
+                "status": verdict.Band.UNKNOWN,
+                "reason": f"no complete {label} of windows pulled",
+            }
             for label, w in windows.items()
         ],
         "alerts": [a.model_dump(mode="json") for a in alerts],
@@ -303,6 +333,30 @@ def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str
             days,
         ),
     }
+
+
+def _slo_day(day: Any, good: float, total: float, objective: float) -> dict[str, Any]:
+    attainment = 100.0 * good / total if total else None
+    budget = slo.error_budget_remaining(good, total, objective)
+    return {
+        "day": day.isoformat(),
+        "good": good,
+        "total": total,
+        "attainment": attainment,
+        "burn_rate": slo.burn_rate(good, total, objective),
+        "status": verdict.slo_row(attainment, budget),
+    }
+
+
+def _burn_window(label: str, w: dict[str, Any], objective: float) -> dict[str, Any]:
+    rate = slo.burn_rate(w["good"], w["total"], objective)
+    return {"window": label, **w, "burn_rate": rate, "status": verdict.burn(rate)}
+
+
+def _incident_row(i: dict[str, Any]) -> dict[str, Any]:
+    """A folded incident as the drill-downs serve it: its band beside its state (panels.incident_band,
+    the rule the dashboards' incident timeline uses)."""
+    return {**{k: v for k, v in i.items() if k != "signal_ids"}, "band": panels.incident_band(i)}
 
 
 # ------------------------------------------------------------------------------ incidents → timeline
@@ -323,7 +377,7 @@ def incident_list(principal: Principal, tenant_id: str, period: str) -> dict[str
         "period": period,
         "available": True,
         "reason": None,
-        "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in folded],
+        "items": [_incident_row(i) for i in folded],
     }
 
 
@@ -356,7 +410,7 @@ def incident(principal: Principal, tenant_id: str, incident_id: str) -> dict[str
     ]
     return {
         "tenant_id": tenant_id,
-        "incident": {k: v for k, v in folded.items() if k != "signal_ids"},
+        "incident": _incident_row(folded),
         "timeline": timeline,
         "changes": _preceding_deploys(tenant_id, folded, now),
         "logs": _unavailable(
@@ -489,19 +543,25 @@ def deployment(principal: Principal, tenant_id: str, deployment_id: str, period:
 
 
 def service_map(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
-    """Services with their health (open incidents, deploy failures) and, when known, dependencies."""
-    now, _ = _start(principal, tenant_id, period)
-    rows = panels_data.build_one(tenant_id, period, now)
-    ctx = panels.Ctx(tenant_id, period, {"panels": rows})
-    services = rows["services"]
-    if not services["available"]:
-        return {"tenant_id": tenant_id, "period": period, **_unavailable(services["reason"]), "edges": None}
-    nodes = [panels.service_status(s, rows["deployments"], ctx.rows("incidents")) for s in services["items"]]
+    """Services with their health, as the dashboards' service cards show it (the snapshot's rows:
+    SLO rows and open incidents, verdict.service) and, when known, dependencies."""
+    _start(principal, tenant_id, period)
+    snapshot, _ = _snapshot(tenant_id, period)
+    ctx = panels.Ctx(tenant_id, period, snapshot)
+    services = ctx.rows("services")
+    if not services or not services.get("available"):
+        reason = (services or {}).get("reason") or panels.NO_SNAPSHOT
+        return {"tenant_id": tenant_id, "period": period, **_unavailable(reason), "edges": None}
+    nodes = [
+        panels.service_status(s, ctx.rows("slo"), ctx.rows("incidents"), ctx.rows("deployments"))
+        for s in services["items"]
+    ]
     return {
         "tenant_id": tenant_id,
         "period": period,
         "available": True,
         "reason": None,
+        "summary": panels.platform_summary(nodes, ctx.rows("incidents")),
         "items": nodes,
         "edges": _unavailable(
             "Not built yet: dependencies and traffic flow need a trace or service-mesh source (not ingested)"

@@ -8,6 +8,25 @@ from companyos.auth import Principal, personas_for
 from companyos.errors import NotFound
 from companyos.store.repos import Catalog
 
+# The dashboard a role lands on: its own persona (a head of ops is not a CTO).
+ROLE_HOME = {
+    "ceo": "ceo",
+    "cto": "cto",
+    "ciso": "ciso",
+    "head_ops": "ops",
+    "head_product": "product",
+}
+
+
+def home_persona(role: str) -> str | None:
+    """The persona a role's members land on: their own when they may open it, else the first
+    dashboard they may open (admins and auditors: the CEO's overview); None without any."""
+    personas = personas_for(role)
+    own = ROLE_HOME.get(role)
+    if own in personas:
+        return own
+    return personas[0] if personas else None
+
 
 def whoami(principal: Principal) -> dict[str, Any]:
     catalog = Catalog()
@@ -26,6 +45,7 @@ def whoami(principal: Principal) -> dict[str, Any]:
                 "environment": t.environment,
                 "role": role,
                 "personas": list(personas_for(role)),
+                "home": home_persona(role),
             }
         )
     return {"user": {"sub": principal.sub, "email": principal.email}, "tenants": tenants}

@@ -8,24 +8,23 @@ was folded from). What the snapshot does not have is Unknown or `not_built`, wit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, cached_property
 from typing import Any
 from urllib.parse import quote
 
-from companyos.model import kpis, normalise, scoring
+from companyos.model import kpis, scoring, verdict
+from companyos.model.verdict import Band
 from companyos.views.layouts import Panel
 
 NO_SNAPSHOT = "no score snapshot has been computed for this tenant yet"
-_BAD = ("critical", "warning")
-_RANK = {"critical": 0, "warning": 1, "attention": 2, "healthy": 3, "excellent": 4, "unknown": 5}
+RISKS_SHOWN = 8  # the Key risks list shows this many first; the rest behind "show all"
 
 
 _PD = "PagerDuty incident ingestion"
-
-
-def _rank(status: str) -> int:
-    return _RANK.get(status, 9)
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,55 @@ class Ctx:
         entry = ((self.snapshot or {}).get("panels") or {}).get(key)
         return entry if isinstance(entry, dict) else None
 
+    @cached_property
+    def previous_health(self) -> scoring.HealthResult | None:
+        """The previous period's health, scored by the model from the previous-period values the
+        snapshot's KPI entries carry (None without a snapshot)."""
+        entries = (self.snapshot or {}).get("kpis") or {}
+        if not entries:
+            return None
+        return scoring.health({k: e.get("previous") for k, e in entries.items()})
+
+    def previous_of(self, node: str) -> tuple[float | None, float] | None:
+        """(score, coverage) of the composite or a dimension over the previous period."""
+        prev = self.previous_health
+        if prev is None:
+            return None
+        if node == "composite":
+            return prev.composite.score, prev.composite.known_weight
+        found = next((d for d in prev.composite.dimensions if d.dimension == node), None)
+        return (found.score, found.known_weight) if found else None
+
+    def trend(self, node: str, score: float | None, coverage: float | None) -> dict[str, Any] | None:
+        """The change of a score against the previous period, or why it is no trend: a previous
+        score measured on a share of its weight more than 10 points away is "coverage changed"."""
+        prev = self.previous_of(node)
+        if score is None or prev is None:
+            return None
+        prev_score, prev_cov = prev
+        if prev_score is None:
+            return {
+                "previous": None,
+                "change": None,
+                "comparable": False,
+                "known_weight": coverage,
+                "previous_known_weight": prev_cov,
+                "note": "no score for the previous period",
+            }
+        comparable = verdict.comparable(coverage, prev_cov)
+        note = None
+        if not comparable:
+            now_pct = "?" if coverage is None else f"{100 * coverage:.0f} %"
+            note = f"coverage changed: {100 * prev_cov:.0f} % → {now_pct} measured, not a trend"
+        return {
+            "previous": prev_score,
+            "change": score - prev_score if comparable else None,
+            "comparable": comparable,
+            "known_weight": coverage,
+            "previous_known_weight": prev_cov,
+            "note": note,
+        }
+
     def breakdown_evidence(self, node: str) -> dict[str, Any]:
         return {
             "type": "score",
@@ -51,6 +99,39 @@ class Ctx:
             "node": node,
             "href": f"/api/scores/breakdown?tenant={quote(self.tenant_id)}&period={self.period}",
         }
+
+
+# Inputs of the health model that are not KPIs, where their id does not spell them
+_INPUT_NAMES = {
+    "nrr": "NRR",
+    "nps_normalized": "NPS (normalised)",
+    "dora_metrics_score": "DORA metrics score",
+}
+
+
+@cache
+def _names(with_dimensions: bool) -> tuple[re.Pattern[str], dict[str, str]]:
+    d = kpis.load_dictionary()
+    names = {
+        i.id: _INPUT_NAMES.get(i.id) or i.id.replace("_", " ").capitalize()
+        for dim in d.dimensions.values()
+        for i in dim.inputs
+    }
+    names.update({k.id: k.name for k in d.all()})
+    if with_dimensions:
+        names.update({k: v.name for k, v in d.dimensions.items()})
+    ids = sorted(names, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, ids)) + r")\b"), names
+
+
+def plain(text: str | None, with_dimensions: bool = False) -> str | None:
+    """A model's note in words a reader knows: KPI and input ids become their names
+    ("missing gross_margin" → "missing Gross Margin"); with `with_dimensions` (the composite's
+    notes, which list dimensions) dimension ids too."""
+    if not text:
+        return text
+    pattern, names = _names(with_dimensions)
+    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def drill(kind: str, ident: str = "") -> dict[str, str]:
@@ -85,8 +166,9 @@ def kpi_tile(entry: dict[str, Any]) -> dict[str, Any]:
         delta={"previous": prev, "change": cur - prev} if cur is not None and prev is not None else None,
         drill=drill("kpi", entry["kpi_id"]),
     )
+    tile["status"] = verdict.parse(entry.get("status"))  # as judged at refresh
     if cur is None:  # a value we do not have is Unknown, whatever the entry says
-        tile.update(status="unknown", display="Unknown", evidence=entry.get("evidence"))
+        tile.update(status=Band.UNKNOWN, display="Unknown", evidence=entry.get("evidence"))
     return tile
 
 
@@ -99,7 +181,7 @@ def unknown_tile(kpi_id: str, reason: str = NO_SNAPSHOT) -> dict[str, Any]:
         "unit": defn.unit,
         "value": None,
         "display": "Unknown",
-        "status": "unknown",
+        "status": Band.UNKNOWN,
         "reason": reason,
         "level": None,
         "series": [],
@@ -122,7 +204,7 @@ def metric_tile(
     name: str,
     value: float | None,
     display: str,
-    status: str,
+    status: Band,
     reason: str | None,
     evidence: dict[str, Any] | None,
     unit: str = "count",
@@ -137,7 +219,7 @@ def metric_tile(
         "unit": unit,
         "value": value,
         "display": display if known else "Unknown",
-        "status": status if known else "unknown",
+        "status": status if known else Band.UNKNOWN,
         "reason": reason,
         "level": None,
         "series": [],
@@ -154,17 +236,23 @@ def metric_tile(
 
 
 def _dimension_item(ctx: Ctx, dim: dict[str, Any]) -> dict[str, Any]:
+    """A dimension as the refresh judged it: its band after the coverage rule, the share of its
+    weight that is measured, the partial note, and its change against the previous period."""
     score = dim.get("score")
-    band = scoring.band(score)
+    band = verdict.parse(dim.get("status")) if score is not None else Band.UNKNOWN
+    coverage = dim.get("known_weight")
     return {
         "id": dim["id"],
         "name": dim.get("name") or dim["id"],
         "weight": dim.get("weight"),
         "value": score,
         "display": f"{score:.0f}" if score is not None else "Unknown",
-        "status": band.value,
+        "status": band,
         "label": band.label,
-        "reason": dim.get("reason"),
+        "known_weight": coverage,
+        "partial": plain(dim.get("partial")),
+        "reason": plain(dim.get("reason")),
+        "delta": ctx.trend(dim["id"], score, coverage),
         "evidence": ctx.breakdown_evidence(dim["id"]) if score is not None else None,
         "drill": drill("score", dim["id"]),
     }
@@ -190,23 +278,26 @@ def dimension_score(dimension: str) -> Callable[[Panel, Ctx], dict[str, Any]]:
 
 
 def risks(panel: Panel, ctx: Ctx) -> dict[str, Any]:
-    """Key risks: KPIs and dimensions with data that are in Warning or Critical, worst first."""
+    """Key risks: KPIs and dimensions with data that are in Warning or Critical, worst first. All
+    of them are served (the summary counts what is listed); the page shows the first
+    `RISKS_SHOWN` and the rest behind "show all"."""
     if not ctx.snapshot:
         return not_built(panel, NO_SNAPSHOT)
     entries = list(ctx.snapshot.get("kpis", {}).values())
     known = [e for e in entries if e.get("value") is not None]
+    judged = [(verdict.parse(e.get("status")), e) for e in known]
     items = []
-    for e in sorted(known, key=lambda e: (_RANK.get(e.get("status", ""), 9), e.get("score") or 0)):
-        if e.get("status") not in _BAD:
+    for band, e in sorted(judged, key=lambda be: (be[0].rank, be[1].get("score") or 0)):
+        if not band.is_bad:
             continue
         defn = kpis.load_dictionary().get(e["kpi_id"])
         items.append(
             {
                 "id": f"kpi:{e['kpi_id']}",
-                "title": f"{e['name']} is {e['status'].capitalize()}: {e['display']}",
+                "title": f"{e['name']} is {band.label}: {e['display']}",
                 "detail": f"target {defn.format_value(defn.target)}, "
                 f"critical {defn.format_value(defn.critical)}",
-                "status": e["status"],
+                "status": band,
                 "value": e["value"],
                 "evidence": e.get("evidence"),
                 "drill": drill("kpi", e["kpi_id"]),
@@ -214,33 +305,59 @@ def risks(panel: Panel, ctx: Ctx) -> dict[str, Any]:
         )
     for d in (ctx.snapshot.get("health") or {}).get("dimensions") or []:
         item = _dimension_item(ctx, d)
-        if item["status"] in _BAD:
+        if item["status"].is_bad:
             items.append(
                 {
                     "id": f"dimension:{d['id']}",
                     "title": f"{item['name']} dimension is {item['label']}: {item['display']}/100",
-                    "detail": d.get("reason"),
+                    "detail": item["partial"] or item["reason"],
                     "status": item["status"],
                     "value": item["value"],
                     "evidence": item["evidence"],
                     "drill": item["drill"],
                 }
             )
+    n = len(items)
     summary = (
-        f"{len(items)} risk(s) from the {len(known)} of {len(entries)} KPIs with data"
+        f"{n} risk{'' if n == 1 else 's'} from the {len(known)} of {len(entries)} KPIs with data"
+        " and the health dimensions"
         if items
         else f"None of the {len(known)} of {len(entries)} KPIs with data is in Warning or Critical"
     )
-    return {"items": items[:8], "summary": summary}
+    return {"items": items, "total": n, "shown": min(n, RISKS_SHOWN), "summary": summary}
 
 
 # ------------------------------------------------------------------------------ signal-based panels
 
 
-def _severity_status(priority: str | None, urgency: str | None) -> str:
-    if priority in ("P1", "P2") or urgency == "high":
-        return "critical"
-    return "warning"
+def incident_band(i: dict[str, Any]) -> Band:
+    """An incident row's band: resolved is Healthy; open, a P1/P2 (verdict.BLOCKING_PRIORITIES:
+    the priorities that make a service not operational) or a high-urgency page is Critical, any
+    other open incident Warning."""
+    if i.get("status") == "resolved":
+        return Band.HEALTHY
+    if i.get("priority") in verdict.BLOCKING_PRIORITIES or i.get("urgency") == "high":
+        return Band.CRITICAL
+    return Band.WARNING
+
+
+def _open(incs: dict[str, Any] | None, service: str | None = None) -> list[dict[str, Any]]:
+    if not incs or not incs.get("available"):
+        return []
+    return [
+        i for i in incs["items"] if i["status"] != "resolved" and (service is None or i["service"] == service)
+    ]
+
+
+def when(iso: str | None) -> str | None:
+    """An ISO instant as the page prints it in text ("2 Dec 2026 07:14 UTC")."""
+    if not iso:
+        return None
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return at.strftime("%-d %b %Y %H:%M UTC")
 
 
 def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
@@ -249,7 +366,7 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
         return not_built(panel, _why(panel, data))
     items = []
     for i in data["items"]:
-        status = "healthy" if i["status"] == "resolved" else _severity_status(i["priority"], i["urgency"])
+        status = incident_band(i)
         items.append(
             {
                 "id": i["id"],
@@ -277,7 +394,7 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
 
 
 def _incident_detail(i: dict[str, Any]) -> str:
-    parts = [f"#{i['number']}" if i.get("number") else None, i["status"].capitalize()]
+    parts = [f"#{i['number']}" if i.get("number") else None]  # its state is shown beside its band
     if i.get("time_to_ack_s") is not None:
         parts.append(f"acknowledged after {_duration(i['time_to_ack_s'])}")
     return " · ".join(p for p in parts if p)
@@ -295,75 +412,114 @@ def _duration(seconds: float | None) -> str:
 
 
 def service_status(
-    svc: dict[str, Any], deploys: dict[str, Any] | None, incs: dict[str, Any] | None
+    svc: dict[str, Any],
+    slo: dict[str, Any] | None,
+    incs: dict[str, Any] | None,
+    deploys: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A service card: its band from verdict.service (its worst SLO row, Critical with an open
+    P1/P2) and whether it is operational (verdict.operational); None when that is not known (no
+    incident source, or neither an SLO nor an incident source)."""
     name = svc["service"]
+    slo_rows = [r for r in (slo or {}).get("items", []) if r.get("service") == name]
+    bands = [verdict.parse(r.get("status")) for r in slo_rows]
+    incidents_known = bool(incs and incs.get("available"))
+    open_ = _open(incs, name)
+    priorities = [i.get("priority") for i in open_]
+    band = verdict.service(bands, priorities)
+    operational: bool | None
+    if any(b.is_bad for b in bands) or any(p in verdict.BLOCKING_PRIORITIES for p in priorities):
+        operational = False
+    elif not incidents_known:
+        operational = None  # an open P1/P2 would not be seen
+    else:
+        operational = verdict.operational(bands, priorities)
     parts: list[str] = []
-    statuses: list[str] = []
-    evidence = None
-    value = None
-    if incs and incs.get("available"):
-        open_ = [i for i in incs["items"] if i["service"] == name and i["status"] != "resolved"]
-        if open_:
-            worst = min((_severity_status(i["priority"], i["urgency"]) for i in open_), key=_rank)
-            statuses.append(worst)
-            parts.append(f"{len(open_)} open incident(s)")
-        else:
-            statuses.append("healthy")
-            parts.append("no open incident")
-        evidence = incs["evidence"]
-        value = len(open_)  # open incidents of the service (the platform status' number)
+    for r in slo_rows:
+        cells = r.get("cells") or {}
+        parts.append(
+            f"SLO {cells.get('actual') or 'Unknown'} (budget left {cells.get('budget_left') or 'Unknown'})"
+        )
+    if not slo_rows:
+        parts.append("no SLO measured")
+    if incidents_known:
+        worst_open = ", ".join(sorted({i["priority"] for i in open_ if i.get("priority")}))
+        parts.append(
+            f"{len(open_)} open incident{'' if len(open_) == 1 else 's'}"
+            + (f" ({worst_open})" if worst_open else "")
+            if open_
+            else "no open incident"
+        )
     else:
         parts.append("incidents unknown (no PagerDuty events)")
     dep = next((s for s in (deploys or {}).get("per_service", []) if s["service"] == name), None)
     if dep:
         rate = 100.0 * dep["failed"] / dep["total"]
-        band = scoring.band(normalise.normalise(kpis.load_dictionary().get("change_failure_rate"), rate))
-        statuses.append(band.value)
-        value = rate  # with deploy stats the number is the service's change failure rate
-        parts.append(f"{dep['failed']} of {dep['total']} production deploys failed ({rate:.1f}%)")
-        evidence = evidence or (deploys or {}).get("evidence")
-    known = [s for s in statuses if s != "unknown"]
-    status = min(known, key=_rank) if known else "unknown"
+        shown = f"{rate:.2f}".rstrip("0").rstrip(".")  # as the service drill-down prints it
+        parts.append(f"{dep['failed']} of {dep['total']} production deploys failed ({shown}%)")
+    evidence = (slo_rows[0].get("evidence") if slo_rows else None) or (
+        incs["evidence"] if incidents_known and incs else None
+    )
     return {
         "id": name,
         "name": name,
         "group": svc.get("domain"),
-        "status": status,
-        "value": value,
+        "status": band,
+        "operational": operational,
+        "value": len(open_) if incidents_known else None,  # its open incidents
         "detail": "; ".join(parts),
-        "reason": None if known else "; ".join(parts),
+        "reason": None if band is not Band.UNKNOWN else "; ".join(parts),
         "evidence": evidence,
         "drill": drill("service", name),
     }
 
 
-def platform(panel: Panel, ctx: Ctx) -> dict[str, Any]:
-    """Platform status: each catalogued service, from open incidents (and deploy health)."""
-    services = ctx.rows("services")
-    incs = ctx.rows("incidents")
-    if not services or not services.get("available"):
-        return not_built(panel, _why(panel, services))
-    items = [service_status(s, None, incs) for s in services["items"]]
-    if incs and incs.get("available"):
-        n_open = incs["open"]
-        headline = "All services operational" if n_open == 0 else f"{n_open} incident(s) open"
-        summary = {
-            "status": "healthy" if n_open == 0 else "critical",
-            "label": headline,
-            "value": n_open,
-            "detail": f"last P1: {incs['last_p1_at'] or 'none in the last 90 days'}",
-            "evidence": incs["evidence"],
-        }
-    else:
-        summary = {
-            "status": "unknown",
+def platform_summary(items: list[dict[str, Any]], incs: dict[str, Any] | None) -> dict[str, Any]:
+    """ "All services operational" only when every service is (verdict.operational); otherwise how
+    many are not, or Unknown when that is not known for any."""
+    n = len(items)
+    down = [i for i in items if i["operational"] is False]
+    unknown = [i for i in items if i["operational"] is None]
+    band = verdict.worst(i["status"] for i in items)
+    if len(unknown) == n:
+        return {
+            "status": Band.UNKNOWN,
             "label": "Unknown",
             "value": None,
-            "detail": f"Not built yet: needs {panel.needs}",
+            "detail": "whether services are operational needs their SLOs and open incidents "
+            f"({_PD}, {n} service{'' if n == 1 else 's'} in the catalog)",
             "evidence": None,
         }
-    return {"items": items, "summary": summary}
+    if down:
+        label = f"{len(down)} of {n} services not operational: {', '.join(i['name'] for i in down)}"
+    elif unknown:
+        label = f"{n - len(unknown)} of {n} services operational ({len(unknown)} not known)"
+    else:
+        label = "All services operational"
+    detail = None
+    if incs and incs.get("available"):
+        last_p1 = when(incs.get("last_p1_at"))
+        detail = (
+            f"{incs['open']} open incident{'' if incs['open'] == 1 else 's'} · last P1: "
+            f"{last_p1 or 'none in the last 90 days'}"
+        )
+    return {
+        "status": band,
+        "label": label,
+        "value": len(down),
+        "detail": detail,
+        "evidence": (incs or {}).get("evidence") if incs and incs.get("available") else None,
+    }
+
+
+def platform(panel: Panel, ctx: Ctx) -> dict[str, Any]:
+    """Platform status: each catalogued service from its SLOs and open incidents (verdict.service)."""
+    services = ctx.rows("services")
+    if not services or not services.get("available"):
+        return not_built(panel, _why(panel, services))
+    incs = ctx.rows("incidents")
+    items = [service_status(s, ctx.rows("slo"), incs) for s in services["items"]]
+    return {"items": items, "summary": platform_summary(items, incs)}
 
 
 def service_map(panel: Panel, ctx: Ctx) -> dict[str, Any]:
@@ -371,11 +527,11 @@ def service_map(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     if not services or not services.get("available"):
         return not_built(panel, _why(panel, services))
     deploys = ctx.rows("deployments")
-    items = [service_status(s, deploys, ctx.rows("incidents")) for s in services["items"]]
+    items = [service_status(s, ctx.rows("slo"), ctx.rows("incidents"), deploys) for s in services["items"]]
     return {
         "items": items,
         "summary": {
-            "status": min((i["status"] for i in items), key=_rank, default="unknown"),
+            "status": verdict.worst(i["status"] for i in items),
             "label": f"{len(items)} services",
             "detail": "dependencies between services are unknown: no trace or service-mesh source",
             "value": len(items),
@@ -390,13 +546,14 @@ def ops_headline(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     items = []
     if incs and incs.get("available"):
         n = incs["open"]
+        open_ = _open(incs)
         items.append(
             metric_tile(
                 "active_incidents",
                 "Active incidents",
                 n,
                 str(n),
-                "healthy" if n == 0 else "critical",
+                verdict.worst(incident_band(i) for i in open_) if open_ else Band.HEALTHY,
                 "Clear" if n == 0 else None,
                 incs["evidence"],
                 drill_to=drill("incidents"),
@@ -409,28 +566,33 @@ def ops_headline(panel: Panel, ctx: Ctx) -> dict[str, Any]:
                 "Active incidents",
                 None,
                 "",
-                "unknown",
+                Band.UNKNOWN,
                 f"Not built yet: needs {_PD}",
                 None,
             )
         )
     if deps and deps.get("available"):
         t = deps["today"]
+        rate = 100.0 * t["failed"] / t["total"] if t["total"] else None
         items.append(
             metric_tile(
                 "deploys_today",
                 "Deploys today",
                 t["total"],
                 str(t["total"]),
-                "healthy" if t["failed"] == 0 else "attention",
-                "All succeeded" if t["failed"] == 0 else f"{t['failed']} failed",
+                verdict.kpi_band("change_failure_rate", rate),  # today's change failure rate
+                "no production deploy today"
+                if rate is None
+                else "All succeeded"
+                if t["failed"] == 0
+                else f"{t['failed']} failed (change failure {rate:.0f}%)",
                 deps["evidence"],
                 drill_to=drill("changes"),
             )
         )
     else:
         reason = (deps or {}).get("reason") or NO_SNAPSHOT
-        items.append(metric_tile("deploys_today", "Deploys today", None, "", "unknown", reason, None))
+        items.append(metric_tile("deploys_today", "Deploys today", None, "", Band.UNKNOWN, reason, None))
     items.append(infra_cost_tile(ctx))
     items.extend(tiles_for(ctx, ("infra_utilization",)))
     return {"items": items}
@@ -442,14 +604,14 @@ def infra_cost_tile(ctx: Ctx) -> dict[str, Any]:
     if not cost or not cost.get("available"):
         reason = (cost or {}).get("reason") or NO_SNAPSHOT
         return metric_tile(
-            "infra_cost_mtd", "Infra cost (MTD)", None, "", "unknown", reason, None, unit="usd"
+            "infra_cost_mtd", "Infra cost (MTD)", None, "", Band.UNKNOWN, reason, None, unit="usd"
         )
     tile = metric_tile(
         "infra_cost_mtd",
         "Infra cost (MTD)",
         cost["value"],
         cost["display"],
-        cost["status"],
+        verdict.parse(cost["status"]),
         cost["reason"],
         cost["evidence"],
         unit="usd",
@@ -503,6 +665,19 @@ def stored(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ("available", "reason")}
 
 
+# What an NPS bucket means for the score (NPS = % promoters - % detractors): the page colours a
+# bucket by it, red for what lowers the score, green for what raises it.
+NPS_TONES = {"detractor": "negative", "passive": "neutral", "promoter": "positive"}
+
+
+def nps(panel: Panel, ctx: Ctx) -> dict[str, Any]:
+    body = stored(panel, ctx)
+    if body.get("kind") == "not_built":
+        return body
+    items = [{**i, "tone": NPS_TONES.get(str(i.get("id")))} for i in body.get("items", [])]
+    return {**body, "items": items}
+
+
 # ------------------------------------------------------------------------------ links, not built
 
 DRILL_LABELS = {
@@ -539,6 +714,7 @@ BUILDERS: dict[str, Callable[[Panel, Ctx], dict[str, Any]]] = {
     "slo": with_kpi("slo_attainment"),
     "burn": with_kpi("error_budget_burn_rate"),
     "capacity": with_kpi("infra_utilization"),
+    "nps": nps,
     "links": links,
 }
 
