@@ -105,3 +105,10 @@ def test_worst_and_three_way_and_parse():
     ]  # fmt: skip
     assert verdict.parse("Critical") is Band.CRITICAL and verdict.parse("ok") is Band.UNKNOWN
     assert verdict.run_status("blocked") is Band.WARNING and verdict.run_status(None) is Band.UNKNOWN
+
+
+def test_an_open_p1_p2_or_high_urgency_incident_is_critical():
+    assert verdict.incident("resolved", "P1", "high") is Band.HEALTHY
+    assert verdict.incident("triggered", "P2", "low") is Band.CRITICAL
+    assert verdict.incident("acknowledged", "P4", "high") is Band.CRITICAL
+    assert verdict.incident("triggered", "P3", "low") is Band.WARNING

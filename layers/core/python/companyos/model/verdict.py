@@ -274,6 +274,16 @@ def service(slo_bands: Iterable[Band | str], open_priorities: Iterable[str | Non
     return worst(bands)
 
 
+def incident(state: str | None, priority: str | None, urgency: str | None) -> Band:
+    """An incident: resolved is Healthy; open, a P1/P2 (the priorities that make a service not
+    operational) or a high-urgency page is Critical, any other open incident Warning."""
+    if state == "resolved":
+        return Band.HEALTHY
+    if priority in BLOCKING_PRIORITIES or urgency == "high":
+        return Band.CRITICAL
+    return Band.WARNING
+
+
 def run_status(status: str | None) -> Band:
     """A KPI run's terminal status as a band (monitoring): delivered runs are Healthy, a partial
     delivery Attention, skipped/blocked Warning, failed Critical; not run yet Unknown."""

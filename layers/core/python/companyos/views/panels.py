@@ -331,14 +331,8 @@ def risks(panel: Panel, ctx: Ctx) -> dict[str, Any]:
 
 
 def incident_band(i: dict[str, Any]) -> Band:
-    """An incident row's band: resolved is Healthy; open, a P1/P2 (verdict.BLOCKING_PRIORITIES:
-    the priorities that make a service not operational) or a high-urgency page is Critical, any
-    other open incident Warning."""
-    if i.get("status") == "resolved":
-        return Band.HEALTHY
-    if i.get("priority") in verdict.BLOCKING_PRIORITIES or i.get("urgency") == "high":
-        return Band.CRITICAL
-    return Band.WARNING
+    """An incident row's band (model/verdict.incident)."""
+    return verdict.incident(i.get("status"), i.get("priority"), i.get("urgency"))
 
 
 def _open(incs: dict[str, Any] | None, service: str | None = None) -> list[dict[str, Any]]:
