@@ -5,8 +5,8 @@ pass along a band, but never spell one ("healthy", "critical", …) as the statu
 scan is an AST walk over the domain package and the handlers: a band word as the value of a
 `"status"` key, assigned to a name ending in `status`, returned, or offered as a conditional's
 branch is a finding (a capitalised label in display text is not). Severity words of scanners
-("critical", "high") are not statuses and are not flagged where they are not used as one. The web side has its own single status map
-(tests/e2e checks the rendered words).
+("critical", "high") are not statuses and are not flagged where they are not used as one. The
+web side has its own single status map (web/js/status.js; tests/e2e checks the rendered words).
 """
 
 from __future__ import annotations
