@@ -52,7 +52,12 @@ class Ctx:
         return scoring.health({k: e.get("previous") for k, e in entries.items()})
 
     def previous_of(self, node: str) -> tuple[float | None, float] | None:
-        """(score, coverage) of the composite or a dimension over the previous period."""
+        """(score, coverage) of the composite or a dimension over the previous period: as the
+        refresh judged it (`health.previous`), or, for a snapshot written before it stored one,
+        scored by the model from the KPI entries' previous values."""
+        stored = ((self.snapshot or {}).get("health") or {}).get("previous")
+        if isinstance(stored, dict) and node in stored:
+            return stored[node]["score"], stored[node]["known_weight"]
         prev = self.previous_health
         if prev is None:
             return None

@@ -276,17 +276,27 @@ def build_snapshots(tenant: Tenant, now: datetime | None = None) -> dict[str, di
             k: _kpi_entry(dictionary.get(k), period, d, r, tenant, now) for k, (d, r) in deliveries.items()
         }
         result = scoring.health({k: e["value"] for k, e in entries.items()}, dictionary=dictionary)
+        before = scoring.health({k: e["previous"] for k, e in entries.items()}, dictionary=dictionary)
         snapshots[period] = {
             "tenant": {"id": tenant.id, "name": tenant.name, "environment": tenant.environment},
             "period": period,
             "computed_at": now.isoformat(),
             "dictionary_version": dictionary.version,
             "kpis": entries,
-            "health": _health_summary(result),
+            "health": _health_summary(result) | {"previous": _previous_summary(before)},
             "breakdown": result.model_dump(mode="json"),
             "panels": rows[period],
         }
     return snapshots
+
+
+def _previous_summary(result: scoring.HealthResult) -> dict[str, dict[str, Any]]:
+    """The previous period's composite and dimensions (score, coverage), judged at refresh from the
+    previous-window values the runs delivered: a delta is a trend only when both coverages agree."""
+    c = result.composite
+    out = {"composite": {"score": c.score, "known_weight": c.known_weight}}
+    out |= {d.dimension: {"score": d.score, "known_weight": d.known_weight} for d in c.dimensions}
+    return out
 
 
 def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
