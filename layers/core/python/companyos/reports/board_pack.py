@@ -36,7 +36,7 @@ from reportlab.platypus import (
 
 from companyos.model import verdict
 from companyos.model.verdict import Band
-from companyos.rollup.domains import appendix_rows
+from companyos.rollup.domains import appendix_rows, display
 
 MAX_CARDS_PER_PAGE = 12  # a tenant row may wrap to three lines (its partial note)
 # The cockpit's status colour tokens (web/css/cockpit.css --excellent … --unknown; a unit test holds
@@ -128,7 +128,12 @@ def _why(item: Mapping[str, Any]) -> str:
         return str(item["reason"])
     parts = []
     by = item.get("decided_by")
-    if by and verdict.parse(by.get("status")) is not Band.UNKNOWN:
+    # the headline decides it: its value and word are printed already
+    if (
+        by
+        and by.get("metric") != item.get("headline")
+        and verdict.parse(by.get("status")) is not Band.UNKNOWN
+    ):
         parts.append(f"worst: {by['name']} {by['display']}")
     if item.get("partial"):
         parts.append(str(item["partial"]))
@@ -215,7 +220,7 @@ def _domain_page(d: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any
     story += [_sparkline(d["series"]), Spacer(1, 2 * mm)]
     metrics = [["Metric", "Org value", "Status", "Previous", "Change", "Tenants known"]]
     for m in d["metrics"]:
-        prev = "n/a" if m["previous"] is None else f"{m['previous']:g}"
+        prev = "n/a" if m["previous"] is None else display(m["previous"], m["unit"])
         metrics.append(
             [
                 m["name"],
@@ -238,8 +243,9 @@ def _domain_page(d: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any
     ]
     cards = d["tenants"][:MAX_CARDS_PER_PAGE]
     head_name = head["name"] if head else "Value"
+    head_cell = Paragraph(f"<b>{_esc(head_name)}</b>", s["cell"])
     rows: list[list[Any]] = [
-        ["#", "Tenant", "Verdict", head_name, "Status", "Change", "Why", "Snapshot (UTC)"]
+        ["#", "Tenant", "Verdict", head_cell, "Status", "Change", "Why", "Snapshot (UTC)"]
     ]
     for c in cards:
         why = "; ".join(x for x in (_why(c), "DROP > 5 pts" if c.get("chevron") else "") if x)

@@ -362,7 +362,8 @@ def judged(
     return {
         "status": status.value,
         "coverage": round(coverage, 4),
-        "partial": verdict.partial_note(coverage, missing) if metrics else None,
+        # nothing measured at all is Unknown with its reason, not "partial"
+        "partial": verdict.partial_note(coverage, missing) if known else None,
         "decided_by": decided_by,
     }
 
@@ -501,7 +502,8 @@ def _tile_verdict(org: list[dict[str, Any]], cards: list[dict[str, Any]]) -> dic
             lacking[k] = lacking.get(k, 0) + 1
     missing = [f"{names.get(k, k)} at {n} of {len(cards)} tenants" for k, n in lacking.items()]
     known = len(cells) - sum(lacking.values())
-    return judged({m["id"]: m for m in org}, names, known / len(cells), missing)
+    out = judged({m["id"]: m for m in org}, names, known / len(cells), missing)
+    return {**out, "partial": out["partial"] if known else None}
 
 
 def _status_counts(cards: Iterable[Mapping[str, Any]]) -> dict[str, int]:
