@@ -36,7 +36,8 @@ function judgedValue(display, status, { cls = "", testid } = {}) {
     { class: `ro-judged ${cls}`, "data-status": key },
     h("span", { class: `ro-value ro-text-${key}`, ...(testid ? { "data-testid": testid } : {}) }, display),
     " ",
-    h("span", { class: `ro-mini ro-text-${key}`, "data-testid": "value-status" },
+    // a value that is itself "Unknown" says so already
+    display === statusLabel(key) ? null : h("span", { class: `ro-mini ro-text-${key}`, "data-testid": "value-status" },
       h("span", { "aria-hidden": "true" }, statusIcon(key)), ` ${statusLabel(key)}`),
   );
 }
