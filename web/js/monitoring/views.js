@@ -142,10 +142,11 @@ function runHealth(ctx, ex, noRuns) {
 function execSection(ctx, ex, noRuns) {
   const within = ex.count - ex.sla_breaches;
   const kpiRows = ex.kpi_runs.map((k) => h("tr", { "data-testid": "kpi-run-row", "data-kpi-id": k.kpi_id, "data-status": statusKey(k.status) },
-    h("td", { class: "mono" }, k.kpi_id), h("td", { class: "num" }, k.runs),
-    h("td", { class: "num" }, `${k.delivered} of ${k.runs}`),
-    h("td", {}, band(k.status), " ", runLink(ctx, k.newest_run_id, k.newest_status)),
-    h("td", {}, k.verdict_run_id ? runLink(ctx, k.verdict_run_id, k.verdict || "no verdict") : "never delivered")));
+    h("td", { class: "mono" }, k.kpi_id),
+    h("td", {}, band(k.status), " ", runLink(ctx, k.newest_run_id, k.newest_status),
+      h("div", { class: "figure-source" }, "newest delivery: ",
+        k.verdict_run_id ? runLink(ctx, k.verdict_run_id, k.verdict ? `verdict ${k.verdict}` : "no verdict") : "never delivered")),
+    h("td", { class: "num", title: "attempts delivered of attempts in the window" }, `${k.delivered} of ${k.runs}`)));
   const failing = ex.top_failing_kpis.map((k) => h("tr", { "data-testid": "failing-row", "data-kpi-id": k.kpi_id },
     h("td", { class: "mono" }, k.kpi_id), h("td", { class: "num" }, k.failures), h("td", { class: "num" }, k.runs),
     h("td", {}, runLinks(ctx, k.run_ids))));
@@ -157,7 +158,7 @@ function execSection(ctx, ex, noRuns) {
       runs: runLinks(ctx, ex.sla_breach_run_ids, "breaching runs"),
     }),
     runHealth(ctx, ex, noRuns),
-    ex.kpi_runs.length ? table("KPI runs", ["KPI", "Runs", "Delivered", "Newest attempt", "Delivery verdict (run log)"], kpiRows, "kpi-runs-table") : null,
+    ex.kpi_runs.length ? table("KPI runs", ["KPI", "Newest attempt", "Delivered"], kpiRows, "kpi-runs-table") : null,
     h("h3", {}, "Top failing KPIs"),
     failing.length ? table("Top failing KPIs", ["KPI", "Failed or skipped", "Runs", "Runs behind it"], failing, "failing-table")
       : empty(ex.count ? "No run failed or was skipped in this window." : `Unknown — ${noRuns}.`, "failing-empty"),

@@ -324,7 +324,7 @@ export function renderControls(container, tenant, doc, framework) {
       h("td", {}, c.framework),
       h("td", {}, c.control_id),
       h("td", {}, c.title),
-      h("td", { class: c.passing ? "ro-text-healthy" : "ro-text-critical" }, c.passing ? "Passing" : "Failing"),
+      h("td", {}, c.passing ? "Passing" : "Failing"), // a control state, not a band: no band colour
       h("td", {}, c.latest_evidence ? `${c.latest_evidence.result} on ${formatDate(c.latest_evidence.at)}` : "no evidence"),
     ),
   );
