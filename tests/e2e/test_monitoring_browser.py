@@ -59,12 +59,26 @@ def test_dashboards_and_run_history_show_the_apis_figures_and_a_run_log(local, d
     assert window.get_attribute("data-count") == str(ex["count"])
     assert f"{ex['count']} attempts" in window.inner_text() and "Tenant northwind" in window.inner_text()
 
-    # Exec: SLA compliance, KPI health index, top failing KPIs (with their runs)
+    # Exec: SLA compliance, run health as counts of bands (no second 0-100 health), top failing KPIs
     raw, text = figure_value(page, "figure-sla-compliance")
     assert float(raw) == ex["sla_compliance_pct"] and text == f"{shown(ex['sla_compliance_pct'])} %"
-    raw, text = figure_value(page, "figure-health-index")
-    assert float(raw) == ex["kpi_health_index"] and text == shown(ex["kpi_health_index"])
-    assert page.locator('[data-testid="health-row"]').count() == len(ex["kpi_health"])
+    assert page.locator('[data-testid="figure-health-index"]').count() == 0
+    assert "health index" not in page.locator('[data-testid="dash-exec"]').inner_text().lower()
+    counts = page.locator('[data-testid="run-health-count"]')
+    shown_counts = {
+        counts.nth(i).get_attribute("data-status"): int(counts.nth(i).get_attribute("data-count") or 0)
+        for i in range(counts.count())
+    }
+    assert shown_counts == {s: n for s, n in ex["run_health"]["counts"].items() if n}
+    assert sum(shown_counts.values()) == ex["run_health"]["kpis"] == len(ex["kpi_runs"])
+    for i in range(counts.count()):  # every count says its band in words, beside its colour
+        label = counts.nth(i).locator('[data-testid="run-band"]').inner_text()
+        assert label.strip().endswith(str(counts.nth(i).get_attribute("data-status")).capitalize())
+    rows = page.locator('[data-testid="kpi-run-row"]')
+    assert rows.count() == len(ex["kpi_runs"])
+    assert [rows.nth(i).get_attribute("data-status") for i in range(rows.count())] == [
+        k["status"] for k in ex["kpi_runs"]
+    ]
     failing = page.locator('[data-testid="failing-row"]')
     assert [failing.nth(i).get_attribute("data-kpi-id") for i in range(failing.count())] == [
         k["kpi_id"] for k in ex["top_failing_kpis"]

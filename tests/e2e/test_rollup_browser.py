@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,15 @@ from tests.conftest import Running
 pytestmark = pytest.mark.e2e
 
 ADMIN = "exec-admin@rw.test"
+SHOTS = Path(__file__).parent / "screenshots"
+LABELS = {
+    "excellent": "Excellent",
+    "healthy": "Healthy",
+    "attention": "Attention",
+    "warning": "Warning",
+    "critical": "Critical",
+    "unknown": "Unknown",
+}  # web/js/format.js STATUS_LABELS
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +50,31 @@ def rollup_tenants(local: Running) -> list[str]:
                 for d in range(days // step - 1, -1, -1)
             ]
             value = cfr if period == "28d" else cfr + 1
+            # change failure rate: target 5 % (80), critical 15 % (40), linear between
+            band = (
+                "healthy"
+                if value <= 5
+                else "attention"
+                if value <= 10
+                else "warning"
+                if value <= 15
+                else "critical"
+            )
             entry = {
                 "value": value,
                 "previous": value + 2,
                 "series": series,
-                "status": "warning",
+                "status": band,
                 "score": 100 - 4 * value,
             }
-            ScoreStore(tenant_id).put_snapshot(period, {"kpis": {"change_failure_rate": entry}}, now)
+            on_target = {"value": 30.0, "previous": 30.0, "series": [], "status": "healthy", "score": 80.0}
+            kpis = {
+                "change_failure_rate": entry,
+                "mttr": on_target,
+                "deployment_frequency": {**on_target, "value": 10.0},
+                "lead_time_for_changes": {**on_target, "value": 4.0},
+            }
+            ScoreStore(tenant_id).put_snapshot(period, {"kpis": kpis}, now)
         repo = InventoryRepo(tenant_id)
         repo.put_certificate(
             CertificateIn(
@@ -99,6 +126,77 @@ def test_tiles_expand_into_worst_first_tenant_cards_with_deep_links(local, rollu
     assert first.locator('[data-testid="tenant-link"]').get_attribute("href") == "/#/rw-1/cto?period=28d"
     assert first.locator('[data-testid="card-value"]').inner_text().strip() == dora["tenants"][0]["display"]
     assert first.locator('[data-testid="sparkline"]').count() == 1
+    assert_words_match_colours(page)
+    # rw-1: 18 % is worse than the 15 % critical threshold: Critical, the card too (its worst metric)
+    assert first.get_attribute("data-status") == "critical"
+    assert first.locator('[data-testid="status"]').first.inner_text().strip().endswith("Critical")
+
+
+def assert_words_match_colours(page: Any) -> None:
+    """Every coloured verdict on the page carries the word of the same verdict: a badge or a value's
+    band label says exactly the band its colour class (data-status) is."""
+    judged = page.locator(".ro-judged")
+    for i in range(judged.count()):
+        item = judged.nth(i)
+        status = item.get_attribute("data-status")
+        value = item.locator(".ro-value")
+        assert f"ro-text-{status}" in (value.get_attribute("class") or "")
+        word = item.locator('[data-testid="value-status"]')
+        if word.count() == 0:  # an Unknown value is its own word
+            assert status == "unknown" and value.inner_text().strip() == "Unknown"
+        else:
+            assert word.inner_text().strip().endswith(LABELS[status])
+    badges = page.locator(".ro-status")
+    for i in range(badges.count()):
+        badge = badges.nth(i)
+        assert badge.inner_text().strip().endswith(LABELS[str(badge.get_attribute("data-status"))])
+    for selector in ('[data-testid="rollup-tile"]', '[data-testid="tenant-card"]'):
+        boxes = page.locator(selector)
+        for i in range(boxes.count()):  # the border's colour is the box's verdict, and so is its badge
+            box = boxes.nth(i)
+            status = str(box.get_attribute("data-status"))
+            colour = box.evaluate("e => getComputedStyle(e).borderTopColor")
+            token = box.evaluate(f"e => getComputedStyle(e).getPropertyValue('--{status}').trim()")
+            assert colour == hex_to_rgb(token), (selector, status, colour, token)
+            badge = box.locator('[data-testid="status"]').first
+            assert badge.get_attribute("data-status") == status
+
+
+def hex_to_rgb(token: str) -> str:
+    r, g, b = (int(token[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_demo_rollup_counts_objectives_in_budget_and_says_every_verdict_in_words(local, demo, page):
+    """The demo tenants as a platform admin sees them (screenshots: rollup-*.png)."""
+    token = local.client.login("platform@companyos.demo")
+    reply = local.client.request("GET", "/api/platform/executive?period=7d", token=token)
+    assert reply.status == 200, reply.body
+    slos = next(d for d in reply.body["domains"] if d["id"] == "slos")
+    page.goto(local.url + "/rollup.html")
+    page.evaluate("localStorage.setItem('rollup.period', JSON.stringify({key: '7d'}))")
+    page.reload()
+    page.locator('[data-testid="login-user"][data-username="platform@companyos.demo"]').click()
+    page.locator('[data-testid="rollup-tiles"][data-period="7d"]').wait_for(timeout=60000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "rollup-tiles.png"), full_page=True)
+
+    tile = page.locator('[data-testid="rollup-tile"][data-domain="slos"]')
+    assert tile.locator('[data-testid="tile-value"]').inner_text().strip() == slos["display"]
+    assert slos["display"].endswith("in budget") and tile.get_attribute("data-status") == slos["status"]
+    tile.locator('[data-testid="tile-toggle"]').click()
+    card = page.locator('[data-testid="tenant-card"][data-tenant="northwind"]')
+    card.wait_for()
+    expected = next(c for c in slos["tenants"] if c["tenant"]["id"] == "northwind")
+    assert card.locator('[data-testid="card-value"]').inner_text().strip() == expected["display"]
+    assert card.get_attribute("data-status") == expected["status"]
+    page.screenshot(path=str(SHOTS / "rollup-slos.png"), full_page=True)
+    assert_words_match_colours(page)
+
+    page.locator('[data-testid="rollup-tile"][data-domain="dora"] [data-testid="tile-toggle"]').click()
+    page.locator('[data-testid="tenant-card"][data-tenant="northwind"]').wait_for()
+    page.screenshot(path=str(SHOTS / "rollup-dora.png"), full_page=True)
+    assert_words_match_colours(page)
 
 
 def test_certificate_cells_over_threshold_open_the_tenants_filtered_list(local, rollup_tenants, page):

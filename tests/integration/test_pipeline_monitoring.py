@@ -96,9 +96,23 @@ def test_exec_ops_and_dev_dashboards(local, vandelay):
     assert exec_["sla_compliance_pct"] == pytest.approx(100 * 5 / 6, abs=0.01)
     assert exec_["top_failing_kpis"][0]["failures"] == 1
     assert {k["kpi_id"] for k in exec_["top_failing_kpis"]} == {"build_success_rate", "capped", "flaky"}
-    health = {c["kpi_id"]: c for c in exec_["kpi_health"]}
-    assert health["build_success_rate"]["index"] == 0 and health["flaky"]["delivered_share"] == 0.5
-    assert 0 < exec_["kpi_health_index"] < 100
+    # run health is counted by the newest attempt of each KPI, never averaged into a 0-100 number:
+    # capped failed (Critical), build_success_rate skipped (Warning), deployment_frequency delivered
+    # with a verdict (Healthy); flaky and slow delivered values no dictionary KPI judges (no verdict):
+    # Unknown, not fine
+    assert "kpi_health_index" not in exec_
+    assert exec_["run_health"]["counts"] == {
+        "critical": 1,
+        "warning": 1,
+        "attention": 0,
+        "healthy": 1,
+        "excellent": 0,
+        "unknown": 2,
+    }
+    runs = {k["kpi_id"]: k for k in exec_["kpi_runs"]}
+    assert (runs["flaky"]["runs"], runs["flaky"]["delivered"], runs["flaky"]["verdict"]) == (2, 1, None)
+    assert runs["flaky"]["status"] == runs["slow"]["status"] == "unknown"
+    assert runs["capped"]["status"] == "critical" and runs["capped"]["verdict_run_id"] is None
 
     overview = get(local, "/api/monitoring/runs?tenant=vandelay&days=90", vandelay.cto_token)
     ops = get(local, "/api/monitoring/dashboards/ops?tenant=vandelay&days=90", vandelay.cto_token)

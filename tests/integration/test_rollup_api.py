@@ -104,10 +104,24 @@ def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapsho
     assert card["snapshot"]["computed_at"] == computed_at.isoformat()
     assert card["href"] == "/#/northwind/cto?period=28d"
     assert len(df["series"]) == 28
-    # the org deploy frequency is the sum of the tenants'
+    # the org deploy frequency is the tenants' mean (the KPI's target is a tenant's)
     org_df = next(m for m in dora["metrics"] if m["id"] == "deployment_frequency")
-    values = [c["metrics"]["deployment_frequency"]["value"] for c in dora["tenants"]]
-    assert org_df["value"] == pytest.approx(sum(v for v in values if v is not None), abs=1e-3)
+    values = [v for c in dora["tenants"] if (v := c["metrics"]["deployment_frequency"]["value"]) is not None]
+    assert org_df["value"] == pytest.approx(sum(values) / len(values), abs=1e-3)
+    # a card's KPI band is the one its snapshot was judged with (the tenant's dashboard's)
+    assert df["status"] == snapshot["kpis"]["deployment_frequency"]["status"]
+    # SLOs: objectives in budget, counted from the snapshot's per-service rows (budget left > 0)
+    slos = next(d for d in doc["domains"] if d["id"] == "slos")
+    slo_card = next(c for c in slos["tenants"] if c["tenant"]["id"] == "northwind")
+    rows = [r for r in snapshot["panels"]["slo"]["items"] if r["budget_left"] is not None]
+    inside = [r for r in rows if r["budget_left"] > 0]
+    assert rows, "the demo seeds Prometheus SLO windows for Northwind"
+    assert slo_card["display"] == f"{len(inside)} of {len(rows)} in budget"
+    assert slo_card["value"] == pytest.approx(100 * len(inside) / len(rows), abs=0.01)
+    # in budget is never Healthy beside a spent budget: one spent budget makes it Critical
+    assert len(inside) < len(rows), "the demo's Northwind overspends some error budgets"
+    assert slo_card["headline_status"] == slo_card["status"] == "critical"
+    assert {d["id"]: d["status"] for d in doc["domains"]}["slos"] == "critical"
     # incidents the snapshot cannot answer are Unknown with the reason
     incidents = next(d for d in doc["domains"] if d["id"] == "incidents")
     mtta = next(m for m in incidents["metrics"] if m["id"] == "mtta")

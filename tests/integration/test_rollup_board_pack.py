@@ -35,15 +35,47 @@ def tenants(local: Running) -> list[str]:
     """Three tenants with KPI and inventory snapshots (independent of the demo seed)."""
     from companyos.rollup.inventory import CertificateIn, VendorIn
     from companyos.store.inventory_repo import InventoryRepo
+    from companyos.store.repos import ScoreStore
 
     now = clock.now()
     ids = bulk_tenants("rp-pack", 3, now)
+    snaps = (judged_snapshot(10.0, 75.0, 0.4), judged_snapshot(4.0, 45.0, -0.2))
+    for tenant_id, snap in zip(ids[1:], snaps, strict=True):
+        ScoreStore(tenant_id).put_snapshot("28d", snap, now)
     repo = InventoryRepo(ids[0])
     repo.put_certificate(
         CertificateIn(cert_id="api", common_name="api.rp.test", not_after=now + timedelta(days=4))
     )
     repo.put_vendor(VendorIn(vendor_id="aws", name="AWS", tier=1))
     return ids
+
+
+def judged_snapshot(cfr: float, mttr: float, budget_left: float) -> dict[str, Any]:
+    """All four DORA keys and one service's SLO row, with the bands worked by hand on the KPI
+    dictionary (target scores 80, critical 40, linear between; worse than critical is Critical)."""
+
+    def kpi(value: float, status: str) -> dict[str, Any]:
+        return {"value": value, "previous": value, "series": [], "status": status, "score": None}
+
+    return {
+        "kpis": {
+            "deployment_frequency": kpi(10.0, "healthy"),  # on target
+            "lead_time_for_changes": kpi(4.0, "healthy"),  # on target
+            # change failure rate: target 5 %, critical 15 %: 10 % -> 60 Attention, 4 % -> 84 Healthy
+            "change_failure_rate": kpi(cfr, "attention" if cfr == 10.0 else "healthy"),
+            # MTTR: target 30 min, critical 60 min: 75 min is Critical, 45 min -> 60 Attention
+            "mttr": kpi(mttr, "critical" if mttr > 60 else "attention"),
+        },
+        "panels": {
+            "slo": {
+                "available": True,
+                "items": [
+                    {"id": "api", "service": "api", "value": 99.97 if budget_left > 0 else 99.85,
+                     "budget_left": budget_left, "burn_rate": 0.6 if budget_left > 0 else 1.2}
+                ],
+            }
+        },
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +144,48 @@ def test_pdf_pages_are_cover_six_domains_and_appendix_with_the_api_numbers(pdf, 
         for card in domain["tenants"]:
             for m in card["metrics"].values():
                 assert m["display"] in appendix_text
+
+
+def lines_after(page: str, first: str, n: int) -> list[str]:
+    lines = [x.strip() for x in page.splitlines()]
+    return lines[lines.index(first) + 1 : lines.index(first) + 1 + n]
+
+
+def test_the_pdf_shows_the_apis_value_and_band_per_tenant_and_domain(pdf, sync_export):
+    words = {
+        "excellent": "Excellent",
+        "healthy": "Healthy",
+        "attention": "Attention",
+        "warning": "Warning",
+        "critical": "Critical",
+        "unknown": "Unknown",
+    }  # the roll-up page's labels (web/js/format.js)
+    text = pages_text(pdf)
+    for page, domain in zip(text[1:7], sync_export["rollup"]["domains"], strict=True):
+        assert f"Org verdict: {words[domain['status']]}" in page
+        for m in domain["metrics"]:  # metric: org value, its band
+            assert lines_after(page, m["name"], 2) == [m["display"], words[m["status"]]]
+        for card in domain["tenants"]:  # tenant: verdict, headline value, its band
+            assert lines_after(page, card["tenant"]["name"], 3) == [
+                words[card["status"]],
+                card["display"],
+                words[card["headline_status"]],
+            ]
+    by_domain = {
+        d["id"]: {c["tenant"]["id"]: c for c in d["tenants"]} for d in sync_export["rollup"]["domains"]
+    }
+    ids = sorted(by_domain["dora"])
+    # worked by hand: MTTR 75 min is Critical, so is the card; 45 min is Attention, so is that card
+    assert [by_domain["dora"][t]["status"] for t in ids[1:]] == ["critical", "attention"]
+    assert [by_domain["dora"][t]["headline_status"] for t in ids[1:]] == ["attention", "healthy"]
+    # one service in budget, one overspent (Critical); the CFR-only tenant has no SLO rows
+    slos = by_domain["slos"]
+    assert [slos[t]["display"] for t in ids] == ["Unknown", "1 of 1 in budget", "0 of 1 in budget"]
+    # in budget at 99.97 % is Excellent, but its burn of 0.6x (between the 1x target, 80, and the 0.5x
+    # stretch, 90: 80 + 10 x 0.4 / 0.5 = 88) is Healthy: the card is its worst metric
+    assert [slos[t]["headline_status"] for t in ids] == ["unknown", "excellent", "critical"]
+    assert [slos[t]["status"] for t in ids] == ["unknown", "healthy", "critical"]
+    assert slos[ids[1]]["decided_by"]["metric"] == "fastest_burn"
 
 
 def test_watermark_with_email_and_export_time_is_on_every_page(pdf):

@@ -112,3 +112,44 @@ def test_an_open_p1_p2_or_high_urgency_incident_is_critical():
     assert verdict.incident("triggered", "P2", "low") is Band.CRITICAL
     assert verdict.incident("acknowledged", "P4", "high") is Band.CRITICAL
     assert verdict.incident("triggered", "P3", "low") is Band.WARNING
+
+
+@pytest.mark.parametrize(
+    ("window", "count", "expected"),
+    [
+        (None, 0, Band.HEALTHY),
+        (None, 1, Band.CRITICAL),  # an expired certificate
+        (7, 1, Band.CRITICAL),  # any within a week
+        (30, 1, Band.HEALTHY),  # one within 30 days is tolerated ...
+        (30, 2, Band.WARNING),  # ... two are not
+        (90, 5, Band.HEALTHY),
+        (90, 6, Band.ATTENTION),
+    ],
+)
+def test_certificate_windows(window, count, expected):
+    assert verdict.certificates(window, count) is expected
+
+
+def test_tier_one_vendors_out_of_review():
+    assert [verdict.vendors_out_of_review(n) for n in (0, 1, 2, 7)] == [
+        Band.HEALTHY,
+        Band.WARNING,
+        Band.CRITICAL,
+        Band.CRITICAL,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "delivered_verdict", "expected"),
+    [
+        ("success", "Adequate", Band.HEALTHY),
+        ("success", None, Band.UNKNOWN),  # delivered, but nothing judged: not fine
+        ("partial", "Low", Band.ATTENTION),
+        ("partial", "", Band.UNKNOWN),
+        ("failed", None, Band.CRITICAL),  # a failure needs no verdict to be one
+        ("skipped", None, Band.WARNING),
+        (None, None, Band.UNKNOWN),
+    ],
+)
+def test_a_delivered_run_without_a_verdict_counts_as_unknown(status, delivered_verdict, expected):
+    assert verdict.run_result(status, delivered_verdict) is expected

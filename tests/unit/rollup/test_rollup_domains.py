@@ -27,30 +27,87 @@ def test_six_domains_in_order():
     assert [d["id"] for d in build_domains([], period())] == list(DOMAIN_IDS)
 
 
-def test_dora_cards_are_sorted_worst_first_by_the_normalised_scores():
+def dora(cfr: float, status: str, score: float, **others: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot with the four DORA keys: the change failure rate given, the other three on target
+    (Healthy, score 80) unless given."""
+    keys = {
+        "deployment_frequency": entry(10.0, 10.0, score=80.0),
+        "lead_time_for_changes": entry(4.0, 4.0, score=80.0),
+        "mttr": entry(30.0, 30.0, score=80.0),
+        **others,
+    }
+    return snapshot(change_failure_rate=entry(cfr, cfr, score=score, status=status), **keys)
+
+
+def test_dora_cards_are_sorted_worst_verdict_first_then_by_the_normalised_scores():
     rows = [
-        row(tenant("a", "Alpha"), snapshot(change_failure_rate=entry(4.0, 5.0, score=100.0))),
-        row(tenant("b", "Bravo"), snapshot(change_failure_rate=entry(20.0, 10.0, score=20.0))),
-        row(tenant("c", "Charlie"), snapshot(change_failure_rate=entry(10.0, 10.0, score=70.0))),
+        row(tenant("a", "Alpha"), dora(4.0, "healthy", 84.0)),
+        row(tenant("b", "Bravo"), dora(20.0, "critical", 20.0)),
+        row(tenant("c", "Charlie"), dora(10.0, "attention", 60.0)),
         row(tenant("d", "Delta")),  # no snapshot: Unknown, last
     ]
 
-    dora = domain(build_domains(rows, period()), "dora")
+    dora_domain = domain(build_domains(rows, period()), "dora")
 
-    assert [c["tenant"]["id"] for c in dora["tenants"]] == ["b", "c", "a", "d"]
-    assert [c["rank"] for c in dora["tenants"]] == [1, 2, 3, 4]
-    assert dora["tenants"][-1]["status"] == "unknown" and dora["unknown_tenants"] == 1
-    assert dora["tenants"][-1]["metrics"]["change_failure_rate"]["reason"] == "no end-of-day 28d snapshot yet"
+    assert [c["tenant"]["id"] for c in dora_domain["tenants"]] == ["b", "c", "a", "d"]
+    assert [c["rank"] for c in dora_domain["tenants"]] == [1, 2, 3, 4]
+    assert [c["status"] for c in dora_domain["tenants"]] == ["critical", "attention", "healthy", "unknown"]
+    assert dora_domain["unknown_tenants"] == 1
+    assert dora_domain["tenant_status"] == {"critical": 1, "attention": 1, "healthy": 1, "unknown": 1}
+    last = dora_domain["tenants"][-1]
+    assert last["metrics"]["change_failure_rate"]["reason"] == "no end-of-day 28d snapshot yet"
+
+
+def test_a_card_is_as_bad_as_its_worst_metric_and_names_it_beside_the_headlines_own_band():
+    # Northwind's case: a change failure rate of 4 % is Healthy; MTTR 75 min (worse than its 60 min
+    # critical threshold) is Critical, so the card is Critical and says why.
+    snap = dora(4.0, "healthy", 84.0, mttr=entry(75.0, 70.0, score=0.0, status="critical"))
+    card = domain(build_domains([row(tenant("n", "Northwind"), snap)], period()), "dora")["tenants"][0]
+
+    assert (card["display"], card["headline_status"]) == ("4.0%", "healthy")
+    assert card["status"] == "critical" and card["coverage"] == 1.0 and card["partial"] is None
+    assert card["decided_by"] == {"metric": "mttr", "name": "MTTR", "display": "75 min", "status": "critical"}
+
+
+def test_a_card_measured_on_part_of_its_metrics_says_so_and_is_capped():
+    # 3 of 4 DORA keys measured (75 % < 80 %): Healthy ones are capped at Attention
+    snap = dora(4.0, "healthy", 84.0, mttr=entry(None, reason="not measured yet"))
+    card = domain(build_domains([row(tenant("a"), snap)], period()), "dora")["tenants"][0]
+    assert card["status"] == "attention" and card["coverage"] == 0.75
+    assert card["partial"] == "partial: 75 % measured, missing MTTR"
+    assert card["decided_by"] is None  # the cap decided, not a metric
+
+    # 1 of 4 (25 % < 50 %): Unknown, even though the one measured key is Healthy
+    only_cfr = snapshot(change_failure_rate=entry(4.0, score=84.0, status="healthy"))
+    card = domain(build_domains([row(tenant("a"), only_cfr)], period()), "dora")["tenants"][0]
+    assert card["status"] == "unknown" and card["coverage"] == 0.25
+    assert card["partial"] == ("partial: 25 % measured, missing Deploy frequency, Lead time, MTTR")
+
+
+def test_org_values_are_judged_on_the_kpis_own_thresholds():
+    rows = [
+        row(tenant("a"), dora(10.0, "attention", 60.0)),
+        row(tenant("b"), dora(15.0, "warning", 40.0)),
+    ]
+    dora_domain = domain(build_domains(rows, period()), "dora")
+    cfr = next(m for m in dora_domain["metrics"] if m["id"] == "change_failure_rate")
+    # mean 12.5 %: between target 5 (score 80) and critical 15 (score 40): 80 - 40 x 7.5/10 = 50
+    assert cfr["value"] == 12.5 and cfr["status"] == "warning"
+    # the tile is its worst org metric (the other keys sit on target: Healthy)
+    assert dora_domain["status"] == "warning" and dora_domain["headline_status"] == "warning"
+    assert dora_domain["decided_by"]["metric"] == "change_failure_rate"
+    assert dora_domain["coverage"] == 1.0 and dora_domain["partial"] is None
 
 
 def test_ties_are_broken_by_tenant_name_and_unknowns_never_rank_above_known():
     cards: list[dict[str, Any]] = [
-        {"tenant": {"name": "Zulu"}, "severity": [10.0]},
-        {"tenant": {"name": "Alpha"}, "severity": None},
-        {"tenant": {"name": "Mike"}, "severity": [10.0]},
-        {"tenant": {"name": "Bravo"}, "severity": [0.0]},
+        {"tenant": {"name": "Zulu"}, "status": "warning", "severity": [10.0]},
+        {"tenant": {"name": "Alpha"}, "status": "unknown", "severity": None},
+        {"tenant": {"name": "Mike"}, "status": "warning", "severity": [10.0]},
+        {"tenant": {"name": "Bravo"}, "status": "warning", "severity": [0.0]},
+        {"tenant": {"name": "Echo"}, "status": "critical", "severity": [1.0]},  # the verdict first
     ]
-    assert [c["tenant"]["name"] for c in worst_first(cards)] == ["Mike", "Zulu", "Bravo", "Alpha"]
+    assert [c["tenant"]["name"] for c in worst_first(cards)] == ["Echo", "Mike", "Zulu", "Bravo", "Alpha"]
 
 
 def test_deltas_are_against_the_previous_period_per_tenant_and_for_the_org():
@@ -59,27 +116,98 @@ def test_deltas_are_against_the_previous_period_per_tenant_and_for_the_org():
         row(tenant("b"), snapshot(deployment_frequency=entry(1.5, 2.5, score=40.0))),
     ]
 
-    dora = domain(build_domains(rows, period()), "dora")
+    dora_domain = domain(build_domains(rows, period()), "dora")
 
-    by_id = {c["tenant"]["id"]: c["metrics"]["deployment_frequency"] for c in dora["tenants"]}
+    by_id = {c["tenant"]["id"]: c["metrics"]["deployment_frequency"] for c in dora_domain["tenants"]}
     assert by_id["a"]["delta"] == 1.0 and by_id["b"]["delta"] == -1.0
-    org = next(m for m in dora["metrics"] if m["id"] == "deployment_frequency")
-    assert (org["value"], org["previous"], org["delta"]) == (4.5, 4.5, 0.0)  # deploy frequency sums
-    assert org["aggregation"] == "sum" and org["tenants_known"] == 2
-    assert org["series"][0]["v"] == 4.5 and len(org["series"]) == 28
+    org = next(m for m in dora_domain["metrics"] if m["id"] == "deployment_frequency")
+    # per tenant on average (the KPI's target is a tenant's): (3 + 1.5) / 2, (2 + 2.5) / 2
+    assert (org["value"], org["previous"], org["delta"]) == (2.25, 2.25, 0.0)
+    assert org["aggregation"] == "mean" and org["tenants_known"] == 2
+    assert org["series"][0]["v"] == 2.25 and len(org["series"]) == 28
 
 
-def test_rates_average_and_the_fastest_burn_is_the_max():
+def test_rates_average():
     rows = [
-        row(tenant("a"), snapshot(change_failure_rate=entry(10.0, 12.0), error_budget_burn_rate=entry(2.0))),
-        row(tenant("b"), snapshot(change_failure_rate=entry(20.0, None), error_budget_burn_rate=entry(7.5))),
+        row(tenant("a"), snapshot(change_failure_rate=entry(10.0, 12.0))),
+        row(tenant("b"), snapshot(change_failure_rate=entry(20.0, None))),
     ]
     domains = build_domains(rows, period())
     cfr = next(m for m in domain(domains, "dora")["metrics"] if m["id"] == "change_failure_rate")
-    burn = next(m for m in domain(domains, "slos")["metrics"] if m["id"] == "fastest_burn")
-    assert cfr["value"] == 15.0 and burn["value"] == 7.5
+    assert cfr["value"] == 15.0
     card_b = next(c for c in domain(domains, "dora")["tenants"] if c["tenant"]["id"] == "b")
     assert card_b["metrics"]["change_failure_rate"]["delta"] is None  # no previous: no delta
+
+
+# ------------------------------------------------------------------ SLOs: objectives in budget
+
+
+def slo_row(service: str, attainment: float, budget_left: float, burn: float) -> dict[str, Any]:
+    return {
+        "id": service,
+        "service": service,
+        "value": attainment,
+        "budget_left": budget_left,
+        "burn_rate": burn,
+        "status": "critical" if budget_left <= 0 else "healthy",
+        "evidence": {"run_id": f"run-slo-{service}"},
+    }
+
+
+def slo_snapshot(*rows: dict[str, Any]) -> dict[str, Any]:
+    return {"kpis": {}, "panels": {"slo": {"available": True, "items": list(rows)}}}
+
+
+def test_slos_count_objectives_in_budget_not_attainment():
+    # Northwind: 1 of 4 services has budget left; attainment alone (99.8 % on average) says nothing
+    northwind = slo_snapshot(
+        slo_row("checkout", 99.95, 0.5, 0.5),
+        slo_row("search", 99.86, -0.378, 1.38),
+        slo_row("payments", 99.66, -2.436, 3.44),
+        slo_row("auth", 99.79, -1.128, 2.13),
+    )
+    acme = slo_snapshot(slo_row("api", 99.96, 0.6, 0.4), slo_row("web", 99.93, 0.3, 0.7))
+    rows = [row(tenant("n", "Northwind"), northwind), row(tenant("a", "Acme"), acme)]
+
+    slos = domain(build_domains(rows, period()), "slos")
+
+    n, a = slos["tenants"]  # worst first
+    budget = n["metrics"]["objectives_in_budget"]
+    assert (budget["value"], budget["display"]) == (25.0, "1 of 4 in budget")
+    assert budget["status"] == "critical"  # a spent budget is Critical (verdict.slo_row)
+    assert budget["out_of_budget"] == ["search", "payments", "auth"]
+    assert budget["run_ids"] == ["run-slo-auth", "run-slo-checkout", "run-slo-payments", "run-slo-search"]
+    burn = n["metrics"]["fastest_burn"]
+    # 3.44x: between target 1x (80) and critical 6x (40): 40 + 40 x 2.56 / 5 = 60.48 -> Attention
+    assert (burn["value"], burn["display"], burn["service"], burn["status"]) == (
+        3.44,
+        "3.44x",
+        "payments",
+        "attention",
+    )
+    assert n["status"] == "critical" and n["decided_by"]["metric"] == "objectives_in_budget"
+    assert a["metrics"]["objectives_in_budget"]["display"] == "2 of 2 in budget"
+    # Acme: every budget left; its worst objective, 99.93 %, lies between the 99.9 % target (80) and
+    # the 99.95 % stretch (90): 80 + 10 x 0.03 / 0.05 = 86 -> Healthy
+    assert a["metrics"]["objectives_in_budget"]["status"] == "healthy"
+    # the org: 3 of 6 objectives in budget, as bad as its worst objective
+    org = {m["id"]: m for m in slos["metrics"]}
+    assert (org["objectives_in_budget"]["value"], org["objectives_in_budget"]["display"]) == (
+        50.0,
+        "3 of 6 in budget",
+    )
+    assert org["objectives_in_budget"]["status"] == "critical"
+    assert (org["fastest_burn"]["value"], org["fastest_burn"]["status"]) == (3.44, "attention")
+    assert (slos["display"], slos["status"]) == ("3 of 6 in budget", "critical")
+
+
+def test_a_tenant_without_slo_rows_is_unknown_with_the_reason():
+    snap = {"kpis": {}, "panels": {"slo": {"available": False, "reason": "no Prometheus SLO windows"}}}
+    slos = domain(build_domains([row(tenant("a"), snap)], period()), "slos")
+    card = slos["tenants"][0]
+    assert card["status"] == "unknown" and card["display"] == "Unknown"
+    assert card["metrics"]["objectives_in_budget"]["reason"] == "no Prometheus SLO windows"
+    assert slos["status"] == "unknown" and slos["reason"] == "no Prometheus SLO windows"
 
 
 def test_a_kpi_the_snapshot_lacks_is_unknown_with_the_reason():
@@ -148,9 +276,14 @@ def test_compliance_drop_of_more_than_five_points_gets_a_red_chevron():
         "href": "/rollup.html#/controls/a?framework=SOC2",
     }
     assert b["chevron"] is None
+    # judged on the compliance_score KPI (target 98 %, critical 90 %): 50 % is Critical, 100 % Excellent
+    assert (a["metrics"]["SOC2"]["status"], a["metrics"]["ISO27001"]["status"]) == ("critical", "excellent")
+    assert a["status"] == "critical" and a["decided_by"]["name"] == "SOC2 pass rate"
+    assert b["status"] == "excellent"
     org = {m["id"]: m for m in compliance["metrics"]}
     assert org["SOC2"]["value"] == 75.0  # pooled: 3 of 4 SOC2 controls pass
     assert org["pass_rate"]["value"] == pytest.approx(100 * 5 / 6, abs=0.01)
+    assert org["SOC2"]["status"] == "critical" and org["ISO27001"]["status"] == "excellent"
 
 
 def test_a_drop_of_exactly_five_points_has_no_chevron():
@@ -204,8 +337,22 @@ def test_certificate_windows_thresholds_links_and_ordering():
     assert not m["within_90"]["over_threshold"]
     assert m["within_30"]["href"] == "/rollup.html#/certs/a?within=30&status=expiring"
     assert a["status"] == "critical" and b["status"] == "healthy"
+    # one per window: expired and within 7 days Critical; 2 within 30 days (> 1) Warning; 2 within 90 (<= 5)
+    assert [m[k]["status"] for k in ("expired", "within_7", "within_30", "within_90")] == [
+        "critical",
+        "critical",
+        "warning",
+        "healthy",
+    ]
     org = {x["id"]: x["value"] for x in certs["metrics"]}
     assert org == {"expired": 1, "within_7": 1, "within_30": 2, "within_90": 3}
+    # an org count is as bad as its worst tenant's window
+    assert {x["id"]: x["status"] for x in certs["metrics"]} == {
+        "expired": "critical",
+        "within_7": "critical",
+        "within_30": "warning",
+        "within_90": "healthy",
+    }
 
 
 def test_vendor_risk_counts_tier_one_vendors_out_of_review():
@@ -221,6 +368,7 @@ def test_vendor_risk_counts_tier_one_vendors_out_of_review():
     assert a["value"] == 2 and a["metrics"]["tier1_out_of_review"]["names"] == ["AWS", "Okta"]
     assert a["metrics"]["tier1_out_of_review"]["previous"] == 1  # 28 days ago AWS was still in review
     assert vendors_domain["value"] == 2 and vendors_domain["tenants"][1]["value"] == 0
+    assert [c["status"] for c in vendors_domain["tenants"]] == ["critical", "healthy"]  # 2 overdue, none
 
 
 # ------------------------------------------------------------------ appendix

@@ -21,21 +21,47 @@ def row(kpi: str, status: str, minute: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def test_exec_health_index_weights_delivery_share_by_verdict():
+def test_exec_run_health_counts_kpis_by_their_newest_attempt_never_averages_them():
     rows = [
         row("a", "success", 1, verdict="Adequate"),
-        row("a", "partial", 2, verdict="Low"),  # newest verdict Low (0.5) x share 0.75
+        row("a", "partial", 2, verdict="Low"),  # newest: partial -> Attention
         row("b", "failed", 3, sla_breached=True),
-        row("b", "skipped", 4),
+        row("b", "skipped", 4),  # newest: skipped -> Warning
+        row("c", "success", 5),  # delivered without a verdict -> Unknown (it used to count as 100)
+        row("d", "failed", 6),
+        row("d", "success", 7, verdict="Adequate"),  # newest: delivered and judged -> Healthy
     ]
     data = monitoring.exec_dashboard(rows)
-    assert {c["kpi_id"]: c["index"] for c in data["kpi_health"]} == {"a": 37.5, "b": 0.0}
-    assert data["kpi_health_index"] == pytest.approx(18.75)
-    assert data["sla_compliance_pct"] == 75.0 and data["sla_breaches"] == 1
+    assert "kpi_health_index" not in data  # no second 0-100 health number
+    health = data["run_health"]
+    assert health["kpis"] == 4
+    assert health["counts"] == {
+        "critical": 0,
+        "warning": 1,
+        "attention": 1,
+        "healthy": 1,
+        "excellent": 0,
+        "unknown": 1,
+    }
+    assert health["run_ids"]["unknown"] == ["c-5"] and health["run_ids"]["warning"] == ["b-4"]
+    by_kpi = {k["kpi_id"]: k for k in data["kpi_runs"]}
+    assert (by_kpi["a"]["runs"], by_kpi["a"]["delivered"], by_kpi["a"]["status"]) == (2, 2, "attention")
+    assert (by_kpi["b"]["delivered"], by_kpi["b"]["newest_status"]) == (0, "skipped")
+    assert by_kpi["c"]["status"] == "unknown" and by_kpi["c"]["verdict"] is None
+    # 6 of 7 attempts within their SLA
+    assert data["sla_compliance_pct"] == pytest.approx(100 * 6 / 7, abs=0.01) and data["sla_breaches"] == 1
     # every figure names the runs behind it
     assert data["sla_breach_run_ids"] == ["b-3"]
-    assert {c["kpi_id"]: c["verdict_run_id"] for c in data["kpi_health"]} == {"a": "a-2", "b": None}
-    assert data["top_failing_kpis"] == [{"kpi_id": "b", "failures": 2, "runs": 2, "run_ids": ["b-3", "b-4"]}]
+    assert {k: v["verdict_run_id"] for k, v in by_kpi.items()} == {
+        "a": "a-2",
+        "b": None,
+        "c": "c-5",
+        "d": "d-7",
+    }
+    assert data["top_failing_kpis"] == [
+        {"kpi_id": "b", "failures": 2, "runs": 2, "run_ids": ["b-3", "b-4"]},
+        {"kpi_id": "d", "failures": 1, "runs": 2, "run_ids": ["d-6"]},
+    ]
 
 
 def test_ops_retry_success_rate_and_skips():

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { formatDateTime, formatNumber } from "../format.js";
+import { formatDateTime, formatNumber, statusIcon, statusKey, statusLabel } from "../format.js";
 
 export const VIEWS = [
   { id: "dashboards", label: "Dashboards" },
@@ -33,6 +33,13 @@ export function runLinks(ctx, ids, what = "runs") {
   const links = ids.map((id) => runLink(ctx, id));
   if (ids.length <= INLINE_RUN_LINKS) return h("span", { class: "run-links", "data-testid": "run-links" }, links);
   return h("details", { class: "run-links", "data-testid": "run-links" }, h("summary", {}, `${ids.length} ${what}`), links);
+}
+
+/** A band of the verdict model with its icon and word (cockpit.css status-badge colours). */
+export function band(status, testid = "run-band") {
+  const key = statusKey(status);
+  return h("span", { class: `status-badge status-${key}`, "data-testid": testid, "data-status": key },
+    h("span", { "aria-hidden": "true" }, statusIcon(key)), ` ${statusLabel(key)}`);
 }
 
 export function pill(status) {
@@ -105,7 +112,7 @@ async function dashboards(ctx) {
   const [ex, ops, dev] = await Promise.all(
     ["exec", "ops", "dev"].map((a) => api.monitoring(`dashboards/${a}`, params(ctx), ctx.signal)),
   );
-  ctx.offerKpis(ex.kpi_health.map((k) => k.kpi_id));
+  ctx.offerKpis(ex.kpi_runs.map((k) => k.kpi_id));
   const none = ex.count === 0;
   const noRuns = `no KPI runs in this window${ctx.kpi ? ` for ${ctx.kpi}` : ""}`;
   replaceChildren(
@@ -118,13 +125,28 @@ async function dashboards(ctx) {
   );
 }
 
+/** Run health: how many KPIs' newest attempt has each band — counted, never averaged into a score. */
+function runHealth(ctx, ex, noRuns) {
+  const rh = ex.run_health;
+  if (!rh.kpis) return figure("figure-run-health", "Run health", null, { unknown: noRuns });
+  const items = Object.entries(rh.counts).filter(([, n]) => n > 0).map(([s, n]) =>
+    h("li", { "data-testid": "run-health-count", "data-status": s, "data-count": String(n) },
+      band(s), ` ${n} KPI${n === 1 ? "" : "s"} `, runLinks(ctx, rh.run_ids[s], "newest attempts")));
+  return h("div", { class: "figure", "data-testid": "figure-run-health", "data-kpis": String(rh.kpis) },
+    h("div", { class: "muted" }, "Run health"),
+    h("ul", { class: "legend mon-run-health", "aria-label": "KPIs by the band of their newest attempt" }, items),
+    h("p", { class: "figure-source", "data-testid": "figure-source" },
+      `${rh.kpis} KPIs, each counted once by ${rh.basis}: delivered Healthy, partial Attention, skipped or blocked Warning, failed Critical, delivered without a verdict Unknown. The one health number is the company health on the dashboards.`));
+}
+
 function execSection(ctx, ex, noRuns) {
   const within = ex.count - ex.sla_breaches;
-  const health = ex.kpi_health.map((k) => h("tr", { "data-testid": "health-row", "data-kpi-id": k.kpi_id },
-    h("td", { class: "mono" }, k.kpi_id), h("td", { class: "num" }, k.runs),
-    h("td", { class: "num" }, `${formatNumber(100 * k.delivered_share)} %`),
-    h("td", {}, k.verdict_run_id ? runLink(ctx, k.verdict_run_id, k.verdict || "no verdict") : "never delivered"),
-    h("td", { class: "num" }, formatNumber(k.index))));
+  const kpiRows = ex.kpi_runs.map((k) => h("tr", { "data-testid": "kpi-run-row", "data-kpi-id": k.kpi_id, "data-status": statusKey(k.status) },
+    h("td", { class: "mono" }, k.kpi_id),
+    h("td", {}, band(k.status), " ", runLink(ctx, k.newest_run_id, k.newest_status),
+      h("div", { class: "figure-source" }, "newest delivery: ",
+        k.verdict_run_id ? runLink(ctx, k.verdict_run_id, k.verdict ? `verdict ${k.verdict}` : "no verdict") : "never delivered")),
+    h("td", { class: "num", title: "attempts delivered of attempts in the window" }, `${k.delivered} of ${k.runs}`)));
   const failing = ex.top_failing_kpis.map((k) => h("tr", { "data-testid": "failing-row", "data-kpi-id": k.kpi_id },
     h("td", { class: "mono" }, k.kpi_id), h("td", { class: "num" }, k.failures), h("td", { class: "num" }, k.runs),
     h("td", {}, runLinks(ctx, k.run_ids))));
@@ -135,11 +157,8 @@ function execSection(ctx, ex, noRuns) {
       source: ex.count ? `${within} of ${ex.count} runs finished within their contract's SLA; ${ex.sla_breaches} breached` : null,
       runs: runLinks(ctx, ex.sla_breach_run_ids, "breaching runs"),
     }),
-    figure("figure-health-index", "KPI health index (0–100)", ex.kpi_health_index, {
-      unknown: noRuns,
-      source: ex.kpi_health.length ? `Mean over ${ex.kpi_health.length} KPIs of delivered share × weight of the newest verdict (Adequate 1, Low ½, Critical 0)` : null,
-    }),
-    ex.kpi_health.length ? table("KPI health components", ["KPI", "Runs", "Delivered", "Newest verdict (run)", "Index"], health, "health-table") : null,
+    runHealth(ctx, ex, noRuns),
+    ex.kpi_runs.length ? table("KPI runs", ["KPI", "Newest attempt", "Delivered"], kpiRows, "kpi-runs-table") : null,
     h("h3", {}, "Top failing KPIs"),
     failing.length ? table("Top failing KPIs", ["KPI", "Failed or skipped", "Runs", "Runs behind it"], failing, "failing-table")
       : empty(ex.count ? "No run failed or was skipped in this window." : `Unknown — ${noRuns}.`, "failing-empty"),

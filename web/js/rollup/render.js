@@ -14,16 +14,49 @@ import {
 } from "../format.js";
 
 // ---- small parts -------------------------------------------------------------------------------
+// Every coloured thing carries its own word: a status colour is never shown without the label of
+// the same verdict (format.js's labels, cockpit.css's colour tokens).
 
-function statusBadge(status) {
+function statusBadge(status, testid = "status") {
   const key = statusKey(status);
   return h(
     "span",
-    { class: `ro-status ro-status-${key}`, "data-testid": "status" },
+    { class: `ro-status ro-status-${key}`, "data-testid": testid, "data-status": key },
     h("span", { "aria-hidden": "true" }, statusIcon(key)),
     " ",
     statusLabel(key),
   );
+}
+
+/** A value in its own verdict's colour, with that verdict's icon and word beside it. */
+function judgedValue(display, status, { cls = "", testid } = {}) {
+  const key = statusKey(status);
+  return h(
+    "span",
+    { class: `ro-judged ${cls}`, "data-status": key },
+    h("span", { class: `ro-value ro-text-${key}`, ...(testid ? { "data-testid": testid } : {}) }, display),
+    " ",
+    // a value that is itself "Unknown" says so already
+    display === statusLabel(key) ? null : h("span", { class: `ro-mini ro-text-${key}`, "data-testid": "value-status" },
+      h("span", { "aria-hidden": "true" }, statusIcon(key)), ` ${statusLabel(key)}`),
+  );
+}
+
+/** Why a tile or card has its verdict: the metric that decides it, or its partial coverage. */
+function verdictWhy(item) {
+  const parts = [];
+  // the headline deciding it needs no repeat: its value and word are shown already
+  if (item.decided_by && item.decided_by.metric !== item.headline && statusKey(item.decided_by.status) !== "unknown") {
+    parts.push(h("span", { "data-testid": "decided-by" }, `worst: ${item.decided_by.name} ${item.decided_by.display}`));
+  }
+  if (item.partial) parts.push(h("span", { class: "ro-partial", "data-testid": "partial" }, item.partial));
+  return parts.length ? h("span", { class: "ro-why" }, parts) : null;
+}
+
+function tenantCounts(domain) {
+  const counts = Object.entries(domain.tenant_status || {});
+  if (!counts.length) return "";
+  return `: ${counts.map(([s, n]) => `${n} ${statusLabel(s)}`).join(" · ")}`;
 }
 
 function metricUnit(domain, metricId) {
@@ -106,18 +139,17 @@ export function renderTiles(container, doc, { expanded, onToggle }) {
           "data-testid": "tile-toggle",
           onclick: () => onToggle(isOpen ? null : d.id),
         },
-        h("h2", { class: "ro-tile-title" }, d.name),
+        h("span", { class: "ro-tile-head" }, h("h2", { class: "ro-tile-title" }, d.name), statusBadge(d.status)),
         h("span", { class: "ro-tile-metric muted" }, headline ? headline.name : ""),
-        h("span", { class: "ro-tile-value", "data-testid": "tile-value" }, d.display),
+        judgedValue(d.display, d.headline_status, { cls: "ro-tile-value", testid: "tile-value" }),
         delta(d.delta, unit),
         sparkline(d.series, `${d.name} org trend`),
-        statusBadge(d.status),
+        verdictWhy(d),
         d.reason ? h("span", { class: "ro-reason", "data-testid": "tile-reason" }, d.reason) : null,
         h(
           "span",
-          { class: "ro-tile-foot muted" },
-          `${d.tenants.length} tenant${d.tenants.length === 1 ? "" : "s"}`,
-          d.unknown_tenants ? ` · ${d.unknown_tenants} unknown` : "",
+          { class: "ro-tile-foot muted", "data-testid": "tile-tenants" },
+          `${d.tenants.length} tenant${d.tenants.length === 1 ? "" : "s"}${tenantCounts(d)}`,
         ),
         h("span", { class: "ro-stamp muted", "data-testid": "snapshot-at" }, stamp),
       ),
@@ -128,13 +160,17 @@ export function renderTiles(container, doc, { expanded, onToggle }) {
 
 // ---- expansion: per-tenant cards --------------------------------------------------------------------
 
+function metricName(domain, id) {
+  return domain.metrics.find((x) => x.id === id)?.name || id;
+}
+
 function metricRows(domain, card) {
   return Object.entries(card.metrics).map(([id, m]) =>
     h(
       "li",
       { class: "ro-metric", "data-metric": id },
-      h("span", { class: "ro-metric-name" }, m.label || m.framework || domain.metrics.find((x) => x.id === id)?.name || id),
-      h("span", { class: `ro-metric-value ro-text-${statusKey(m.status)}` }, m.display),
+      h("span", { class: "ro-metric-name" }, m.label || metricName(domain, id)),
+      judgedValue(m.display, m.status, { cls: "ro-metric-value" }),
       m.value === null && m.reason ? h("span", { class: "ro-reason" }, m.reason) : delta(m.delta, m.framework || id === "pass_rate" ? "percent" : metricUnit(domain, id)),
     ),
   );
@@ -148,7 +184,7 @@ function certCells(card) {
     keys.map((k) => {
       const m = card.metrics[k];
       if (!m) return null;
-      const content = [h("span", { class: "ro-cert-label" }, m.label), h("span", { class: "ro-cert-count" }, m.display)];
+      const content = [h("span", { class: "ro-cert-label" }, m.label), judgedValue(m.display, m.status, { cls: "ro-cert-count" })];
       const attrs = { class: `ro-cert-cell${m.over_threshold ? " is-over" : ""}`, "data-testid": "cert-cell", "data-window": k };
       return m.over_threshold && m.href ? h("a", { ...attrs, href: m.href }, content) : h("span", attrs, content);
     }),
@@ -187,11 +223,13 @@ function tenantCard(domain, card) {
       h("span", { class: "ro-rank muted" }, `#${card.rank}`),
       h("a", { class: "ro-card-tenant", href: card.href, "data-testid": "tenant-link" }, card.tenant.name),
       chevron(card),
+      statusBadge(card.status),
     ),
-    h("span", { class: "ro-card-value", "data-testid": "card-value" }, card.display),
+    h("span", { class: "ro-card-metric muted" }, metricName(domain, card.headline)),
+    judgedValue(card.display, card.headline_status, { cls: "ro-card-value", testid: "card-value" }),
     delta(card.delta, unit),
     sparkline(card.series, `${card.tenant.name} ${domain.name} trend`),
-    statusBadge(card.status),
+    verdictWhy(card),
     domain.id === "certificates" ? certCells(card) : h("ul", { class: "ro-metrics" }, metricRows(domain, card)),
     snapshotStamp(card.snapshot.computed_at),
   );
@@ -210,7 +248,7 @@ export function renderExpansion(container, doc, domainId) {
       "tr",
       { "data-metric": m.id },
       h("th", { scope: "row" }, m.name),
-      h("td", { class: `ro-text-${statusKey(m.status)}` }, m.display),
+      h("td", {}, judgedValue(m.display, m.status)),
       h("td", {}, delta(m.delta, m.unit)),
       h("td", {}, `${m.tenants_known} of ${domain.tenants.length}`),
     ),
@@ -219,6 +257,7 @@ export function renderExpansion(container, doc, domainId) {
     container,
     h("h2", { id: "rollup-expansion-title" }, `${domain.name}: tenants, worst first`),
     h("p", { class: "muted" }, domain.description),
+    h("p", { class: "ro-domain-verdict", "data-testid": "domain-verdict" }, "Org verdict: ", statusBadge(domain.status, "domain-status"), " ", verdictWhy(domain)),
     h(
       "table",
       { class: "ro-table", "data-testid": "org-metrics" },
@@ -285,7 +324,7 @@ export function renderControls(container, tenant, doc, framework) {
       h("td", {}, c.framework),
       h("td", {}, c.control_id),
       h("td", {}, c.title),
-      h("td", { class: c.passing ? "ro-text-healthy" : "ro-text-critical" }, c.passing ? "Passing" : "Failing"),
+      h("td", {}, c.passing ? "Passing" : "Failing"), // a control state, not a band: no band colour
       h("td", {}, c.latest_evidence ? `${c.latest_evidence.result} on ${formatDate(c.latest_evidence.at)}` : "no evidence"),
     ),
   );

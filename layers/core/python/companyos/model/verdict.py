@@ -294,3 +294,38 @@ def run_status(status: str | None) -> Band:
         "blocked": Band.WARNING,
         "failed": Band.CRITICAL,
     }.get(str(status), Band.UNKNOWN)
+
+
+# ------------------------------------------------------------------------------ inventory (roll-up)
+
+# Certificates expiring within a window are over threshold above these counts (a cell over its
+# threshold is the window's band; none over is Healthy). Expired ones are always Critical.
+CERT_THRESHOLDS: dict[int, int] = {7: 0, 30: 1, 90: 5}
+_CERT_BANDS: dict[int | None, Band] = {
+    None: Band.CRITICAL,
+    7: Band.CRITICAL,
+    30: Band.WARNING,
+    90: Band.ATTENTION,
+}
+
+
+def certificates(window_days: int | None, count: int) -> Band:
+    """A certificate window of one tenant (None = already expired): any expired certificate or any
+    expiring within 7 days is Critical; more than 1 within 30 days Warning; more than 5 within 90
+    days Attention; otherwise Healthy."""
+    limit = 0 if window_days is None else CERT_THRESHOLDS[window_days]
+    return _CERT_BANDS[window_days] if count > limit else Band.HEALTHY
+
+
+def vendors_out_of_review(count: int) -> Band:
+    """Tier-1 vendors whose review is overdue: none Healthy, one Warning, more Critical."""
+    return Band.HEALTHY if count == 0 else Band.WARNING if count == 1 else Band.CRITICAL
+
+
+def run_result(status: str | None, delivered_verdict: object) -> Band:
+    """A KPI's newest attempt as monitoring counts it: its `run_status`, except that a delivered
+    attempt without a verdict (no value was judged) is Unknown, never counted as fine."""
+    band = run_status(status)
+    if band in (Band.HEALTHY, Band.ATTENTION) and not delivered_verdict:
+        return Band.UNKNOWN
+    return band

@@ -4,6 +4,10 @@ email and the export timestamp, so a leaked copy can be traced.
 
 Pages = 1 (cover) + 6 (domains) + the appendix pages. A domain page lists at most
 `MAX_CARDS_PER_PAGE` tenants worst-first (the rest are in the appendix), so it is always one page.
+
+Every status on it is the roll-up's own verdict (companyos.model.verdict, judged once in
+companyos.rollup.domains), printed with the same word as the roll-up page (`Band.label`) and the
+cockpit's colour for that band: the PDF agrees with the page number for number, band for band.
 """
 
 from __future__ import annotations
@@ -30,16 +34,20 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from companyos.rollup.domains import appendix_rows
+from companyos.model import verdict
+from companyos.model.verdict import Band
+from companyos.rollup.domains import appendix_rows, display
 
-MAX_CARDS_PER_PAGE = 22
+MAX_CARDS_PER_PAGE = 12  # a tenant row may wrap to three lines (its partial note)
+# The cockpit's status colour tokens (web/css/cockpit.css --excellent … --unknown; a unit test holds
+# them equal), so a band has one colour on the page and on paper.
 STATUS_COLOURS = {
-    "excellent": "#1b7f3b",
-    "healthy": "#2e9d4f",
-    "attention": "#c9a400",
-    "warning": "#d9730d",
-    "critical": "#c62828",
-    "unknown": "#8a8f98",
+    Band.EXCELLENT: "#0b6b47",
+    Band.HEALTHY: "#1e7b34",
+    Band.ATTENTION: "#7a5d00",
+    Band.WARNING: "#a84a00",
+    Band.CRITICAL: "#b3261e",
+    Band.UNKNOWN: "#5f6673",
 }
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#5f6b7a")
@@ -96,8 +104,47 @@ def _sparkline(series: Sequence[Mapping[str, Any]], width: float = 160, height: 
     return d
 
 
+def word(status: object) -> str:
+    """A status as the roll-up page prints it: the band's label ("Critical"); anything else Unknown."""
+    return verdict.parse(status).label
+
+
+def _hex(status: object) -> str:
+    return STATUS_COLOURS[verdict.parse(status)]
+
+
+def _coloured(markup: str, status: object) -> str:
+    return f'<font color="{_hex(status)}">{markup}</font>'
+
+
+def _judged(display: str, status: object) -> str:
+    """A value in its band's colour with the band's word beside it (paragraph markup)."""
+    return _coloured(f"<b>{_esc(display)}</b> {word(status)}", status)
+
+
+def _why(item: Mapping[str, Any]) -> str:
+    """What decides a verdict: the worst metric, or the coverage; nothing measured, the reason."""
+    if not item.get("coverage") and item.get("reason"):
+        return str(item["reason"])
+    parts = []
+    by = item.get("decided_by")
+    # the headline decides it: its value and word are printed already
+    if (
+        by
+        and by.get("metric") != item.get("headline")
+        and verdict.parse(by.get("status")) is not Band.UNKNOWN
+    ):
+        parts.append(f"worst: {by['name']} {by['display']}")
+    if item.get("partial"):
+        parts.append(str(item["partial"]))
+    return "; ".join(parts)
+
+
 def _table(
-    rows: list[list[Any]], widths: list[float], status_col: int | None = None, statuses: Sequence[str] = ()
+    rows: list[list[Any]],
+    widths: list[float],
+    status_cols: Sequence[int] = (),
+    statuses: Sequence[Sequence[str]] = (),
 ) -> Table:
     t = Table(rows, colWidths=widths, repeatRows=1)
     style: list[tuple[Any, ...]] = [
@@ -110,10 +157,9 @@ def _table(
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
-    if status_col is not None:
-        for r, status in enumerate(statuses, 1):
-            colour = colors.HexColor(STATUS_COLOURS.get(status, STATUS_COLOURS["unknown"]))
-            style.append(("TEXTCOLOR", (status_col, r), (status_col, r), colour))
+    for r, row_statuses in enumerate(statuses, 1):
+        for col, status in zip(status_cols, row_statuses, strict=True):
+            style.append(("TEXTCOLOR", (col, r), (col, r), colors.HexColor(_hex(status))))
     t.setStyle(TableStyle(style))
     return t
 
@@ -141,7 +187,7 @@ def _cover(
         Paragraph(
             "All values come from end-of-day snapshots (KPI snapshots and inventory snapshots), not live "
             "data; each tenant's snapshot timestamp is listed in the appendix. Unknown means the evidence "
-            "is missing, with the reason; it is never counted as healthy.",
+            "is missing, with the reason; it is never counted as Healthy.",
             s["small"],
         ),
     ]
@@ -152,57 +198,76 @@ def _cover(
 
 
 def _domain_page(d: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
+    head = next((m for m in d["metrics"] if m["id"] == d["headline"]), None)
     story: list[Any] = [
         Paragraph(_esc(d["name"]), s["h1"]),
         Paragraph(_esc(d["description"]), s["small"]),
         Spacer(1, 3 * mm),
         Paragraph(
-            f"Org value: <b>{_esc(d['display'])}</b> &nbsp; "
-            f"change vs previous period: {_fmt_delta(d['delta'])} &nbsp; status: {_esc(d['status'])}",
+            "Org verdict: "
+            + _coloured(f"<b>{word(d['status'])}</b>", d["status"])
+            + (f" &nbsp; ({_esc(_why(d))})" if _why(d) else ""),
+            s["body"],
+        ),
+        Paragraph(
+            f"{_esc(head['name'] if head else 'Org value')}: {_judged(d['display'], d['headline_status'])}"
+            f" &nbsp; change vs previous period: {_fmt_delta(d['delta'])}",
             s["body"],
         ),
     ]
     if d.get("reason"):
         story.append(Paragraph(f"Reason: {_esc(d['reason'])}", s["small"]))
     story += [_sparkline(d["series"]), Spacer(1, 2 * mm)]
-    metrics = [["Metric", "Org value", "Previous", "Change", "Status", "Tenants known"]]
+    metrics = [["Metric", "Org value", "Status", "Previous", "Change", "Tenants known"]]
     for m in d["metrics"]:
-        prev = "n/a" if m["previous"] is None else f"{m['previous']:g}"
+        prev = "n/a" if m["previous"] is None else display(m["previous"], m["unit"])
         metrics.append(
-            [m["name"], m["display"], prev, _fmt_delta(m["delta"]), m["status"], str(m["tenants_known"])]
+            [
+                m["name"],
+                m["display"],
+                word(m["status"]),
+                prev,
+                _fmt_delta(m["delta"]),
+                str(m["tenants_known"]),
+            ]
         )
     story += [
         _table(
             metrics,
-            [52 * mm, 28 * mm, 24 * mm, 22 * mm, 22 * mm, 24 * mm],
-            4,
-            [m["status"] for m in d["metrics"]],
+            [52 * mm, 32 * mm, 22 * mm, 22 * mm, 20 * mm, 24 * mm],
+            (1, 2),
+            [(m["status"], m["status"]) for m in d["metrics"]],
         ),
         Spacer(1, 4 * mm),
-        Paragraph("Tenants, worst first", s["body"]),
+        Paragraph(f"Tenants, worst first: {_esc(_counts(d))}", s["body"]),
     ]
     cards = d["tenants"][:MAX_CARDS_PER_PAGE]
-    rows = [["#", "Tenant", "Value", "Change", "Status", "Trend", "Snapshot (UTC)"]]
+    head_name = head["name"] if head else "Value"
+    head_cell = Paragraph(f"<b>{_esc(head_name)}</b>", s["cell"])
+    rows: list[list[Any]] = [
+        ["#", "Tenant", "Verdict", head_cell, "Status", "Change", "Why", "Snapshot (UTC)"]
+    ]
     for c in cards:
-        chevron = "DROP > 5 pts" if c.get("chevron") else ""
+        why = "; ".join(x for x in (_why(c), "DROP > 5 pts" if c.get("chevron") else "") if x)
         at = (c["snapshot"]["computed_at"] or "none")[:16].replace("T", " ")
         rows.append(
             [
                 str(c["rank"]),
-                c["tenant"]["name"],
+                Paragraph(_esc(c["tenant"]["name"]), s["cell"]),
+                word(c["status"]),
                 c["display"],
+                word(c["headline_status"]),
                 _fmt_delta(c["delta"]),
-                c["status"],
-                chevron,
+                Paragraph(_esc(why), s["cell"]),
                 at,
             ]
         )
     story.append(
         _table(
             rows,
-            [8 * mm, 50 * mm, 26 * mm, 20 * mm, 20 * mm, 22 * mm, 30 * mm],
-            4,
-            [c["status"] for c in cards],
+            [7 * mm, 30 * mm, 17 * mm, 22 * mm, 17 * mm, 13 * mm, 51 * mm, 25 * mm],
+            (2, 3, 4),
+            [(c["status"], c["headline_status"], c["headline_status"]) for c in cards],
         )
     )
     more = len(d["tenants"]) - len(cards)
@@ -210,6 +275,11 @@ def _domain_page(d: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any
         story.append(Paragraph(f"... and {more} more tenants: see the appendix.", s["small"]))
     story.append(PageBreak())
     return story
+
+
+def _counts(d: Mapping[str, Any]) -> str:
+    counts = d.get("tenant_status") or {}
+    return " · ".join(f"{n} {word(status)}" for status, n in counts.items()) or "none in scope"
 
 
 def _appendix(rollup: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
@@ -226,7 +296,7 @@ def _appendix(rollup: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[A
                 r["display"],
                 prev,
                 _fmt_delta(r["delta"]),
-                r["status"],
+                word(r["status"]),
                 at,
             ]
         )
@@ -243,9 +313,9 @@ def _appendix(rollup: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[A
         story.append(
             _table(
                 rows,
-                [34 * mm, 26 * mm, 32 * mm, 20 * mm, 16 * mm, 16 * mm, 16 * mm, 26 * mm],
-                6,
-                [r["status"] for r in data],
+                [34 * mm, 26 * mm, 32 * mm, 22 * mm, 16 * mm, 16 * mm, 16 * mm, 26 * mm],
+                (3, 6),
+                [(r["status"], r["status"]) for r in data],
             )
         )
     return story

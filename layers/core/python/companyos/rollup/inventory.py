@@ -14,11 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from companyos.model import verdict
+
 Framework = Literal["SOC2", "ISO27001", "HIPAA"]
 FRAMEWORKS: tuple[str, ...] = ("SOC2", "ISO27001", "HIPAA")
 CERT_WINDOWS: tuple[int, ...] = (7, 30, 90)
-# A certificate cell is "over threshold" (red, linked to the tenant's list) above these counts.
-CERT_THRESHOLDS: dict[int, int] = {7: 0, 30: 1, 90: 5}
+# A certificate cell is "over threshold" (linked to the tenant's list) above these counts.
+CERT_THRESHOLDS = verdict.CERT_THRESHOLDS  # the certificate rule owns its thresholds
 EVIDENCE_KEPT_PER_CONTROL = 20  # newest evidence items per control carried in the posture
 
 Ident = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")

@@ -5,9 +5,14 @@ sk `<started_at>#<run_id>` — with ONE Query over the requested window (no Scan
 
 - run overview (vw_kpi_run_overview), validation summary (vw_kpi_validation_summary),
   lineage sources (vw_kpi_lineage_sources), SLA violations (vw_kpi_sla_violations);
-- dashboard data: exec (SLA compliance %, KPI health index, top failing KPIs), ops (validation
+- dashboard data: exec (SLA compliance %, run health, top failing KPIs), ops (validation
   failures by rule type, retry success rate, runs skipped), dev (error codes, sql_hash changes,
   duration anomalies vs each KPI's baseline).
+
+Run health is counted, never averaged: how many KPIs' newest attempt has each band of the verdict
+model (`verdict.run_result`: delivered Healthy, partial Attention, skipped/blocked Warning, failed
+Critical, delivered without a verdict Unknown). The one health number is the tenant's composite
+health (its snapshot); monitoring adds no second 0-100 "health".
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from typing import Any
 from companyos import clock
 from companyos.auth import Principal, authorize
 from companyos.errors import InvalidPayload
+from companyos.model import verdict
+from companyos.model.verdict import Band
 from companyos.store.repos import RunLog
 
 MAX_DAYS = 90
 DELIVERED = ("success", "partial")
-VERDICT_WEIGHT = {"Adequate": 1.0, "Low": 0.5, "Critical": 0.0}
 ANOMALY_FACTOR = 3.0  # a run is anomalous when slower than 3x its KPI's median duration ...
 ANOMALY_MIN_S = 1.0  # ... and at least this many seconds slower (sub-second jitter is not news)
 BASELINE_MIN_RUNS = 5
@@ -174,31 +180,29 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
 
-def exec_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """SLA compliance %, KPI health index, top failing KPIs.
+def _kpi_run(kpi_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One KPI's attempts in the window: how many delivered, and its newest attempt judged."""
+    newest = max(runs, key=lambda r: r["started_at"])
+    delivered = sorted((r for r in runs if r["status"] in DELIVERED), key=lambda r: r["started_at"])
+    return {
+        "kpi_id": kpi_id,
+        "runs": len(runs),
+        "delivered": len(delivered),
+        "newest_run_id": newest["run_id"],
+        "newest_status": newest["status"],
+        "status": verdict.run_result(newest["status"], newest.get("verdict")).value,
+        "verdict": delivered[-1].get("verdict") if delivered else None,
+        "verdict_run_id": delivered[-1]["run_id"] if delivered else None,
+    }
 
-    KPI health index (0-100): the mean over KPIs of (delivered share of the KPI's attempts, a
-    partial counting half) x (weight of its newest verdict: Adequate 1, Low 0.5, Critical 0; a KPI
-    never delivered in the window counts 0)."""
+
+def exec_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """SLA compliance %, run health (KPIs counted by the band of their newest attempt), top failing
+    KPIs."""
     by_kpi: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_kpi[r["kpi_id"]].append(r)
-    components: list[dict[str, Any]] = []
-    for kpi_id, runs in sorted(by_kpi.items()):
-        ok = sum(1.0 if r["status"] == "success" else 0.5 if r["status"] == "partial" else 0.0 for r in runs)
-        delivered = sorted((r for r in runs if r["status"] in DELIVERED), key=lambda r: r["started_at"])
-        verdict = delivered[-1].get("verdict") if delivered else None
-        weight = VERDICT_WEIGHT.get(verdict or "", 1.0) if delivered else 0.0
-        components.append(
-            {
-                "kpi_id": kpi_id,
-                "runs": len(runs),
-                "delivered_share": round(ok / len(runs), 4),
-                "verdict": verdict,
-                "verdict_run_id": delivered[-1]["run_id"] if delivered else None,
-                "index": round(100.0 * ok / len(runs) * weight, 2),
-            }
-        )
+    kpi_runs = [_kpi_run(k, runs) for k, runs in sorted(by_kpi.items())]
     failed = [r for r in rows if r["status"] in ("failed", "skipped")]
     failures = Counter(r["kpi_id"] for r in failed)
     breached = [r for r in rows if r.get("sla_breached")]
@@ -206,8 +210,8 @@ def exec_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "sla_compliance_pct": _pct(len(rows) - len(breached), len(rows)),
         "sla_breaches": len(breached),
         "sla_breach_run_ids": _ids(breached),
-        "kpi_health_index": _mean([c["index"] for c in components]),
-        "kpi_health": components,
+        "run_health": _run_health(kpi_runs),
+        "kpi_runs": kpi_runs,
         "top_failing_kpis": [
             {
                 "kpi_id": k,
@@ -217,6 +221,18 @@ def exec_dashboard(rows: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for k, n in failures.most_common(5)
         ],
+    }
+
+
+def _run_health(kpi_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many KPIs' newest attempt has each band (every band listed, worst first), with the
+    newest attempts behind each count."""
+    bands = sorted(Band, key=lambda b: b.rank)
+    return {
+        "basis": "the newest attempt of each KPI in the window",
+        "kpis": len(kpi_runs),
+        "counts": {b.value: sum(1 for k in kpi_runs if k["status"] == b.value) for b in bands},
+        "run_ids": {b.value: [k["newest_run_id"] for k in kpi_runs if k["status"] == b.value] for b in bands},
     }
 
 
