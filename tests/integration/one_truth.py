@@ -402,8 +402,6 @@ def _open_incidents_seen(facts: Facts, t: str, p: str, dash: dict[str, Any]) -> 
         m = re.search(r"(\d+) open", summary) if isinstance(summary, str) else None
         if panel["id"] == "incidents" and m:
             facts.add(key, "value", f"{where}.summary {summary!r}", int(m.group(1)))
-        if panel["id"] == "platform" and is_num(_dict(summary).get("value")):
-            facts.add(key, "value", f"{where}.summary.value", _dict(summary)["value"])
         for item in panel.get("items") or []:
             if isinstance(item, dict) and item.get("id") == "active_incidents":
                 facts.add(key, "value", f"{where}/active_incidents", item.get("value"))
@@ -513,7 +511,9 @@ def rollup_kpi_cells(rollup: dict[str, Any]) -> Iterator[tuple[str, str, str, di
             head = _dict(metrics.get(card.get("headline")))
             if head.get("kpi_id"):
                 shown = {"value": card.get("value"), "display": card.get("display")}
-                yield f"rollup {d['id']}/{t} card headline", t, head["kpi_id"], shown, card.get("status")
+                # the headline value is shown with its own band; the card's verdict is its worst metric
+                status = card.get("headline_status") or card.get("status")
+                yield f"rollup {d['id']}/{t} card headline", t, head["kpi_id"], shown, status
 
 
 def pdf_lines(pages: list[str]) -> list[list[str]]:
@@ -895,6 +895,13 @@ def _slo_row_verdicts(t: str, p: str, rows: dict[str, dict[str, Any]]) -> list[s
     return out
 
 
+def _says_operational(text: str) -> bool:
+    """Whether a text claims services are operational ("All services operational", "3 of 4 services
+    operational"), not that they are not ("1 of 4 services not operational: api")."""
+    low = text.lower()
+    return "operational" in low.replace("not operational", "")
+
+
 def _status_panel_verdicts(
     where: str, panel: dict[str, Any], rows: dict[str, dict[str, Any]], blocking: dict[str, list[str]]
 ) -> list[str]:
@@ -906,13 +913,13 @@ def _status_panel_verdicts(
     for item in items:
         svc = str(_dict(item.get("drill")).get("id") or item.get("id"))
         says = f"{item.get('status')!r} ({item.get('detail')})"
-        if item.get("status") in GOOD or "operational" in str(item.get("detail", "")).lower():
+        if item.get("status") in GOOD or _says_operational(str(item.get("detail", ""))):
             if svc in bad_slo:
                 out.append(f"{where}/{svc}: {says} beside its SLO row {rows[svc]['slo']['status']!r}")
             if blocking.get(svc):
                 out.append(f"{where}/{svc}: {says} with open P1/P2 {blocking[svc]}")
     summary = _dict(panel.get("summary"))
-    if "operational" in (_summary_text(panel) or "").lower() or (
+    if _says_operational(_summary_text(panel) or "") or (
         panel["id"] == "platform" and summary.get("status") in GOOD
     ):
         named = {str(_dict(i.get("drill")).get("id") or i.get("id")) for i in items}

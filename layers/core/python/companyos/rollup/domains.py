@@ -279,6 +279,7 @@ def kpi_cell(spec: MetricSpec, data: TenantData, period: Period) -> dict[str, An
         kpi_id=kpi_id,
         score=e.get("score"),
         run_id=(e.get("evidence") or {}).get("run_id"),
+        evidence=e.get("evidence"),  # the run that delivered the tenant's value
     )
 
 

@@ -198,7 +198,7 @@ def _nps_entry(nps_signals: list[Signal], days: int, now: datetime) -> dict[str,
         "available": True,
         "window_days": days,
         "responses": total,
-        "nps": round(nps, 1),
+        "nps": nps,  # as the nps_score run computes it (the page rounds)
         "items": items,
         "summary": f"NPS {nps:+.0f} from {total} responses in {days} days",
         "evidence": _ev("nps_response", rows, days),

@@ -207,26 +207,67 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
         if snapshot
         else None
     )
+    deployments = {
+        "available": bool(prod),
+        "reason": None if prod else f"no production deployments of {name} in the last {days} days",
+        "total": len(prod),
+        "failed": failed,
+        "change_failure_pct": 100.0 * failed / len(prod) if prod else None,
+        "items": prod[: panels_data.MAX_ROWS],  # the raw records: evidence themselves
+    }
     return {
         "tenant_id": tenant_id,
         "period": period,
         "service": known[name],
         "card": card,
-        "deployments": {
-            "available": bool(prod),
-            "reason": None if prod else f"no production deployments of {name} in the last {days} days",
-            "total": len(prod),
-            "failed": failed,
-            "change_failure_pct": 100.0 * failed / len(prod) if prod else None,
-            "items": prod[: panels_data.MAX_ROWS],
-        },
+        "deployments": deployments | _delivered_deploys(ctx.rows("deployments"), name),
         "incidents": {
             "available": bool(incs),
             "reason": None if incs else f"no PagerDuty incidents on {name} in the last {days} days",
             "items": [_incident_row(i) for i in incs],
         },
-        "slo": service_slo(tenant_id, name, days, now),
+        "slo": _delivered_slo(service_slo(tenant_id, name, days, now), ctx.rows("slo"), name),
         "endpoints": _unavailable(ENDPOINTS_REASON),
+    }
+
+
+def _row_of(rows: dict[str, Any] | None, key: str, name: str) -> dict[str, Any] | None:
+    if not rows or not rows.get("available"):
+        return None
+    return next((r for r in rows.get(key) or [] if r.get("service") == name or r.get("id") == name), None)
+
+
+def _delivered_deploys(rows: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The period's counts as the deployment_frequency run delivered them (its per-service row,
+    with the run as evidence); the drill-down's own list is the raw records behind them."""
+    row = _row_of(rows, "per_service", name)
+    if row is None:
+        return {}
+    total, failed = int(row["total"]), int(row["failed"])
+    return {
+        "total": total,
+        "failed": failed,
+        "change_failure_pct": 100.0 * failed / total if total else None,
+        "evidence": row.get("evidence"),
+    }
+
+
+def _delivered_slo(live: dict[str, Any], rows: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The period's SLO numbers as the slo_attainment run delivered them (the SLO table's row,
+    with the run as evidence); the per-day points and the alert windows stay the live detail
+    behind them (`detail_evidence`: the signals)."""
+    row = _row_of(rows, "items", name)
+    if row is None or not live.get("available"):
+        return live
+    return live | {
+        "good": row["good"],
+        "total": row["total"],
+        "attainment": row["value"],
+        "budget_left": row["budget_left"],
+        "burn_rate": row["burn_rate"],
+        "status": row["status"],
+        "evidence": row.get("evidence"),
+        "detail_evidence": live.get("evidence"),
     }
 
 

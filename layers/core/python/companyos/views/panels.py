@@ -329,7 +329,13 @@ def risks(panel: Panel, ctx: Ctx) -> dict[str, Any]:
         if items
         else f"None of the {len(known)} of {len(entries)} KPIs with data is in Warning or Critical"
     )
-    return {"items": items, "total": n, "shown": min(n, RISKS_SHOWN), "summary": summary}
+    return {
+        "items": items,
+        "total": n,
+        "shown": min(n, RISKS_SHOWN),
+        "summary": summary,
+        "evidence": ctx.breakdown_evidence("risks"),  # each risk carries its own run or score node
+    }
 
 
 # ------------------------------------------------------------------------------ signal-based panels
