@@ -528,8 +528,8 @@ PdfRow = tuple[str, str, str, tuple[float, float] | None, str | None]
 
 
 def _pdf_domain_rows(rollup: dict[str, Any], lines: list[list[str]]) -> Iterator[PdfRow]:
-    """Each domain page's tenant rows (pypdf gives one table cell a line): the tenant's name, then
-    its headline value, change and status."""
+    """Each domain page's tenant rows (pypdf gives one table cell a line): the tenant's name, the
+    card's verdict (its worst metric), then its headline value and that value's own status."""
     for d in rollup.get("domains") or []:
         page_no = next((i for i, page in enumerate(lines) if d["name"] in page), None)
         if page_no is None:
@@ -546,7 +546,9 @@ def _pdf_domain_rows(rollup: dict[str, Any], lines: list[list[str]]) -> Iterator
             if i is None or i + 1 >= len(page):
                 yield f"{where} (row not found)", t, head["kpi_id"], None, None
                 continue
-            yield where, t, head["kpi_id"], shown_number(page[i + 1]), _status_near(page, i + 1)
+            # skip the card's verdict word: the headline value follows, then the value's own band
+            j = i + 2 if page[i + 1].lower() in BANDS and i + 2 < len(page) else i + 1
+            yield where, t, head["kpi_id"], shown_number(page[j]), _status_near(page, j + 1)
 
 
 def _pdf_appendix_rows(rollup: dict[str, Any], lines: list[list[str]]) -> Iterator[PdfRow]:
@@ -705,12 +707,20 @@ def _unrun(where: str, obj: dict[str, Any], score_ok: bool = False) -> list[str]
     return [f"{where}: shows {', '.join(shown)} with {_evidence_kind(ev)}, no run id"]
 
 
+def _counts_cited(panel: dict[str, Any]) -> bool:
+    """A summary that counts the panel's own rows (key risks: "13 risks from the 22 of 28 KPIs with
+    data") citing the score breakdown, whose every row carries a run (or the breakdown) itself."""
+    items = [i for i in panel.get("items") or [] if isinstance(i, dict)]
+    cited = all(_run_id(i.get("evidence")) or _dict(i.get("evidence")).get("type") == "score" for i in items)
+    return _dict(panel.get("evidence")).get("type") == "score" and cited
+
+
 def _dashboard_run_ids(t: str, p: str, dash: dict[str, Any]) -> list[str]:
     out = [f for where, _, obj in panel_objects(dash) for f in _unrun(f"{t} {p} {where}", obj, True)]
     for panel in dash.get("panels") or []:
         text = _summary_text(panel)
         head = _dict(panel.get("summary")).get("evidence")
-        if has_digit(text) and not (_run_id(panel.get("evidence")) or _run_id(head)):
+        if has_digit(text) and not (_run_id(panel.get("evidence")) or _run_id(head) or _counts_cited(panel)):
             out.append(
                 f"{t} {p} {dash.get('persona')}/{panel['id']}: summary {text!r} with "
                 f"{_evidence_kind(panel.get('evidence'))}, no run id"

@@ -549,6 +549,12 @@ def _row_run_ids(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     return sorted({str(r["evidence"]["run_id"]) for r in rows if (r.get("evidence") or {}).get("run_id")})
 
 
+def _rows_evidence(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The run that delivered the SLO rows a cell counts (one slo_attainment run per snapshot)."""
+    ev = next((r.get("evidence") for r in rows if (r.get("evidence") or {}).get("run_id")), None)
+    return dict(ev) if ev else None
+
+
 def _in_budget_cell(rows: Sequence[Mapping[str, Any]], reason: str | None) -> dict[str, Any]:
     """Objectives in budget (the seed's SLO measure): of the services with a measured budget, those
     whose error budget is not spent. Its band is the worst service's (`verdict.slo_row`: a spent
@@ -570,6 +576,7 @@ def _in_budget_cell(rows: Sequence[Mapping[str, Any]], reason: str | None) -> di
         in_budget=len(inside),
         out_of_budget=outside,
         run_ids=_row_run_ids(judged_rows),
+        evidence=_rows_evidence(judged_rows),
     )
 
 
@@ -586,6 +593,7 @@ def _fastest_burn_cell(rows: Sequence[Mapping[str, Any]], reason: str | None) ->
         reason or "no service has a measured burn rate in the period",
         service=str(fastest.get("service") or fastest.get("id")) if fastest else None,
         run_ids=_row_run_ids([fastest] if fastest else []),
+        evidence=_rows_evidence([fastest] if fastest else []),
     )
 
 
