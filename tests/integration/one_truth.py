@@ -715,9 +715,22 @@ def _counts_cited(panel: dict[str, Any]) -> bool:
     return _dict(panel.get("evidence")).get("type") == "score" and cited
 
 
+# The one panel whose numbers no KPI run delivers yet, said plainly (docs/decisions.md "Why rows
+# are delivered with runs"): OKR progress has no KPI in the health model; its rows cite the
+# okr_progress signals they were folded from. Remove it from here when a KPI run delivers them.
+NOT_FROM_RUNS = {"okrs": "no health-model KPI computes OKR progress yet"}
+
+
 def _dashboard_run_ids(t: str, p: str, dash: dict[str, Any]) -> list[str]:
-    out = [f for where, _, obj in panel_objects(dash) for f in _unrun(f"{t} {p} {where}", obj, True)]
+    out = [
+        f
+        for where, panel, obj in panel_objects(dash)
+        if panel["id"] not in NOT_FROM_RUNS
+        for f in _unrun(f"{t} {p} {where}", obj, True)
+    ]
     for panel in dash.get("panels") or []:
+        if panel["id"] in NOT_FROM_RUNS:
+            continue
         text = _summary_text(panel)
         head = _dict(panel.get("summary")).get("evidence")
         if has_digit(text) and not (_run_id(panel.get("evidence")) or _run_id(head) or _counts_cited(panel)):
