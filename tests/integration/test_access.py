@@ -28,6 +28,7 @@ def test_roles_see_only_their_personas(local, acme):
             "environment": "prod",
             "role": "head_product",
             "personas": ["product"],
+            "home": "product",  # the dashboard the user lands on
         }
     ]
     denied = local.client.request("GET", "/api/dashboards/cto?tenant=acme", token=acme.product_token)

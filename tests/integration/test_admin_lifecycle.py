@@ -21,7 +21,7 @@ from tests.integration.admin_helpers import (
     make_admin_tenant,
 )
 
-KPI = "deployment_frequency"  # a built-in KPI: the tenant's record starts from the platform's 1.1.0
+KPI = "deployment_frequency"  # a built-in KPI: the tenant's record starts from the platform's 2.0.0 (DORA definitions, #14)
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,11 @@ def test_full_lifecycle_through_approvals_to_active_in_prod_then_rollback(local,
     # Given a draft of a high-criticality KPI with a tighter variance rule
     draft = api.ok("author", "POST", f"/kpis/{KPI}/versions", {"criticality": "high", "reason": "tighten"})
     assert (
-        draft["versions"]["1.1.0"]["status"] == "active" and draft["versions"]["1.2.0"]["status"] == "draft"
+        draft["versions"]["2.0.0"]["status"] == "active" and draft["versions"]["2.1.0"]["status"] == "draft"
     )
 
     # When it is submitted, the approval execution parks on its task token
-    sub = api.ok("author", "POST", f"/kpis/{KPI}/versions/1.2.0/submit", {"reason": "ready"})
+    sub = api.ok("author", "POST", f"/kpis/{KPI}/versions/2.1.0/submit", {"reason": "ready"})
     pending = api.wait_pending(sub["request_id"])
     assert pending["required_approvals"] == 2 and "task_token" not in pending
     assert execution_status(sub["execution_arn"]) == "RUNNING"
@@ -80,19 +80,19 @@ def test_full_lifecycle_through_approvals_to_active_in_prod_then_rollback(local,
     settled = api.wait_settled(sub)
     assert settled["status"] == "approved"
     record = api.ok("cto", "GET", f"/kpis/{KPI}")
-    assert record["versions"]["1.2.0"]["status"] == "approved"
-    assert record["versions"]["1.2.0"]["approved_by"] == ["approver1@hooli.test", "approver2@hooli.test"]
+    assert record["versions"]["2.1.0"]["status"] == "approved"
+    assert record["versions"]["2.1.0"]["approved_by"] == ["approver1@hooli.test", "approver2@hooli.test"]
 
     # Promotion is ordered dev → stg → prod
-    skip = api.call("author", "POST", f"/kpis/{KPI}/versions/1.2.0/publish", {"env": "prod"})
+    skip = api.call("author", "POST", f"/kpis/{KPI}/versions/2.1.0/publish", {"env": "prod"})
     assert skip.status == 409 and skip.body["code"] == "promotion_out_of_order"
-    dev = api.ok("author", "POST", f"/kpis/{KPI}/versions/1.2.0/publish", {"env": "dev"})
-    assert dev["status"] == "active" and dev["record"]["envs"]["dev"]["active"] == "1.2.0"
-    stg = api.ok("author", "POST", f"/kpis/{KPI}/versions/1.2.0/publish", {"env": "stg"})
+    dev = api.ok("author", "POST", f"/kpis/{KPI}/versions/2.1.0/publish", {"env": "dev"})
+    assert dev["status"] == "active" and dev["record"]["envs"]["dev"]["active"] == "2.1.0"
+    stg = api.ok("author", "POST", f"/kpis/{KPI}/versions/2.1.0/publish", {"env": "stg"})
     assert api.approve_all(stg, ("approver1", "approver2"))["status"] == "approved"
 
     # Prod: the final approval is refused outside the change window, accepted inside it
-    prod = api.ok("author", "POST", f"/kpis/{KPI}/versions/1.2.0/publish", {"env": "prod", "reason": "go"})
+    prod = api.ok("author", "POST", f"/kpis/{KPI}/versions/2.1.0/publish", {"env": "prod", "reason": "go"})
     api.wait_pending(prod["request_id"])
     api.ok("approver1", "PUT", "/admin/change-window", NEVER_OPEN)
     api.ok("approver1", "POST", f"/approvals/{prod['request_id']}/decision", {"decision": "approve"})
@@ -106,18 +106,18 @@ def test_full_lifecycle_through_approvals_to_active_in_prod_then_rollback(local,
     assert api.wait_settled(prod)["status"] == "approved"
 
     record = api.ok("cto", "GET", f"/kpis/{KPI}")
-    assert record["envs"]["prod"] == {"active": "1.2.0", "history": ["1.1.0"]}
-    assert record["versions"]["1.2.0"]["status"] == "active"
+    assert record["envs"]["prod"] == {"active": "2.1.0", "history": ["2.0.0"]}
+    assert record["versions"]["2.1.0"]["status"] == "active"
 
     # The next run uses the new version...
-    assert run_once(local, "hooli", KPI)["contract_version"] == "1.2.0"
+    assert run_once(local, "hooli", KPI)["contract_version"] == "2.1.0"
 
     # ...and one rollback call restores the previous version's behaviour in the next run
     back = api.ok(
-        "approver1", "POST", f"/kpis/{KPI}/versions/1.2.0/rollback", {"env": "prod", "reason": "bad"}
+        "approver1", "POST", f"/kpis/{KPI}/versions/2.1.0/rollback", {"env": "prod", "reason": "bad"}
     )
-    assert back["to"] == "1.1.0" and back["record"]["envs"]["prod"]["active"] == "1.1.0"
-    assert run_once(local, "hooli", KPI)["contract_version"] == "1.1.0"
+    assert back["to"] == "2.0.0" and back["record"]["envs"]["prod"]["active"] == "2.0.0"
+    assert run_once(local, "hooli", KPI)["contract_version"] == "2.0.0"
 
     # Every step is in the audit chain, which verifies with its KMS-signed digest
     verify = api.ok("auditor", "GET", "/audit/verify")
@@ -132,7 +132,7 @@ def test_full_lifecycle_through_approvals_to_active_in_prod_then_rollback(local,
 def test_a_rejected_request_frees_the_draft(local, api):
     api.ok("approver1", "PUT", "/admin/change-window", ALWAYS_OPEN)
     api.ok("author", "POST", "/kpis/mttr/versions", {"criticality": "low"})
-    sub = api.ok("author", "POST", "/kpis/mttr/versions/1.2.0/submit", {"reason": "try"})
+    sub = api.ok("author", "POST", "/kpis/mttr/versions/2.1.0/submit", {"reason": "try"})
     api.wait_pending(sub["request_id"])
     api.ok(
         "approver1",
@@ -143,8 +143,8 @@ def test_a_rejected_request_frees_the_draft(local, api):
     assert api.wait_settled(sub)["status"] == "rejected"
     record = api.ok("cto", "GET", "/kpis/mttr")
     assert (
-        record["versions"]["1.2.0"]["status"] == "draft"
-        and "pending_request" not in record["versions"]["1.2.0"]
+        record["versions"]["2.1.0"]["status"] == "draft"
+        and "pending_request" not in record["versions"]["2.1.0"]
     )
     closed = api.call(
         "approver2", "POST", f"/approvals/{sub['request_id']}/decision", {"decision": "approve"}
