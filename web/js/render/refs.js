@@ -54,24 +54,35 @@ function sourcesText(ev) {
 export function evidenceRef(item, ctx) {
   const ev = item.evidence;
   if (!ev) return null;
-  if (ev.run_id) {
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "btn btn-link evidence-ref",
-        "data-testid": "evidence-link",
-        "data-run-id": ev.run_id,
-        "data-href": ev.href || null,
-        "aria-haspopup": "dialog",
-        "aria-label": `Evidence for ${item.name || item.title || item.id}`,
-        onclick: (e) => ctx.onEvidence(ev, item, e.currentTarget),
-      },
-      "Evidence",
-    );
+  if (ev.run_id && ev.type === "kpi_run") {
+    // a row delivered with a KPI run: the run (clickable) and the signals behind this very row
+    const what = sourcesText(ev);
+    return [runButton(ev, item, ctx), what ? [" · ", sourceSpan(ev, what)] : null];
   }
+  if (ev.run_id) return runButton(ev, item, ctx);
   const what = ev.type === "score" ? `score breakdown (${NODE_NAMES[ev.node] || ev.node || "composite"})` : sourcesText(ev);
   if (!what) return null;
+  return sourceSpan(ev, what);
+}
+
+function runButton(ev, item, ctx) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-link evidence-ref",
+      "data-testid": "evidence-link",
+      "data-run-id": ev.run_id,
+      "data-href": ev.href || null,
+      "aria-haspopup": "dialog",
+      "aria-label": `Evidence for ${item.name || item.title || item.id}`,
+      onclick: (e) => ctx.onEvidence(ev, item, e.currentTarget),
+    },
+    "Evidence",
+  );
+}
+
+function sourceSpan(ev, what) {
   return h(
     "span",
     {
