@@ -57,7 +57,7 @@ def test_cto_sees_slo_and_burn_headed_by_their_runs_and_drills_into_a_service(lo
     text = block.locator('[data-testid="drill-slo-summary"]').inner_text()
     assert first["cells"]["actual"] in text and "requests good" in text
     windows = block.locator('[data-testid="drill-slo-windows"] [data-testid="drill-row"]')
-    assert windows.count() == 6  # 5m, 30m, 1h, 6h, 1d, 3d
+    assert windows.count() == 7  # 5m, 30m, 1h, 2h (the workbook's 1d/2h ticket rule), 6h, 1d, 3d
     assert "x" in block.locator('[data-testid="drill-slo-windows"] [data-item-id="1h"]').inner_text()
     assert "not pulled" in block.locator('[data-testid="drill-slo-alerts"]').inner_text()
 
