@@ -128,7 +128,7 @@ class CockpitHandler(BaseHTTPRequestHandler):
         public = path.startswith(PUBLIC_PREFIXES)
         claims = None if public else self.idp.claims(self.headers.get("Authorization"))
         function = "ingest" if public else topology.route_owner(path)
-        result = self.stack.invoke(function, proxy_event(method, path, query, headers, body, claims))
+        result = self.stack.invoke_api(function, proxy_event(method, path, query, headers, body, claims))
         payload = result.get("body") or ""
         raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
         # API Gateway REST merges `headers` and `multiValueHeaders` (Powertools answers in the latter)

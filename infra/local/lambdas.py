@@ -41,6 +41,7 @@ class HandlerRegistry:
         self.region, self.account, self.prefix = region, account, prefix
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
+        self._busy: dict[str, threading.Lock] = {}
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.prefix}-{name.replace('_', '-')}"
@@ -60,6 +61,16 @@ class HandlerRegistry:
                 spec.loader.exec_module(mod)
                 self._modules[name] = mod
             return self._modules[name]
+
+    def invoke_one_at_a_time(self, name: str, event: dict[str, Any]) -> Any:
+        """An invocation as API Gateway makes it: like one Lambda execution environment, a handler
+        module serves one request at a time. (Powertools' resolver keeps the current event on the
+        module's `app`: two requests of the front door's threads in one module would read each
+        other's query parameters.)"""
+        with self._lock:
+            busy = self._busy.setdefault(name, threading.Lock())
+        with busy:
+            return self.invoke(name, event)
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         ctx = LocalContext(

@@ -150,6 +150,10 @@ class LocalStack:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.registry.invoke(function, event)
 
+    def invoke_api(self, function: str, event: dict[str, Any]) -> Any:
+        """The front door's invocation: one request at a time per handler, as a Lambda serves it."""
+        return self.registry.invoke_one_at_a_time(function, event)
+
     def wait_for_execution(self, arn: str, timeout_s: float = 60) -> dict[str, Any]:
         sfn = boto3.client("stepfunctions")
         deadline = time.monotonic() + timeout_s

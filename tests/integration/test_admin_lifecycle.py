@@ -21,7 +21,7 @@ from tests.integration.admin_helpers import (
     make_admin_tenant,
 )
 
-KPI = "deployment_frequency"  # a built-in KPI: the tenant's record starts from the platform's 2.0.0 (DORA definitions, #14)
+KPI = "deployment_frequency"  # built in: the tenant's record starts from the platform's 2.0.0 (#14)
 
 
 @pytest.fixture(scope="module")
