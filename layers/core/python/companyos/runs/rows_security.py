@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from companyos.model import verdict
@@ -191,7 +191,7 @@ def _deny_items(authz_signals: Sequence[Signal], since: datetime) -> list[dict[s
                 "state": "denied",
                 "status": verdict.denied_decisions(len(rows)),
                 "service": rows[0].service,
-                "detail": f"OPA decisions on {day}",
+                "detail": f"OPA decisions on {date.fromisoformat(day):%-d %b %Y}",  # 10 Jun 2026
                 "count": len(rows),
                 "evidence": _ev("authz_decision", rows, SECURITY_EVENTS_DAYS),
             }
