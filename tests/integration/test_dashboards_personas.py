@@ -190,6 +190,20 @@ def test_change_correlation_reaches_a_deployment_and_its_commits_level(local, de
     assert changes["available"] and changes["items"] and changes["incidents_correlated"] is True
     assert all(isinstance(c["incidents_within_24h"], list) for c in changes["items"])
     assert changes["failed"] == sum(1 for c in changes["items"] if not c["succeeded"])
+    # deploy -> incidents as the change_failure_rate run counts them (#14): the run's own pairs
+    cfr = get(local, "/api/dashboards/cto?tenant=northwind&period=365d", "cto@northwind.demo")
+    tile = next(
+        i
+        for p in cfr["panels"]
+        if p["id"] == "dora"
+        for i in p["items"]
+        if i["kpi_id"] == "change_failure_rate"
+    )
+    run_links = tile["evidence"]["detail"]["links"]
+    assert run_links and changes["links_evidence"]["run_id"] == tile["evidence"]["run_id"]
+    shown = {(lk["deployment_id"], lk["by"]) for c in changes["items"] for lk in c["failed_change_links"]}
+    listed = {c["id"] for c in changes["items"]}
+    assert shown == {(lk["deployment_id"], lk["by"]) for lk in run_links if lk["deployment_id"] in listed}
     first = changes["items"][0]
     dep = get(local, f"/api/drill/deployments/{first['id']}?tenant=northwind", "cto@northwind.demo")
     assert dep["deployment"]["sha"] == first["sha"]
@@ -213,6 +227,9 @@ def test_incident_and_service_map_drills(local, demo):
     resolved = next(i for i in incidents["items"] if i["status"] == "resolved")
     one = get(local, f"/api/drill/incidents/{resolved['id']}?tenant=northwind", "ops@northwind.demo")
     transitions = [t["transition"] for t in one["timeline"]]
+    # incident -> causing deploy from the change_failure_rate run's pairs (#14), with that run
+    assert one["caused_by"]["available"] and one["caused_by"]["evidence"]["run_id"]
+    assert all(lk["by"] == resolved["id"] and lk["cause"] == "incident" for lk in one["caused_by"]["items"])
     assert transitions[0] == "triggered" and transitions[-1] == "resolved"
     assert all(t["evidence"]["source"] == "pagerduty" for t in one["timeline"])
     assert one["incident"]["duration_s"] == pytest.approx(

@@ -454,10 +454,37 @@ def incident(principal: Principal, tenant_id: str, incident_id: str) -> dict[str
         "incident": _incident_row(folded),
         "timeline": timeline,
         "changes": _preceding_deploys(tenant_id, folded, now),
+        "caused_by": _links_of(
+            tenant_id, lambda lk: lk.get("cause") == "incident" and lk.get("by") == incident_id
+        ),
         "logs": _unavailable(
             "Not built yet: correlated logs need a log source (Loki/CloudWatch), which is not ingested"
         ),
         "traces": _unavailable(TRACES_REASON),
+    }
+
+
+def _cfr_links(tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The deploy <-> incident / remediation pairs the latest change_failure_rate run delivered
+    over 365 days (its evidence), with that run's evidence."""
+    snapshot, _ = _snapshot(tenant_id, "365d")
+    entry = ((snapshot or {}).get("kpis") or {}).get("change_failure_rate") or {}
+    ev = entry.get("evidence") or None
+    return list(((ev or {}).get("detail") or {}).get("links") or []), ev
+
+
+def _links_of(tenant_id: str, keep: Any) -> dict[str, Any]:
+    """The change_failure_rate run's links that `keep` selects, with the run as evidence: which
+    deployment caused an incident (or which incidents a deployment caused), as the CFR counts it."""
+    links, ev = _cfr_links(tenant_id)
+    if ev is None:
+        return _unavailable("no change_failure_rate run has delivered deploy <-> incident links yet")
+    chosen = [lk for lk in links if keep(lk)]
+    return {
+        "available": True,
+        "reason": None if chosen else "the change_failure_rate run links no deployment to it",
+        "items": [{**lk, "drill": panels.drill("deployment", lk["deployment_id"])} for lk in chosen],
+        "evidence": {k: ev.get(k) for k in ("run_id", "href", "computed_at", "as_of")},
     }
 
 
@@ -493,6 +520,10 @@ def changes(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]
             **_unavailable(f"no production deployments ingested in the last {days} days"),
         }
     incs = panels_data.fold_incidents(panels_data.signals(tenant_id, "incident", days + 1, now))
+    links, run_ev = _cfr_links(tenant_id)
+    caused: dict[str, list[dict[str, Any]]] = {}
+    for lk in links:
+        caused.setdefault(str(lk.get("deployment_id")), []).append(lk)
     items = []
     for d in deps[:100]:
         at = datetime.fromisoformat(d["at"])
@@ -504,7 +535,15 @@ def changes(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]
             and i["triggered_at"]
             and at <= datetime.fromisoformat(i["triggered_at"]) <= at + CORRELATION_WINDOW
         ]
-        items.append({**d, "incidents_within_24h": followed, "drill": panels.drill("deployment", d["id"])})
+        items.append(
+            {
+                **d,
+                "incidents_within_24h": followed,
+                # what the change_failure_rate run counts as this deployment's failure (its evidence)
+                "failed_change_links": caused.get(str(d["id"]), []),
+                "drill": panels.drill("deployment", d["id"]),
+            }
+        )
     return {
         "tenant_id": tenant_id,
         "period": period,
@@ -516,6 +555,7 @@ def changes(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]
         "incidents_reason": None
         if incs
         else "no PagerDuty incident events ingested: nothing to correlate with",
+        "links_evidence": {k: run_ev.get(k) for k in ("run_id", "href")} if run_ev else None,
         "items": items,
     }
 
