@@ -18,7 +18,7 @@ from companyos.model.kpis import DIMENSIONS, Dimension, KpiDefinition, KpiDictio
 from companyos.model.normalise import normalise
 from companyos.model.verdict import Band, band, capped, partial_note
 
-__all__ = ["Band", "band"]  # the one vocabulary lives in model/verdict.py; re-exported here
+# Band and band (the one vocabulary) live in model/verdict.py; importing them from here still works.
 
 
 # ------------------------------------------------------------------------------ result models

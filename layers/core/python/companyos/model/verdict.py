@@ -88,11 +88,6 @@ def band(score: float | None) -> Band:
     return next((b for floor, b in _FLOORS if score >= floor), Band.CRITICAL)
 
 
-def floors() -> tuple[tuple[float, Band], ...]:
-    """The band floors, best first (for documentation and legends)."""
-    return _FLOORS
-
-
 def three_way(b: Band) -> ThreeWay:
     """The seed's `health_status` of a band: HEALTHY (Excellent/Healthy), ATTENTION, CRITICAL
     (Warning/Critical), UNKNOWN. Only a Prometheus-style export uses it."""

@@ -14,9 +14,12 @@ Each entry is either `{"available": True, ...rows..., "evidence": {...}}` or
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 MAX_ROWS = 25  # rows kept per list in a snapshot item (DynamoDB items stay far below 400 KB)
@@ -70,7 +73,20 @@ def register(builtin: str, fn: RowsFn) -> None:
 
 
 def builder(builtin: str | None) -> RowsFn | None:
+    _load_row_modules()
     return _BUILDERS.get(builtin or "")
+
+
+@cache
+def _load_row_modules() -> None:
+    """Every `companyos/runs/rows_<family>.py` registers its builders on import, as every
+    `formulas_<family>.py` registers its formulas (runs/formulas.py): a family adds a file. Loaded
+    on first use, since those modules import this one."""
+    from companyos import runs
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(runs.__path__)):
+        if module.startswith("rows_"):
+            importlib.import_module(f"companyos.runs.{module}")
 
 
 def window_start(as_of: datetime, days: int) -> datetime:

@@ -26,7 +26,7 @@ from companyos import clock
 from companyos.errors import DomainError, NotFound
 from companyos.model import kpis
 from companyos.model import verdict as verdict_model
-from companyos.runs import contracts, formulas, lake, rows_ops, rows_product, rows_security, rows_slo
+from companyos.runs import contracts, formulas, lake
 from companyos.runs import rows as rows_registry
 from companyos.runs.contracts import PERIODS, Contract, Rule
 from companyos.runs.formulas import SignalRow, TransientError
@@ -302,9 +302,6 @@ def source(state: State) -> State:
         log.append(run_id, "ROWS", "rows", {"run_id": run_id, "kpi_id": contract.kpi_id, "periods": panels})
         inputs["panels"] = sorted({key for by_key in panels.values() for key in by_key})
     return {**state, "inputs": inputs, "kpis": other_kpis}
-
-
-ROWS_BUILDERS = (rows_ops, rows_product, rows_security, rows_slo)  # imported: they register their builders
 
 
 def _signal_rows(tenant_id: str, kind: str, since: datetime, as_of: datetime) -> list[SignalRow]:

@@ -3,8 +3,8 @@ changes, incidents) and the panels that no KPI run delivers (OKR progress, the c
 
 The snapshot's KPI-backed panels (SLO table, burn, capacity, vulnerabilities, security events,
 incidents, deployments, features, funnel, NPS, cost) are NOT built here: they are delivered with
-their KPI runs (runs/rows*.py) and copied by the score refresh (views/snapshots.py). `build` and
-`build_one` compose the same row builders over live signals, for the drill-downs and tests.
+their KPI runs (runs/rows*.py) and copied by the score refresh (views/snapshots.py). `build`
+composes the same row builders over live signals (the row builders' integration tests).
 
 Each entry is either `{"available": True, ...rows..., "evidence": {...}}` or
 `{"available": False, "reason": "..."}` — never invented numbers.
@@ -151,11 +151,6 @@ def not_from_runs(tenant_id: str, now: datetime) -> dict[str, dict[str, Any]]:
         "okrs": okrs,
     }
     return {p: dict(entry) for p in PERIODS}
-
-
-def build_one(tenant_id: str, period: str, now: datetime) -> dict[str, Any]:
-    """The rows of one period, read live (the service map drill-down)."""
-    return _rows(tenant_id, period, now, fetch(tenant_id, PERIODS[period], now))
 
 
 def build(tenant_id: str, now: datetime | None = None) -> dict[str, dict[str, Any]]:

@@ -206,7 +206,6 @@ def _merge(key: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     items = [i for p in shown for i in p["items"]]
     merged = rows_security.security_events(items, [])
     merged["evidence"] = {**shown[0]["evidence"], "runs": [p["evidence"]["run_id"] for p in shown]}
-    merged["items"] = sorted(items, key=lambda i: i["at"], reverse=True)[: len(merged["items"])]
     return merged
 
 
