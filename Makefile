@@ -63,7 +63,7 @@ openapi: install
 
 # The KPI dictionary, generated from the pack (a unit test fails when the two differ).
 docs: install
-	$(PY) -m companyos.model.docgen > docs/kpi-dictionary.md
+	$(PY) -m tools.docgen > docs/kpi-dictionary.md
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ PEER = SHARED / "fixtures" / "peer"
 # the variable is exported so that subprocesses read the same clock.
 CLOCK_START = "2026-06-10T09:30:00+00:00"
 os.environ.setdefault("COMPANYOS_CLOCK_START", CLOCK_START)
-from companyos import clock  # noqa: E402  (reads COMPANYOS_CLOCK_START when first imported)
+from companyos.domain import clock  # noqa: E402  (reads COMPANYOS_CLOCK_START when first imported)
 
 clock.start_at(datetime.fromisoformat(os.environ["COMPANYOS_CLOCK_START"]))
 

@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos import approvals
-from companyos.admin import service
+from companyos.admin import approvals, service
 from companyos.api import bootstrap, logger, principal_of, resolver
 from pydantic import BaseModel, Field
 

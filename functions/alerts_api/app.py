@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos import clock
 from companyos.alerts import service
 from companyos.api import bootstrap, logger, principal_of, resolver
+from companyos.domain import clock
 from pydantic import BaseModel, ConfigDict, Field
 
 bootstrap()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos import approvals
+from companyos.admin import approvals
 from companyos.api import bootstrap, logger
 
 bootstrap()

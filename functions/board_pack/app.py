@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters.config import settings
 from companyos.api import bootstrap, logger, principal_of, resolver
-from companyos.config import settings
 from companyos.reports import exports
 from companyos.rollup.executive import home_region_of
 

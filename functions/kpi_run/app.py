@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters import lake
 from companyos.api import bootstrap, logger
-from companyos.runs import lake, steps
+from companyos.runs import steps
 
 cfg = bootstrap()
 lake.configure(lake.LakeSettings.from_env(os.environ))  # user KPIs' SQL: DuckDB locally, Athena in AWS

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters.repos import Catalog
 from companyos.api import bootstrap, logger
 from companyos.sources import prometheus
-from companyos.store.repos import Catalog
 
 cfg = bootstrap()
 

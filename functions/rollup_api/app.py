@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters.config import settings
 from companyos.api import bootstrap, logger, principal_of, resolver
-from companyos.config import settings
+from companyos.domain.inventory import CertificateIn, ControlIn, EvidenceIn, VendorIn
 from companyos.rollup import manage
 from companyos.rollup.executive import executive, home_region_of
-from companyos.rollup.inventory import CertificateIn, ControlIn, EvidenceIn, VendorIn
 
 bootstrap()
 app = resolver()

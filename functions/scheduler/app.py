@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos import clock
+from companyos.adapters.repos import Catalog
 from companyos.api import bootstrap, logger
+from companyos.domain import clock
 from companyos.runs import schedule
-from companyos.store.repos import Catalog
 
 cfg = bootstrap()
 sfn = boto3.client("stepfunctions")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aws_cdk import aws_logs as logs
-from companyos.config import Settings
+from companyos.adapters.config import Settings
 
 EnvName = Literal["dev", "stg", "prod"]
 ENVIRONMENTS: tuple[EnvName, ...] = ("dev", "stg", "prod")

@@ -162,7 +162,7 @@ class Cost(Construct):
         )
 
     def lake_environment(self, tenants: tuple[str, ...]) -> dict[str, str]:
-        """LAKE_* settings of a function that queries the lake (`companyos.runs.lake.LakeSettings`)."""
+        """LAKE_* settings of a function that queries the lake (`companyos.adapters.lake.LakeSettings`)."""
         return {
             "LAKE_ENGINE": "athena",
             "LAKE_ATHENA_DATABASE": self.database_name,

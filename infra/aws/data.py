@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_kms as kms
-from companyos.config import TableNames
-from companyos.store.models import TABLES, KeySpec, describe
+from companyos.adapters.config import TableNames
+from companyos.adapters.models import TABLES, KeySpec, describe
 from constructs import Construct
 
 _TYPES = {"S": ddb.AttributeType.STRING, "N": ddb.AttributeType.NUMBER}
@@ -17,7 +17,7 @@ def _attr(key: KeySpec | None) -> ddb.Attribute | None:
 
 
 class Data(Construct):
-    """`tables[logical_name]` for every entry of `companyos.store.models.TABLES`."""
+    """`tables[logical_name]` for every entry of `companyos.adapters.models.TABLES`."""
 
     def __init__(self, scope: Construct, id: str, *, names: TableNames, retain: bool) -> None:
         super().__init__(scope, id)

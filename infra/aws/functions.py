@@ -31,7 +31,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from companyos.config import Settings, TableNames
+from companyos.adapters.config import Settings, TableNames
 from companyos.topology import FUNCTIONS, PULL_SCHEDULES, FunctionSpec
 from constructs import Construct
 

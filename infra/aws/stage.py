@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Environment, Stack, Stage
-from companyos.config import table_names
+from companyos.adapters.config import table_names
 from companyos.topology import STATE_MACHINES
 from constructs import Construct
 

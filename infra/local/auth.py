@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from companyos.auth.policy import MEMBERSHIPS_CLAIM
-from companyos.errors import Unauthenticated
+from companyos.domain.auth import MEMBERSHIPS_CLAIM
+from companyos.domain.errors import Unauthenticated
 
 ISSUER = "companyos-local"
 

@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.admin import catalog as admin_catalog
 from companyos.runs import contracts
-from companyos.store.audit import AuditEvent, AuditTrail
 
 from infra.local.stack import LocalStack
 

@@ -18,9 +18,9 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from companyos.adapters.models import SignalItem
+from companyos.runs import product_rollup
 from companyos.runs.formulas_product import ACTIVITY_KINDS
-from companyos.sources import product_rollup
-from companyos.store.models import SignalItem
 
 if TYPE_CHECKING:
     from infra.local.demo_sources import Deliverer

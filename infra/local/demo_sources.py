@@ -20,11 +20,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from companyos.adapters import lake
+from companyos.adapters.repos import Catalog
 from companyos.ingest import ingest, secrets_from_value
-from companyos.runs import contracts, lake
+from companyos.runs import contracts
 from companyos.sources import cur, prometheus
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
-from companyos.store.repos import Catalog
 
 from infra.local import demo_billing, demo_product
 from infra.local.demo_billing import BillingProfile

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from companyos import topology
-from companyos.errors import DomainError
+from companyos.domain.errors import DomainError
 
 from infra.local.auth import LocalIdP
 from infra.local.lambdas import ROOT

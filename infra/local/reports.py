@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-from companyos.config import Settings
+from companyos.adapters.config import Settings
 
 
 def provision_reports(settings: Settings, state_machines: dict[str, str], prefix: str) -> Settings:

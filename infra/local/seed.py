@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-from companyos import clock
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.repos import Catalog, Tenant
+from companyos.domain import clock
 from companyos.ingest import ingest, secrets_from_value
 from companyos.runs import contracts
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.repos import Catalog, Tenant
 
 from infra.local import demo_history, demo_sources
 from infra.local.auth import LocalIdP

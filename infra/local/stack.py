@@ -18,10 +18,10 @@ from typing import Any
 
 import boto3
 from companyos import topology
+from companyos.adapters.audit import configure_signer
+from companyos.adapters.config import Settings, settings, table_names
+from companyos.adapters.models import create_all
 from companyos.alerts.topology import provision_local as provision_alerts
-from companyos.config import Settings, settings, table_names
-from companyos.store.audit import configure_signer
-from companyos.store.models import create_all
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 

@@ -84,8 +84,8 @@ def contract(kpi_id: str, rng: random.Random) -> dict[str, Any]:
 
 
 def seed(tenant_id: str, n: int) -> None:
+    from companyos.adapters.models import CatalogItem
     from companyos.admin import catalog
-    from companyos.store.models import CatalogItem
 
     rng = random.Random(n)
     with CatalogItem.batch_write() as batch:
@@ -117,8 +117,8 @@ def p95(samples: list[float]) -> float:
 
 
 def measure(local: Running, tenant_id: str, n: int, token: str) -> dict[str, float]:
+    from companyos.adapters.repos import Catalog, Tenant
     from companyos.admin import catalog, search
-    from companyos.store.repos import Catalog, Tenant
 
     Catalog().put_tenant(Tenant(tenant_id, tenant_id, "prod", True, "us-east-1", "dora-2024", "bench"))
     seed(tenant_id, n)
@@ -149,7 +149,7 @@ def measure(local: Running, tenant_id: str, n: int, token: str) -> dict[str, flo
 
 
 def test_bench_catalog_search_10k(local, bench_report):
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     Catalog().put_member("bench-1k", "bench@x.test", "auditor", "bench")
     Catalog().put_member("bench-10k", "bench@x.test", "auditor", "bench")

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import make_tenant
@@ -43,7 +43,7 @@ def p(samples: list[float], q: float) -> float:
 
 
 def seed_signals(tenant_id: str) -> None:
-    from companyos.store.repos import FindingState, SignalStore, StateWrite, StoredSignal
+    from companyos.adapters.repos import FindingState, SignalStore, StateWrite, StoredSignal
 
     store = SignalStore(tenant_id)
     n = 0
@@ -136,7 +136,7 @@ def seed_signals(tenant_id: str) -> None:
 
 
 def seed_tenant(local: Running, tenant_id: str, history_days: int) -> dict[str, dict[str, str]]:
-    from companyos.store.repos import Catalog, ScoreStore
+    from companyos.adapters.repos import Catalog, ScoreStore
     from companyos.views import snapshots
 
     make_tenant(local, tenant_id, tenant_id)
@@ -156,7 +156,7 @@ def seed_tenant(local: Running, tenant_id: str, history_days: int) -> dict[str, 
 
 def snapshot_kb(tenant_id: str) -> float:
     """Size of the LATEST 28d snapshot item's data (what one dashboard GetItem reads)."""
-    from companyos.store.repos import ScoreStore
+    from companyos.adapters.repos import ScoreStore
 
     latest = ScoreStore(tenant_id).latest("28d")
     assert latest is not None, f"{tenant_id} has no 28d snapshot"

@@ -38,7 +38,7 @@ from typing import Any
 
 import boto3
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 
@@ -62,7 +62,7 @@ def tenant_ids(first: int, last: int) -> list[str]:
 
 def signals_of(tenant_id: str) -> tuple[list[Any], list[Any]]:
     """~90 signals and 6 finding states over the last two weeks, for the built-in contracts."""
-    from companyos.store.repos import FindingState, StateWrite, StoredSignal
+    from companyos.adapters.repos import FindingState, StateWrite, StoredSignal
 
     out: list[StoredSignal] = []
 
@@ -150,8 +150,8 @@ def topup_contract(tenant_id: str, n: int) -> Any:
 
 
 def provision(ids: list[str], topups: int) -> None:
+    from companyos.adapters.repos import Catalog, SignalStore, Tenant
     from companyos.runs.contracts import ContractStore
-    from companyos.store.repos import Catalog, SignalStore, Tenant
 
     catalog = Catalog()
     for tid in ids:
@@ -241,8 +241,8 @@ def run_slice(local: Running, ids: list[str]) -> dict[str, Any]:
 
 def check_terminal(figures: dict[str, Any], ids: list[str], kpis: int) -> Counter[str]:
     """Exactly one result per (tenant, KPI) with a terminal status, and exactly one END row per run."""
+    from companyos.adapters.repos import RunLog
     from companyos.runs.steps import TERMINAL
-    from companyos.store.repos import RunLog
 
     results = figures["results"]
     pairs = Counter((r["tenant_id"], r["kpi_id"]) for r in results)

@@ -11,8 +11,8 @@ import random
 from collections.abc import Sequence
 
 import pytest
-from companyos.model.kpis import KpiDefinition, load_dictionary
-from companyos.model.scoring import ServiceReliability, health
+from companyos.domain.kpis import KpiDefinition, load_dictionary
+from companyos.domain.scoring import ServiceReliability, health
 
 pytestmark = pytest.mark.bench
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 
@@ -30,9 +30,9 @@ LABELS = {
 @pytest.fixture(scope="module")
 def rollup_tenants(local: Running) -> list[str]:
     """Four tenants with 28d and 90d KPI snapshots and some inventory (no demo seed needed)."""
-    from companyos.rollup.inventory import CertificateIn, VendorIn
-    from companyos.store.inventory_repo import InventoryRepo
-    from companyos.store.repos import Catalog, ScoreStore, Tenant
+    from companyos.adapters.inventory_repo import InventoryRepo
+    from companyos.adapters.repos import Catalog, ScoreStore, Tenant
+    from companyos.domain.inventory import CertificateIn, VendorIn
 
     now = clock.now()
     ids = []
@@ -251,7 +251,7 @@ def test_non_platform_admins_see_the_reason(local, rollup_tenants, page):
 
 
 def test_export_page_shows_the_jobs_status(local, rollup_tenants, page):
-    from companyos.store.inventory_repo import ExportJobs
+    from companyos.adapters.inventory_repo import ExportJobs
 
     job_id = ExportJobs.new_id()
     ExportJobs().create(

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from companyos.adapters.config import Settings, TableNames, table_names
+from companyos.adapters.models import TABLES, describe
 from companyos.alerts.topology import DLQ_RETENTION_S
-from companyos.config import Settings, TableNames, table_names
-from companyos.store.models import TABLES, describe
 from companyos.topology import FUNCTIONS, PULL_SCHEDULES, SCHEDULES, STATE_MACHINES, route_owner
 
 pytestmark = pytest.mark.infra
@@ -787,7 +787,7 @@ def test_only_kpi_run_queries_the_lake() -> None:
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
 def test_lake_environment_names_the_cost_database_workgroup_and_results(synth: Synth, spec: Any) -> None:
-    from companyos.runs.lake import LakeSettings
+    from companyos.adapters.lake import LakeSettings
 
     env = _function(synth, spec.name)[1]["Properties"]["Environment"]["Variables"]
     if not spec.queries_lake:

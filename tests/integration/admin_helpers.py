@@ -22,7 +22,7 @@ class AdminTenant:
 
 
 def make_admin_tenant(local: Running, tenant_id: str) -> AdminTenant:
-    from companyos.store.repos import Catalog, Tenant
+    from companyos.adapters.repos import Catalog, Tenant
 
     catalog = Catalog()
     catalog.put_tenant(Tenant(tenant_id, tenant_id.title(), "prod", True, "us-east-1", "dora-2024", "test"))

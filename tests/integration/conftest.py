@@ -20,7 +20,7 @@ class TenantFixture:
 
 
 def make_tenant(local: Running, tenant_id: str, name: str) -> TenantFixture:
-    from companyos.store.repos import Catalog, Tenant
+    from companyos.adapters.repos import Catalog, Tenant
 
     catalog = Catalog()
     catalog.put_tenant(Tenant(tenant_id, name, "prod", True, "us-east-1", "dora-2024", "test"))

@@ -818,7 +818,7 @@ def judge(kpi_id: str, value: float, status: str) -> str | None:
     """Why `status` is wrong for `value` on the dictionary's thresholds (None when it is right):
     worse than critical is Critical, worse than target is below Healthy, meeting it is Healthy or
     Excellent."""
-    from companyos.model.kpis import UnknownKpiError, load_dictionary
+    from companyos.domain.kpis import UnknownKpiError, load_dictionary
 
     try:
         d = load_dictionary().get(kpi_id)

@@ -20,14 +20,14 @@ def post(local: Running, path: str, body: dict[str, Any], token: str) -> Reply:
 
 
 def add_tenant(tenant_id: str, name: str, *, active: bool = True, region: str = "us-east-1") -> None:
-    from companyos.store.repos import Catalog, Tenant
+    from companyos.adapters.repos import Catalog, Tenant
 
     Catalog().put_tenant(Tenant(tenant_id, name, "prod", active, region, "dora-2024", "rollup-test"))
 
 
 def user(local: Running, email: str, memberships: dict[str, str]) -> str:
     """A user with these memberships (catalog + local IdP); returns a signed-in token."""
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     for tenant_id, role in memberships.items():
         Catalog().put_member(tenant_id, email, role, email)
@@ -51,8 +51,8 @@ def snapshot_for(tenant_id: str, cfr: float, now: datetime) -> dict[str, Any]:
 
 def bulk_tenants(prefix: str, count: int, now: datetime) -> list[str]:
     """`count` active tenants, each with a 28d KPI snapshot and an (empty) inventory snapshot."""
-    from companyos.store.inventory_repo import InventoryRepo
-    from companyos.store.repos import ScoreStore
+    from companyos.adapters.inventory_repo import InventoryRepo
+    from companyos.adapters.repos import ScoreStore
 
     ids = [f"{prefix}-{i:02d}" for i in range(count)]
     for i, tenant_id in enumerate(ids):

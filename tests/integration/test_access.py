@@ -11,7 +11,7 @@ def test_cross_tenant_dashboard_and_evidence_are_denied(local, acme, umbrella):
 
 
 def test_a_run_id_of_another_tenant_is_not_found_in_your_own_scope(local, acme, umbrella):
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
 
     runs = RunLog("acme").recent_runs("deployment_frequency")
     run_id = runs[0]["run_id"] if runs else "20190516T000000-000000000000"

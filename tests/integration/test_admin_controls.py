@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.admin_helpers import ALWAYS_OPEN, AdminApi, AdminTenant, make_admin_tenant
@@ -208,8 +208,9 @@ def test_canary_takes_a_share_of_entities(api):
 
 
 def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(api, capsys):
-    from companyos import cli
-    from companyos.store.audit import check_bundle
+    from companyos.adapters.audit import check_bundle
+
+    from tools import audit_cli as cli
 
     bundle = api.ok("auditor", "GET", "/audit/export")
     for name, text in bundle["files"].items():
@@ -225,9 +226,10 @@ def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(api, capsys
 
 
 def test_the_cli_exits_1_when_an_event_was_tampered_with(local, api, tmp_path, capsys):
-    from companyos import cli
-    from companyos.store.audit import AuditEvent, AuditTrail
-    from companyos.store.models import AuditItem
+    from companyos.adapters.audit import AuditEvent, AuditTrail
+    from companyos.adapters.models import AuditItem
+
+    from tools import audit_cli as cli
 
     trail = AuditTrail("piedpiper-tamper")
     for i in range(3):

@@ -36,7 +36,7 @@ def api(local: Running, hooli: AdminTenant) -> AdminApi:
 
 def run_once(local: Running, tenant_id: str, kpi_id: str) -> dict[str, Any]:
     """One manual KPI run through the kpi_run state machine; its run header."""
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
 
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(

@@ -26,7 +26,7 @@ def rules_in(reply) -> list[str]:
 
 
 def audit_actions(tenant_id: str) -> list[str]:
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     return [i.event["action"] for i in AuditItem.query(tenant_id)]
 
@@ -90,7 +90,7 @@ def test_acknowledge_and_resolve_are_audited_and_leave_the_firing_list(local, fi
     assert rules_in(recent) == ["NRRBelowTarget"] and recent.body["alerts"][0]["state"] == "resolved"
     actions = audit_actions(t.id)
     assert {"alert.firing", "alert.acknowledged", "alert.resolved"} <= set(actions)
-    from companyos.store.audit import AuditTrail
+    from companyos.adapters.audit import AuditTrail
 
     assert AuditTrail(t.id).verify().ok
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import make_tenant
@@ -76,7 +76,7 @@ class Inbox:
 
 def put_snapshot(tenant_id: str, values: dict[str, float | None], health: float | None = 80.0) -> None:
     """What the score refresh writes: the latest 7d snapshot with KPI values and evidence."""
-    from companyos.store.repos import ScoreStore
+    from companyos.adapters.repos import ScoreStore
 
     kpis = {
         k: {"kpi_id": k, "name": k, "value": v, "display": str(v),
@@ -95,7 +95,7 @@ def evaluate(local: Running, tenant_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def add_user(local: Running, tenant_id: str, role: str) -> str:
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     email = f"{role}@{tenant_id}.test"
     Catalog().put_member(tenant_id, email, role, role)
@@ -110,7 +110,7 @@ def api(local: Running, token: str, method: str, path: str, body: Any = None):
 
 
 def alert_of(tenant_id: str, rule_id: str):
-    from companyos.store.alerts_repo import AlertRepo
+    from companyos.adapters.alerts_repo import AlertRepo
 
     return next(a for a in AlertRepo(tenant_id).alerts().values() if a.rule_id == rule_id)
 
@@ -126,7 +126,7 @@ def wait_until(check, timeout_s: float = 20.0, every_s: float = 0.1):
 
 
 def put_incident(tenant_id: str, incident_id: str, priority: str, status: str, seq: int) -> None:
-    from companyos.store.repos import SignalStore, StoredSignal
+    from companyos.adapters.repos import SignalStore, StoredSignal
 
     now = clock.now()
     attrs = {"incident_id": incident_id, "priority": priority, "status": status, "title": "Checkout down"}
@@ -398,10 +398,10 @@ def test_an_escalation_page_logged_while_the_evaluator_delivers_is_kept_and_noth
     """The race the escalation step and an evaluation can run: the step logs a page on the alert
     after the evaluator read it. The evaluator's save re-reads and re-applies its change instead of
     failing, and neither write is lost."""
+    from companyos.adapters.alerts_repo import AlertRepo
     from companyos.alerts import service
-    from companyos.alerts.engine import Alert
-    from companyos.alerts.rules import load_pack
-    from companyos.store.alerts_repo import AlertRepo
+    from companyos.domain.alert_engine import Alert
+    from companyos.domain.alert_rules import load_pack
 
     make_tenant(local, "alerts-race", "Alerts Race")
     alert = Alert(

@@ -76,7 +76,8 @@ def cost_between(glob: str, start: str, end: str, group: str | None = None) -> A
 
 @pytest.fixture(scope="module")
 def costco(local: Running, export: str) -> TenantFixture:
-    from companyos.runs import contracts, lake
+    from companyos.adapters import lake
+    from companyos.runs import contracts
 
     tenant = make_tenant(local, TENANT, "Cost Co")
     lake.register(f"cur_{TENANT}", lake.DuckDbLake({"cur2": export}))
@@ -98,7 +99,8 @@ def costco(local: Running, export: str) -> TenantFixture:
 
 
 def test_infra_cost_mtd_is_the_month_to_date_amortized_cost_of_the_export(costco, export):
-    from companyos.runs import contracts, lake
+    from companyos.adapters import lake
+    from companyos.runs import contracts
 
     mtd = cost_between(export, "2025-03-01", "2025-03-18")
     feb = cost_between(export, "2025-02-01", "2025-02-18")
@@ -147,7 +149,7 @@ def test_the_breakdowns_are_the_export_grouped_by_service_and_team(costco, expor
 
 
 def test_the_ops_dashboard_shows_the_cost_with_its_run_from_one_read(local, costco, export):
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
     from companyos.views import snapshots
 
     snapshots.refresh(Catalog().get_tenant(TENANT), AS_OF)
@@ -180,7 +182,7 @@ def test_the_ops_dashboard_shows_the_cost_with_its_run_from_one_read(local, cost
 
 
 def test_a_tenant_without_a_cur_export_sees_the_reason_not_a_number(local):
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
     from companyos.views import panels_data
 
     make_tenant(local, "nocur", "No CUR Co")

@@ -11,7 +11,7 @@ from datetime import date
 
 import boto3
 import pytest
-from companyos.runs.lake import AthenaLake, DuckDbLake
+from companyos.adapters.lake import AthenaLake, DuckDbLake
 from companyos.sources import cur
 from companyos.sources.cur import CostQuery, DemoAccount
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from companyos.errors import InvalidPayload, NotFound
+from companyos.adapters.lake import DuckDbLake
+from companyos.domain.errors import InvalidPayload, NotFound
 from companyos.runs import contracts
-from companyos.runs.lake import DuckDbLake
 from companyos.sources import cur
 from companyos.sources.cur import CostQuery
 from companyos.sources.cur_legacy import convert_legacy_cur, main
@@ -364,7 +364,7 @@ def test_a_legacy_tenant_gets_infra_cost_mtd_from_the_kpi_run_pipeline(local: Ru
     """The real 2018 export, converted, registered as the tenant's lake `cur_<tenant>`: the kpi_run
     state machine delivers June 2018 to date as the raw file's total, with the service breakdown."""
     import boto3
-    from companyos.runs import lake
+    from companyos.adapters import lake
 
     from tests.integration.conftest import make_tenant
     from tests.integration.test_pipeline_runs import attempts

@@ -22,7 +22,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def role_tokens(local: Running) -> dict[str, str]:
-    from companyos.store.repos import Catalog, Tenant
+    from companyos.adapters.repos import Catalog, Tenant
 
     catalog = Catalog()
     catalog.put_tenant(Tenant("initech", "Initech", "prod", True, "us-east-1", "dora-2024", "test"))

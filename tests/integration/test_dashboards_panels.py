@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
@@ -33,13 +33,13 @@ def sig(
     service: str | None = None,
     **attrs: Any,
 ) -> Any:
-    from companyos.store.repos import StoredSignal
+    from companyos.adapters.repos import StoredSignal
 
     return StoredSignal(kind, source, f"{kind}-{n}", at, entity, service, f"d-{kind}-{n}", attrs)
 
 
 def store(tenant_id: str, source: str, signals: list[Any], states: Sequence[Any] = ()) -> None:
-    from companyos.store.repos import SignalStore, StateWrite
+    from companyos.adapters.repos import SignalStore, StateWrite
 
     SignalStore(tenant_id).put_delivery_chunked(
         source, f"{source}-{len(signals)}-{len(states)}", signals, 30, [StateWrite(s, None) for s in states]
@@ -65,9 +65,9 @@ def slo(n: int, service: str, at: datetime, metric: str, value: float, step: int
 
 @pytest.fixture(scope="module")
 def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFixture:
-    from companyos.runs import lake
+    from companyos.adapters import lake
+    from companyos.adapters.repos import Catalog, FindingState
     from companyos.sources import cur
-    from companyos.store.repos import Catalog, FindingState
     from companyos.views import snapshots
 
     t = make_tenant(local, "panelco", "Panel Co")
@@ -270,7 +270,7 @@ def sources(entry: dict[str, Any]) -> dict[str, int]:
 
 
 def test_slo_table_and_burn_from_prometheus_windows(rows):
-    from companyos.model import slo
+    from companyos.domain import slo
 
     table, burn = rows["7d"]["slo"], rows["7d"]["burn"]
     assert table["available"] and table["objective"] == pytest.approx(0.999)
@@ -393,7 +393,7 @@ def test_snapshot_panels_are_the_rows_delivered_with_their_kpi_runs(local, seede
         "GET", "/api/dashboards/cto?tenant=panelco&period=7d", token=seeded.cto_token
     ).body
     panels = {p["id"]: p for p in cto["panels"]} | {p["id"]: p for p in product["panels"]}
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
 
     log = RunLog("panelco")
     slo_run = log.recent_runs("slo_attainment", limit=1)[0]["run_id"]

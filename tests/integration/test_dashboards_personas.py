@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 
@@ -76,7 +76,7 @@ def numbers_have_evidence(panel: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_wireframe_panel_is_served_with_evidence_and_unknowns(local, demo, persona):
-    from companyos.views.layouts import LAYOUTS
+    from companyos.domain.layouts import LAYOUTS
 
     dash = get(local, f"/api/dashboards/{persona}?tenant=northwind&period=28d")
 

@@ -17,7 +17,7 @@ from tests.conftest import Running, clock_at
 
 @pytest.mark.parametrize("start", ["00:30", "07:10"])
 def test_each_rolled_up_demo_day_counts_every_user_delivered_for_it(local: Running, start: str):
-    from companyos.store.repos import Catalog, SignalStore
+    from companyos.adapters.repos import Catalog, SignalStore
 
     from infra.local import demo_product
     from infra.local.demo_sources import Deliverer

@@ -33,7 +33,7 @@ def server(request) -> Iterator[FakePrometheus]:
 
 
 def tenant(local: Running, tenant_id: str) -> str:
-    from companyos.store.repos import Catalog, Tenant
+    from companyos.adapters.repos import Catalog, Tenant
 
     Catalog().put_tenant(Tenant(tenant_id, tenant_id.title(), "prod", True, "us-east-1", "dora-2024", "test"))
     Catalog().tenant(tenant_id).map_source_entity("prometheus", "prometheus", "prom-self", "Observability")
@@ -41,7 +41,7 @@ def tenant(local: Running, tenant_id: str) -> str:
 
 
 def stored(tenant_id: str, kind: str) -> list:
-    from companyos.store.models import SignalItem
+    from companyos.adapters.models import SignalItem
 
     return list(SignalItem.query(f"{tenant_id}#{kind}"))
 
@@ -91,7 +91,7 @@ def test_a_range_query_stores_one_delivery_per_step_and_a_replay_writes_nothing(
     assert node[0].occurred_at == datetime.fromtimestamp(1435781430.781, UTC)
     assert {i.attributes["window"] for i in items} == {"15s"}
     assert node[0].expires_at == (node[0].occurred_at + timedelta(days=730)).replace(microsecond=0)  # rollup
-    from companyos.store.repos import SignalStore
+    from companyos.adapters.repos import SignalStore
 
     assert SignalStore(t).delivery_seen("prometheus", prom.delivery_id(q, MATRIX_END))
 

@@ -34,7 +34,7 @@ SECRETS = {
 
 @pytest.fixture(scope="module")
 def tenant(local: Running) -> TenantFixture:
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     t = make_tenant(local, TENANT, "Ingest Co")
     sm = boto3.client("secretsmanager")
@@ -76,7 +76,7 @@ def post(
 
 
 def signals(kind: str, delivery_id: str | None = None) -> list[Any]:
-    from companyos.store.repos import SignalStore
+    from companyos.adapters.repos import SignalStore
 
     found = SignalStore(TENANT).query(
         kind, datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
@@ -238,7 +238,7 @@ def trivy_report(created_at: str, drop_critical: bool = False) -> bytes:
 
 
 def scope_state(scope: str, status: str | None = None) -> list[Any]:
-    from companyos.store.repos import SignalStore
+    from companyos.adapters.repos import SignalStore
 
     return [s for s in SignalStore(TENANT).findings("vulnerability", status) if s.scope == scope]
 
@@ -414,10 +414,10 @@ def test_a_delivery_larger_than_one_transaction_is_written_once(local, tenant):
 
 
 def test_replaying_a_cut_off_chunked_delivery_completes_it_once(local, tenant):
+    from companyos.adapters.repos import SignalStore
     from companyos.ingest import _stored
     from companyos.sources import registry
     from companyos.sources.base import WebhookRequest
-    from companyos.store.repos import SignalStore
 
     events = [
         {"id": f"cut-{i}", "type": "active", "occurred_at": "2025-04-02T00:00:00Z", "user_id": "u"}
@@ -428,7 +428,7 @@ def test_replaying_a_cut_off_chunked_delivery_completes_it_once(local, tenant):
     store = SignalStore(TENANT)
     # Given the first chunk was written and then the writer died (no delivery marker yet)
     assert store.put_delivery_chunked("analytics", parsed.delivery_id, stored[:99], 30) is True
-    from companyos.store.models import SignalItem
+    from companyos.adapters.models import SignalItem
 
     SignalItem.get(f"{TENANT}#delivery", f"analytics#{parsed.delivery_id}").delete()
     # When the same delivery is replayed in full, Then it completes, once

@@ -36,7 +36,7 @@ def parquet(tmp_path_factory) -> str:
 
 
 def test_duckdb_lake_runs_the_shared_sql_over_parquet(parquet):
-    from companyos.runs.lake import DuckDbLake
+    from companyos.adapters.lake import DuckDbLake
 
     rows = DuckDbLake({"cur": parquet}).query(SQL, date(2024, 2, 1), date(2024, 2, 7))
 
@@ -45,7 +45,7 @@ def test_duckdb_lake_runs_the_shared_sql_over_parquet(parquet):
 
 
 def test_a_sql_kpi_runs_through_the_state_machine_with_its_sql_hash_logged(local: Running, parquet):
-    from companyos.runs import lake
+    from companyos.adapters import lake
     from companyos.runs.contracts import Contract, ContractStore
 
     from tests.integration.conftest import make_tenant
@@ -96,7 +96,7 @@ def _column(name: str, athena_type: str) -> dict:
 
 
 def test_athena_adapter_reads_preset_results_through_the_athena_api(local: Running):
-    from companyos.runs.lake import AthenaLake
+    from companyos.adapters.lake import AthenaLake
 
     boto3.client("s3").create_bucket(Bucket="athena-results")
     preset = {

@@ -14,6 +14,7 @@ from tests.integration.test_pipeline_runs import publish, put_deploys, run
 def run_troubled_kpis(local: Running, tenant_id: str) -> None:
     """One success, one skipped, one blocked, one SLA breach, one retried-to-success KPI (also the
     browser test's tenant: the demo's own runs all succeed)."""
+    from companyos.domain.errors import TransientError
     from companyos.runs import formulas
 
     put_deploys(tenant_id, [(d / 3, True) for d in range(1, 30)])
@@ -22,7 +23,7 @@ def run_troubled_kpis(local: Running, tenant_id: str) -> None:
     def flaky(buckets: Any, end: Any, days: int) -> formulas.Outcome:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise formulas.TransientError("throttled")
+            raise TransientError("throttled")
         return formulas.deployment_frequency(buckets, end, days)
 
     formulas.register(f"test_flaky_{tenant_id}", formulas.Builtin(formulas.fold_deployments, flaky))

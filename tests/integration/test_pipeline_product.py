@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running, clock_at, real_fixture
 from tests.integration.conftest import TenantFixture, make_tenant
@@ -103,8 +103,8 @@ def send(tenant_id: str, source: str, doc: Any, secret: str, delivery: str) -> N
 
 def expire_raw(tenant_id: str, older_than: datetime) -> int:
     """What DynamoDB's TTL does to raw product telemetry after 30 days."""
+    from companyos.adapters.models import SignalItem
     from companyos.runs.formulas_product import ACTIVITY_KINDS
-    from companyos.store.models import SignalItem
 
     gone = 0
     for kind in ACTIVITY_KINDS:
@@ -133,8 +133,8 @@ def prodco(local: Running) -> TenantFixture:
 
 
 def delivered(kpi_id: str) -> dict[str, Any]:
+    from companyos.adapters.repos import RunLog
     from companyos.runs.steps import latest_delivered
-    from companyos.store.repos import RunLog
 
     found = latest_delivered(TENANT, kpi_id)
     assert found is not None, f"{kpi_id} delivered nothing"
@@ -147,7 +147,7 @@ def ran(local: Running, prodco: TenantFixture) -> dict[str, Any]:
 
 
 def test_the_rollup_holds_the_days_whose_raw_events_are_gone(prodco):
-    from companyos.store.repos import SignalStore
+    from companyos.adapters.repos import SignalStore
 
     rollups = {
         s.attributes["day"]: s.attributes

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
@@ -26,7 +26,7 @@ _names = itertools.count()
 
 
 def put_deploys(tenant_id: str, days_ago_ok: list[tuple[float, bool]]) -> None:
-    from companyos.store.repos import SignalStore, StoredSignal
+    from companyos.adapters.repos import SignalStore, StoredSignal
 
     signals = [
         StoredSignal(
@@ -90,7 +90,7 @@ def run(
 
 def attempts(tenant_id: str, kpi_id: str) -> list[dict[str, Any]]:
     """Every attempt of a KPI, oldest first, each with its rows grouped by record."""
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
 
     log = RunLog(tenant_id)
     out = []
@@ -214,6 +214,7 @@ def test_warnings_deliver_a_partial_result(local, initech):
 
 
 def test_transient_error_is_retried_as_a_new_attempt_that_succeeds(local, initech):
+    from companyos.domain.errors import TransientError
     from companyos.runs import formulas
 
     calls = {"n": 0}
@@ -221,7 +222,7 @@ def test_transient_error_is_retried_as_a_new_attempt_that_succeeds(local, initec
     def flaky(buckets: Any, end: Any, days: int) -> formulas.Outcome:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise formulas.TransientError("lake throttled, try again")
+            raise TransientError("lake throttled, try again")
         return formulas.deployment_frequency(buckets, end, days)
 
     formulas.register("test_flaky", formulas.Builtin(formulas.fold_deployments, flaky))
@@ -287,8 +288,8 @@ def test_sla_breach_is_marked_and_emits_an_alert_event(local, initech):
 
 
 def test_a_run_log_row_is_never_overwritten(local, initech):
-    from companyos.store.models import KpiLogItem
-    from companyos.store.repos import RunLog
+    from companyos.adapters.models import KpiLogItem
+    from companyos.adapters.repos import RunLog
     from pynamodb.exceptions import PutError
 
     (attempt, *_) = attempts("initech", "deployment_frequency")
@@ -305,8 +306,8 @@ def test_a_run_log_row_is_never_overwritten(local, initech):
 
 
 def test_a_correction_is_a_new_run_linked_to_the_original(local, initech):
+    from companyos.adapters.repos import RunLog
     from companyos.runs.steps import correct_run
-    from companyos.store.repos import RunLog
 
     original = attempts("initech", "deployment_frequency")[0]
     run_id = original["run"][0]["run_id"]
@@ -330,9 +331,9 @@ def test_a_correction_is_a_new_run_linked_to_the_original(local, initech):
 
 
 def test_the_scheduler_plans_pack_and_tenant_kpis_of_a_class_and_leaves_paused_ones_out(local, initech):
+    from companyos.adapters.repos import Catalog
     from companyos.runs import schedule
     from companyos.runs.contracts import ContractStore
-    from companyos.store.repos import Catalog
 
     publish("initech", "paused_kpi", "deployment_frequency")
     ContractStore("initech").pause("paused_kpi", "maintenance until Monday")
@@ -358,8 +359,8 @@ def test_a_schedule_tick_starts_runs_through_the_scheduler_function(local, inite
 
 
 def test_a_tenant_contract_for_a_kpi_without_a_pack_contract_reaches_the_snapshot(local, initech):
+    from companyos.adapters.repos import ScoreStore
     from companyos.runs import formulas
-    from companyos.store.repos import ScoreStore
 
     # Given initech publishes its own SLO attainment contract (the pack has none: no connector yet)
     def attainment(buckets: Any, end: Any, days: int) -> formulas.Outcome:
@@ -379,7 +380,7 @@ def test_a_tenant_contract_for_a_kpi_without_a_pack_contract_reaches_the_snapsho
 
 
 def test_a_backfill_of_a_past_day_started_later_does_not_replace_the_current_value(local):
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
     from companyos.views.snapshots import latest_delivery
 
     make_tenant(local, "backfillco", "Backfill Co")
@@ -400,8 +401,8 @@ def test_a_backfill_of_a_past_day_started_later_does_not_replace_the_current_val
 
 
 def test_an_implausible_value_is_blocked_with_its_reason_and_never_reaches_the_snapshot(local):
+    from companyos.adapters.repos import ScoreStore
     from companyos.runs import contracts, formulas
-    from companyos.store.repos import ScoreStore
 
     # Given a tenant whose ARR growth formula returns what the user saw (1203.31 %, previous 1977.06 %)
     make_tenant(local, "bluth", "Bluth Co")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 from companyos.sources import prometheus as prom
 from companyos.sources.prometheus import PrometheusConfig, PromQuerySpec
 
@@ -89,7 +89,7 @@ def run(local: Running, kpi_ids: list[str], as_of: datetime) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def sloco(local: Running) -> Iterator[tuple[TenantFixture, str]]:
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     tenant = make_tenant(local, TENANT, "SLO Co")
     catalog = Catalog()
@@ -125,8 +125,8 @@ def sloco(local: Running) -> Iterator[tuple[TenantFixture, str]]:
 
 
 def delivered(kpi_id: str) -> dict[str, Any]:
+    from companyos.adapters.repos import RunLog
     from companyos.runs.steps import latest_delivered
-    from companyos.store.repos import RunLog
 
     found = latest_delivered(TENANT, kpi_id)
     assert found is not None, kpi_id
@@ -135,7 +135,7 @@ def delivered(kpi_id: str) -> dict[str, Any]:
 
 def band(kpi_id: str, value: float) -> str:
     """The status the score refresh gives a KPI value (the health model's normalisation)."""
-    from companyos.model import kpis, normalise, scoring
+    from companyos.domain import kpis, normalise, scoring
 
     return scoring.band(normalise.normalise(kpis.load_dictionary().get(kpi_id), value)).value
 

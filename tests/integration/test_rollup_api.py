@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.rollup_helpers import add_tenant, bulk_tenants, get, post, user
@@ -78,7 +78,7 @@ def test_unknown_period_is_422_with_code(local, platform_token):
 
 
 def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapshots(local, platform_token):
-    from companyos.store.repos import ScoreStore
+    from companyos.adapters.repos import ScoreStore
 
     reply = get(local, "/api/platform/executive?period=28d", platform_token)
 
@@ -129,14 +129,14 @@ def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapsho
 
 
 def test_every_rollup_is_audited_on_the_platform_chain_with_its_purpose(local, platform_token):
-    from companyos.store.audit import AuditTrail
+    from companyos.adapters.audit import AuditTrail
 
     reply = get(local, "/api/platform/executive?period=7d&purpose=weekly%20ops%20review", platform_token)
 
     assert reply.status == 200
     trail = AuditTrail("PLATFORM")
     seq = reply.body["audit"]["seq"]
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     item = AuditItem.get("PLATFORM", f"{seq:012d}")
     assert item.event["action"] == "platform:rollup"
@@ -160,7 +160,7 @@ def test_inactive_tenants_are_skipped_and_reported(local, acme):
 def strict_residency(local: Running) -> Iterator[None]:
     import os
 
-    from companyos.config import settings
+    from companyos.adapters.config import settings
 
     os.environ["STRICT_RESIDENCY"] = "true"
     settings.cache_clear()
@@ -209,7 +209,7 @@ def test_inventory_writes_need_admin_and_membership_and_are_validated(local, acm
 
 
 def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local, acme):
-    from companyos.store.audit import AuditTrail
+    from companyos.adapters.audit import AuditTrail
 
     tenant, admin = f"{PREFIX}-acme", acme["admin"]
     now = clock.now()

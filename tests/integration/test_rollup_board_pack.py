@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 from tests.conftest import Running
 from tests.integration.rollup_helpers import bulk_tenants, get, post, user
@@ -33,9 +33,9 @@ def pages_text(pdf: bytes) -> list[str]:
 @pytest.fixture(scope="module")
 def tenants(local: Running) -> list[str]:
     """Three tenants with KPI and inventory snapshots (independent of the demo seed)."""
-    from companyos.rollup.inventory import CertificateIn, VendorIn
-    from companyos.store.inventory_repo import InventoryRepo
-    from companyos.store.repos import ScoreStore
+    from companyos.adapters.inventory_repo import InventoryRepo
+    from companyos.adapters.repos import ScoreStore
+    from companyos.domain.inventory import CertificateIn, VendorIn
 
     now = clock.now()
     ids = bulk_tenants("rp-pack", 3, now)
@@ -213,7 +213,7 @@ def test_page_one_renders_to_png(pdf, tmp_path: Path):
 
 
 def test_sync_export_is_audited_with_its_purpose(local, pdf):
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     last = next(iter(AuditItem.query("PLATFORM", scan_index_forward=False, limit=1)))
     assert last.event["action"] == "platform:export"
@@ -275,7 +275,7 @@ def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(loca
     # only the requester sees the job
     assert get(local, job["status_url"], token).status == 404
 
-    from companyos.store.inventory_repo import ExportJobs
+    from companyos.adapters.inventory_repo import ExportJobs
 
     stored = ExportJobs().get(job["job_id"])
     obj = boto3.client("s3").get_object(Bucket=stored["bucket"], Key=stored["key"])
@@ -297,7 +297,7 @@ def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(loca
     with urllib.request.urlopen(link, timeout=30) as resp:  # the time-limited link works
         assert resp.read().startswith(b"%PDF")
 
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     events = [i.event for i in AuditItem.query("PLATFORM", scan_index_forward=False, limit=10)]
     actions = {(e["action"], e["request_id"] or "") for e in events if e["actor"] == email}

@@ -18,7 +18,7 @@ TENANT = "restateco"  # its own tenant: other modules run KPIs for theirs
 
 @pytest.fixture(scope="module")
 def restateco(local: Running) -> TenantFixture:
-    from companyos.store.repos import Catalog
+    from companyos.adapters.repos import Catalog
 
     tenant = make_tenant(local, TENANT, "Restate Co")
     for email, role in ((f"admin@{TENANT}.test", "tenant_admin"), (f"auditor@{TENANT}.test", "auditor")):

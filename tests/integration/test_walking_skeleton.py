@@ -41,7 +41,7 @@ def post_github(
 
 
 def signals_of(tenant_id: str) -> list:
-    from companyos.store.repos import SignalStore
+    from companyos.adapters.repos import SignalStore
 
     return list(
         SignalStore(tenant_id).query(
@@ -200,7 +200,7 @@ def test_oversized_unknown_and_ignored_deliveries(local, acme):
 
 
 def test_every_ingest_is_audited_in_a_verifiable_chain(local, acme):
-    from companyos.store.audit import AuditTrail
+    from companyos.adapters.audit import AuditTrail
 
     post_github(local, acme, real_fixture(SUCCESS), "deployment_status", "audit-1")
     result = AuditTrail("acme").verify()

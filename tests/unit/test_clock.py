@@ -1,4 +1,4 @@
-"""companyos.clock: the one "now" of the domain, which tests and the demo start at a fixed instant."""
+"""companyos.domain.clock: the one "now" of the domain, which tests and the demo start at a fixed instant."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from companyos import clock
+from companyos.domain import clock
 
 INSTANT = datetime(2025, 2, 14, 23, 59, 30, tzinfo=UTC)
 

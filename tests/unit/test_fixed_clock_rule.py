@@ -1,5 +1,5 @@
 """The rule that keeps itself: no test reads the wall clock (`datetime.now()`, `datetime.utcnow()`,
-`datetime.today()`, `date.today()`, `time.time()`); tests read `companyos.clock.now()` (started at a
+`datetime.today()`, `date.today()`, `time.time()`); tests read `companyos.domain.clock.now()` (started at a
 fixed instant by tests/conftest.py) or use explicit instants, so no result depends on today's date
 or the time of day. Durations (`time.monotonic`, `time.perf_counter`) are fine. A line that must
 read the wall clock says why in a `# wall clock:` comment."""
@@ -62,4 +62,6 @@ def test_no_test_reads_the_wall_clock():
         for path in sorted(TESTS.rglob("*.py"))
         for line, call in wall_clock_reads(path.read_text())
     ]
-    assert not offenders, "tests read companyos.clock.now(), not the wall clock:\n" + "\n".join(offenders)
+    assert not offenders, "tests read companyos.domain.clock.now(), not the wall clock:\n" + "\n".join(
+        offenders
+    )

@@ -1,6 +1,6 @@
 """One vocabulary: no module outside the verdict model writes a status word itself.
 
-A status is a `companyos.model.verdict.Band` member; Python code elsewhere may compare with or
+A status is a `companyos.domain.verdict.Band` member; Python code elsewhere may compare with or
 pass along a band, but never spell one ("healthy", "critical", …) as the status of something. The
 scan is an AST walk over the domain package and the handlers: a band word as the value of a
 `"status"` key, assigned to a name ending in `status`, returned, or offered as a conditional's
@@ -72,4 +72,4 @@ def test_no_status_word_outside_the_verdict_model():
         if path not in ALLOWED
         for f in findings(path.read_text(), str(path.relative_to(ROOT)))
     ]
-    assert not found, "statuses must come from companyos.model.verdict:\n" + "\n".join(found)
+    assert not found, "statuses must come from companyos.domain.verdict:\n" + "\n".join(found)

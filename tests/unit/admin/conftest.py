@@ -24,9 +24,9 @@ def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from companyos.config import table_names
-    from companyos.store import audit
-    from companyos.store.models import TABLES, bind_tables
+    from companyos.adapters import audit
+    from companyos.adapters.config import table_names
+    from companyos.adapters.models import TABLES, bind_tables
 
     saved = {name: (m.Meta.table_name, getattr(m.Meta, "region", None)) for name, m in TABLES.items()}
     previous_signer = audit.current_signer()

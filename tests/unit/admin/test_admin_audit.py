@@ -13,7 +13,7 @@ N = 8
 
 
 def chain(name: str, n: int = N):
-    from companyos.store.audit import AuditEvent, AuditTrail
+    from companyos.adapters.audit import AuditEvent, AuditTrail
 
     trail = AuditTrail(name)
     for i in range(n):
@@ -22,7 +22,7 @@ def chain(name: str, n: int = N):
 
 
 def items(name: str):
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     return list(AuditItem.query(name))
 
@@ -46,7 +46,7 @@ def test_editing_any_event_is_detected(aws, seq):
 
 @pytest.mark.parametrize("seq", range(1, N + 1))
 def test_editing_an_event_and_recomputing_its_hash_is_detected(aws, seq):
-    from companyos.store.audit import chain_hash
+    from companyos.adapters.audit import chain_hash
 
     trail = chain(f"t-rehash-{seq}")
     item = items(trail.chain)[seq - 1]
@@ -70,7 +70,7 @@ def test_deleting_any_event_is_detected(aws, seq):
 
 @pytest.mark.parametrize("a,b", [(1, 2), (3, 6), (7, 8), (1, 8)])
 def test_reordering_events_is_detected(aws, a, b):
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     trail = chain(f"t-swap-{a}-{b}")
     rows = items(trail.chain)
@@ -89,8 +89,8 @@ def test_reordering_events_is_detected(aws, a, b):
 
 
 def test_rewriting_the_whole_chain_without_the_key_is_detected(aws):
-    from companyos.store.audit import GENESIS, chain_hash
-    from companyos.store.models import AuditItem
+    from companyos.adapters.audit import GENESIS, chain_hash
+    from companyos.adapters.models import AuditItem
 
     trail = chain("t-forge")
     prev = GENESIS
@@ -104,7 +104,7 @@ def test_rewriting_the_whole_chain_without_the_key_is_detected(aws):
 
 
 def test_a_forged_digest_signature_is_detected(aws):
-    from companyos.store.models import AuditItem
+    from companyos.adapters.models import AuditItem
 
     trail = chain("t-sig")
     digest = next(iter(AuditItem.query("t-sig#DIGEST", scan_index_forward=False, limit=1)))
@@ -117,7 +117,7 @@ def test_a_forged_digest_signature_is_detected(aws):
 
 
 def test_events_after_the_last_signed_head_are_reported(aws):
-    from companyos.store.audit import AuditEvent, AuditTrail
+    from companyos.adapters.audit import AuditEvent, AuditTrail
 
     trail = chain("t-tail", 3)
     AuditTrail("t-tail", signer=None).append(AuditEvent("x", "tenant_admin", "unsigned.write", "t"))
@@ -128,7 +128,7 @@ def test_events_after_the_last_signed_head_are_reported(aws):
 
 
 def test_evidence_bundle_checksums_match_and_catch_an_altered_file(aws):
-    from companyos.store.audit import check_bundle, evidence_bundle
+    from companyos.adapters.audit import check_bundle, evidence_bundle
 
     trail = chain("t-bundle", 4)
     bundle = evidence_bundle(trail, {"catalog.json": [{"kpi_id": "x"}]}, generated_by="unit")
@@ -144,7 +144,7 @@ def test_evidence_bundle_checksums_match_and_catch_an_altered_file(aws):
 
 
 def test_the_signature_verifies_offline_with_the_exported_public_key(aws):
-    from companyos.store.audit import current_signer, digest_message
+    from companyos.adapters.audit import current_signer, digest_message
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 

@@ -127,7 +127,7 @@ def test_guardrails_refuse_without_active_sla_or_validation_rules():
 
 def test_a_stale_revision_is_a_409_with_the_current_record(aws):
     from companyos.admin import catalog
-    from companyos.errors import Conflict
+    from companyos.domain.errors import Conflict
 
     rec = catalog.KpiRecord("tl", "k", {"versions": {}})
     catalog.save(rec, create=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from companyos.alerts.engine import Alert, Sample, condition, evaluate, fingerprint, summarise
 from companyos.alerts.observe import slo_samples
-from companyos.alerts.rules import RuleTuning, effective_rules, load_pack
+from companyos.domain.alert_engine import Alert, Sample, condition, evaluate, fingerprint, summarise
+from companyos.domain.alert_rules import RuleTuning, effective_rules, load_pack
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PACK = load_pack()

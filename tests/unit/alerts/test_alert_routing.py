@@ -8,10 +8,10 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from companyos.alerts.engine import Alert
 from companyos.alerts.notify import DeliveryFailed, Publisher
 from companyos.alerts.routing import alert_messages, deep_link, escalation_message, subscription_filter
-from companyos.alerts.rules import load_pack
+from companyos.domain.alert_engine import Alert
+from companyos.domain.alert_rules import load_pack
 
 PACK = load_pack()
 URL = "https://cockpit.example.com"

@@ -4,7 +4,7 @@ escalation routes, and tenant tuning validation."""
 from __future__ import annotations
 
 import pytest
-from companyos.alerts.rules import (
+from companyos.domain.alert_rules import (
     EscalationRoutes,
     RuleTuning,
     effective_rules,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from companyos.model.verdict import Band, band, three_way
+from companyos.domain.verdict import Band, band, three_way
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from companyos.model import docgen
-from companyos.model.kpis import load_dictionary
-from companyos.model.scoring import security_score
+from companyos.domain.kpis import load_dictionary
+from companyos.domain.scoring import security_score
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tools import docgen
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "kpi-dictionary.md"

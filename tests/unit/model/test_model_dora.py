@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from companyos.model.dora import (
+from companyos.domain.dora import (
     Level,
     UnknownBenchmarkError,
     assess,
@@ -223,7 +223,7 @@ def test_the_shipped_2024_set_agrees_with_the_real_2024_report_table():
 
 
 def test_a_benchmark_metric_must_define_all_four_levels():
-    from companyos.model.dora import MetricBenchmark
+    from companyos.domain.dora import MetricBenchmark
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="elite, high, medium and low"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from companyos.model.kpis import DIMENSIONS, Direction, UnknownKpiError, load_dictionary, parse_dictionary
+from companyos.domain.kpis import DIMENSIONS, Direction, UnknownKpiError, load_dictionary, parse_dictionary
 from pydantic import ValidationError
 
 SEED_KPIS = {
@@ -134,7 +134,7 @@ def _pack_with(mutate) -> str:
     from importlib import resources
 
     raw = yaml.safe_load(
-        resources.files("companyos.model").joinpath("packs", "health-model-v1.yaml").read_text()
+        resources.files("companyos.domain").joinpath("packs", "health-model-v1.yaml").read_text()
     )
     mutate(raw)
     return yaml.safe_dump(raw)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from companyos.model.kpis import load_dictionary
-from companyos.model.normalise import critical_floor, normalise
+from companyos.domain.kpis import load_dictionary
+from companyos.domain.normalise import critical_floor, normalise
 from hypothesis import given
 from hypothesis import strategies as st
 

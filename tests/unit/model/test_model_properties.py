@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import pytest
-from companyos.model.kpis import DIMENSIONS, Direction, KpiDefinition, load_dictionary
-from companyos.model.scoring import (
+from companyos.domain.kpis import DIMENSIONS, Direction, KpiDefinition, load_dictionary
+from companyos.domain.scoring import (
     SECURITY_TERMS,
     Band,
     DimensionResult,

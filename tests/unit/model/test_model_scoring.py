@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from companyos.model.kpis import DIMENSIONS, load_dictionary
-from companyos.model.scoring import (
+from companyos.domain.kpis import DIMENSIONS, load_dictionary
+from companyos.domain.scoring import (
     SECURITY_TERMS,
     Band,
     DimensionResult,

@@ -11,8 +11,8 @@ distance target-to-stretch). Stretch defaults to half the target-critical distan
 from __future__ import annotations
 
 import pytest
-from companyos.model.kpis import load_dictionary
-from companyos.model.scoring import Band, HealthResult, ServiceReliability, health
+from companyos.domain.kpis import load_dictionary
+from companyos.domain.scoring import Band, HealthResult, ServiceReliability, health
 
 D = load_dictionary()
 

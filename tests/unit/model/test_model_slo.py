@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from companyos.model.slo import (
+from companyos.domain.slo import (
     BURN_RULES,
     attainment,
     burn_rate,

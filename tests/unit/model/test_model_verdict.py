@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from companyos.model import verdict
-from companyos.model.verdict import Band
+from companyos.domain import verdict
+from companyos.domain.verdict import Band
 
 
 @pytest.mark.parametrize(

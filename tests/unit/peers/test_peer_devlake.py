@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
 import pytest
-from companyos.model import dora
+from companyos.domain import dora
 from companyos.runs import formulas
 from companyos.runs.formulas import SignalRow
 

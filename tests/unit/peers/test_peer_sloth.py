@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 import yaml
-from companyos.model import slo
+from companyos.domain import slo
 
 from tests.conftest import peer_fixture
 

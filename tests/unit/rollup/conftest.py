@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from companyos.rollup import inventory as inv
+from companyos.adapters.repos import Tenant
+from companyos.domain import inventory as inv
 from companyos.rollup.domains import Period, TenantData
-from companyos.store.repos import Tenant
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()

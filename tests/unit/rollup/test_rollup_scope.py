@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from companyos.auth import Principal
-from companyos.errors import Forbidden, InvalidPayload
-from companyos.rollup import inventory as inv
+from companyos.domain import inventory as inv
+from companyos.domain.auth import Principal
+from companyos.domain.errors import Forbidden, InvalidPayload
 from companyos.rollup.executive import filter_scope, home_region_of, parse_period, platform_tenants
 
 from tests.unit.rollup.conftest import NOW, TODAY, tenant

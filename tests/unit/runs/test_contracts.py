@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from companyos.model import kpis
+from companyos.domain import kpis
 from companyos.runs import contracts, formulas, steps
 from companyos.runs.contracts import Contract
 from pydantic import ValidationError
@@ -72,7 +72,7 @@ def test_verdicts_from_the_dictionary_and_from_contract_bands():
 def test_sql_is_rendered_with_date_literals_and_hashed_whitespace_insensitively():
     from datetime import date
 
-    from companyos.runs import lake
+    from companyos.adapters import lake
 
     sql = "SELECT day FROM cur WHERE day BETWEEN {start} AND {end}"
     assert lake.render(sql, date(2024, 1, 1), date(2024, 1, 7)).endswith(

@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from companyos.runs import contracts, formulas, lake, steps
+from companyos.adapters import lake
+from companyos.runs import contracts, formulas, steps
 from companyos.sources.cur import CostQuery
 
 

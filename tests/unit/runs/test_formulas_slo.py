@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from companyos.model import kpis, slo
+from companyos.domain import kpis, slo
 from companyos.runs import contracts, formulas, steps
 from companyos.runs.formulas import SignalRow
 

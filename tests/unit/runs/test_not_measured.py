@@ -3,7 +3,7 @@ the list of those reasons follows the contract packs (a KPI that gains a contrac
 
 from __future__ import annotations
 
-from companyos.model import kpis
+from companyos.domain import kpis
 from companyos.runs import contracts
 from companyos.views.snapshots import NOT_MEASURED, not_measured_reason
 

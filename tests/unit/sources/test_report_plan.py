@@ -6,9 +6,9 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from companyos.adapters.repos import FindingState
 from companyos.ingest import plan_report
 from companyos.sources.scanners import TrivySource
-from companyos.store.repos import FindingState
 
 from tests.conftest import real_fixture
 from tests.unit.sources.helpers import request

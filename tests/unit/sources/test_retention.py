@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from companyos.domain import retention
 from companyos.runs import contracts
-from companyos.sources import registry, retention
+from companyos.sources import registry
 
 from tests.unit.sources.helpers import parse
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from companyos.errors import InvalidPayload, SignatureInvalid
+from companyos.domain.errors import InvalidPayload, SignatureInvalid
 from companyos.sources.base import hmac_sha256_hex
 from companyos.sources.github import GitHubSource
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from companyos.errors import InvalidPayload, SignatureInvalid
+from companyos.domain.errors import InvalidPayload, SignatureInvalid
 from companyos.sources import formats, registry
 from companyos.sources.base import hmac_sha256_hex
 from companyos.sources.own import OpaSource, decision_result

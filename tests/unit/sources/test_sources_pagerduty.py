@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from companyos.errors import SignatureInvalid
+from companyos.domain.errors import SignatureInvalid
 from companyos.sources.base import hmac_sha256_hex
 from companyos.sources.pagerduty import PagerDutySource
 

@@ -9,11 +9,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from companyos.auth import Principal
-from companyos.config import Settings, settings
-from companyos.errors import DomainError
-from companyos.store.audit import configure_signer
-from companyos.store.models import bind_tables
+from companyos.adapters.audit import configure_signer
+from companyos.adapters.config import Settings, settings
+from companyos.adapters.models import bind_tables
+from companyos.domain.auth import Principal
+from companyos.domain.errors import DomainError
 
 logger = Logger(service="companyos")
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from companyos import clock
-from companyos.errors import MalformedBody, PayloadTooLarge
-from companyos.runs import contracts
-from companyos.sources import product_rollup, registry
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
+from companyos.domain import clock
+from companyos.domain.errors import MalformedBody, PayloadTooLarge
+from companyos.runs import contracts, product_rollup
+from companyos.sources import registry
 from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, WebhookRequest
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
 RunStarter = Callable[[str, dict[str, Any]], None]  # (execution name, input)

@@ -29,10 +29,10 @@ from typing import Any, Literal
 
 from pynamodb.exceptions import DeleteError, PutError
 
-from companyos import clock
-from companyos.errors import Conflict, NotFound
+from companyos.adapters.models import CatalogItem
+from companyos.domain import clock
+from companyos.domain.errors import Conflict, NotFound
 from companyos.runs.contracts import Contract, ContractStore
-from companyos.store.models import CatalogItem
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "stg", "prod")
 STATUSES: tuple[str, ...] = ("draft", "approved", "active", "deprecated", "retired")

@@ -12,8 +12,8 @@ from collections import deque
 from typing import Any
 
 from companyos.admin import search
-from companyos.errors import InvalidPayload, NotFound
-from companyos.model import kpis as dictionary
+from companyos.domain import kpis as dictionary
+from companyos.domain.errors import InvalidPayload, NotFound
 from companyos.topology import SCHEDULES
 
 CHANGES: dict[str, str] = {
@@ -34,7 +34,7 @@ RUNS_PER_DAY = {s.schedule_class: 86400 // s.local_interval_s for s in SCHEDULES
 
 def _dashboards() -> dict[str, set[str]]:
     """KPI id → persona dashboards showing it (read from the layouts at call time)."""
-    from companyos.views.layouts import LAYOUTS
+    from companyos.domain.layouts import LAYOUTS
 
     out: dict[str, set[str]] = {}
     for persona, layout in LAYOUTS.items():

@@ -17,7 +17,7 @@ from typing import Any
 
 from companyos.admin import catalog
 from companyos.admin.catalog import KpiRecord
-from companyos.model import kpis as dictionary
+from companyos.domain import kpis as dictionary
 from companyos.runs import contracts
 from companyos.runs.contracts import Contract
 

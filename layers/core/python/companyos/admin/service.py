@@ -21,16 +21,15 @@ from typing import Any
 import boto3
 from pydantic import ValidationError
 
-from companyos import clock
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.repos import Catalog
 from companyos.admin import catalog, lineage, search
 from companyos.admin.catalog import ENVIRONMENTS, ChangeWindow, KpiRecord, Pause
-from companyos.auth import Principal
-from companyos.auth.policy import authorize
-from companyos.errors import Conflict, DomainError, Forbidden, InvalidPayload, NotFound
+from companyos.domain import clock
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import Conflict, DomainError, Forbidden, InvalidPayload, NotFound
 from companyos.runs import contracts
 from companyos.runs.contracts import Contract, Rule, Schedule, Sla
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.repos import Catalog
 from companyos.topology import SCHEDULES
 
 
@@ -792,8 +791,8 @@ def audit_verify(ctx: Ctx) -> dict[str, Any]:
 def evidence_bundle(ctx: Ctx) -> dict[str, Any]:
     """Audit chain, signed digests, verification, change requests and the catalog records, with checksums.
     The export itself is audited (after the bundle was cut, so it is the next event)."""
-    from companyos import approvals
-    from companyos.store.audit import evidence_bundle as bundle
+    from companyos.adapters.audit import evidence_bundle as bundle
+    from companyos.admin import approvals
 
     role = _auth(ctx, "audit:export")
     extra = {

@@ -16,8 +16,8 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from companyos import clock
 from companyos.alerts.routing import Message
+from companyos.domain import clock
 
 log = logging.getLogger(__name__)
 Outcome = Literal["delivered", "dead_lettered"]

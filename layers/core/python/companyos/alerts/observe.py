@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from companyos.alerts.engine import Sample
-from companyos.alerts.rules import Rule, SignalSelector
-from companyos.model import slo, verdict
-from companyos.store.repos import RunLog, ScoreStore, SignalStore
+from companyos.adapters.repos import RunLog, ScoreStore, SignalStore
+from companyos.domain import slo, verdict
+from companyos.domain.alert_engine import Sample
+from companyos.domain.alert_rules import Rule, SignalSelector
 
 HARD_FAIL_CODES = ("PRE_VALIDATION_FAILED", "POST_VALIDATION_FAILED")
 CLOSED = "(closed)"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from companyos.alerts.engine import Alert
-from companyos.alerts.rules import DASHBOARD_PERSONAS, AlertPack
+from companyos.domain.alert_engine import Alert
+from companyos.domain.alert_rules import DASHBOARD_PERSONAS, AlertPack
 
 SUBJECT_MAX = 100  # SNS Subject limit
 

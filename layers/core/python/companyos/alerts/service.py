@@ -17,11 +17,14 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from companyos import clock
+from companyos.adapters.alerts_repo import AlertRepo
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.config import Settings
 from companyos.alerts import observe, routing
-from companyos.alerts.engine import Alert, evaluate
 from companyos.alerts.notify import Publisher
-from companyos.alerts.rules import (
+from companyos.domain import clock
+from companyos.domain.alert_engine import Alert, evaluate
+from companyos.domain.alert_rules import (
     SEVERITY_RANK,
     AlertPack,
     EscalationRoutes,
@@ -31,11 +34,8 @@ from companyos.alerts.rules import (
     load_pack,
     tune,
 )
-from companyos.auth import Principal, authorize, personas_for
-from companyos.config import Settings
-from companyos.errors import Conflict, Forbidden, InvalidPayload, NotFound
-from companyos.store.alerts_repo import AlertRepo
-from companyos.store.audit import AuditEvent, AuditTrail
+from companyos.domain.auth import Principal, authorize, personas_for
+from companyos.domain.errors import Conflict, Forbidden, InvalidPayload, NotFound
 
 log = logging.getLogger(__name__)
 SYSTEM = "system:alerts"
@@ -530,7 +530,7 @@ def put_routes(principal: Principal, tenant_id: str, doc: Mapping[str, Any]) -> 
 
 @cache
 def runtime() -> Runtime:
-    from companyos.config import settings
+    from companyos.adapters.config import settings
 
     return Runtime.from_settings(settings())
 

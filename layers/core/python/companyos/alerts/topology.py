@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 
+from companyos.adapters.config import Settings
 from companyos.alerts.routing import escalation_filter, subscription_filter
-from companyos.config import Settings
 
 DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
 DLQ_RETENTION_S = 14 * 86400

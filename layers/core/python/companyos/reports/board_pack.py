@@ -5,7 +5,7 @@ email and the export timestamp, so a leaked copy can be traced.
 Pages = 1 (cover) + 6 (domains) + the appendix pages. A domain page lists at most
 `MAX_CARDS_PER_PAGE` tenants worst-first (the rest are in the appendix), so it is always one page.
 
-Every status on it is the roll-up's own verdict (companyos.model.verdict, judged once in
+Every status on it is the roll-up's own verdict (companyos.domain.verdict, judged once in
 companyos.rollup.domains), printed with the same word as the roll-up page (`Band.label`) and the
 cockpit's colour for that band: the PDF agrees with the page number for number, band for band.
 """
@@ -34,8 +34,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from companyos.model import verdict
-from companyos.model.verdict import Band
+from companyos.domain import verdict
+from companyos.domain.verdict import Band
 from companyos.rollup.domains import appendix_rows, display
 
 MAX_CARDS_PER_PAGE = 12  # a tenant row may wrap to three lines (its partial note)

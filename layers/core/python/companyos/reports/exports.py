@@ -17,14 +17,14 @@ import boto3
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
-from companyos import clock
-from companyos.auth import Principal
-from companyos.config import Settings
-from companyos.errors import DomainError, NotFound
+from companyos.adapters.config import Settings
+from companyos.adapters.inventory_repo import ExportJobs
+from companyos.domain import clock
+from companyos.domain.auth import Principal
+from companyos.domain.errors import DomainError, NotFound
 from companyos.reports import board_pack
 from companyos.rollup.domains import rows_per_tenant
 from companyos.rollup.executive import audit, executive, parse_period, resolve_scope
-from companyos.store.inventory_repo import ExportJobs
 
 EXPORT_ACTION = "platform:export"
 STATUS_PATH = "/api/platform/executive/exports/{job_id}"

@@ -5,7 +5,7 @@ sparkline), one card per tenant sorted worst-first, each card with its own value
 snapshot timestamp and deep links. Unknown stays Unknown, with the reason, and sorts after every
 known card (it is never green and never "best").
 
-Every status comes from the verdict model (companyos.model.verdict), never from a rule of its own:
+Every status comes from the verdict model (companyos.domain.verdict), never from a rule of its own:
 a tenant's KPI value carries the band its snapshot was judged with; an org value is judged with the
 KPI's thresholds (`verdict.kpi_band`); SLO, certificate and vendor rows with their row rules. A card
 (one tenant in one domain) and a tile (the org in one domain) are as bad as their worst metric,
@@ -23,10 +23,10 @@ from functools import partial
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-from companyos.model import kpis, verdict
-from companyos.model.verdict import Band
-from companyos.rollup import inventory as inv
-from companyos.store.repos import Tenant
+from companyos.adapters.repos import Tenant
+from companyos.domain import inventory as inv
+from companyos.domain import kpis, verdict
+from companyos.domain.verdict import Band
 
 Agg = Literal["sum", "mean", "max", "pooled"]
 COMPLIANCE_DROP_POINTS = 5.0  # a pass-rate drop larger than this in the period gets a red chevron

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from companyos import clock
-from companyos.auth import Principal
-from companyos.errors import Forbidden, InvalidPayload
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.inventory_repo import read_snapshots
+from companyos.adapters.repos import Catalog, Tenant
+from companyos.domain import clock
+from companyos.domain.auth import Principal
+from companyos.domain.errors import Forbidden, InvalidPayload
 from companyos.rollup.domains import Period, TenantData, build_domains
 from companyos.runs.contracts import PERIODS
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.inventory_repo import read_snapshots
-from companyos.store.repos import Catalog, Tenant
 
 PLATFORM_CHAIN = "PLATFORM"
 HOME_REGION_CLAIM = "custom:home_region"

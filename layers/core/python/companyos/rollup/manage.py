@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from companyos import clock
-from companyos.auth import Principal, authorize
-from companyos.errors import InvalidPayload
-from companyos.rollup import inventory as inv
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.inventory_repo import InventoryRepo
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.inventory_repo import InventoryRepo
+from companyos.domain import clock
+from companyos.domain import inventory as inv
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import InvalidPayload
 
 READ, WRITE = "runs:view", "admin:write"
 

@@ -25,9 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import PutError
 
-from companyos import clock
-from companyos.errors import Conflict, InvalidPayload, NotFound
-from companyos.store.models import CatalogItem
+from companyos.adapters.models import CatalogItem
+from companyos.domain import clock
+from companyos.domain.errors import Conflict, InvalidPayload, NotFound
 
 PERIODS: dict[str, int] = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 MAX_WINDOW_DAYS = max(PERIODS.values()) * 2  # current + previous window, for deltas

@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from companyos.auth import Principal, authorize
-from companyos.errors import Conflict, InvalidPayload, NotFound
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.repos import RunLog
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import Conflict, InvalidPayload, NotFound
 from companyos.runs.contracts import PERIODS
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.repos import RunLog
 
 CORRECTION_PREFIX = "correction-of:"
 

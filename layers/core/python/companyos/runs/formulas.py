@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from companyos.model import dora
+from companyos.domain import dora
 
 Counter = float | list[float]
 Buckets = Mapping[str, Mapping[str, Counter]]  # "yyyy-mm-dd" -> counters / samples
@@ -52,10 +52,6 @@ class Outcome:
 Folded = Iterable[tuple[date, dict[str, Counter]]]
 FoldFn = Callable[[Mapping[str, Sequence[SignalRow]], Params], Folded]
 ValueFn = Callable[[Buckets, date, int], Outcome]
-
-
-class TransientError(Exception):
-    """A retryable failure (the state machine retries it with backoff and jitter)."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Product telemetry (`product_active`, `product_session`, `feature_used` from analytics) is raw: it
 is kept 30 days (business class, raw tier). Windows reaching further back read the daily rollup
 `product_daily` (one record per tenant and UTC day, business class, aggregated tier: 5 years),
-written by `companyos.sources.product_rollup` from the raw events while they are still kept. The
+written by `companyos.runs.product_rollup` from the raw events while they are still kept. The
 rollup and the formulas' own folding of raw days use the same function, `day_rollups`, so a day
 has the same numbers whether it is read raw or rolled up. A day with a rollup is read from it.
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from companyos.model import kpis, slo
+from companyos.domain import kpis, slo
 from companyos.runs import formulas
 from companyos.runs.formulas import Buckets, Builtin, Folded, Outcome, Params, SignalRow, window_sum
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from companyos.model import verdict
+from companyos.domain import retention, verdict
 from companyos.runs.rows import (
     MAX_ROWS,
     RowsContext,
@@ -22,7 +22,6 @@ from companyos.runs.rows import (
     register,
     window_start,
 )
-from companyos.sources import retention
 
 NPS_CATEGORIES = (
     ("detractor", "Detractors (0-6)"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from companyos.model import verdict
+from companyos.domain import verdict
 from companyos.runs.formulas import DEFAULT_VULN_SLA_DAYS, parse_time
 from companyos.runs.rows import (
     MAX_ROWS,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from companyos.model import slo, verdict
+from companyos.domain import slo, verdict
 from companyos.runs.formulas import SignalRow
 from companyos.runs.formulas_slo import (
     GOOD,

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from companyos.adapters.repos import Tenant
 from companyos.runs import contracts
-from companyos.store.repos import Tenant
 
 CHUNK = 400  # pairs per execution: ~25 KB of input, results well under the 256 KB payload limit
 

@@ -22,15 +22,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from companyos import clock
-from companyos.errors import DomainError, NotFound
-from companyos.model import kpis
-from companyos.model import verdict as verdict_model
-from companyos.runs import contracts, formulas, lake
+from companyos.adapters import lake
+from companyos.adapters.repos import RunLog, SignalStore
+from companyos.domain import clock, kpis
+from companyos.domain import verdict as verdict_model
+from companyos.domain.errors import DomainError, NotFound, TransientError
+from companyos.runs import contracts, formulas
 from companyos.runs import rows as rows_registry
 from companyos.runs.contracts import PERIODS, Contract, Rule
-from companyos.runs.formulas import SignalRow, TransientError
-from companyos.store.repos import RunLog, SignalStore
+from companyos.runs.formulas import SignalRow
 
 State = dict[str, Any]
 TERMINAL = ("success", "failed", "partial", "skipped")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from companyos.errors import InvalidPayload, MalformedBody, SignatureInvalid
+from companyos.domain.errors import InvalidPayload, MalformedBody, SignatureInvalid
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from companyos.runs.lake import LakeQuery
+from companyos.adapters.lake import LakeQuery
 
 # The CUR 2.0 columns the generator writes and the queries read: name -> DuckDB type
 # (Glue: string -> VARCHAR, double -> DOUBLE, timestamp -> TIMESTAMP, map<string,string> -> MAP).

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from companyos.errors import InvalidPayload, NotFound
+from companyos.domain.errors import InvalidPayload, NotFound
 from companyos.sources.cur import CUR2_COLUMNS, PARTITION
 
 # CostQuery's top-level CUR 2.0 columns and their names in the legacy CSV (for messages; each one's

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from companyos.errors import InvalidPayload
+from companyos.domain.errors import InvalidPayload
 
 Id = Field(min_length=1, max_length=128, description="unique id of this record at the sender")
 MAX_RECORDS = 1000

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from companyos.errors import InvalidPayload
+from companyos.domain.errors import InvalidPayload
 from companyos.sources.base import (
     ParsedDelivery,
     Signal,

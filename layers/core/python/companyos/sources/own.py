@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from companyos.errors import InvalidPayload, SignatureInvalid
+from companyos.domain.errors import InvalidPayload, SignatureInvalid
 from companyos.sources import formats
 from companyos.sources.base import (
     COMPANYOS_SIGNATURE,

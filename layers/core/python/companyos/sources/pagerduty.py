@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from companyos.errors import InvalidPayload, SignatureInvalid
+from companyos.domain.errors import InvalidPayload, SignatureInvalid
 from companyos.sources.base import (
     ParsedDelivery,
     Signal,

@@ -42,9 +42,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from companyos import clock
-from companyos.store.models import CatalogItem
-from companyos.store.repos import Catalog, SignalStore, StoredSignal
+from companyos.adapters.models import CatalogItem
+from companyos.adapters.repos import Catalog, SignalStore, StoredSignal
+from companyos.domain import clock
 
 SOURCE = "prometheus"
 MARKER_RETENTION_DAYS = 30  # how long a pulled timestamp's delivery marker is remembered

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from companyos.errors import NotFound
+from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.base import Source
 from companyos.sources.github import GitHubSource

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from companyos import clock
-from companyos.errors import InvalidPayload
+from companyos.domain import clock
+from companyos.domain.errors import InvalidPayload
 from companyos.sources.base import (
     ParsedDelivery,
     ReportSnapshot,

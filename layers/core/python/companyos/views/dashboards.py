@@ -11,18 +11,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from companyos import clock
+from companyos.adapters.repos import Catalog, ScoreStore
 from companyos.admin.catalog import maintenance
-from companyos.auth import Principal, authorize
-from companyos.errors import InvalidPayload
-from companyos.model import kpis, verdict
-from companyos.model.verdict import Band
+from companyos.domain import clock, kpis, verdict
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import InvalidPayload
+from companyos.domain.layouts import LAYOUTS
+from companyos.domain.verdict import Band
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
-from companyos.store.repos import Catalog, ScoreStore
 from companyos.topology import SCHEDULES
 from companyos.views import panels
-from companyos.views.layouts import LAYOUTS
 
 # A snapshot is late once its next refresh is this much overdue (a tick's KPI runs take a while).
 REFRESH_GRACE_S = 120

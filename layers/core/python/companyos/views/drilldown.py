@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from companyos import clock
-from companyos.auth import Principal, authorize
-from companyos.errors import NotFound
-from companyos.model import kpis, slo, verdict
+from companyos.adapters.repos import Catalog, ScoreStore, SignalStore
+from companyos.domain import clock, kpis, slo, verdict
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import NotFound
 from companyos.runs import contracts
 from companyos.runs.contracts import PERIODS
 from companyos.runs.formulas_slo import usable_counts
-from companyos.store.repos import Catalog, ScoreStore, SignalStore
 from companyos.views import panels, panels_data, snapshots
 from companyos.views.dashboards import check_period
 

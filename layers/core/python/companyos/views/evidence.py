@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from companyos.auth import Principal, authorize
+from companyos.adapters.repos import RunLog
+from companyos.domain.auth import Principal, authorize
 from companyos.runs.corrections import corrected_run_of
-from companyos.store.repos import RunLog
 
 
 def run_evidence(principal: Principal, tenant_id: str, run_id: str) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from companyos.auth import Principal, personas_for
-from companyos.errors import NotFound
-from companyos.store.repos import Catalog
+from companyos.adapters.repos import Catalog
+from companyos.domain.auth import Principal, personas_for
+from companyos.domain.errors import NotFound
 
 # The dashboard a role lands on: its own persona (a head of ops is not a CTO).
 ROLE_HOME = {

@@ -22,12 +22,11 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from companyos import clock
-from companyos.auth import Principal, authorize
-from companyos.errors import InvalidPayload
-from companyos.model import verdict
-from companyos.model.verdict import Band
-from companyos.store.repos import RunLog
+from companyos.adapters.repos import RunLog
+from companyos.domain import clock, verdict
+from companyos.domain.auth import Principal, authorize
+from companyos.domain.errors import InvalidPayload
+from companyos.domain.verdict import Band
 
 MAX_DAYS = 90
 DELIVERED = ("success", "partial")

@@ -16,9 +16,9 @@ from functools import cache, cached_property
 from typing import Any
 from urllib.parse import quote
 
-from companyos.model import kpis, scoring, verdict
-from companyos.model.verdict import Band
-from companyos.views.layouts import Panel
+from companyos.domain import kpis, scoring, verdict
+from companyos.domain.layouts import Panel
+from companyos.domain.verdict import Band
 
 NO_SNAPSHOT = "no score snapshot has been computed for this tenant yet"
 RISKS_SHOWN = 8  # the Key risks list shows this many first; the rest behind "show all"

@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from companyos import clock
-from companyos.model import verdict
+from companyos.adapters.repos import SignalStore, StoredSignal, TenantCatalog
+from companyos.domain import clock, verdict
 from companyos.runs.contracts import PERIODS
 from companyos.runs.rows import (
     INCIDENT_LOOKBACK_DAYS,
@@ -47,7 +47,6 @@ from companyos.runs.rows_slo import (
     slo_counts,
     slo_objective,
 )
-from companyos.store.repos import SignalStore, StoredSignal, TenantCatalog
 
 __all__ = [
     "MAX_ROWS",
@@ -175,14 +174,15 @@ COST_KPI = "infra_cost_mtd"
 
 def cur_lake_name(tenant_id: str) -> str:
     """The lake holding a tenant's CUR 2.0 export (`runs/lake.register`; the demo registers one)."""
-    from companyos.runs import contracts, lake
+    from companyos.adapters import lake
+    from companyos.runs import contracts
 
     return lake.resolve_name(contracts.get(COST_KPI).formula.lake, tenant_id)
 
 
 def latest_cost_run(tenant_id: str) -> tuple[Any, str | None]:
     """(Delivered run of infra_cost_mtd or None, the reason when None)."""
-    from companyos.store.repos import RunLog
+    from companyos.adapters.repos import RunLog
     from companyos.views.snapshots import latest_delivery  # snapshots imports this module
 
     return latest_delivery(RunLog(tenant_id), COST_KPI)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from companyos import clock
-from companyos.model import dora, kpis, scoring, verdict
+from companyos.adapters.repos import RunLog, ScoreStore, Tenant
+from companyos.domain import clock, dora, kpis, scoring, verdict
 from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
-from companyos.store.repos import RunLog, ScoreStore, Tenant
 from companyos.views import panels_data
 
 DORA_METRICS = {

@@ -254,5 +254,5 @@ def parse_pack(text: str) -> AlertPack:
 
 @cache
 def load_pack(name: str = DEFAULT_PACK) -> AlertPack:
-    text = resources.files("companyos.alerts").joinpath("packs", name).read_text(encoding="utf-8")
+    text = resources.files("companyos.domain").joinpath("packs", name).read_text(encoding="utf-8")
     return parse_pack(text)

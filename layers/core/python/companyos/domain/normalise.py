@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from companyos.model.kpis import Direction, KpiDefinition, load_dictionary
+from companyos.domain.kpis import Direction, KpiDefinition, load_dictionary
 
 
 def critical_floor() -> float:

@@ -12,11 +12,11 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from companyos import clock
-from companyos.alerts.engine import Alert
-from companyos.alerts.rules import EscalationRoutes, RuleTuning
-from companyos.errors import Conflict, NotFound
-from companyos.store.models import CatalogItem
+from companyos.adapters.models import CatalogItem
+from companyos.domain import clock
+from companyos.domain.alert_engine import Alert
+from companyos.domain.alert_rules import EscalationRoutes, RuleTuning
+from companyos.domain.errors import Conflict, NotFound
 
 ALERT_PREFIX = "ALERT#"
 TUNING_SK = "ALERTCFG#TUNING"

@@ -1,7 +1,7 @@
 """How long each signal kind is kept: the seed's "Metric Retention Policy" as data.
 
 The retention classes (raw / aggregated days) come from the KPI pack (`retention_classes` in
-`model/packs/health-model-v1.yaml`: service 15 d / 2 y, business 30 d / 5 y, security 90 d / 7 y,
+`domain/packs/health-model-v1.yaml`: service 15 d / 2 y, business 30 d / 5 y, security 90 d / 7 y,
 financial 30 d / 7 y). Every signal kind maps to one class and one tier:
 
 * `raw` — high-frequency telemetry samples (a Prometheus sample, a flag evaluation, an analytics
@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
-from companyos.model.kpis import RetentionClass, load_dictionary
+from companyos.domain.kpis import RetentionClass, load_dictionary
 
 Tier = Literal["raw", "aggregated"]
 

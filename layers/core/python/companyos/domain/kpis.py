@@ -242,6 +242,6 @@ def parse_dictionary(text: str) -> KpiDictionary:
 
 @cache
 def load_dictionary(pack: str = DEFAULT_PACK) -> KpiDictionary:
-    """The KPI dictionary shipped in `companyos/model/packs/` (parsed once per process)."""
-    text = resources.files("companyos.model").joinpath("packs", pack).read_text(encoding="utf-8")
+    """The KPI dictionary shipped in `companyos/domain/packs/` (parsed once per process)."""
+    text = resources.files("companyos.domain").joinpath("packs", pack).read_text(encoding="utf-8")
     return parse_dictionary(text)

@@ -236,7 +236,7 @@ def time_to_restore_minutes(durations_min: Sequence[float]) -> float | None:
 
 @cache
 def _shipped() -> dict[str, BenchmarkSet]:
-    packs = resources.files("companyos.model").joinpath("packs")
+    packs = resources.files("companyos.domain").joinpath("packs")
     sets = (
         BenchmarkSet.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
         for p in packs.iterdir()

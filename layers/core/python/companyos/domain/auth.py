@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from companyos.errors import Forbidden, Unauthenticated
+from companyos.domain.errors import Forbidden, Unauthenticated
 
 Role = Literal["platform_admin", "tenant_admin", "ceo", "cto", "ciso", "head_ops", "head_product", "auditor"]
 ROLES: tuple[str, ...] = (

@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError
 
-from companyos import clock
-from companyos.errors import Conflict
-from companyos.store.models import AuditItem
+from companyos.adapters.models import AuditItem
+from companyos.domain import clock
+from companyos.domain.errors import Conflict
 
 GENESIS = "0" * 64
 DIGEST_SUFFIX = "#DIGEST"

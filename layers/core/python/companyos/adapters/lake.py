@@ -25,8 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from companyos.errors import NotFound
-from companyos.runs.formulas import TransientError
+from companyos.domain.errors import NotFound, TransientError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -13,10 +13,10 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from companyos.model import slo
-from companyos.model.kpis import DIMENSIONS, Dimension, KpiDefinition, KpiDictionary, load_dictionary
-from companyos.model.normalise import normalise
-from companyos.model.verdict import Band, band, capped, partial_note
+from companyos.domain import slo
+from companyos.domain.kpis import DIMENSIONS, Dimension, KpiDefinition, KpiDictionary, load_dictionary
+from companyos.domain.normalise import normalise
+from companyos.domain.verdict import Band, band, capped, partial_note
 
 # Band and band (the one vocabulary) live in model/verdict.py; importing them from here still works.
 

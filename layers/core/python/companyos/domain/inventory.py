@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from companyos.model import verdict
+from companyos.domain import verdict
 
 Framework = Literal["SOC2", "ISO27001", "HIPAA"]
 FRAMEWORKS: tuple[str, ...] = ("SOC2", "ISO27001", "HIPAA")

@@ -19,11 +19,11 @@ from typing import Any
 import boto3
 from pynamodb.exceptions import PutError
 
-from companyos import clock
+from companyos.adapters.audit import AuditEvent, AuditTrail
+from companyos.adapters.models import CatalogItem
 from companyos.admin import service
-from companyos.errors import Conflict, DomainError, NotFound
-from companyos.store.audit import AuditEvent, AuditTrail
-from companyos.store.models import CatalogItem
+from companyos.domain import clock
+from companyos.domain.errors import Conflict, DomainError, NotFound
 
 OUTCOMES = {"apply": "approved", "reject": "rejected", "expire": "expired"}
 PUBLIC = (

@@ -1,4 +1,4 @@
-"""Operator CLI. `python -m companyos.cli audit verify --tenant X` re-walks a tenant's audit chain and
+"""Operator CLI. `python -m tools.audit_cli audit verify --tenant X` re-walks a tenant's audit chain and
 checks its KMS-signed digest (exit 0 when intact, 1 when not); `audit export --tenant X --out DIR`
 writes an evidence bundle (files + manifest.json + SHA256SUMS, checkable with `sha256sum -c`).
 
@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from companyos.config import Settings
-from companyos.store.audit import AuditTrail, configure_signer, evidence_bundle
-from companyos.store.models import bind_tables
+from companyos.adapters.audit import AuditTrail, configure_signer, evidence_bundle
+from companyos.adapters.config import Settings
+from companyos.adapters.models import bind_tables
 
 
 def _trail(tenant: str) -> AuditTrail:
@@ -51,7 +51,7 @@ def export(tenant: str, out: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companyos.cli", description="CompanyOS operator CLI")
+    parser = argparse.ArgumentParser(prog="python -m tools.audit_cli", description="CompanyOS operator CLI")
     sub = parser.add_subparsers(dest="group", required=True)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="command", required=True)
     v = audit.add_parser("verify", help="re-walk the chain and check the signed digest")

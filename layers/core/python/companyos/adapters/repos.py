@@ -14,10 +14,9 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from companyos import clock
-from companyos.errors import Conflict, NotFound
-from companyos.sources import retention
-from companyos.store.models import CatalogItem, KpiLogItem, ScoreItem, SignalItem
+from companyos.adapters.models import CatalogItem, KpiLogItem, ScoreItem, SignalItem
+from companyos.domain import clock, retention
+from companyos.domain.errors import Conflict, NotFound
 
 TENANT_INDEX_PK = "TENANTS"
 

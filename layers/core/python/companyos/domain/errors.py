@@ -65,3 +65,8 @@ class InvalidPayload(DomainError):
 class MalformedBody(DomainError):
     status = 400
     code = "malformed_body"
+
+
+class TransientError(Exception):
+    """A retryable failure of a dependency (throttled, timed out): the state machine retries it with
+    backoff and jitter. Not a DomainError: it never reaches a caller as a 4xx."""

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from companyos.alerts.rules import Rule
+from companyos.domain.alert_rules import Rule
 
 State = Literal["inactive", "pending", "firing", "resolved"]
 Value = float | str | bool | None

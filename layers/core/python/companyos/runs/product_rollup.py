@@ -20,11 +20,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from companyos import clock
+from companyos.adapters.models import SignalItem
+from companyos.adapters.repos import SignalStore, StoredSignal
+from companyos.domain import clock, retention
 from companyos.runs.formulas_product import ACTIVITY_KINDS, ROLLUP_KIND, WAU_DAYS, day_rollups
-from companyos.sources import retention
-from companyos.store.models import SignalItem
-from companyos.store.repos import SignalStore, StoredSignal
 
 GRACE_DAYS = 3  # the last 3 complete days are re-rolled (late events); older rollups are final
 SOURCE = "analytics"

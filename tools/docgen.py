@@ -1,6 +1,6 @@
 """Generate `docs/kpi-dictionary.md` from the KPI pack, so the documented dictionary cannot drift.
 
-    python -m companyos.model.docgen > docs/kpi-dictionary.md      (or: make docs)
+    python -m tools.docgen > docs/kpi-dictionary.md      (or: make docs)
 
 A unit test compares the committed file with this generator's output.
 """
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from companyos.model.kpis import (
+from companyos.domain.kpis import (
     DEFAULT_PACK,
     DIMENSIONS,
     Dimension,
@@ -20,8 +20,8 @@ from companyos.model.kpis import (
     KpiDefinition,
     KpiDictionary,
 )
-from companyos.model.kpis import load_dictionary as _load
-from companyos.model.verdict import Band, band, three_way
+from companyos.domain.kpis import load_dictionary as _load
+from companyos.domain.verdict import Band, band, three_way
 
 # The seed's "Security Scoring Formula", verbatim (kpi-health-model.md v0.1.0). `scoring.SECURITY_TERMS`
 # implements it; a unit test evaluates this text and compares it with `scoring.security_score`.
@@ -257,7 +257,7 @@ def _classes(d: KpiDictionary) -> list[str]:
 def render(d: KpiDictionary, pack: str = DEFAULT_PACK) -> str:
     """The whole document, as Markdown."""
     lines = [
-        "<!-- Generated from companyos/model/packs/" + pack + " by `python -m companyos.model.docgen`"
+        "<!-- Generated from companyos/domain/packs/" + pack + " by `python -m tools.docgen`"
         " (make docs). Do not edit: a unit test fails when this file and the pack differ. -->",
         "",
         "# KPI dictionary",

@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from companyos.config import TableNames
+from companyos.adapters.config import TableNames
 
 # ---------------------------------------------------------------- catalog
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from companyos.model.kpis import KpiDefinition, load_dictionary
-from companyos.model.normalise import normalise
+from companyos.domain.kpis import KpiDefinition, load_dictionary
+from companyos.domain.normalise import normalise
 
 
 class Band(StrEnum):

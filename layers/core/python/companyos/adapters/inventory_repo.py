@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from companyos import clock
-from companyos.errors import Conflict, NotFound
-from companyos.rollup import inventory as inv
-from companyos.store.models import CatalogItem, ScoreItem
+from companyos.adapters.models import CatalogItem, ScoreItem
+from companyos.domain import clock
+from companyos.domain import inventory as inv
+from companyos.domain.errors import Conflict, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem

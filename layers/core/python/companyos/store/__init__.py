@@ -1,1 +1,0 @@
-"""Data access: pynamodb models, tenant-scoped repositories, the audit chain."""

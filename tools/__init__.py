@@ -1,0 +1,1 @@
+"""Project tooling that never ships in the Lambda layer: doc generators and operator CLIs."""
