@@ -47,6 +47,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/core/python functions infra app.py
+	$(VENV)/bin/lint-imports
 
 synth: install node
 	rm -rf cdk.out

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from companyos.domain import packs
 
 DEFAULT_PACK = "alerts-v1.yaml"
 
@@ -249,10 +249,9 @@ def effective_rules(pack: AlertPack, tunings: dict[str, RuleTuning]) -> list[Rul
 
 
 def parse_pack(text: str) -> AlertPack:
-    return AlertPack.model_validate(yaml.safe_load(text))
+    return packs.parse(AlertPack, text)
 
 
 @cache
 def load_pack(name: str = DEFAULT_PACK) -> AlertPack:
-    text = resources.files("companyos.domain").joinpath("packs", name).read_text(encoding="utf-8")
-    return parse_pack(text)
+    return parse_pack(packs.text("companyos.domain", name))

@@ -20,11 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from companyos.domain import packs
 
 DEFAULT_BENCHMARK = "dora-2024"
 DoraMetric = Literal["deployment_frequency", "lead_time", "change_failure_rate", "time_to_restore"]
@@ -236,11 +236,9 @@ def time_to_restore_minutes(durations_min: Sequence[float]) -> float | None:
 
 @cache
 def _shipped() -> dict[str, BenchmarkSet]:
-    packs = resources.files("companyos.domain").joinpath("packs")
     sets = (
-        BenchmarkSet.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-        for p in packs.iterdir()
-        if p.name.startswith("dora-") and p.name.endswith(".yaml")
+        packs.parse(BenchmarkSet, packs.text("companyos.domain", name))
+        for name in packs.names("companyos.domain", "dora-")
     )
     return {s.set: s for s in sets}
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from companyos.domain import packs
 
 DIMENSIONS: tuple[str, ...] = ("reliability", "security", "product", "financials", "efficiency")
 Dimension = Literal["reliability", "security", "product", "financials", "efficiency"]
@@ -237,11 +237,10 @@ class KpiDictionary(_Frozen):
 
 def parse_dictionary(text: str) -> KpiDictionary:
     """Validate a pack given as YAML text (raises pydantic.ValidationError when invalid)."""
-    return KpiDictionary.model_validate(yaml.safe_load(text))
+    return packs.parse(KpiDictionary, text)
 
 
 @cache
 def load_dictionary(pack: str = DEFAULT_PACK) -> KpiDictionary:
     """The KPI dictionary shipped in `companyos/domain/packs/` (parsed once per process)."""
-    text = resources.files("companyos.domain").joinpath("packs", pack).read_text(encoding="utf-8")
-    return parse_dictionary(text)
+    return parse_dictionary(packs.text("companyos.domain", pack))

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import contextlib
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import PutError
 
 from companyos.adapters.models import CatalogItem
-from companyos.domain import clock
+from companyos.domain import clock, packs
 from companyos.domain.errors import Conflict, InvalidPayload, NotFound
 
 PERIODS: dict[str, int] = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
@@ -195,28 +193,25 @@ class ContractPack(_Frozen):
 
 def parse_pack(text: str) -> ContractPack:
     """Validate a contract pack given as YAML text (pydantic.ValidationError when invalid)."""
-    return ContractPack.model_validate(yaml.safe_load(text))
+    return packs.parse(ContractPack, text)
 
 
 @cache
 def load_pack(name: str = DEFAULT_PACK) -> ContractPack:
-    text = resources.files("companyos.runs").joinpath("packs", name).read_text(encoding="utf-8")
-    return parse_pack(text)
+    return parse_pack(packs.text("companyos.runs", name))
 
 
 def builtin_packs() -> tuple[ContractPack, ...]:
     """Every pack shipped in `companyos/runs/packs/` (sorted by file name). A KPI id may appear in
     one pack only: two built-in contracts for one KPI would make `resolve` ambiguous."""
-    folder = resources.files("companyos.runs").joinpath("packs")
-    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".yaml"))
-    packs = tuple(load_pack(n) for n in names)
+    shipped = tuple(load_pack(n) for n in packs.names("companyos.runs"))
     seen: dict[str, str] = {}
-    for pack in packs:
+    for pack in shipped:
         for c in pack.contracts:
             if c.kpi_id in seen:
                 raise ValueError(f"KPI {c.kpi_id} has a contract in both {seen[c.kpi_id]} and {pack.pack}")
             seen[c.kpi_id] = pack.pack
-    return packs
+    return shipped
 
 
 # The built-in contracts (every shipped pack). Other modules read this as "KPIs with a contract".
