@@ -38,6 +38,7 @@ demo: install
 	$(PY) -m infra.local --port $(PORT)
 
 test: install chromium
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q -m "not bench"
 
 test-fast: install
