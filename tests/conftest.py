@@ -139,3 +139,12 @@ def demo(local: Running) -> dict[str, Any]:
     from infra.local.seed import seed
 
     return seed(local.stack, local.idp)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`): every test that reads the
+    seeded demo runs on one worker, so the demo is seeded once; other tests stay together per file,
+    so a module's fixtures (a tenant, a seeded history) are built once."""
+    for item in items:
+        group = "demo" if "demo" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
