@@ -22,7 +22,8 @@ UNKNOWN = "UNKNOWN"  # a caught failure without an error name
 
 MAX_MESSAGE = 1000  # characters of an error message kept in the run log
 
-# Exceptions that are not DomainErrors, by type (the most specific class in the MRO wins).
+# Exceptions that are not DomainErrors, by their exact type (the error name the state machine's Retry
+# matches is the class name: a subclass is another error).
 CODES: dict[type[BaseException], str] = {TransientError: "TransientError"}
 
 
@@ -30,10 +31,7 @@ def code_of(exc: BaseException) -> str:
     """The error code an attempt that raised `exc` ends with."""
     if isinstance(exc, DomainError):
         return exc.code
-    for cls in type(exc).__mro__:
-        if cls in CODES:
-            return CODES[cls]
-    return type(exc).__name__
+    return CODES.get(type(exc), type(exc).__name__)
 
 
 def message_of(exc: BaseException) -> str:
