@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters.aws import aws
 from companyos.adapters.repos import Catalog
 from companyos.api import bootstrap, logger
 from companyos.domain import clock
 from companyos.runs import schedule
 
 cfg = bootstrap()
-sfn = boto3.client("stepfunctions")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -27,6 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tenants = [catalog.get_tenant(t) for t in only] if only else catalog.list_tenants()
     plan = schedule.plan(schedule_class, tenants)
     stamp = f"{clock.now():%Y%m%dT%H%M%S}"
+    sfn = aws().sfn  # the process-wide client (tests and infra/local may hand in their own)
     started = []
     for i, chunk in enumerate(plan.chunks()):
         name = f"sch-{schedule_class}-{stamp}-{i}"

@@ -244,6 +244,42 @@ def test_transient_error_is_retried_as_a_new_attempt_that_succeeds(local, initec
     assert out["runs"] == {"success": 1, "partial": 0, "failed": 0, "skipped": 0}
 
 
+def test_a_task_delivered_twice_runs_its_step_once_and_answers_the_same(local, initech):
+    """The task handler is idempotent per attempt of a step: Step Functions delivering a task again
+    after it succeeded (a lost response) gets the stored answer; the step does not run again."""
+    from companyos.runs import formulas
+
+    calls = {"n": 0}
+
+    def counted(buckets: Any, end: Any, days: int) -> formulas.Outcome:
+        calls["n"] += 1
+        return formulas.deployment_frequency(buckets, end, days)
+
+    formulas.register("test_counted", formulas.Builtin(formulas.fold_deployments, counted))
+    publish("initech", "replayed_frequency", "test_counted")
+    state: dict[str, Any] = {
+        "tenant_id": "initech",
+        "kpi_id": "replayed_frequency",
+        "trigger": {"type": "manual", "by": "test", "as_of": AS_OF.isoformat()},
+        "execution_id": "arn:aws:states:us-east-1:123456789012:execution:kpi-run:replay-1",
+        "execution_started_at": AS_OF.isoformat(),
+    }
+    for step in ("source", "pre_validate"):
+        state = local.stack.invoke("kpi_run", {"step": step, "state": state, "retry_count": 0})
+    event = {"step": "compute", "state": state, "retry_count": 0}
+
+    first = local.stack.invoke("kpi_run", event)
+    computed = calls["n"]
+    again = local.stack.invoke("kpi_run", json.loads(json.dumps(event)))  # the same task, delivered again
+
+    assert computed > 0 and calls["n"] == computed  # the replay ran no formula
+    assert again == first and set(first["values"]) == {"7d", "28d", "90d", "365d"}
+    for step in ("post_validate", "deliver"):
+        first = local.stack.invoke("kpi_run", {"step": step, "state": first, "retry_count": 0})
+    (attempt,) = attempts("initech", "replayed_frequency")
+    assert first["status"] == "success" and [e["status"] for e in attempt["end"]] == ["success"]
+
+
 def test_permanent_error_fails_with_error_code_and_exactly_one_end(local, initech):
     from companyos.runs import formulas
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from companyos.domain import kpis
-from companyos.runs import contracts, formulas, steps
+from companyos.runs import contracts, delivery, formulas
 from companyos.runs.contracts import Contract
 from pydantic import ValidationError
 
@@ -57,16 +57,16 @@ def test_verdicts_from_the_dictionary_and_from_contract_bands():
     # The run's verdict is the one verdict model's band (the word the cockpit shows):
     # deployment frequency target 10/day, critical 1/day, stretch 14.5, ideal 19
     df = contracts.get("deployment_frequency")
-    assert [steps.verdict(df, v) for v in (20, 12, 10, 5, 1, 0.5, None)] == [
+    assert [delivery.verdict(df, v) for v in (20, 12, 10, 5, 1, 0.5, None)] == [
         # 100; 80 + 10 * 2 / 4.5 = 84.4; 80; 40 + 40 * 4 / 9 = 57.8; 40 (the floor); 40 * (1 - 0.5 / 9)
         "Excellent", "Healthy", "Healthy", "Warning", "Warning", "Critical", None,
     ]  # fmt: skip
     secrets = contracts.get("secret_scan_violations")  # target 0 = critical 0, decay span 2
-    assert (steps.verdict(secrets, 0), steps.verdict(secrets, 1)) == ("Excellent", "Critical")
+    assert (delivery.verdict(secrets, 0), delivery.verdict(secrets, 1)) == ("Excellent", "Critical")
     banded = Contract.model_validate(
         {**BASE, "verdict_bands": [{"label": "Adequate", "max": 2}, {"label": "Critical", "min": 2}]}
     )
-    assert (steps.verdict(banded, 1.9), steps.verdict(banded, 2)) == ("Adequate", "Critical")
+    assert (delivery.verdict(banded, 1.9), delivery.verdict(banded, 2)) == ("Adequate", "Critical")
 
 
 def test_sql_is_rendered_with_date_literals_and_hashed_whitespace_insensitively():

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from companyos.adapters import lake
-from companyos.runs import contracts, formulas, steps
+from companyos.runs import computation, contracts, delivery, formulas, sourcing
+from companyos.runs.sourcing import MAX_BREAKDOWN_ITEMS
 from companyos.sources.cur import CostQuery
 
 
@@ -43,19 +44,19 @@ def test_the_pack_sql_is_exactly_what_costquery_renders_for_athena():
     ],
 )
 def test_previous_month_to_the_same_day_is_clamped(day, expected):
-    assert steps._same_day_last_month(day) == expected
+    assert sourcing.same_day_last_month(day) == expected
 
 
 def test_month_to_date_values_are_the_calendar_month_against_last_month():
     daily = {f"2025-02-{d:02d}": {"cost": 10.0} for d in range(1, 29)}
     daily |= {f"2025-03-{d:02d}": {"cost": float(d)} for d in range(1, 32)}
-    fn = steps._value_fn(contracts.get("infra_cost_mtd"))
-    values = steps._month_to_date(fn, daily, date(2025, 3, 5))
+    fn = computation.value_fn(contracts.get("infra_cost_mtd"))
+    values = computation.month_to_date(fn, daily, date(2025, 3, 5))
     assert set(values) == set(contracts.PERIODS)
     v = values["28d"]
     assert v["value"] == 1 + 2 + 3 + 4 + 5 and v["previous"] == 50.0
     assert v["time_range"] == "2025-03-01/2025-03-05" and [p["v"] for p in v["series"]] == [1, 2, 3, 4, 5]
-    empty = steps._month_to_date(fn, {}, date(2025, 3, 5))["7d"]
+    empty = computation.month_to_date(fn, {}, date(2025, 3, 5))["7d"]
     assert empty["value"] is None and empty["reason"]  # no rows: Unknown with the reason
 
 
@@ -69,7 +70,7 @@ def test_a_monthly_budget_is_compared_pro_rata_to_date():
         }
     )
     values = {"7d": {"value": 1200.0, "previous": 900.0, "time_range": "2025-03-01/2025-03-10"}}
-    out = steps._extensions(plan, values)["budget_vs_actual"]
+    out = delivery.extensions(plan, values)["budget_vs_actual"]
     assert out["budget"] == pytest.approx(1000.0) and out["monthly_budget"] == 3100.0
     assert out["basis"] == "10/31 days" and out["variance_pct"] == pytest.approx(20.0)
 
@@ -77,12 +78,12 @@ def test_a_monthly_budget_is_compared_pro_rata_to_date():
 def test_breakdown_keeps_the_biggest_groups_and_sums_the_rest():
     rows = [
         {"billing_period": "2025-03", "dimension": f"svc{i:02d}", "cost": float(i)}
-        for i in range(1, steps.MAX_BREAKDOWN_ITEMS + 4)
+        for i in range(1, MAX_BREAKDOWN_ITEMS + 4)
     ]
     rows.append({"billing_period": "2025-03", "dimension": None, "cost": 0.5})
-    out = steps._breakdown(rows, "cost")
-    assert len(out["items"]) == steps.MAX_BREAKDOWN_ITEMS + 1 and out["items"][-1]["dimension"] == "(other)"
-    assert out["items"][0] == {"dimension": f"svc{steps.MAX_BREAKDOWN_ITEMS + 3:02d}", "value": 18.0}
+    out = sourcing.breakdown(rows, "cost")
+    assert len(out["items"]) == MAX_BREAKDOWN_ITEMS + 1 and out["items"][-1]["dimension"] == "(other)"
+    assert out["items"][0] == {"dimension": f"svc{MAX_BREAKDOWN_ITEMS + 3:02d}", "value": 18.0}
     assert out["total"] == pytest.approx(sum(r["cost"] for r in rows)) and out["billing_periods"] == [
         "2025-03"
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from companyos.runs import contracts, formulas, steps
+from companyos.runs import contracts, formulas, validation
 from companyos.runs.formulas import SignalRow
 
 from infra.local.demo_billing import BillingProfile, billing_events
@@ -54,7 +54,7 @@ def test_no_demo_billing_value_is_blocked_by_the_plausibility_rules(demo):
         contract = contracts.get(kpi)
         for rule in contract.post_rules:
             for period, v in values.items():
-                ok, details = steps._check_post(
+                ok, details = validation.check_post(
                     rule, v["value"], v["previous"], {"kpi_id": kpi, "tenant_id": "x"}
                 )
                 assert ok, (kpi, period, rule.id, details)

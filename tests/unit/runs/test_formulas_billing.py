@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from companyos.runs import formulas, steps
+from companyos.runs import formulas, validation
 from companyos.runs.contracts import get
 from companyos.runs.formulas import SignalRow
 
@@ -77,5 +77,5 @@ def test_a_negative_mrr_fails_the_contracts_non_negative_pre_rule():
     daily = buckets(rows)
     contract = get("net_revenue_retention")
     rule = next(r for r in contract.pre_rules if r.type == "non_negative")
-    ok, details = steps._check_pre(rule, {"daily": daily}, datetime(2024, 3, 1, tzinfo=UTC))
+    ok, details = validation.check_pre(rule, {"daily": daily}, datetime(2024, 3, 1, tzinfo=UTC))
     assert not ok and rule.severity == "error" and details == "1 negative values in the inputs"

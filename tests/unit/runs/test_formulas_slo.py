@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from companyos.domain import kpis, slo
-from companyos.runs import contracts, formulas, steps
+from companyos.runs import contracts, delivery, formulas, validation
 from companyos.runs.formulas import SignalRow
 
 END = date(2024, 3, 1)
@@ -106,7 +106,7 @@ def test_negative_counts_reach_the_non_negative_pre_validation():
     buckets, rows = formulas.accumulate(builtin.fold({"slo_window": counts("api", MIDNIGHT, -5, 100)}, {}))
     assert rows == 1 and buckets["2024-02-29"]["negative_count"] == -5
     rule = next(r for r in contracts.get("slo_attainment").pre_rules if r.type == "non_negative")
-    ok, details = steps._check_pre(rule, {"daily": buckets, "rows": rows, "read": 2}, MIDNIGHT)
+    ok, details = validation.check_pre(rule, {"daily": buckets, "rows": rows, "read": 2}, MIDNIGHT)
     assert not ok and details == "1 negative values in the inputs"
 
 
@@ -180,11 +180,11 @@ def test_verdicts_follow_the_dictionary_thresholds():
     att, burn = contracts.get("slo_attainment"), contracts.get("error_budget_burn_rate")
     # attainment: 99.95 stretch → 90; 99.9 target → 80; 99.55: 40 + 40 * 0.05 / 0.4 = 45;
     # 99.5 critical → 40 (the Warning floor); 98.0 far past critical → 0
-    assert [steps.verdict(att, v) for v in (99.95, 99.9, 99.55, 99.5, 98.0)] == [
+    assert [delivery.verdict(att, v) for v in (99.95, 99.9, 99.55, 99.5, 98.0)] == [
         "Excellent", "Healthy", "Warning", "Warning", "Critical",
     ]  # fmt: skip
     # burn: 0.4x: 90 + 10 * 0.1 / 0.5 = 92; 1x → 80; 5.16x: 40 + 40 * 0.84 / 5 = 46.7; 6x → 40;
     # 10x: 40 * (1 - 4 / 5) = 8
-    assert [steps.verdict(burn, v) for v in (0.4, 1.0, 5.16, 6.0, 10.0)] == [
+    assert [delivery.verdict(burn, v) for v in (0.4, 1.0, 5.16, 6.0, 10.0)] == [
         "Excellent", "Healthy", "Warning", "Warning", "Critical",
     ]  # fmt: skip

@@ -3,10 +3,8 @@
 A contract (kpi-observability-admin.md) names its sources (signals, Prometheus, a lake/CUR query,
 other KPIs), its formula (a registered built-in, or SQL over the lake for user KPIs), pre- and
 post-validation rules, verdict bands, SLA, schedule, time grain and extensions. Contracts live in
-the catalog table, versioned and immutable per version:
-
-    pk = TENANT#<tenant id> | PLATFORM     sk = KPI#<kpi id>#V#<version>   (one version, never edited)
-    pk = TENANT#<tenant id> | PLATFORM     sk = ACTIVEKPI#<kpi id>          (pointer: which version runs)
+the catalog table (adapters/contract_repo.py), versioned and immutable per version, with a pointer
+per KPI and owner naming the version that runs.
 
 A run resolves the contract of (tenant, KPI) once, at the source step: the tenant's active version,
 else the platform's, else the built-in packs shipped with the code (every `packs/*.yaml`: the health
@@ -16,21 +14,18 @@ The resolved contract travels in the run state, so every step of one run uses th
 
 from __future__ import annotations
 
-import contextlib
 from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pynamodb.exceptions import PutError
 
-from companyos.adapters.models import CatalogItem
-from companyos.domain import clock, packs
+from companyos.adapters.contract_repo import ContractItems
+from companyos.domain import packs
 from companyos.domain.errors import Conflict, InvalidPayload, NotFound
 
 PERIODS: dict[str, int] = {"7d": 7, "28d": 28, "90d": 90, "365d": 365}
 MAX_WINDOW_DAYS = max(PERIODS.values()) * 2  # current + previous window, for deltas
 MAX_HISTORY_DAYS = 2555  # a contract's history_days: at most the longest retention (7 years)
-PLATFORM_PK = "PLATFORM"
 DEFAULT_PACK = "health-contracts-v1.yaml"
 
 PRE_RULE_TYPES = ("availability", "freshness", "non_negative", "row_count")
@@ -238,27 +233,16 @@ def of_schedule(schedule_class: str) -> list[str]:
 # ---------------------------------------------------------------------------- catalog store
 
 
-def _owner_pk(tenant_id: str | None) -> str:
-    return f"TENANT#{tenant_id}" if tenant_id else PLATFORM_PK
-
-
-def _version_sk(kpi_id: str, version: str) -> str:
-    return f"KPI#{kpi_id}#V#{version}"
-
-
-def _active_sk(kpi_id: str) -> str:
-    return f"ACTIVEKPI#{kpi_id}"
-
-
 class ContractStore:
-    """Contract versions in the catalog, for one owner (a tenant, or the platform with None).
+    """Contract versions in the catalog (adapters.contract_repo), for one owner (a tenant, or the
+    platform with None).
 
     Versions are immutable: publishing an existing version is a Conflict. The active pointer is
     guarded by the item's VersionAttribute, so two concurrent activations cannot both win."""
 
     def __init__(self, tenant_id: str | None) -> None:
         self.tenant_id = tenant_id
-        self._pk = _owner_pk(tenant_id)
+        self._items = ContractItems(tenant_id)
 
     def publish(self, contract: Contract) -> None:
         if contract.tenant_id != self.tenant_id:
@@ -267,46 +251,25 @@ class ContractStore:
                 code="contract_owner_mismatch",
                 details={"path": "tenant_id"},
             )
-        item = CatalogItem(
-            pk=self._pk,
-            sk=_version_sk(contract.kpi_id, contract.version),
-            kind="kpi_contract",
-            data=contract.to_state(),
-            updated_at=clock.now(),
-        )
-        try:
-            item.save(condition=CatalogItem.sk.does_not_exist())
-        except PutError as exc:
+        if not self._items.put_version(contract.kpi_id, contract.version, contract.to_state()):
             raise Conflict(
                 f"contract {contract.kpi_id} v{contract.version} already exists; publish a new version",
                 code="contract_version_exists",
-            ) from exc
+            )
 
     def activate(self, kpi_id: str, version: str, *, paused: bool = False, reason: str = "") -> None:
         contract = self.version(kpi_id, version)
         if contract is None:
             raise NotFound(f"contract {kpi_id} v{version} does not exist", code="contract_not_found")
-        item = CatalogItem(
-            pk=self._pk,
-            sk=_active_sk(kpi_id),
-            kind="kpi_active",
-            data={
-                "kpi_id": kpi_id,
-                "version": version,
-                "schedule_class": contract.schedule_class,
-                "paused": paused,
-                "reason": reason,
-            },
-            updated_at=clock.now(),
-        )
-        with contextlib.suppress(CatalogItem.DoesNotExist):
-            item.version = CatalogItem.get(self._pk, _active_sk(kpi_id)).version
-        try:
-            item.save()
-        except PutError as exc:
-            raise Conflict(
-                f"the active version of {kpi_id} changed concurrently", code="version_conflict"
-            ) from exc
+        pointer = {
+            "kpi_id": kpi_id,
+            "version": version,
+            "schedule_class": contract.schedule_class,
+            "paused": paused,
+            "reason": reason,
+        }
+        if not self._items.put_active(kpi_id, pointer):
+            raise Conflict(f"the active version of {kpi_id} changed concurrently", code="version_conflict")
 
     def pause(self, kpi_id: str, reason: str) -> None:
         active = self.active(kpi_id)
@@ -321,24 +284,18 @@ class ContractStore:
         self.activate(kpi_id, active["version"], paused=False)
 
     def version(self, kpi_id: str, version: str) -> Contract | None:
-        try:
-            return Contract.model_validate(CatalogItem.get(self._pk, _version_sk(kpi_id, version)).data)
-        except CatalogItem.DoesNotExist:
-            return None
+        data = self._items.version(kpi_id, version)
+        return None if data is None else Contract.model_validate(data)
 
     def active(self, kpi_id: str) -> dict[str, Any] | None:
-        try:
-            return dict(CatalogItem.get(self._pk, _active_sk(kpi_id)).data)
-        except CatalogItem.DoesNotExist:
-            return None
+        return self._items.active(kpi_id)
 
     def actives(self) -> list[dict[str, Any]]:
         """Every active pointer of this owner: one Query (the scheduler's per-tenant read)."""
-        return [dict(i.data) for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("ACTIVEKPI#"))]
+        return self._items.actives()
 
     def versions(self, kpi_id: str) -> list[Contract]:
-        items = CatalogItem.query(self._pk, CatalogItem.sk.startswith(f"KPI#{kpi_id}#V#"))
-        return [Contract.model_validate(i.data) for i in items]
+        return [Contract.model_validate(d) for d in self._items.versions(kpi_id)]
 
 
 def install_pack(pack: ContractPack | None = None) -> int:

@@ -2,7 +2,7 @@
 a correction is a new run-log entry linked to the original by lineage).
 
 `POST /api/runs/{run_id}/corrections` → `submit`: an admin restates some period values of a
-delivered run. The original's rows are never touched: `steps.correct_run` appends a run
+delivered run. The original's rows are never touched: `restatement.correct_run` appends a run
 `<original>-c<n>` (`lineage_ref = correction-of:<original>`, delivery `scd_view = restated`), and
 the request is appended to the tenant's audit chain with the values before and after.
 """
@@ -80,7 +80,7 @@ def submit(
     delivered = delivery.get("values") or {}
     _periods_within(values, delivered, "period_not_delivered", f"run '{run_id}' delivered no value for them")
 
-    from companyos.runs.steps import correct_run  # the write path's imports stay off the read path
+    from companyos.runs.restatement import correct_run  # the write path's imports stay off the read path
 
     actor = principal.email or principal.sub
     result = correct_run(tenant_id, run_id, values=dict(values), reason=reason.strip(), by=actor)

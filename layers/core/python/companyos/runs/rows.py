@@ -91,7 +91,7 @@ def _load_row_modules() -> None:
 
 def window_start(as_of: datetime, days: int) -> datetime:
     """Start of a period of `days` calendar days ending on as_of's day: the KPI runs' window
-    (`runs.steps.compute`), so rows count exactly what the run's value counts."""
+    (`runs.computation.compute`), so rows count exactly what the run's value counts."""
     return datetime.combine(as_of.date() - timedelta(days=days - 1), time.min, UTC)
 
 

@@ -43,7 +43,7 @@ class OpenFinding:
 
 
 def open_findings_of(rows: Sequence[Signal]) -> list[OpenFinding]:
-    """The open findings among a run's finding rows (`runs.steps._finding_rows`)."""
+    """The open findings among a run's finding rows (`runs.sourcing.finding_rows`)."""
     out = []
     for r in rows:
         first = parse_time(r.attributes.get("first_seen"))
