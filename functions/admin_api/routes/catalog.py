@@ -1,5 +1,4 @@
-"""The catalog: search and browse, a KPI's detail and metadata, drafts, and the schedule / SLA /
-validation edits that derive a new draft (with an impact preview)."""
+"""The catalog: search and browse, a KPI's detail and metadata, drafts and their edits."""
 
 from typing import Annotated, Any
 
@@ -7,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from companyos.admin import drafts, queries
 
-from .bodies import ContractIn, DraftIn, MetaIn, ScheduleIn, SlaIn, ValidationIn
+from .bodies import ContractIn, DraftIn, MetaIn
 from .context import Kpi, Tenant, Ver, ctx
 
 router = Router()
@@ -52,33 +51,4 @@ def post_version(kpi_id: Kpi, tenant: Tenant, body: Annotated[DraftIn, Body()]) 
 def put_version(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[ContractIn, Body()]) -> dict[str, Any]:
     return drafts.update_draft(
         ctx(router, tenant), kpi_id, ver, body.contract, body.expected_revision, body.reason
-    )
-
-
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/schedule")
-def post_schedule(
-    kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[ScheduleIn, Body()]
-) -> dict[str, Any]:
-    patch = {"schedule_class": body.schedule_class}
-    return drafts.derive(
-        ctx(router, tenant), kpi_id, ver, "schedule", patch, body.preview, body.expected_revision, body.reason
-    )
-
-
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/sla")
-def post_sla(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[SlaIn, Body()]) -> dict[str, Any]:
-    patch = body.model_dump(include={"max_duration_s", "finish_by"})
-    return drafts.derive(
-        ctx(router, tenant), kpi_id, ver, "sla", patch, body.preview, body.expected_revision, body.reason
-    )
-
-
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/validation")
-def post_validation(
-    kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[ValidationIn, Body()]
-) -> dict[str, Any]:
-    patch = body.model_dump(include={"pre_rules", "post_rules"})
-    c = ctx(router, tenant)
-    return drafts.derive(
-        c, kpi_id, ver, "validation", patch, body.preview, body.expected_revision, body.reason
     )

@@ -1,13 +1,13 @@
-"""A version's way to production and out of it: submit, publish (through change requests for stg and
-prod), unpublish, rollback, pause and resume, canary, deprecate and retire."""
+"""A version's way to production: submit, publish (stg and prod through change requests), unpublish,
+rollback, pause and resume, canary."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from companyos.admin import change_requests, controls, lifecycle
+from companyos.admin import change_requests, controls
 
-from .bodies import CanaryIn, DeprecateIn, EnvIn, PauseIn, ResumeIn, Write
+from .bodies import CanaryIn, EnvIn, PauseIn, ResumeIn, Write
 from .context import Kpi, Tenant, Ver, ctx
 
 router = Router()
@@ -53,17 +53,3 @@ def post_canary(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[CanaryIn,
     return controls.canary(
         c, kpi_id, ver, body.env, body.percent, body.entities, body.expected_revision, body.reason
     )
-
-
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/deprecate")
-def post_deprecate(
-    kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[DeprecateIn, Body()]
-) -> dict[str, Any]:
-    return lifecycle.deprecate(
-        ctx(router, tenant), kpi_id, ver, body.grace_days, body.expected_revision, body.reason
-    )
-
-
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/retire")
-def post_retire(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[Write, Body()]) -> dict[str, Any]:
-    return lifecycle.retire(ctx(router, tenant), kpi_id, ver, body.expected_revision, body.reason)
