@@ -114,7 +114,7 @@ def _contract(**over):
 
 
 def test_guardrails_refuse_without_active_sla_or_validation_rules():
-    from companyos.admin.service import GuardrailViolation, check_guardrails
+    from companyos.admin.guardrails import GuardrailViolation, check_guardrails
 
     check_guardrails(_contract())
     with pytest.raises(GuardrailViolation) as sla:

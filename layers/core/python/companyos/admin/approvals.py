@@ -1,6 +1,6 @@
 """Change requests parked on a Step Functions task token (statemachines/approval.asl.json).
 
-1. The admin API starts an execution with the request (admin.service `_start_request`).
+1. The admin API starts an execution with the request (admin.change_requests `start_request`).
 2. `await_decision` (the AwaitDecision task, `.waitForTaskToken`) stores the request with its task
    token on `APPROVAL#<request id>` and the execution waits.
 3. Approvers call `decide` (POST /api/approvals/{id}/decision). 4-eyes: the author or requester cannot
@@ -13,15 +13,15 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
-import boto3
-from pynamodb.exceptions import PutError
-
+from companyos.adapters import admin_store
+from companyos.adapters.admin_store import Stored, WriteError
 from companyos.adapters.audit import AuditEvent, AuditTrail
-from companyos.adapters.models import CatalogItem
-from companyos.admin import service
+from companyos.adapters.aws import aws
+from companyos.admin.change_requests import apply_request, release_request
+from companyos.admin.context import Ctx, audit, auth
+from companyos.admin.guardrails import check_change_window, forbid_self_approval
 from companyos.domain import clock
 from companyos.domain.errors import Conflict, DomainError, NotFound
 
@@ -48,17 +48,15 @@ PUBLIC = (
 )
 
 
-def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+def _sk(request_id: str) -> str:
+    return f"APPROVAL#{request_id}"
 
 
-def _item(tenant_id: str, request_id: str) -> CatalogItem:
-    try:
-        return CatalogItem.get(_pk(tenant_id), f"APPROVAL#{request_id}", consistent_read=True)
-    except CatalogItem.DoesNotExist as exc:
-        raise NotFound(
-            f"change request '{request_id}' does not exist (yet)", code="approval_not_found"
-        ) from exc
+def _item(tenant_id: str, request_id: str) -> Stored:
+    item = admin_store.get(tenant_id, _sk(request_id), consistent=True)
+    if item is None:
+        raise NotFound(f"change request '{request_id}' does not exist (yet)", code="approval_not_found")
+    return item
 
 
 def public(data: dict[str, Any]) -> dict[str, Any]:
@@ -68,27 +66,19 @@ def public(data: dict[str, Any]) -> dict[str, Any]:
 
 def await_decision(request: dict[str, Any], task_token: str) -> dict[str, Any]:
     tenant_id, request_id = request["tenant_id"], request["request_id"]
-    item = CatalogItem(
-        pk=_pk(tenant_id),
-        sk=f"APPROVAL#{request_id}",
-        kind="approval",
-        data={
-            **request,
-            "status": "pending",
-            "approvals": [],
-            "task_token": task_token,
-            "submitted_at": clock.now().isoformat(),
-        },
-        updated_at=clock.now(),
-    )
+    data = {
+        **request,
+        "status": "pending",
+        "approvals": [],
+        "task_token": task_token,
+        "submitted_at": clock.now().isoformat(),
+    }
     try:
-        item.save(condition=CatalogItem.pk.does_not_exist())
-    except PutError as exc:  # a retried await step: keep the first record, refresh its token
-        if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
-            raise
+        admin_store.put(Stored(tenant_id, _sk(request_id), "approval", data), create=True)
+    except Conflict:  # a retried await step: keep the first record, refresh its token
         existing = _item(tenant_id, request_id)
         existing.data = {**existing.data, "task_token": task_token}
-        existing.save()
+        admin_store.put(existing, touch=False)
         return {"request_id": request_id, "status": existing.data["status"]}
     AuditTrail(tenant_id).append(
         AuditEvent(
@@ -111,29 +101,24 @@ def await_decision(request: dict[str, Any], task_token: str) -> dict[str, Any]:
 
 def list_requests(tenant_id: str, status: str | None) -> list[dict[str, Any]]:
     """The approval queue: one Query of the tenant's change requests (newest first)."""
-    items = CatalogItem.query(_pk(tenant_id), CatalogItem.sk.startswith("APPROVAL#"))
+    items = admin_store.query(tenant_id, "APPROVAL#")
     out = [public(i.data) for i in items if status is None or i.data.get("status") == status]
     return sorted(out, key=lambda r: str(r.get("submitted_at", "")), reverse=True)
 
 
-def get_request(ctx: service.Ctx, request_id: str) -> dict[str, Any]:
-    service.authorize(ctx.principal, "catalog:view", ctx.tenant_id)
+def get_request(ctx: Ctx, request_id: str) -> dict[str, Any]:
+    auth(ctx, "catalog:view")
     return public(_item(ctx.tenant_id, request_id).data)
 
 
-def queue(ctx: service.Ctx, status: str | None) -> dict[str, Any]:
-    service.authorize(ctx.principal, "catalog:view", ctx.tenant_id)
+def queue(ctx: Ctx, status: str | None) -> dict[str, Any]:
+    auth(ctx, "catalog:view")
     return {"tenant_id": ctx.tenant_id, "requests": list_requests(ctx.tenant_id, status)}
 
 
-@cache
-def _sfn() -> Any:
-    return boto3.client("stepfunctions")
-
-
-def decide(ctx: service.Ctx, request_id: str, approve: bool, reason: str) -> dict[str, Any]:
+def decide(ctx: Ctx, request_id: str, approve: bool, reason: str) -> dict[str, Any]:
     """One approver's decision. Resumes the execution when the request is decided."""
-    role = service.authorize(ctx.principal, "kpi:approve", ctx.tenant_id)
+    role = auth(ctx, "kpi:approve")
     item = _item(ctx.tenant_id, request_id)
     data = dict(item.data)
     if data.get("status") != "pending":
@@ -142,7 +127,7 @@ def decide(ctx: service.Ctx, request_id: str, approve: bool, reason: str) -> dic
         raise Conflict(
             f"change request {request_id} is not waiting for a decision yet", code="approval_not_ready"
         )
-    service.forbid_self_approval(ctx.actor, data)
+    forbid_self_approval(ctx.actor, data)
     approvals = list(data.get("approvals") or [])
     if any(a["approver"] == ctx.actor for a in approvals):
         raise Conflict(
@@ -152,21 +137,21 @@ def decide(ctx: service.Ctx, request_id: str, approve: bool, reason: str) -> dic
     entry = {"approver": ctx.actor, "role": role, "at": ctx.now.isoformat(), "reason": reason}
     decided = not approve or len(approvals) + 1 >= int(data.get("required_approvals", 1))
     if approve and decided and data.get("kind") == "promote":
-        service.check_change_window(ctx.tenant_id, str(data.get("env")), ctx.now)
+        check_change_window(ctx.tenant_id, str(data.get("env")), ctx.now)
     if approve:
         approvals.append(entry)
     data.update(approvals=approvals, status="deciding" if decided else "pending")
     if not approve:
         data["rejected_by"] = entry
     item.data = data
-    try:
-        item.save()  # VersionAttribute: two approvers deciding at once cannot both resume the execution
-    except PutError as exc:
+    try:  # the version guards it: two approvers deciding at once cannot both resume the execution
+        admin_store.put(item, touch=False)
+    except (Conflict, *WriteError) as exc:
         raise Conflict(
             f"change request {request_id} changed concurrently; retry", code="version_conflict"
         ) from exc
     outcome = ("approved" if approve else "rejected") if decided else "pending"
-    service.audit(
+    audit(
         ctx,
         role,
         "approval.approve" if approve else "approval.reject",
@@ -180,7 +165,7 @@ def decide(ctx: service.Ctx, request_id: str, approve: bool, reason: str) -> dic
     )
     if decided:
         output = {"outcome": outcome, "approvals": approvals, "decided_by": ctx.actor, "reason": reason}
-        _sfn().send_task_success(taskToken=data["task_token"], output=json.dumps(output))
+        aws().sfn.send_task_success(taskToken=data["task_token"], output=json.dumps(output))
     return {
         "request_id": request_id,
         "status": outcome,
@@ -198,12 +183,12 @@ def settle(step: str, request: dict[str, Any]) -> dict[str, Any]:
     error = None
     try:
         if step == "apply":
-            result = service.apply_request(request)
+            result = apply_request(request)
         else:
-            service.release_request(request)
+            release_request(request)
     except DomainError as exc:  # e.g. the version changed meanwhile: record why, do not crash the workflow
         outcome, error = "failed", exc.to_body()
-        service.release_request(request)
+        release_request(request)
     item = _item(tenant_id, request_id)
     data = {k: v for k, v in item.data.items() if k != "task_token"}
     item.data = {
@@ -214,8 +199,7 @@ def settle(step: str, request: dict[str, Any]) -> dict[str, Any]:
         "result": result,
         "error": error,
     }
-    item.updated_at = clock.now()
-    item.save()
+    admin_store.put(item)
     approvers = [a["approver"] for a in decision.get("approvals", [])]
     AuditTrail(tenant_id).append(
         AuditEvent(

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
-from pynamodb.exceptions import DeleteError, PutError
-
-from companyos.adapters.models import CatalogItem
+from companyos.adapters import admin_store
+from companyos.adapters.admin_store import Stored
 from companyos.domain import clock
 from companyos.domain.errors import Conflict, NotFound
 from companyos.runs.contracts import Contract, ContractStore
@@ -44,16 +43,8 @@ def _now() -> datetime:
     return clock.now()
 
 
-def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
-
-
 def record_sk(kpi_id: str) -> str:
     return f"ADMINKPI#{kpi_id}"
-
-
-def _is_condition_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
 
 def semver_key(version: str) -> tuple[int, ...]:
@@ -133,11 +124,8 @@ class KpiRecord:
 
 
 def load(tenant_id: str, kpi_id: str) -> KpiRecord | None:
-    try:
-        item = CatalogItem.get(_pk(tenant_id), record_sk(kpi_id), consistent_read=True)
-    except CatalogItem.DoesNotExist:
-        return None
-    return KpiRecord(tenant_id, kpi_id, dict(item.data), item.version)
+    item = admin_store.get(tenant_id, record_sk(kpi_id), consistent=True)
+    return None if item is None else KpiRecord(tenant_id, kpi_id, item.data, item.version)
 
 
 def require(tenant_id: str, kpi_id: str) -> KpiRecord:
@@ -164,21 +152,11 @@ def save(rec: KpiRecord, expected_revision: int | None = None, *, create: bool =
     """Write the record under its VersionAttribute; 409 with the current record when it moved."""
     if expected_revision is not None and rec.revision != expected_revision:
         raise conflict(rec, rec.tenant_id, rec.kpi_id)
-    item = CatalogItem(
-        pk=_pk(rec.tenant_id),
-        sk=record_sk(rec.kpi_id),
-        kind="kpi_admin",
-        data=rec.data,
-        updated_at=_now(),
-    )
-    if rec.revision is not None:
-        item.version = rec.revision
+    item = Stored(rec.tenant_id, record_sk(rec.kpi_id), "kpi_admin", rec.data, rec.revision)
     try:
-        item.save(condition=CatalogItem.sk.does_not_exist() if create else None)
-    except PutError as exc:
-        if _is_condition_failure(exc):
-            raise conflict(rec, rec.tenant_id, rec.kpi_id) from exc
-        raise
+        admin_store.put(item, create=create)
+    except Conflict as exc:
+        raise conflict(rec, rec.tenant_id, rec.kpi_id) from exc
     rec.revision = item.version
     bump_revision(rec.tenant_id, rec.kpi_id)
     return rec
@@ -198,8 +176,8 @@ def mutate(
 
 def records(tenant_id: str) -> Iterator[KpiRecord]:
     """Every admin record of a tenant (one paginated Query; the search index's full rebuild)."""
-    for item in CatalogItem.query(_pk(tenant_id), CatalogItem.sk.startswith("ADMINKPI#")):
-        yield KpiRecord(tenant_id, item.sk.removeprefix("ADMINKPI#"), dict(item.data), item.version)
+    for item in admin_store.query(tenant_id, "ADMINKPI#"):
+        yield KpiRecord(tenant_id, item.sk.removeprefix("ADMINKPI#"), item.data, item.version)
 
 
 # ---------------------------------------------------------------------------- runtime pointer
@@ -212,8 +190,7 @@ def move_runtime_pointer(tenant_id: str, kpi_id: str, version: str | None, pause
     if version is not None:
         store.activate(kpi_id, version, paused=paused, reason="paused by admin" if paused else "")
         return
-    with contextlib.suppress(CatalogItem.DoesNotExist, DeleteError):
-        CatalogItem.get(_pk(tenant_id), f"ACTIVEKPI#{kpi_id}").delete()
+    admin_store.delete(tenant_id, f"ACTIVEKPI#{kpi_id}")
 
 
 def ensure_published(tenant_id: str, contract: Contract) -> None:
@@ -227,24 +204,21 @@ def ensure_published(tenant_id: str, contract: Contract) -> None:
 # ---------------------------------------------------------------------------- search revision
 
 
-def _rev_key(tenant_id: str) -> tuple[str, str]:
-    return _pk(tenant_id), "ADMINREV"
+REV_SK = "ADMINREV"
 
 
 def revision_of(tenant_id: str) -> int:
     """One GetItem: the tenant catalog's search revision (0 when nothing was ever written)."""
-    try:
-        return int(CatalogItem.get(*_rev_key(tenant_id)).data.get("rev", 0))
-    except CatalogItem.DoesNotExist:
-        return 0
+    item = admin_store.get(tenant_id, REV_SK)
+    return 0 if item is None else int(item.data.get("rev", 0))
 
 
 def changes_since(tenant_id: str, rev: int) -> tuple[int, list[str] | None]:
     """(current rev, KPIs changed after `rev`) — None when the log no longer reaches back that far."""
-    try:
-        data = CatalogItem.get(*_rev_key(tenant_id)).data
-    except CatalogItem.DoesNotExist:
+    item = admin_store.get(tenant_id, REV_SK)
+    if item is None:
         return 0, []
+    data = item.data
     current, log = int(data.get("rev", 0)), [tuple(x) for x in data.get("log", [])]
     if current == rev:
         return current, []
@@ -255,21 +229,16 @@ def changes_since(tenant_id: str, rev: int) -> tuple[int, list[str] | None]:
 
 def bump_revision(tenant_id: str, kpi_id: str) -> int:
     for _ in range(16):
-        try:
-            item = CatalogItem.get(*_rev_key(tenant_id))
-        except CatalogItem.DoesNotExist:
-            item = CatalogItem(
-                pk=_pk(tenant_id), sk="ADMINREV", kind="catalog_rev", data={"rev": 0, "log": []}
-            )
+        item = admin_store.get(tenant_id, REV_SK) or Stored(
+            tenant_id, REV_SK, "catalog_rev", {"rev": 0, "log": []}
+        )
         rev = int(item.data.get("rev", 0)) + 1
         item.data = {"rev": rev, "log": [*item.data.get("log", []), [rev, kpi_id]][-REV_LOG:]}
-        item.updated_at = _now()
         try:
-            item.save()
+            admin_store.put(item)
             return rev
-        except PutError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        except Conflict:
+            continue
     raise Conflict("the catalog revision is busy; retry", code="catalog_contention")
 
 
@@ -307,13 +276,8 @@ def _pause(data: dict[str, Any]) -> Pause:
 
 
 def put_pause(tenant_id: str, pause: Pause) -> None:
-    CatalogItem(
-        pk=_pk(tenant_id),
-        sk=f"PAUSE#{pause.kpi_id}#{pause.pause_id}",
-        kind="kpi_pause",
-        data=pause.to_dict(),
-        updated_at=_now(),
-    ).save(condition=CatalogItem.sk.does_not_exist())
+    item = Stored(tenant_id, f"PAUSE#{pause.kpi_id}#{pause.pause_id}", "kpi_pause", pause.to_dict())
+    admin_store.put(item, create=True)
 
 
 def new_pause_id() -> str:
@@ -323,15 +287,14 @@ def new_pause_id() -> str:
 def pauses(tenant_id: str, kpi_id: str | None = None) -> list[Pause]:
     """One Query: the pauses of a KPI (or of every KPI of the tenant)."""
     prefix = f"PAUSE#{kpi_id}#" if kpi_id else "PAUSE#"
-    return [_pause(i.data) for i in CatalogItem.query(_pk(tenant_id), CatalogItem.sk.startswith(prefix))]
+    return [_pause(i.data) for i in admin_store.query(tenant_id, prefix)]
 
 
 def delete_pauses(tenant_id: str, kpi_id: str, pause_id: str | None = None) -> list[Pause]:
     removed = []
     for p in pauses(tenant_id, kpi_id):
         if pause_id is None or p.pause_id == pause_id:
-            with contextlib.suppress(CatalogItem.DoesNotExist, DeleteError):  # loaded: its version guards it
-                CatalogItem.get(_pk(tenant_id), f"PAUSE#{kpi_id}#{p.pause_id}").delete()
+            admin_store.delete(tenant_id, f"PAUSE#{kpi_id}#{p.pause_id}")  # loaded: its version guards it
             removed.append(p)
     return removed
 
@@ -424,33 +387,25 @@ class ChangeWindow:
         return {"days": list(self.days), "start": self.start, "end": self.end, "timezone": "UTC"}
 
 
+WINDOW_SK = "SETTINGS#CHANGEWINDOW"
+
+
 def _end_time(value: str) -> time:
     return time.max if value in ("24:00", "23:59") else time.fromisoformat(value)
 
 
 def change_window(tenant_id: str) -> ChangeWindow:
-    try:
-        data = CatalogItem.get(_pk(tenant_id), "SETTINGS#CHANGEWINDOW").data
-    except CatalogItem.DoesNotExist:
+    item = admin_store.get(tenant_id, WINDOW_SK)
+    if item is None:
         return ChangeWindow()
+    data = item.data
     return ChangeWindow(days=tuple(data["days"]), start=data["start"], end=data["end"])
 
 
 def put_change_window(tenant_id: str, window: ChangeWindow) -> None:
-    item = CatalogItem(
-        pk=_pk(tenant_id),
-        sk="SETTINGS#CHANGEWINDOW",
-        kind="settings",
-        data=window.to_dict(),
-        updated_at=_now(),
-    )
-    with contextlib.suppress(CatalogItem.DoesNotExist):
-        item.version = CatalogItem.get(_pk(tenant_id), "SETTINGS#CHANGEWINDOW").version
+    current = admin_store.get(tenant_id, WINDOW_SK)
+    item = Stored(tenant_id, WINDOW_SK, "settings", window.to_dict(), current.version if current else None)
     try:
-        item.save()
-    except PutError as exc:
-        if _is_condition_failure(exc):
-            raise Conflict(
-                "the change window was changed concurrently; retry", code="version_conflict"
-            ) from exc
-        raise
+        admin_store.put(item)
+    except Conflict as exc:
+        raise Conflict("the change window was changed concurrently; retry", code="version_conflict") from exc

@@ -1,0 +1,38 @@
+"""Governance: the production change window, the audit trail, its verification and the evidence
+bundle."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from companyos.admin import governance
+
+from .bodies import WindowIn
+from .context import Tenant, ctx
+
+router = Router()
+
+
+@router.get("/api/admin/change-window")
+def get_window(tenant: Tenant) -> dict[str, Any]:
+    return governance.get_change_window(ctx(router, tenant))
+
+
+@router.put("/api/admin/change-window")
+def put_window(tenant: Tenant, body: Annotated[WindowIn, Body()]) -> dict[str, Any]:
+    return governance.set_change_window(ctx(router, tenant), body.days, body.start, body.end, body.reason)
+
+
+@router.get("/api/audit")
+def get_audit(tenant: Tenant, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    return governance.audit_events(ctx(router, tenant), limit)
+
+
+@router.get("/api/audit/verify")
+def get_audit_verify(tenant: Tenant) -> dict[str, Any]:
+    return governance.audit_verify(ctx(router, tenant))
+
+
+@router.get("/api/audit/export")
+def get_audit_export(tenant: Tenant) -> dict[str, Any]:
+    return governance.evidence_bundle(ctx(router, tenant))
