@@ -8,8 +8,6 @@ Step Functions retry of a task or a sender's redelivery returns the first answer
 
 from __future__ import annotations
 
-from functools import cache
-
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -21,9 +19,10 @@ from companyos.adapters.config import settings
 __all__ = ["config", "idempotent_function", "persistence"]
 
 
-@cache
 def persistence() -> DynamoDBPersistenceLayer:
-    """The idempotency table of this stage (TABLE_IDEMPOTENCY), created once per process."""
+    """A persistence layer over the idempotency table of this stage (TABLE_IDEMPOTENCY). One per
+    decorated function: Powertools prefixes its keys with the function's name, so a shared instance
+    would race when infra/local runs several handlers in one process."""
     return DynamoDBPersistenceLayer(table_name=settings().tables.idempotency)
 
 
