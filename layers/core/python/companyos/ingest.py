@@ -12,7 +12,7 @@ import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.adapters.audit import AuditEvent, AuditTrail
@@ -189,17 +189,37 @@ def plan_report(
     if newest is not None and snapshot.taken_at < newest:
         reason = f"report taken at {snapshot.taken_at.isoformat()} is older than the state it would replace"
         return ReportPlan([], [], {}, stale_reason=reason)
+    plan = ReportPlan([], [], {"opened": 0, "reopened": 0, "fixed": 0, "unchanged": 0})
+    present = _plan_reported(plan, snapshot, findings, by_key, delivery_id, mapping)
+    _plan_fixed(plan, snapshot.taken_at, current, present, delivery_id)
+    plan.counts.update(
+        scanner=snapshot.scanner,
+        scopes=list(snapshot.scopes),
+        taken_at=snapshot.taken_at.isoformat(),
+        findings=len(findings),
+        open=len(_open_after(by_key, plan.writes)),
+    )
+    return plan
+
+
+def _plan_reported(
+    plan: ReportPlan,
+    snapshot: ReportSnapshot,
+    findings: Sequence[Signal],
+    by_key: dict[tuple[str, str], FindingState],
+    delivery_id: str,
+    mapping: dict[str, dict[str, str]],
+) -> set[tuple[str, str]]:
+    """The report's findings: new ones `opened`, fixed ones back `reopened`, open ones unchanged.
+    Returns the (scope, key) of every finding the report contains."""
     at = snapshot.taken_at
-    signals: list[Signal] = []
-    writes: list[StateWrite] = []
-    counts: dict[str, Any] = {"opened": 0, "reopened": 0, "fixed": 0, "unchanged": 0}
     present = set()
     for f in findings:
         scope = str(f.attributes["scope"])
         present.add((scope, f.key))
         st = by_key.get((scope, f.key))
         if st is not None and (st.status == "open" or st.changed_by == delivery_id):
-            counts["unchanged"] += 1
+            plan.counts["unchanged"] += 1
             continue
         transition = "opened" if st is None else "reopened"
         first_seen = at if st is None else st.first_seen
@@ -215,20 +235,31 @@ def plan_report(
             service=(mapping.get(scope) or {}).get("service"),
             attributes=dict(f.attributes),
         )
-        writes.append(StateWrite(state, None if st is None else st.changed_by))
+        plan.writes.append(StateWrite(state, None if st is None else st.changed_by))
         attrs = {
             **f.attributes,
             "status": "open",
             "transition": transition,
             "first_seen": first_seen.isoformat(),
         }
-        signals.append(Signal(f.kind, at, f.entity, attrs, key=f"{f.key}:{transition}:{delivery_id}"))
-        counts[transition] += 1
+        plan.signals.append(Signal(f.kind, at, f.entity, attrs, key=f"{f.key}:{transition}:{delivery_id}"))
+        plan.counts[transition] += 1
+    return present
+
+
+def _plan_fixed(
+    plan: ReportPlan,
+    at: datetime,
+    current: Sequence[FindingState],
+    present: set[tuple[str, str]],
+    delivery_id: str,
+) -> None:
+    """Open findings the report no longer contains become `fixed` at the report's time."""
     for st in current:
         if st.status != "open" or (st.scope, st.key) in present or st.changed_by == delivery_id:
             continue
         fixed = replace(st, status="fixed", changed_at=at, changed_by=delivery_id, fixed_at=at)
-        writes.append(StateWrite(fixed, st.changed_by))
+        plan.writes.append(StateWrite(fixed, st.changed_by))
         attrs = {
             **st.attributes,
             "status": "fixed",
@@ -237,20 +268,18 @@ def plan_report(
             "fixed_at": at.isoformat(),
             "open_for_s": (at - st.first_seen).total_seconds(),
         }
-        signals.append(Signal(st.kind, at, st.scope, attrs, key=f"{st.key}:fixed:{delivery_id}"))
-        counts["fixed"] += 1
+        plan.signals.append(Signal(st.kind, at, st.scope, attrs, key=f"{st.key}:fixed:{delivery_id}"))
+        plan.counts["fixed"] += 1
+
+
+def _open_after(
+    by_key: dict[tuple[str, str], FindingState], writes: Sequence[StateWrite]
+) -> set[tuple[str, str]]:
+    """The (scope, key) of the findings open once the writes are applied."""
     open_after = {k for k, st in by_key.items() if st.status == "open"} - {
         (w.state.scope, w.state.key) for w in writes if w.state.status == "fixed"
     }
-    open_after |= {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
-    counts |= {
-        "scanner": snapshot.scanner,
-        "scopes": list(snapshot.scopes),
-        "taken_at": at.isoformat(),
-        "findings": len(findings),
-        "open": len(open_after),
-    }
-    return ReportPlan(signals, writes, counts)
+    return open_after | {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
 
 
 def _start_event_runs(
