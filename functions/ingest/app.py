@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters.aws import AwsError, aws, error_code
 from companyos.api import bootstrap, logger, resolver
-from companyos.ingest import ingest, secrets_from_value
+from companyos.ingest import bind_invocation, ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest
 
 cfg = bootstrap()
@@ -60,4 +60,5 @@ def post_webhook(
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bind_invocation(context)  # an interrupted delivery's in-progress record expires with it
     return app.resolve(event, context)
