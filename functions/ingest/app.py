@@ -6,18 +6,17 @@ import base64
 import json
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.adapters.aws import AwsError, aws, error_code
 from companyos.api import bootstrap, logger, resolver
-from companyos.ingest import ingest, secrets_from_value
+from companyos.ingest import bind_invocation, ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest
 
 cfg = bootstrap()
 app = resolver()
-sfn = boto3.client("stepfunctions")
 
 
 def _secrets(tenant_id: str, source: str) -> list[str]:
@@ -30,10 +29,12 @@ def _secrets(tenant_id: str, source: str) -> list[str]:
 
 def _start_run(name: str, payload: dict[str, Any]) -> None:
     try:
-        sfn.start_execution(
+        aws().sfn.start_execution(
             stateMachineArn=cfg.kpi_run_state_machine_arn, name=name, input=json.dumps(payload)
         )
-    except sfn.exceptions.ExecutionAlreadyExists:
+    except AwsError as exc:
+        if error_code(exc) != "ExecutionAlreadyExists":
+            raise
         logger.info("run already started for this delivery", extra={"execution": name})
 
 
@@ -59,4 +60,5 @@ def post_webhook(
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bind_invocation(context)  # an interrupted delivery's in-progress record expires with it
     return app.resolve(event, context)

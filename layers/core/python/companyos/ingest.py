@@ -12,16 +12,18 @@ import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from companyos.adapters import idempotency
 from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.adapters.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 from companyos.domain import clock
 from companyos.domain.errors import MalformedBody, PayloadTooLarge
 from companyos.runs import contracts, product_rollup
 from companyos.sources import registry
-from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, WebhookRequest
+from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, Source, WebhookRequest
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
 RunStarter = Callable[[str, dict[str, Any]], None]  # (execution name, input)
@@ -64,17 +66,69 @@ def ingest(
     parsed = source.parse(decode_body(request, max_bytes))
     if parsed.snapshot is None and not parsed.signals:
         return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], parsed.ignored_reason)
+    delivery = {"tenant_id": tenant_id, "source": source_name, "delivery_id": parsed.delivery_id}
+    try:
+        answer = _store_once()(delivery=delivery, source=source, parsed=parsed, start_run=start_run)
+    except idempotency.AlreadyInProgress:  # the same delivery right now: the delivery marker decides
+        answer = _store(delivery=delivery, source=source, parsed=parsed, start_run=start_run)
+    return IngestResult(**answer)
+
+
+# A delivery is the same delivery when (tenant, source, delivery id) are: the sender's id (GitHub's
+# X-GitHub-Delivery, X-CompanyOS-Delivery) or the parser's digest of the body. Only signed, parsed
+# deliveries get here. A replay answers "duplicate" from the first answer (Powertools Idempotency);
+# the delivery marker written in the same transaction as the signals stays what makes the write
+# happen once (a replay after the record expired, a crash between the write and the record).
+_ONCE_KEY = "[tenant_id, source, delivery_id]"
+_ONCE_FOR_S = 86400
+
+
+def _replayed(response: Any, idempotent_data: Any) -> Any:
+    """A replay of a stored delivery answers "duplicate" (as the delivery marker would), from the
+    first answer; an ignored (stale report) or duplicate answer is answered again as it was."""
+    if not isinstance(response, dict) or response.get("status") != "stored":
+        return response
+    return _duplicate_answer(response["delivery_id"], response["event"], list(response.get("unmapped") or []))
+
+
+_ONCE_CONFIG = idempotency.config(_ONCE_KEY, expires_after_s=_ONCE_FOR_S, on_replay=_replayed)
+
+
+def bind_invocation(context: Any) -> None:
+    """The Lambda context of the running invocation: an interrupted ingest's in-progress record
+    expires with the invocation, so the sender's retry is not refused as "already in progress"."""
+    _ONCE_CONFIG.register_lambda_context(context)
+
+
+@cache
+def _store_once() -> Callable[..., dict[str, Any]]:
+    """`_store`, once per delivery (built on first use: the persistence layer reads the settings)."""
+    once: Callable[..., dict[str, Any]] = idempotency.idempotent_function(
+        _store,
+        data_keyword_argument="delivery",
+        config=_ONCE_CONFIG,
+        persistence_store=idempotency.persistence("ingest"),
+    )
+    return once
+
+
+def _store(
+    *, delivery: dict[str, str], source: Source, parsed: ParsedDelivery, start_run: RunStarter
+) -> dict[str, Any]:
+    """Map, store the delivery once with its audit record, start the runs; the answer as a dict."""
+    tenant_id, source_name = delivery["tenant_id"], delivery["source"]
     mapping = Catalog().tenant(tenant_id).source_map(source_name)
     store = SignalStore(tenant_id)
     report: dict[str, Any] | None = None
     writes: list[StateWrite] = []
     if parsed.snapshot is not None:
         if store.delivery_seen(source_name, parsed.delivery_id):
-            return _duplicate(parsed, sorted(set(parsed.snapshot.scopes) - set(mapping)))
+            return _duplicate(parsed, sorted(set(parsed.snapshot.scopes) - set(mapping))).to_dict()
         current = store.finding_states(parsed.snapshot.scanner, parsed.snapshot.scopes)
         plan = plan_report(parsed.snapshot, parsed.signals, current, parsed.delivery_id, mapping)
         if plan.stale_reason:
-            return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], plan.stale_reason)
+            stale = IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], plan.stale_reason)
+            return stale.to_dict()
         signals, writes, report = plan.signals, plan.writes, plan.counts
         unmapped_entities = set(parsed.snapshot.scopes)
     else:
@@ -86,7 +140,7 @@ def ingest(
     ]
     unmapped = sorted(e for e in unmapped_entities if e not in mapping)
     if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
-        return _duplicate(parsed, unmapped)
+        return _duplicate(parsed, unmapped).to_dict()
     AuditTrail(tenant_id).append(
         AuditEvent(
             actor=f"webhook:{source_name}",
@@ -103,7 +157,7 @@ def ingest(
     runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, {s.kind for s in stored}, start_run)
     return IngestResult(
         "stored", parsed.delivery_id, parsed.event, len(stored), unmapped, runs_started=runs, report=report
-    )
+    ).to_dict()
 
 
 def _roll_up_product(tenant_id: str) -> None:
@@ -116,9 +170,13 @@ def _roll_up_product(tenant_id: str) -> None:
 
 
 def _duplicate(parsed: ParsedDelivery, unmapped: list[str]) -> IngestResult:
+    return IngestResult(**_duplicate_answer(parsed.delivery_id, parsed.event, unmapped))
+
+
+def _duplicate_answer(delivery_id: str, event: str, unmapped: list[str]) -> dict[str, Any]:
     return IngestResult(
-        "duplicate", parsed.delivery_id, parsed.event, 0, unmapped, "this delivery was already ingested"
-    )
+        "duplicate", delivery_id, event, 0, unmapped, "this delivery was already ingested"
+    ).to_dict()
 
 
 def _stored(
@@ -189,17 +247,37 @@ def plan_report(
     if newest is not None and snapshot.taken_at < newest:
         reason = f"report taken at {snapshot.taken_at.isoformat()} is older than the state it would replace"
         return ReportPlan([], [], {}, stale_reason=reason)
+    plan = ReportPlan([], [], {"opened": 0, "reopened": 0, "fixed": 0, "unchanged": 0})
+    present = _plan_reported(plan, snapshot, findings, by_key, delivery_id, mapping)
+    _plan_fixed(plan, snapshot.taken_at, current, present, delivery_id)
+    plan.counts.update(
+        scanner=snapshot.scanner,
+        scopes=list(snapshot.scopes),
+        taken_at=snapshot.taken_at.isoformat(),
+        findings=len(findings),
+        open=len(_open_after(by_key, plan.writes)),
+    )
+    return plan
+
+
+def _plan_reported(
+    plan: ReportPlan,
+    snapshot: ReportSnapshot,
+    findings: Sequence[Signal],
+    by_key: dict[tuple[str, str], FindingState],
+    delivery_id: str,
+    mapping: dict[str, dict[str, str]],
+) -> set[tuple[str, str]]:
+    """The report's findings: new ones `opened`, fixed ones back `reopened`, open ones unchanged.
+    Returns the (scope, key) of every finding the report contains."""
     at = snapshot.taken_at
-    signals: list[Signal] = []
-    writes: list[StateWrite] = []
-    counts: dict[str, Any] = {"opened": 0, "reopened": 0, "fixed": 0, "unchanged": 0}
     present = set()
     for f in findings:
         scope = str(f.attributes["scope"])
         present.add((scope, f.key))
         st = by_key.get((scope, f.key))
         if st is not None and (st.status == "open" or st.changed_by == delivery_id):
-            counts["unchanged"] += 1
+            plan.counts["unchanged"] += 1
             continue
         transition = "opened" if st is None else "reopened"
         first_seen = at if st is None else st.first_seen
@@ -215,20 +293,31 @@ def plan_report(
             service=(mapping.get(scope) or {}).get("service"),
             attributes=dict(f.attributes),
         )
-        writes.append(StateWrite(state, None if st is None else st.changed_by))
+        plan.writes.append(StateWrite(state, None if st is None else st.changed_by))
         attrs = {
             **f.attributes,
             "status": "open",
             "transition": transition,
             "first_seen": first_seen.isoformat(),
         }
-        signals.append(Signal(f.kind, at, f.entity, attrs, key=f"{f.key}:{transition}:{delivery_id}"))
-        counts[transition] += 1
+        plan.signals.append(Signal(f.kind, at, f.entity, attrs, key=f"{f.key}:{transition}:{delivery_id}"))
+        plan.counts[transition] += 1
+    return present
+
+
+def _plan_fixed(
+    plan: ReportPlan,
+    at: datetime,
+    current: Sequence[FindingState],
+    present: set[tuple[str, str]],
+    delivery_id: str,
+) -> None:
+    """Open findings the report no longer contains become `fixed` at the report's time."""
     for st in current:
         if st.status != "open" or (st.scope, st.key) in present or st.changed_by == delivery_id:
             continue
         fixed = replace(st, status="fixed", changed_at=at, changed_by=delivery_id, fixed_at=at)
-        writes.append(StateWrite(fixed, st.changed_by))
+        plan.writes.append(StateWrite(fixed, st.changed_by))
         attrs = {
             **st.attributes,
             "status": "fixed",
@@ -237,20 +326,18 @@ def plan_report(
             "fixed_at": at.isoformat(),
             "open_for_s": (at - st.first_seen).total_seconds(),
         }
-        signals.append(Signal(st.kind, at, st.scope, attrs, key=f"{st.key}:fixed:{delivery_id}"))
-        counts["fixed"] += 1
+        plan.signals.append(Signal(st.kind, at, st.scope, attrs, key=f"{st.key}:fixed:{delivery_id}"))
+        plan.counts["fixed"] += 1
+
+
+def _open_after(
+    by_key: dict[tuple[str, str], FindingState], writes: Sequence[StateWrite]
+) -> set[tuple[str, str]]:
+    """The (scope, key) of the findings open once the writes are applied."""
     open_after = {k for k, st in by_key.items() if st.status == "open"} - {
         (w.state.scope, w.state.key) for w in writes if w.state.status == "fixed"
     }
-    open_after |= {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
-    counts |= {
-        "scanner": snapshot.scanner,
-        "scopes": list(snapshot.scopes),
-        "taken_at": at.isoformat(),
-        "findings": len(findings),
-        "open": len(open_after),
-    }
-    return ReportPlan(signals, writes, counts)
+    return open_after | {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
 
 
 def _start_event_runs(

@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from companyos.adapters.regions import region_descriptions
 from companyos.domain.errors import InvalidPayload, NotFound
 from companyos.sources.cur import CUR2_COLUMNS, PARTITION
 
@@ -166,18 +167,13 @@ def _text(expr: str) -> str:
 
 
 def _location_regions() -> dict[str, str]:
-    """Pricing location name → region code, from botocore's region descriptions ("US East (N.
+    """Pricing location name → region code, from the SDK's region descriptions ("US East (N.
     Virginia)" → us-east-1); the pricing API still says "EU (Frankfurt)" where botocore says Europe."""
-    from botocore.loaders import Loader
-
     names: dict[str, str] = {}
-    for partition in Loader().load_data("endpoints")["partitions"]:
-        for code, region in partition["regions"].items():
-            desc = str(region.get("description", ""))
-            if desc:
-                names[desc] = code
-                if desc.startswith("Europe ("):
-                    names["EU (" + desc.removeprefix("Europe (")] = code
+    for desc, code in region_descriptions().items():
+        names[desc] = code
+        if desc.startswith("Europe ("):
+            names["EU (" + desc.removeprefix("Europe (")] = code
     return names
 
 
