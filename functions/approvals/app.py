@@ -20,7 +20,9 @@ TASK_KEY = "[request.tenant_id, request.request_id, step, task_token]"
 IDEMPOTENCY = config(TASK_KEY)
 
 
-@idempotent_function(data_keyword_argument="task", config=IDEMPOTENCY, persistence_store=persistence("approvals"))
+@idempotent_function(
+    data_keyword_argument="task", config=IDEMPOTENCY, persistence_store=persistence("approvals")
+)
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     step, request = task["step"], task["request"]
     if step == "await":

@@ -28,7 +28,9 @@ ATTEMPT_KEY = "[step, state.execution_id, state.tenant_id, state.kpi_id, state.r
 IDEMPOTENCY = config(ATTEMPT_KEY)
 
 
-@idempotent_function(data_keyword_argument="task", config=IDEMPOTENCY, persistence_store=persistence("kpi_run"))
+@idempotent_function(
+    data_keyword_argument="task", config=IDEMPOTENCY, persistence_store=persistence("kpi_run")
+)
 def run_step(task: TaskEvent) -> dict[str, Any]:
     out = steps.dispatch(
         task.step, task.state.to_state(), environment=cfg.environment, retry_count=task.retry_count or 0
