@@ -28,7 +28,6 @@ _SERVICES = {
     "s3": ("s3", None),
     "s3_presign": ("s3", Config(signature_version="s3v4")),
     "kms": ("kms", None),
-    "secrets": ("secretsmanager", None),
     "athena": ("athena", None),
 }
 
@@ -76,10 +75,6 @@ class AwsClients:
     @property
     def kms(self) -> Any:
         return self._client("kms")
-
-    @property
-    def secrets(self) -> Any:
-        return self._client("secrets")
 
     @property
     def athena(self) -> Any:

@@ -107,9 +107,9 @@ class AthenaLake:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from companyos.adapters.aws import aws  # boto3 only when Athena is the engine
 
-            self._client = boto3.client("athena")
+            self._client = aws().athena
         return self._client
 
     def query(self, sql: str, start: date, end: date) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ alert rules, KPI contracts): read once per process, validated by the caller's py
 
 from __future__ import annotations
 
-from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -21,9 +20,9 @@ def parse(model: type[M], text: str) -> M:
     return model.model_validate(yaml.load(text, Loader=_Loader))
 
 
-@cache
 def text(package: str, name: str) -> str:
-    """The text of `packs/<name>` inside `package` (e.g. "companyos.domain")."""
+    """The text of `packs/<name>` inside `package` (e.g. "companyos.domain"); the loaders cache what
+    they parse from it, so the text itself is not kept."""
     return resources.files(package).joinpath("packs", name).read_text(encoding="utf-8")
 
 
