@@ -56,20 +56,29 @@ def _rule_row(run_id: str, rule: Rule, ok: bool, details: str) -> dict[str, Any]
     }
 
 
-def pre_validate(state: State) -> State:
-    contract = contract_of(state)
+def _record(
+    state: State, stage: str, checked: list[tuple[Rule, bool, str]], warnings: list[str]
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Log one rule row per checked rule (`PRE#<rule>` / `POST#<rule>`); a failed `error` rule is
+    hard, any other failed rule a warning. Returns (any hard failure, the rows)."""
     run_id = state["run"]["run_id"]
-    as_of = datetime.fromisoformat(state["run"]["as_of"])
-    hard_fail, warnings, results = False, [], []
-    for rule in contract.pre_rules:
-        ok, details = check_pre(rule, state["inputs"], as_of)
+    hard, results = False, []
+    for rule, ok, details in checked:
         row = _rule_row(run_id, rule, ok, details)
-        log_of(state).append(run_id, f"PRE#{rule.id}", "pre_validation", row)
+        log_of(state).append(run_id, f"{stage.upper()}#{rule.id}", f"{stage}_validation", row)
         results.append(row)
         if not ok and rule.severity == "error":
-            hard_fail = True
+            hard = True
         elif not ok:
             warnings.append(rule.id)
+    return hard, results
+
+
+def pre_validate(state: State) -> State:
+    as_of = datetime.fromisoformat(state["run"]["as_of"])
+    checked = [(rule, *check_pre(rule, state["inputs"], as_of)) for rule in contract_of(state).pre_rules]
+    warnings: list[str] = []
+    hard_fail, results = _record(state, "pre", checked, warnings)
     return {**state, "pre": {"hard_fail": hard_fail, "warnings": warnings, "results": results}}
 
 
@@ -131,24 +140,17 @@ def post_validate(state: State) -> State:
     """Every post rule over every period's value (and its previous window). A rule's details are the
     first failing period's (`1203 % outside the plausible range [-100, 300] (365d)`), else the
     headline's (7d)."""
-    contract = contract_of(state)
-    run_id = state["run"]["run_id"]
-    blocked, warnings, results = False, list(state.get("pre", {}).get("warnings", [])), []
-    for rule in contract.post_rules:
+    checked: list[tuple[Rule, bool, str]] = []
+    for rule in contract_of(state).post_rules:
         checks = [
             (period, *check_post(rule, v["value"], v["previous"], state))
             for period, v in state["values"].items()
         ]
         failed = [(period, details) for period, ok, details in checks if not ok]
-        ok = not failed
         details = f"{failed[0][1]} ({failed[0][0]})" if failed else next(d for p, _, d in checks if p == "7d")
-        row = _rule_row(run_id, rule, ok, details)
-        log_of(state).append(run_id, f"POST#{rule.id}", "post_validation", row)
-        results.append(row)
-        if not ok and rule.severity == "error":
-            blocked = True
-        elif not ok:
-            warnings.append(rule.id)
+        checked.append((rule, not failed, details))
+    warnings = list(state.get("pre", {}).get("warnings", []))
+    blocked, results = _record(state, "post", checked, warnings)
     return {**state, "post": {"blocked": blocked, "warnings": warnings, "results": results}}
 
 
