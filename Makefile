@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+# pytest-xdist workers for `make test` (auto: one per core); tests/conftest.py groups tests that share fixtures
+TEST_WORKERS ?= auto
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
@@ -39,7 +41,7 @@ demo: install
 
 test: install chromium
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -q -m "not bench"
+	$(PY) -m pytest -q -m "not bench" -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not infra and not bench"
