@@ -1,5 +1,6 @@
 """Alert delivery resources as data: the topic (shared with approvals: ALERTS_TOPIC_ARN), its
-dead-letter queue, and subscribers with filter policies. CDK and infra/local build from here."""
+dead-letter queue, and subscribers with filter policies. CDK and infra/local (`infra.local.alerts_topology`)
+build from here."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
-from companyos.adapters.config import Settings
+from companyos.adapters.aws import aws
 from companyos.alerts.routing import escalation_filter, subscription_filter
 
 DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
@@ -41,7 +40,7 @@ class Subscriber:
 def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: Any = None) -> str:
     """Subscribe with the subscriber's filter policy and, if given, a redrive policy to the DLQ
     (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
-    sns = sns or boto3.client("sns")
+    sns = sns or aws().sns
     attrs = {"FilterPolicy": json.dumps(sub.filter_policy()), "FilterPolicyScope": "MessageAttributes"}
     if dlq_arn:
         attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
@@ -53,15 +52,4 @@ def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: 
             Attributes=attrs,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
-    )
-
-
-def provision_local(settings: Settings, state_machines: dict[str, str], prefix: str) -> Settings:
-    """infra/local hook: the alerts DLQ and the escalation state machine ARN into the settings."""
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(
-        QueueName=f"{prefix}-{DLQ_NAME}", Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
-    )["QueueUrl"]
-    return settings.model_copy(
-        update={"alerts_dlq_url": url, "escalation_state_machine_arn": state_machines.get("escalation", "")}
     )
