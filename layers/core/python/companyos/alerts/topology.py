@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
-from companyos.adapters.aws import aws
+from companyos.adapters.aws import AwsClients, aws
 from companyos.alerts.routing import escalation_filter, subscription_filter
 
 DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
@@ -37,10 +36,12 @@ class Subscriber:
         return subscription_filter(self.tenant_id, self.persona, self.channel)
 
 
-def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: Any = None) -> str:
+def subscribe(
+    topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, clients: AwsClients | None = None
+) -> str:
     """Subscribe with the subscriber's filter policy and, if given, a redrive policy to the DLQ
     (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
-    sns = sns or aws().sns
+    sns = (clients or aws()).sns
     attrs = {"FilterPolicy": json.dumps(sub.filter_policy()), "FilterPolicyScope": "MessageAttributes"}
     if dlq_arn:
         attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
