@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos.alerts import service
+from companyos.alerts import escalation, evaluation
+from companyos.alerts.context import runtime
 from companyos.api import bootstrap, logger
 
 bootstrap()
@@ -14,7 +15,7 @@ bootstrap()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    rt = service.runtime()
+    rt = runtime()
     if event.get("step") == "escalate":
-        return service.escalate_step(rt, event["state"])
-    return service.evaluate_event(rt, event)
+        return escalation.escalate_step(rt, event["state"])
+    return evaluation.evaluate_event(rt, event)

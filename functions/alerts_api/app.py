@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos.alerts import service
+from companyos.alerts import inbox, tuning
+from companyos.alerts.context import runtime
 from companyos.api import bootstrap, logger, principal_of, resolver
 from companyos.domain import clock
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,14 +35,14 @@ def list_alerts(
     persona: Annotated[str, Query(min_length=1)],
     view: Annotated[Literal["firing", "recent"], Query()] = "firing",
 ) -> dict[str, Any]:
-    return service.list_alerts(principal_of(app), tenant, persona, view, clock.now())
+    return inbox.list_alerts(principal_of(app), tenant, persona, view, clock.now())
 
 
 @app.get("/api/alerts/<alert_id>")
 def get_alert(
     alert_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:
-    return service.get_alert(principal_of(app), tenant, alert_id)
+    return inbox.get_alert(principal_of(app), tenant, alert_id)
 
 
 @app.post("/api/alerts/<alert_id>/ack")
@@ -50,7 +51,7 @@ def acknowledge(
     tenant: Annotated[str, Query(min_length=1)],
     body: Annotated[Note, Body()],
 ) -> dict[str, Any]:
-    return service.acknowledge(service.runtime(), principal_of(app), tenant, alert_id, body.note)
+    return inbox.acknowledge(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
 @app.post("/api/alerts/<alert_id>/resolve")
@@ -59,12 +60,12 @@ def resolve(
     tenant: Annotated[str, Query(min_length=1)],
     body: Annotated[Note, Body()],
 ) -> dict[str, Any]:
-    return service.resolve(service.runtime(), principal_of(app), tenant, alert_id, body.note)
+    return inbox.resolve(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
 @app.get("/api/alert-rules")
 def get_rules(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
-    return service.rules_view(principal_of(app), tenant)
+    return tuning.rules_view(principal_of(app), tenant)
 
 
 @app.put("/api/alert-rules/<rule_id>")
@@ -74,19 +75,19 @@ def put_rule(
     body: Annotated[Tuning, Body()],
 ) -> dict[str, Any]:
     change = body.model_dump(by_alias=True, exclude_none=True)
-    return service.tune_rule(principal_of(app), tenant, rule_id, change)
+    return tuning.tune_rule(principal_of(app), tenant, rule_id, change)
 
 
 @app.get("/api/alert-routes")
 def get_routes(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
-    return service.routes_view(principal_of(app), tenant)
+    return tuning.routes_view(principal_of(app), tenant)
 
 
 @app.put("/api/alert-routes")
 def put_routes(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
-    return service.put_routes(principal_of(app), tenant, body)
+    return tuning.put_routes(principal_of(app), tenant, body)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -21,10 +21,10 @@ from companyos import topology
 from companyos.adapters.audit import configure_signer
 from companyos.adapters.config import Settings, settings, table_names
 from companyos.adapters.models import create_all
-from companyos.alerts.topology import provision_local as provision_alerts
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from infra.local.alerts_topology import provision_alerts
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
 from infra.local.moto_patches import (
     patch_in_process_transport,

@@ -263,20 +263,21 @@ class Flaky:
 
 
 def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, monkeypatch):
-    from companyos.alerts import service
+    from companyos.adapters.aws import AwsClients
+    from companyos.alerts.context import runtime
 
     tenant = make_tenant(local, "alerts-dlq", "Alerts DLQ Co")
     inbox = Inbox(local, tenant.id, only=("cto.email", "ciso.pagerduty"))
-    publisher = service.runtime().publisher
+    publisher = runtime().publisher
     real = boto3.client("sns")
     # Given SNS fails twice, then recovers: the alert is delivered by the retries
-    monkeypatch.setattr(publisher, "_sns", Flaky(real, failures=2))
+    monkeypatch.setattr(publisher, "clients", AwsClients(overrides={"sns": Flaky(real, failures=2)}))
     put_snapshot(tenant.id, {"change_failure_rate": 22.0})
     out = evaluate(local, tenant.id)
     assert (out["messages"], out["dead_lettered"]) == (1, 0)
     assert [m["attributes"]["rule"] for m in inbox.drain("cto.email")] == ["DORARegression"]
     # Given SNS keeps failing: the message goes to the DLQ whole, and the alert is still firing
-    monkeypatch.setattr(publisher, "_sns", Flaky(real, failures=10_000))
+    monkeypatch.setattr(publisher, "clients", AwsClients(overrides={"sns": Flaky(real, failures=10_000)}))
     put_snapshot(tenant.id, {"change_failure_rate": 22.0, "compliance_score": 80.0})
     out = evaluate(local, tenant.id)
     assert (out["messages"], out["dead_lettered"]) == (2, 2)  # ComplianceDropped: CTO email, CISO PagerDuty
@@ -380,14 +381,14 @@ def test_the_kpi_run_state_machine_evaluates_alerts_after_the_score_refresh(loca
 
 
 def test_an_alerting_failure_never_fails_the_kpi_run(local, monkeypatch):
-    from companyos.alerts import service
+    from companyos.alerts import evaluation
 
     tenant = make_tenant(local, "alerts-broken", "Alerts Broken Co")
 
     def broken(rt: Any, event: Any) -> Any:
         raise RuntimeError("alert evaluation exploded")
 
-    monkeypatch.setattr(service, "evaluate_event", broken)
+    monkeypatch.setattr(evaluation, "evaluate_event", broken)
     done = run_kpis(local, tenant.id, ("deployment_frequency",), "alerts-broken-1")
     assert done["status"] == "SUCCEEDED"
     out = json.loads(done["output"])
@@ -399,7 +400,9 @@ def test_an_escalation_page_logged_while_the_evaluator_delivers_is_kept_and_noth
     after the evaluator read it. The evaluator's save re-reads and re-applies its change instead of
     failing, and neither write is lost."""
     from companyos.adapters.alerts_repo import AlertRepo
-    from companyos.alerts import service
+    from companyos.alerts.context import Runtime
+    from companyos.alerts.delivery import deliver
+    from companyos.alerts.writes import record_escalation
     from companyos.domain.alert_engine import Alert
     from companyos.domain.alert_rules import load_pack
 
@@ -423,10 +426,10 @@ def test_an_escalation_page_logged_while_the_evaluator_delivers_is_kept_and_noth
     evaluator = AlertRepo("alerts-race")
     seen = evaluator.alerts()["race-1"]  # the evaluator reads the alert (and its version)
     step = AlertRepo("alerts-race")  # the escalation step logs a page meanwhile
-    service._record_escalation(step, step.get("race-1"), {"level": 0, "target": "cto.pagerduty"})
+    record_escalation(step, step.get("race-1"), {"level": 0, "target": "cto.pagerduty"})
 
-    rt = service.Runtime.from_settings(local.stack.settings)
-    out = service.deliver(rt, evaluator, load_pack(), {"race-1": seen})
+    rt = Runtime.from_settings(local.stack.settings)
+    out = deliver(rt, evaluator, load_pack(), {"race-1": seen})
 
     stored = AlertRepo("alerts-race").get("race-1")
     assert out["messages"] >= 1 and stored.outbox == []  # delivered once, outbox cleared

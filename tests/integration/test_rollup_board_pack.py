@@ -303,3 +303,14 @@ def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(loca
     actions = {(e["action"], e["request_id"] or "") for e in events if e["actor"] == email}
     assert ("platform:export", job["job_id"]) in actions  # the render's cross-tenant read
     assert any(a == "platform:export_requested" for a, _ in actions)
+
+
+def test_an_event_of_neither_shape_is_refused_with_what_was_expected(local):
+    """The function parses its event as an API Gateway request or a board_pack task, not by sniffing
+    a key: a task of an unknown step, a bare `httpMethod`, or anything else is refused by name."""
+    board_pack = local.stack.registry.module("board_pack")
+    for event in ({"job_id": "j-1"}, {"step": "publish", "job_id": "j-1"}, {"httpMethod": "GET"}):
+        with pytest.raises(
+            board_pack.UnknownEvent, match="API Gateway REST proxy request or a board_pack task"
+        ):
+            local.stack.invoke("board_pack", event)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from companyos.adapters.aws import AwsClients
 from companyos.alerts.notify import DeliveryFailed, Publisher
 from companyos.alerts.routing import alert_messages, deep_link, escalation_message, subscription_filter
 from companyos.domain.alert_engine import Alert
@@ -135,9 +136,8 @@ class Dlq:
 
 
 def publisher(sns, dlq) -> Publisher:
-    p = Publisher("arn:topic", "https://dlq", attempts=3, sleep=lambda s: None)
-    p._sns, p._sqs = sns, dlq
-    return p
+    clients = AwsClients(overrides={"sns": sns, "sqs": dlq})
+    return Publisher("arn:topic", "https://dlq", attempts=3, sleep=lambda s: None, clients=clients)
 
 
 def test_a_transient_sns_error_is_retried():

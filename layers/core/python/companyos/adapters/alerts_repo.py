@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import CatalogItem
 from companyos.domain import clock
 from companyos.domain.alert_engine import Alert
@@ -21,10 +22,6 @@ from companyos.domain.errors import Conflict, NotFound
 ALERT_PREFIX = "ALERT#"
 TUNING_SK = "ALERTCFG#TUNING"
 ROUTES_SK = "ALERTCFG#ROUTES"
-
-
-def _failed_condition(exc: PutError) -> bool:
-    return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
 
 class AlertRepo:
@@ -69,7 +66,7 @@ class AlertRepo:
         try:
             item.save()
         except PutError as exc:
-            if _failed_condition(exc):
+            if is_condition_failure(exc):
                 raise Conflict(f"{kind} was changed concurrently; retry", code="version_conflict") from exc
             raise
         self._versions[sk] = item.version

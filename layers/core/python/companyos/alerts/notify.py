@@ -13,9 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
+from companyos.adapters.aws import AwsClients, AwsError, aws
 from companyos.alerts.routing import Message
 from companyos.domain import clock
 
@@ -36,23 +34,19 @@ class Publisher:
         attempts: int = 3,
         base_delay_s: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        clients: AwsClients | None = None,
     ) -> None:
         self.topic_arn, self.dlq_url = topic_arn, dlq_url
         self.attempts, self.base_delay_s, self.sleep = attempts, base_delay_s, sleep
-        self._sns: Any = None
-        self._sqs: Any = None
+        self.clients = clients  # None: the process-wide `aws()` at each call
 
     @property
     def sns(self) -> Any:
-        if self._sns is None:
-            self._sns = boto3.client("sns")
-        return self._sns
+        return (self.clients or aws()).sns
 
     @property
     def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = boto3.client("sqs")
-        return self._sqs
+        return (self.clients or aws()).sqs
 
     def publish(self, message: Message) -> Outcome:
         error: Exception | None = None
@@ -64,7 +58,7 @@ class Publisher:
                     raise RuntimeError("no alerts topic configured (ALERTS_TOPIC_ARN)")
                 self.sns.publish(**message.publish_args(self.topic_arn))
                 return "delivered"
-            except (BotoCoreError, ClientError, RuntimeError) as exc:
+            except (*AwsError, RuntimeError) as exc:
                 error = exc
                 log.warning("alert publish failed (attempt %d/%d): %s", attempt + 1, self.attempts, exc)
         self._dead_letter(message, error)
@@ -82,5 +76,5 @@ class Publisher:
             if not self.dlq_url:
                 raise RuntimeError("no alerts dead-letter queue configured (ALERTS_DLQ_URL)")
             self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(doc, default=str))
-        except (BotoCoreError, ClientError, RuntimeError) as exc:
+        except (*AwsError, RuntimeError) as exc:
             raise DeliveryFailed(f"alert could not be published nor dead-lettered: {exc}") from exc

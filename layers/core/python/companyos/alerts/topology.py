@@ -1,15 +1,13 @@
 """Alert delivery resources as data: the topic (shared with approvals: ALERTS_TOPIC_ARN), its
-dead-letter queue, and subscribers with filter policies. CDK and infra/local build from here."""
+dead-letter queue, and subscribers with filter policies. CDK and infra/local (`infra.local.alerts_topology`)
+build from here."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
-import boto3
-
-from companyos.adapters.config import Settings
+from companyos.adapters.aws import AwsClients, aws
 from companyos.alerts.routing import escalation_filter, subscription_filter
 
 DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
@@ -38,10 +36,12 @@ class Subscriber:
         return subscription_filter(self.tenant_id, self.persona, self.channel)
 
 
-def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: Any = None) -> str:
+def subscribe(
+    topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, clients: AwsClients | None = None
+) -> str:
     """Subscribe with the subscriber's filter policy and, if given, a redrive policy to the DLQ
     (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
-    sns = sns or boto3.client("sns")
+    sns = (clients or aws()).sns
     attrs = {"FilterPolicy": json.dumps(sub.filter_policy()), "FilterPolicyScope": "MessageAttributes"}
     if dlq_arn:
         attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
@@ -53,15 +53,4 @@ def subscribe(topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, sns: 
             Attributes=attrs,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
-    )
-
-
-def provision_local(settings: Settings, state_machines: dict[str, str], prefix: str) -> Settings:
-    """infra/local hook: the alerts DLQ and the escalation state machine ARN into the settings."""
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(
-        QueueName=f"{prefix}-{DLQ_NAME}", Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
-    )["QueueUrl"]
-    return settings.model_copy(
-        update={"alerts_dlq_url": url, "escalation_state_machine_arn": state_machines.get("escalation", "")}
     )

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
+from companyos.adapters.aws import aws
 from companyos.adapters.config import Settings
 from companyos.adapters.inventory_repo import ExportJobs
 from companyos.domain import clock
@@ -117,7 +116,7 @@ def request_export(
         {"job_id": job_id, "rows": rows, "mode": "async"},
         request_id,
     )
-    boto3.client("stepfunctions").start_execution(
+    aws().sfn.start_execution(
         stateMachineArn=s.board_pack_state_machine_arn,
         name=job_id,
         input=json.dumps({"job_id": job_id, "topic_arn": s.exports_topic_arn}),
@@ -157,7 +156,7 @@ def presign(
 ) -> tuple[str, str]:
     now = now or clock.now()
     # SigV4 query signing: X-Amz-Expires caps the link's life (at most 7 days)
-    url = boto3.client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
+    url = aws().s3_presign.generate_presigned_url(
         "get_object",
         Params={
             "Bucket": bucket,
@@ -201,7 +200,7 @@ def render_job(job_id: str, s: Settings, now: datetime | None = None) -> dict[st
     body = board_pack.render(rollup, email=principal.email or principal.sub, exported_at=now)
     name = board_pack.filename(now)
     key = f"exports/{job_id}/{name}"
-    boto3.client("s3").put_object(
+    aws().s3.put_object(
         Bucket=s.reports_bucket,
         Key=key,
         Body=body,
