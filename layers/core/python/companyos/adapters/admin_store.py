@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError
 
+from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import CatalogItem
 from companyos.domain import clock
 from companyos.domain.errors import Conflict
@@ -41,10 +42,6 @@ class Stored:
 
 def _pk(tenant_id: str) -> str:
     return f"TENANT#{tenant_id}"
-
-
-def _is_condition_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
 
 
 def _stored(tenant_id: str, item: CatalogItem) -> Stored:
@@ -82,7 +79,7 @@ def put(stored: Stored, *, create: bool = False, touch: bool = True) -> Stored:
     try:
         item.save(condition=CatalogItem.sk.does_not_exist() if create else None)
     except PutError as exc:
-        if _is_condition_failure(exc):
+        if is_condition_failure(exc):
             raise Conflict(
                 f"{stored.sk} of tenant '{stored.tenant_id}' changed concurrently", code="condition_failed"
             ) from exc

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import PutError
 
+from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import AuditItem
 from companyos.domain import clock
 from companyos.domain.errors import Conflict
@@ -166,7 +167,7 @@ class AuditTrail:
             try:
                 item.save(condition=AuditItem.sk.does_not_exist())
             except PutError as exc:
-                if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
                 continue
             if self.signer is not None:
@@ -199,7 +200,7 @@ class AuditTrail:
         try:
             item.save(condition=AuditItem.sk.does_not_exist())
         except PutError as exc:
-            if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
         return digest
 

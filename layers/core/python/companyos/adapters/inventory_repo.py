@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import CatalogItem, ScoreItem
 from companyos.domain import clock
 from companyos.domain import inventory as inv
@@ -48,7 +49,7 @@ class InventoryRepo:
             try:
                 item.save(condition=CatalogItem.pk.does_not_exist())
             except Exception as exc:  # PutError on the condition
-                if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+                if is_condition_failure(exc):
                     raise Conflict(f"{kind} already exists", code=f"{kind}_exists") from exc
                 raise
             return
