@@ -1,4 +1,4 @@
-"""Panel rows read live from the stored signals: the drill-downs (views/drilldown.py: service map,
+"""Panel rows read live from the stored signals: the drill-downs (views/drilldown/: service map,
 changes, incidents) and the panels that no KPI run delivers (OKR progress, the catalog's services).
 
 The snapshot's KPI-backed panels (SLO table, burn, capacity, vulnerabilities, security events,
