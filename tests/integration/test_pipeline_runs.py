@@ -419,7 +419,7 @@ def test_a_tenant_contract_for_a_kpi_without_a_pack_contract_reaches_the_snapsho
 
 def test_a_backfill_of_a_past_day_started_later_does_not_replace_the_current_value(local):
     from companyos.adapters.repos import RunLog
-    from companyos.views.snapshots import latest_delivery
+    from companyos.views.deliveries import latest_delivery
 
     make_tenant(local, "backfillco", "Backfill Co")
     put_deploys("backfillco", [(d / 3, True) for d in range(1, 60)])  # 3 a day for ~20 days

@@ -3,7 +3,7 @@
 Request 1 is the snapshot item (`ScoreStore.latest(period)`); request 2 is the tenant's pauses in
 force (one Query: maintenance badges) when there is a snapshot, or the tenant's name from the
 catalog when there is none yet. Every panel is built from that one item
-(views/panels.py); nothing here reads signals or runs.
+(views/panels/); nothing here reads signals or runs.
 """
 
 from __future__ import annotations

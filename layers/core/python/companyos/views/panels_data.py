@@ -1,4 +1,4 @@
-"""Panel rows read live from the stored signals: the drill-downs (views/drilldown.py: service map,
+"""Panel rows read live from the stored signals: the drill-downs (views/drilldown/: service map,
 changes, incidents) and the panels that no KPI run delivers (OKR progress, the catalog's services).
 
 The snapshot's KPI-backed panels (SLO table, burn, capacity, vulnerabilities, security events,
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from companyos.adapters.repos import SignalStore, StoredSignal, TenantCatalog
+from companyos.adapters.repos import RunLog, SignalStore, StoredSignal, TenantCatalog
 from companyos.domain import clock, verdict
 from companyos.runs.contracts import PERIODS
 from companyos.runs.rows import (
@@ -47,6 +47,7 @@ from companyos.runs.rows_slo import (
     slo_counts,
     slo_objective,
 )
+from companyos.views.deliveries import Delivered, delivery_evidence, latest_delivery
 
 __all__ = [
     "MAX_ROWS",
@@ -182,18 +183,13 @@ def cur_lake_name(tenant_id: str) -> str:
 
 def latest_cost_run(tenant_id: str) -> tuple[Any, str | None]:
     """(Delivered run of infra_cost_mtd or None, the reason when None)."""
-    from companyos.adapters.repos import RunLog
-    from companyos.views.snapshots import latest_delivery  # snapshots imports this module
-
     return latest_delivery(RunLog(tenant_id), COST_KPI)
 
 
-def _run_evidence(tenant_id: str, d: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    """The run's evidence as KPI tiles carry it (views/snapshots.py), plus what the number read."""
-    from companyos.views.snapshots import _evidence
-
+def _run_evidence(tenant_id: str, d: Delivered, extra: dict[str, Any]) -> dict[str, Any]:
+    """The run's evidence as KPI tiles carry it (views/deliveries.py), plus what the number read."""
     return {
-        **_evidence(d, tenant_id),
+        **delivery_evidence(d, tenant_id),
         "type": "kpi_run",
         "kpi_id": COST_KPI,
         "time_range": d.delivery.get("time_range"),

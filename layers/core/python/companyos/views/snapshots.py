@@ -6,7 +6,6 @@ Every KPI entry carries its evidence: the run id, contract version, sources and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from companyos.domain import clock, dora, kpis, scoring, verdict
 from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
 from companyos.views import panels_data
+from companyos.views.deliveries import Delivered, delivery_evidence, latest_delivery
 
 DORA_METRICS = {
     "deployment_frequency": "deployment_frequency",
@@ -22,51 +22,6 @@ DORA_METRICS = {
     "change_failure_rate": "change_failure_rate",
     "mttr": "time_to_restore",
 }
-
-
-@dataclass(frozen=True)
-class Delivered:
-    run: dict[str, Any]
-    end: dict[str, Any]
-    delivery: dict[str, Any]
-
-
-def _moment(raw: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return None
-
-
-def latest_delivery(log: RunLog, kpi_id: str) -> tuple[Delivered | None, str | None]:
-    """The delivered run with the newest `as_of` (the data's point in time) — not simply the last one
-    started: a backfill of a past day started after today's run must not put old values on the
-    cockpit, while a correction (same as_of, started later) does replace its run. None with the
-    reason of the newest attempt when nothing among the recent runs was delivered.
-
-    Runs come newest-started first; a run's as_of is never after its start, so once the best as_of
-    found is at or after the next run's start nothing older can beat it (usually: the first run)."""
-    reason, best, best_at = None, None, None
-    for run in log.recent_runs(kpi_id, limit=10):
-        started = _moment(run.get("started_at"))
-        if best_at is not None and started is not None and best_at >= started:
-            break
-        end = log.row(run["run_id"], "END")
-        if end is None:
-            continue
-        if end["status"] in ("success", "partial"):
-            delivery = log.row(run["run_id"], "DELIVERY")
-            at = _moment(run.get("as_of")) or started
-            if delivery and (best is None or (at is not None and best_at is not None and at > best_at)):
-                best, best_at = Delivered(run, end, delivery), at
-            continue
-        if best is None:
-            reason = reason or (
-                f"latest run {run['run_id']} ended {end['status']}: {end.get('error_message') or ''}"
-            )
-    if best is not None:
-        return best, None
-    return None, reason or "no KPI run has delivered this KPI yet"
 
 
 def _catalog_contracts(tenant_id: str) -> set[str]:
@@ -90,19 +45,6 @@ def not_measured_reason(defn: kpis.KpiDefinition) -> str:
     """Why a KPI without any contract is Unknown: what it still needs (never a guess)."""
     need = NOT_MEASURED.get(defn.id, f"no KPI contract computes it from its source ({defn.source})")
     return f"not measured yet: {need}"
-
-
-def _evidence(d: Delivered, tenant_id: str) -> dict[str, Any]:
-    return {
-        "run_id": d.run["run_id"],
-        "contract_version": d.run["contract_version"],
-        "status": d.end["status"],
-        "computed_at": d.end["finished_at"],
-        "as_of": d.delivery.get("as_of"),
-        "trigger": d.run.get("trigger_type"),
-        "sources": d.delivery.get("sources", []),
-        "href": f"/api/runs/{d.run['run_id']}?tenant={tenant_id}",
-    }
 
 
 def _kpi_entry(
@@ -136,7 +78,8 @@ def _kpi_entry(
             previous=window["previous"],
             series=window["series"],
             # the run's detail of this window (counts; CFR's linked deploy <-> incident pairs)
-            evidence=_evidence(d, tenant.id) | ({"detail": window["detail"]} if window.get("detail") else {}),
+            evidence=delivery_evidence(d, tenant.id)
+            | ({"detail": window["detail"]} if window.get("detail") else {}),
             time_range=window["time_range"],
         )
         if window["value"] is None:
@@ -229,7 +172,7 @@ def delivered_panels(
             if run_id not in stored:
                 stored[run_id] = log.row(run_id, "ROWS")
             by_period = (stored[run_id] or {}).get("periods") or {}
-            ev = _evidence(d, tenant_id)
+            ev = delivery_evidence(d, tenant_id)
             for p in PERIODS:
                 entry = (by_period.get(p) or {}).get(key)
                 if entry is None:

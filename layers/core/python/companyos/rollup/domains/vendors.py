@@ -1,0 +1,49 @@
+"""Vendor risk (inventory): tier-1 vendors whose review is overdue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from functools import partial
+from typing import Any
+
+from companyos.domain import inventory as inv
+from companyos.domain import verdict
+from companyos.domain.verdict import Band
+from companyos.rollup.domains.cards import domain_tile, tenant_card
+from companyos.rollup.domains.cells import make_cell, org_metric, points_series
+from companyos.rollup.domains.specs import DomainSpec, MetricSpec, Period, TenantData
+
+
+def _vendor_count(doc: Mapping[str, Any] | None, day: date) -> float:
+    return float(inv.vendors_out_of_review(doc, day)["out_of_review"])
+
+
+def vendors_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period) -> dict[str, Any]:
+    cards, cells = [], []
+    name = "Tier-1 vendors out of review"
+    for data in rows:
+        if data.posture is None:
+            cell = make_cell(None, None, [], "count", Band.UNKNOWN, "no inventory snapshot yet")
+            severity = None
+        else:
+            now_v = inv.vendors_out_of_review(data.posture, period.end)
+            prev_v = inv.vendors_out_of_review(data.posture, period.previous_end)
+            cell = make_cell(
+                float(now_v["out_of_review"]),
+                float(prev_v["out_of_review"]),
+                points_series(period, partial(_vendor_count, data.posture)),
+                "count",
+                verdict.vendors_out_of_review(now_v["out_of_review"]),
+                tier1=now_v["tier1"],
+                names=now_v["names"],
+            )
+            severity = (float(now_v["out_of_review"]), float(now_v["tier1"]))
+        cells.append(cell)
+        metrics = {"tier1_out_of_review": cell}
+        cards.append(
+            tenant_card(data, spec, period, metrics, spec.headline, severity, {"tier1_out_of_review": name})
+        )
+    org = org_metric(MetricSpec("tier1_out_of_review", name, "count", "lower", "sum"), cells)
+    reason = None if any(d.posture for d in rows) else "no tenant in scope has a vendor inventory yet"
+    return domain_tile(spec, [org], cards, reason)

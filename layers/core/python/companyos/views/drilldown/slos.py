@@ -1,0 +1,133 @@
+"""Service → SLO: one service's SLO over the period, per day, its burn rate over the alert windows
+and the multiwindow burn-rate alerts that fire on them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from companyos.domain import slo, verdict
+from companyos.runs.formulas_slo import usable_counts
+from companyos.views import panels_data
+from companyos.views.drilldown.base import unavailable
+
+# The SRE workbook's alert windows (model.slo.burn_rules), the 1d one the table also shows.
+BURN_WINDOWS = slo.WINDOW_SECONDS
+
+
+def _recent_counts(rows: list[Any], seconds: int) -> dict[str, Any] | None:
+    """(good, total) over the newest `seconds` of complete windows: the coarsest window length
+    that divides `seconds` and whose newest windows cover it without a gap; None otherwise."""
+    series: dict[int, dict[datetime, dict[str, float]]] = {}
+    for s in rows:
+        step = int(s.attributes.get("step_s") or 0)
+        if step and seconds % step == 0 and s.attributes.get("value") is not None:
+            point = series.setdefault(step, {}).setdefault(s.occurred_at, {})
+            point[str(s.attributes["metric"])] = float(s.attributes["value"])
+    for step in sorted(series, reverse=True):
+        ends = sorted(
+            (at for at, p in series[step].items() if {"slo_good", "slo_total"} <= set(p)), reverse=True
+        )
+        want = seconds // step
+        newest = ends[:want]
+        if len(newest) < want or (newest[0] - newest[-1]).total_seconds() != (want - 1) * step:
+            continue
+        counted = [
+            usable_counts(series[step][at]["slo_good"], series[step][at]["slo_total"]) for at in newest
+        ]
+        if any(c is None for c in counted):
+            continue
+        good = sum(c[0] for c in counted if c)
+        total = sum(c[1] for c in counted if c)
+        start = newest[-1] - timedelta(seconds=step)
+        return {"good": good, "total": total, "from": start.isoformat(), "to": newest[0].isoformat()}
+    return None
+
+
+def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str, Any]:
+    """One service's SLO over the period (the SLO table's row, folded the same way), per day,
+    its burn rate over the alert windows the pulled series can cover, and the SRE workbook's
+    multiwindow burn-rate alerts (model.slo) that fire on them."""
+    rows = [
+        s
+        for s in panels_data.signals(tenant_id, panels_data.SLO_KIND, days, now)
+        if (s.service or s.entity) == name
+    ]
+    counts = panels_data.slo_counts(rows).get(name)
+    if counts is None:
+        return unavailable(
+            f"no Prometheus SLO windows (slo_window slo_good/slo_total) for {name} in the last {days} days"
+        )
+    objective = panels_data.slo_objective()
+    good, total = counts["good"], counts["total"]
+    attainment = slo.attainment(good, total)
+    attainment_pct = None if attainment is None else 100.0 * attainment
+    budget_left = slo.error_budget_remaining(good, total, objective)
+    burn_rate = slo.burn_rate(good, total, objective)
+    windows = {label: _recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
+    known = {k: (w["good"], w["total"]) for k, w in windows.items() if w is not None}
+    period = slo.DEFAULT_PERIOD_DAYS
+    alerts = slo.multiwindow_alerts(known, objective, period)
+    blind = [
+        f"{r.severity} {r.long_window}/{r.short_window}"
+        for r in slo.burn_rules(period)
+        if r.long_window not in known or r.short_window not in known
+    ]
+    return {
+        "available": True,
+        "reason": None,
+        "objective": objective,
+        "slo_period_days": period,
+        "burn_factors": {f"{r.long_window}/{r.short_window}": r.burn_rate for r in slo.burn_rules(period)},
+        "window_days": days,
+        "good": good,
+        "total": total,
+        "attainment": attainment_pct,
+        "budget_left": budget_left,
+        "burn_rate": burn_rate,
+        "status": verdict.slo_row(attainment_pct, budget_left),  # the SLO table's row rule
+        "burn_status": verdict.burn(burn_rate),
+        "days": [_slo_day(day, g, t, objective) for day, g, t in counts["points"]],
+        "burn_windows": [
+            _burn_window(label, w, objective)
+            if w is not None
+            else {
+                "window": label,
+                "burn_rate": None,
+                "status": verdict.Band.UNKNOWN,
+                "reason": f"no complete {label} of windows pulled",
+            }
+            for label, w in windows.items()
+        ],
+        "alerts": [a.model_dump(mode="json") for a in alerts],
+        "alerts_not_evaluated": blind,
+        "evidence": panels_data.evidence_of(
+            [
+                (
+                    f"prometheus.{panels_data.SLO_KIND}",
+                    len(counts["signals"]),
+                    max(s.occurred_at for s in counts["signals"]),
+                )
+            ],
+            days,
+        ),
+    }
+
+
+def _slo_day(day: Any, good: float, total: float, objective: float) -> dict[str, Any]:
+    attainment = 100.0 * good / total if total else None
+    budget = slo.error_budget_remaining(good, total, objective)
+    return {
+        "day": day.isoformat(),
+        "good": good,
+        "total": total,
+        "attainment": attainment,
+        "burn_rate": slo.burn_rate(good, total, objective),
+        "status": verdict.slo_row(attainment, budget),
+    }
+
+
+def _burn_window(label: str, w: dict[str, Any], objective: float) -> dict[str, Any]:
+    rate = slo.burn_rate(w["good"], w["total"], objective)
+    return {"window": label, **w, "burn_rate": rate, "status": verdict.burn(rate)}
