@@ -2,7 +2,7 @@
 
 import { formatDateTime } from "../format.js";
 import { h, replaceChildren } from "../dom.js";
-import { admin } from "./client.js";
+import { adminApi as admin } from "../api.js";
 
 const WRITERS = ["platform_admin", "tenant_admin"];
 const FACETS = ["pack", "layer", "owner", "status", "criticality"];
