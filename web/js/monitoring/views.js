@@ -4,7 +4,8 @@
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { formatDateTime, formatNumber, statusIcon, statusKey, statusLabel } from "../format.js";
+import { formatDateTime, formatNumber } from "../format.js";
+import { statePill, statusBadge, statusKey } from "../status.js";
 
 export const VIEWS = [
   { id: "dashboards", label: "Dashboards" },
@@ -35,15 +36,14 @@ export function runLinks(ctx, ids, what = "runs") {
   return h("details", { class: "run-links", "data-testid": "run-links" }, h("summary", {}, `${ids.length} ${what}`), links);
 }
 
-/** A band of the verdict model with its icon and word (cockpit.css status-badge colours). */
+/** A band of the verdict model with its icon and word (status.js's badge). */
 export function band(status, testid = "run-band") {
-  const key = statusKey(status);
-  return h("span", { class: `status-badge status-${key}`, "data-testid": testid, "data-status": key },
-    h("span", { "aria-hidden": "true" }, statusIcon(key)), ` ${statusLabel(key)}`);
+  return statusBadge(status, "", null, testid);
 }
 
+/** A run's status word, coloured as its state (status.js). */
 export function pill(status) {
-  return h("span", { class: `pill pill-${status || "unknown"}`, "data-testid": "run-status" }, status || "unknown");
+  return statePill(status || "unknown", { testid: "run-status" });
 }
 
 export function table(caption, headers, rows, testid) {
