@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDateTime, formatNumber } from "../format.js";
-import { statePill, statusBadge, statusKey } from "../status.js";
+import { statePill, statusBadge, statusClass, statusKey, UNKNOWN } from "../status.js";
 
 export const VIEWS = [
   { id: "dashboards", label: "Dashboards" },
@@ -83,7 +83,7 @@ function figure(testid, label, value, { unit = "", unknown, source, runs } = {})
   const known = typeof value === "number" && Number.isFinite(value);
   return h("div", { class: "figure", "data-testid": testid, "data-value": known ? String(value) : "" },
     h("div", { class: "muted" }, label),
-    h("div", { class: `figure-value${known ? "" : " is-unknown"}`, "data-testid": "figure-value" },
+    h("div", { class: `figure-value${known ? "" : ` ${statusClass(UNKNOWN)}`}`, "data-testid": "figure-value" },
       known ? `${formatNumber(value)}${unit}` : `Unknown — ${unknown}`),
     source ? h("p", { class: "figure-source", "data-testid": "figure-source" }, source) : null,
     runs || null);
