@@ -171,7 +171,9 @@ def state_words() -> set[str]:
     js = (JS / "status.js").read_text()
     table = re.search(r"const STATE_STATUS = \{(.*?)\};", js, flags=re.S)
     assert table, "status.js maps the states it colours in STATE_STATUS"
-    return set(STATUSES) | set(re.findall(r"^\s*(\w+):", table.group(1), flags=re.M)) | {"none", "bad", "good"}
+    return (
+        set(STATUSES) | set(re.findall(r"^\s*(\w+):", table.group(1), flags=re.M)) | {"none", "bad", "good"}
+    )
 
 
 def test_no_second_status_colour_set() -> None:
@@ -193,7 +195,9 @@ def test_no_second_status_colour_set() -> None:
                 if cls.startswith("status-"):
                     continue  # status.css's own class, as a qualifier
                 status = next((s for s in STATUSES if cls.endswith(f"-{s}")), None)
-                assert status is None, f"{path.name}: .{cls} is a status class of its own; use status-{status}"
+                assert status is None, (
+                    f"{path.name}: .{cls} is a status class of its own; use status-{status}"
+                )
                 base, _, word = cls.rpartition("-")
                 if base and word in words and TOKEN.search(body):
                     words_by_base.setdefault(base, set()).add(word)
