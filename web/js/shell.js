@@ -114,6 +114,7 @@ export function startShell(page) {
   const toolbar = h("div", { id: "toolbar", class: "toolbar", "data-testid": "toolbar", hidden: true });
   replaceChildren(header, h("div", { class: "topbar" }, brand(page.brand), context), toolbar);
   const main = document.getElementById("main");
+  const title = document.title;
   document.getElementById("skip-link").addEventListener("click", (e) => {
     e.preventDefault();
     main.focus();
@@ -211,6 +212,7 @@ export function startShell(page) {
       return;
     }
     setStatus("");
+    document.title = title; // the page may name its view
     try {
       await page.onSignedIn(shell.me);
     } catch (err) {
