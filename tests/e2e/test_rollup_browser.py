@@ -24,7 +24,7 @@ LABELS = {
     "warning": "Warning",
     "critical": "Critical",
     "unknown": "Unknown",
-}  # web/js/format.js STATUS_LABELS
+}  # web/js/status.js STATUS_LABELS
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 // every function takes an API value and only decides how to print it.
 
 // Status words, icons and classes live in status.js (the one status map of every page).
-export { STATUS_LABELS, statusClass, statusIcon, statusKey, statusLabel } from "./status.js";
 
 export const PERSONA_LABELS = {
   ceo: "CEO",

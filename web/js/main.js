@@ -1,28 +1,20 @@
-// Boot and orchestration: config → sign-in → /me → route → dashboard.
+// The Exec Cockpit (index.html): the shell signs in and asks /me; this page routes to a persona's
+// dashboard or a drill-down and renders it.
 
-import { ApiError, api, configureApi } from "./api.js";
-import {
-  clearSession,
-  getToken,
-  handleCognitoCallback,
-  localLogin,
-  logout,
-  startCognitoLogin,
-} from "./auth.js";
+import { api } from "./api.js";
 import { personaLabel } from "./format.js";
 import { buildHash, navigate, onRouteChange, parseHash, resolveRoute } from "./router.js";
-import { clearError, setStatus, showError } from "./render/alerts.js";
-import { renderDashboard, renderMessage } from "./render/dashboard.js";
+import { renderDashboard } from "./render/dashboard.js";
 import { drillTitle, renderDrill } from "./render/drill.js";
 import { closeEvidence, initEvidenceDrawer, openEvidence } from "./render/evidence.js";
-import { renderHeader, renderSignedOutHeader } from "./render/header.js";
 import { freshnessBadge } from "./render/health.js";
-import { renderCognitoLogin, renderDemoLogin } from "./render/login.js";
+import { renderToolbar } from "./render/toolbar.js";
+import { clearError, renderMessage, setStatus, startShell } from "./shell.js";
 
 const FRESHNESS_TICK_MS = 30_000;
 
+const main = document.getElementById("main");
 const state = {
-  config: null,
   me: null,
   route: null,
   dashboard: null,
@@ -30,83 +22,26 @@ const state = {
   controller: null,
   focusMain: false,
 };
-const main = document.getElementById("main");
-const slots = {
-  context: document.getElementById("header-context"),
-  toolbar: document.getElementById("toolbar"),
-};
 
-function handleError(err) {
-  if (err?.name === "AbortError") return;
-  if (err instanceof ApiError && err.status === 401) {
-    showLogin(err);
-    return;
-  }
-  showError(err);
-}
-
-// ---- sign-in ----------------------------------------------------------------------------------
-
-async function showLogin(reason) {
-  clearSession();
-  closeEvidence();
-  state.controller?.abort();
-  Object.assign(state, { me: null, route: null, dashboard: null });
-  renderSignedOutHeader(slots);
-  document.title = "Sign in — Exec Cockpit";
-  if (reason) showError(reason);
-  const auth = state.config.auth || {};
-  if (auth.mode === "cognito") {
-    renderCognitoLogin(main, () => startCognitoLogin(auth).catch(showError));
-    return;
-  }
-  setStatus("Loading demo users…", { busy: true });
-  try {
-    const { users } = await api.demoUsers();
-    renderDemoLogin(main, users || [], async (username, button) => {
-      button.disabled = true;
-      setStatus(`Signing in as ${username}…`, { busy: true });
-      try {
-        await localLogin(username);
-        clearError();
-        await startSession();
-      } catch (err) {
-        button.disabled = false;
-        showError(err);
-        setStatus("");
-      }
-    });
-    setStatus("");
-  } catch (err) {
-    setStatus("");
-    renderMessage(main, "Sign-in is unavailable", "The demo user list could not be loaded.");
-    showError(err);
-  }
-}
-
-async function startSession() {
-  setStatus("Loading your profile…", { busy: true });
-  try {
-    state.me = await api.me();
-  } catch (err) {
-    setStatus("");
-    handleError(err);
-    return;
-  }
-  state.focusMain = true; // the sign-in button is gone: move keyboard focus to the content
-  if (!(state.me.tenants || []).length) {
-    setStatus("");
-    renderMessage(main, "No tenants", "Your account is not a member of any tenant yet.");
-    return;
-  }
-  onRoute(parseHash());
-}
-
-function onLogout() {
-  logout(state.config);
-  clearError();
-  showLogin();
-}
+const shell = startShell({
+  id: "cockpit",
+  brand: "Exec Cockpit",
+  onSignedIn: (me) => {
+    state.me = me;
+    state.focusMain = true; // the sign-in button is gone: move keyboard focus to the content
+    if (!(me.tenants || []).length) {
+      renderMessage(main, "No tenants", "Your account is not a member of any tenant yet.");
+      return;
+    }
+    onRoute(parseHash());
+  },
+  onSignedOut: () => {
+    closeEvidence();
+    state.controller?.abort();
+    Object.assign(state, { me: null, route: null, dashboard: null });
+  },
+});
+const handleError = (err) => shell.handle(err);
 
 // ---- routing & dashboard ------------------------------------------------------------------------
 
@@ -123,15 +58,12 @@ function onRoute(route) {
   navigate(resolved, { replace: true }); // canonicalise the address without a new history entry
   state.route = resolved;
   closeEvidence();
-  renderHeader(slots, {
-    me: state.me,
+  shell.renderHeader({ tenant: { id: resolved.tenant, onChange: (tenant) => go({ tenant, persona: "" }) } });
+  renderToolbar(shell.toolbar, {
     route: resolved,
-    config: state.config,
-    onTenant: (tenant) => go({ tenant, persona: "" }),
     onPersona: (persona) => go({ persona }),
     onPeriod: (period) => go({ period }),
     onRefresh: () => (state.route.drill ? loadDrill() : loadDashboard()),
-    onLogout,
   });
   if (!resolved.persona) {
     renderMessage(main, "No dashboards", "Your role in this tenant has no dashboards.");
@@ -224,45 +156,8 @@ function renderFreshness(snapshot) {
   slot.replaceChildren(snapshot === null ? "" : freshnessBadge(snapshot, state.fetchedAt));
 }
 
-// ---- boot ---------------------------------------------------------------------------------------
+// ---- start-up (before the shell's sign-in answers) ---------------------------------------------
 
-async function loadConfig() {
-  const response = await fetch("config.json", { cache: "no-store" });
-  if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status}).`);
-  return response.json();
-}
-
-async function boot() {
-  initEvidenceDrawer();
-  document.getElementById("skip-link").addEventListener("click", (e) => {
-    e.preventDefault();
-    main.focus();
-  });
-  try {
-    state.config = await loadConfig();
-  } catch (err) {
-    renderMessage(main, "The cockpit is not configured", err.message);
-    showError(err);
-    return;
-  }
-  configureApi({ apiBase: state.config.apiBase, getToken });
-  document.getElementById("deployment-env").textContent = state.config.environment || "";
-  onRouteChange((route) => onRoute(route));
-  setInterval(() => state.dashboard && renderFreshness(state.dashboard.snapshot), FRESHNESS_TICK_MS);
-
-  if (state.config.auth?.mode === "cognito") {
-    try {
-      await handleCognitoCallback(state.config.auth);
-    } catch (err) {
-      showLogin(err);
-      return;
-    }
-  }
-  if (!getToken()) {
-    showLogin();
-    return;
-  }
-  startSession();
-}
-
-boot();
+initEvidenceDrawer();
+onRouteChange((route) => onRoute(route));
+setInterval(() => state.dashboard && renderFreshness(state.dashboard.snapshot), FRESHNESS_TICK_MS);

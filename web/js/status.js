@@ -1,7 +1,8 @@
 import { h } from "./dom.js";
 
 // The one status map of the web app: every page (cockpit, drill-downs, roll-up, monitoring, admin)
-// prints a status through these functions and colours it with the classes of css/status.css.
+// prints a status through these functions and colours it with the classes of css/status.css
+// (no other stylesheet holds a status colour set; tests/unit/test_web_shell.py checks it).
 // The vocabulary is the API's `Band` (companyos.model.verdict): the page shows the status the
 // API sent and never derives one from a number; anything unrecognised is Unknown (never green).
 
@@ -62,14 +63,48 @@ export function toneClass(tone) {
  * page reads as one of the six statuses). A `text` describing what has that status (a panel's
  * headline, an incident's state) is printed after the badge, outside it.
  */
-export function statusBadge(status, extraClass = "", text = null) {
+export function statusBadge(status, extraClass = "", text = null, testid = null) {
   const key = statusKey(status);
   const badge = h(
     "span",
-    { class: `status-badge ${statusClass(key)} ${extraClass}`.trim(), "data-status": key },
+    { class: `status-badge ${statusClass(key)} ${extraClass}`.trim(), "data-status": key, "data-testid": testid },
     h("span", { class: "status-icon", "aria-hidden": "true" }, statusIcon(key)),
     ` ${statusLabel(key)}`,
   );
   if (!text || text === statusLabel(key)) return badge;
   return h("span", { class: "status-labelled" }, badge, h("span", { class: "status-text" }, ` ${text}`));
+}
+
+// States that are not verdicts (a run's or a check's result, a snapshot's freshness, a KPI
+// version's lifecycle) keep their own word and take the colour of the status of the same meaning:
+// a failed run is red, a skipped one yellow, a stale snapshot orange. Anything else is grey. The page
+// prints the state's word, never a status label, so a result never reads as a verdict.
+const STATE_STATUS = {
+  success: "healthy",
+  pass: "healthy",
+  passed: "healthy",
+  ok: "healthy",
+  fresh: "healthy",
+  active: "healthy",
+  skipped: "attention",
+  warn: "warning",
+  warning: "warning",
+  running: "warning",
+  partial: "warning",
+  stale: "warning",
+  deprecated: "warning",
+  fail: "critical",
+  failed: "critical",
+  error: "critical",
+  failure: "critical",
+};
+
+/** The status class (css/status.css) that colours a state's word. */
+export function stateClass(state) {
+  return statusClass(STATE_STATUS[String(state ?? "").toLowerCase()] || UNKNOWN);
+}
+
+/** A state's word in a pill coloured as its status; `text` when the word shown differs. */
+export function statePill(state, { text = state, testid = null } = {}) {
+  return h("span", { class: `pill ${stateClass(state)}`, "data-testid": testid }, text ?? "unknown");
 }

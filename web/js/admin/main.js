@@ -1,83 +1,76 @@
-// KPI Admin console: sign-in (shared session with the cockpit), tenant choice, hash routes.
+// KPI Admin console (admin.html): the shell signs in (shared session with the cockpit) and asks /me;
+// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit.
 
-import { api, configureApi } from "../api.js";
-import { getToken, localLogin } from "../auth.js";
-import { h, replaceChildren } from "../dom.js";
-import { configureAdminApi } from "./client.js";
+import { h } from "../dom.js";
+import { clearError, renderMessage, setStatus, startShell } from "../shell.js";
 import { renderApprovals, renderAudit, renderCatalog, renderKpi } from "./views.js";
 
-const main = document.getElementById("main");
-const alertBox = document.getElementById("error-alert");
-const statusLine = document.getElementById("status");
+const SECTIONS = [
+  ["#/catalog", "nav-catalog", "Catalog"],
+  ["#/approvals", "nav-approvals", "Change requests"],
+  ["#/audit", "nav-audit", "Audit"],
+];
 const state = { tenant: null, me: null };
+const shell = startShell({
+  id: "admin",
+  brand: "KPI Admin",
+  login: { title: "Sign in to the KPI Admin console", note: null, select: { id: "admin-user", testid: "admin-login" } },
+  cognitoSignIn: false, // the Hosted UI brings the caller back to the cockpit
+  onSignedIn: (me) => {
+    state.me = me;
+    if (!(me.tenants || []).length) {
+      renderMessage(shell.main, "No tenants", "Your account is not a member of any tenant yet.");
+      return;
+    }
+    if (!me.tenants.some((t) => t.id === state.tenant)) state.tenant = me.tenants[0].id;
+    return route();
+  },
+  onSignedOut: () => {
+    state.me = null;
+  },
+});
+const handle = (err) => shell.handle(err);
 
-export function showError(err) {
-  alertBox.textContent = err ? `${err.message}${err.code ? ` (${err.code})` : ""}` : "";
-}
-
-export function say(text) {
-  statusLine.textContent = text;
-}
-
-async function signIn() {
-  const { users } = await api.demoUsers();
-  const select = h("select", { id: "admin-user", "aria-label": "Demo user" },
-    users.map((u) => h("option", { value: u.username }, u.display)));
-  const form = h("form", { class: "admin-panel", "data-testid": "admin-login", onsubmit: async (e) => {
-    e.preventDefault();
-    await localLogin(select.value);
-    boot();
-  } }, h("h1", {}, "Sign in to the KPI Admin console"), select, " ", h("button", { type: "submit" }, "Sign in"));
-  replaceChildren(main, form);
-}
-
-function tenantPicker() {
-  const ctx = document.getElementById("admin-context");
-  const select = h("select", { id: "admin-tenant", "aria-label": "Tenant", "data-testid": "admin-tenant",
-    onchange: () => { state.tenant = select.value; route(); } },
-    state.me.tenants.map((t) => h("option", { value: t.id, selected: t.id === state.tenant }, `${t.name} (${t.role})`)));
-  replaceChildren(ctx, select);
+function renderChrome(hash) {
+  shell.renderHeader({
+    tenant: {
+      id: state.tenant,
+      always: true,
+      testid: "admin-tenant",
+      onChange: (tenant) => {
+        state.tenant = tenant;
+        route();
+      },
+    },
+  });
+  shell.toolbar.replaceChildren(
+    h(
+      "nav",
+      { class: "admin-nav", "aria-label": "Admin sections" },
+      SECTIONS.map(([href, testid, label]) =>
+        h("a", { href, "data-testid": testid, "aria-current": hash.startsWith(href) ? "page" : null }, label),
+      ),
+    ),
+  );
+  shell.toolbar.hidden = false;
 }
 
 async function route() {
-  showError(null);
+  if (!state.me) return;
+  clearError();
   const hash = window.location.hash || "#/catalog";
-  for (const a of document.querySelectorAll("#admin-nav a")) {
-    a.toggleAttribute("aria-current", hash.startsWith(a.getAttribute("href")));
-    if (hash.startsWith(a.getAttribute("href"))) a.setAttribute("aria-current", "page");
-  }
+  renderChrome(hash);
   const [, section, id] = hash.split("/");
   const role = state.me.tenants.find((t) => t.id === state.tenant)?.role;
-  const view = { tenant: state.tenant, role, main, showError, say };
+  const view = { tenant: state.tenant, role, main: shell.main, showError: handle, say: setStatus };
   try {
     if (section === "kpi" && id) await renderKpi(view, decodeURIComponent(id));
     else if (section === "approvals") await renderApprovals(view);
     else if (section === "audit") await renderAudit(view);
     else await renderCatalog(view);
   } catch (err) {
-    showError(err);
-  }
-}
-
-async function boot() {
-  try {
-    const config = await (await fetch("config.json", { cache: "no-store" })).json();
-    configureApi({ apiBase: config.apiBase, getToken });
-    configureAdminApi(config.apiBase);
-    if (!getToken()) {
-      if ((config.auth || {}).mode === "local") return signIn();
-      replaceChildren(main, h("p", { class: "notice" }, h("a", { href: "./" }, "Sign in on the cockpit first.")));
-      return;
-    }
-    state.me = await api.me();
-    state.tenant = state.tenant || state.me.tenants[0]?.id;
-    document.getElementById("admin-nav").hidden = false;
-    tenantPicker();
-    await route();
-  } catch (err) {
-    showError(err);
+    handle(err);
   }
 }
 
 window.addEventListener("hashchange", route);
-boot();

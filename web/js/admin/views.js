@@ -2,13 +2,14 @@
 
 import { formatDateTime } from "../format.js";
 import { h, replaceChildren } from "../dom.js";
-import { admin } from "./client.js";
+import { stateClass } from "../status.js";
+import { adminApi as admin } from "../api.js";
 
 const WRITERS = ["platform_admin", "tenant_admin"];
 const FACETS = ["pack", "layer", "owner", "status", "criticality"];
 
 function badge(status) {
-  return h("span", { class: `lifecycle lifecycle-${status}`, "data-testid": "lifecycle" }, status);
+  return h("span", { class: `lifecycle lifecycle-${status} ${stateClass(status)}`, "data-testid": "lifecycle" }, status);
 }
 
 function table(headers, rows, testid) {
@@ -155,8 +156,8 @@ export async function renderAudit(view) {
     try {
       const v = await admin.verify(view.tenant);
       replaceChildren(result, v.ok
-        ? h("span", { class: "verify-ok" }, `Chain intact: ${v.events} events, head signed by KMS (signature valid).`)
-        : h("span", { class: "verify-bad" }, `Chain broken at ${v.broken_at ?? "?"}: ${v.problem}`));
+        ? h("span", { class: `verify-ok ${stateClass("ok")}` }, `Chain intact: ${v.events} events, head signed by KMS (signature valid).`)
+        : h("span", { class: `verify-bad ${stateClass("failed")}` }, `Chain broken at ${v.broken_at ?? "?"}: ${v.problem}`));
     } catch (err) { view.showError(err); }
   } }, "Verify chain and signature");
   const exportButton = h("button", { "data-testid": "export-bundle", onclick: async () => {

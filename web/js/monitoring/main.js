@@ -1,23 +1,34 @@
-// KPI runs (monitoring.html): config → sign-in (shared session with the cockpit) → /me → route.
+// KPI runs (monitoring.html): the shell signs in (shared session with the cockpit) and asks /me; this
+// page routes and renders the view.
 // Routes: #/{tenant}/{view}?days=&kpi=&status= with view dashboards | runs | validation | lineage |
 // sla, and #/{tenant}/run/{run_id} (one run's log). The API decides who may see what; this page only
 // hides the correction form from roles the API would refuse.
 
-import { ApiError, api, configureApi } from "../api.js";
-import { clearSession, getToken, localLogin, logout } from "../auth.js";
 import { h, replaceChildren } from "../dom.js";
-import { clearError, setStatus, showError } from "../render/alerts.js";
-import { renderDemoLogin } from "../render/login.js";
+import { clearError, setStatus, startShell } from "../shell.js";
 import { renderRunLog } from "./runlog.js";
 import { VIEWS, renderView } from "./views.js";
 
 const WINDOWS = [1, 7, 28, 90];
 const STATUSES = ["success", "partial", "failed", "skipped"];
 
-const main = document.getElementById("main");
-const context = document.getElementById("header-context");
-const toolbar = document.getElementById("toolbar");
-const state = { config: null, me: null, controller: null, keepFocus: false };
+const state = { me: null, controller: null, keepFocus: false };
+const shell = startShell({
+  id: "monitoring",
+  brand: "KPI runs",
+  cognitoSignIn: false, // the Hosted UI brings the caller back to the cockpit
+  onSignedIn: (me) => {
+    state.me = me;
+    return route();
+  },
+  onSignedOut: () => {
+    state.controller?.abort();
+    state.me = null;
+  },
+});
+const { main, toolbar } = shell;
+toolbar.classList.add("mon-toolbar");
+const handle = (err) => shell.handle(err);
 
 function parseRoute() {
   const raw = window.location.hash.replace(/^#\/?/, "");
@@ -45,80 +56,17 @@ function buildHash(route, extra = {}) {
   return `#/${encodeURIComponent(r.tenant)}/${r.view}?${q}`;
 }
 
-function handle(err) {
-  if (err?.name === "AbortError") return;
-  if (err instanceof ApiError && err.status === 401) {
-    showLogin(err);
-    return;
-  }
-  setStatus("");
-  showError(err);
-}
-
-// ---- sign-in ----------------------------------------------------------------------------------
-
-async function showLogin(reason) {
-  clearSession();
-  toolbar.hidden = true;
-  replaceChildren(context);
-  if (reason) showError(reason);
-  if ((state.config.auth || {}).mode !== "local") {
-    replaceChildren(main, h("p", { class: "notice" }, h("a", { href: "./" }, "Sign in on the cockpit first"), ", then come back."));
-    return;
-  }
-  const { users } = await api.demoUsers();
-  renderDemoLogin(main, users || [], async (username, button) => {
-    button.disabled = true;
-    try {
-      await localLogin(username);
-      clearError();
-      await start();
-    } catch (err) {
-      button.disabled = false;
-      handle(err);
-    }
-  });
-}
-
 // ---- header and toolbar -----------------------------------------------------------------------
 
-function tenantChip(route) {
-  const tenants = state.me.tenants || [];
-  const current = tenants.find((t) => t.id === route.tenant);
-  const options = tenants.map((t) => h("option", { value: t.id, selected: t.id === route.tenant }, `${t.name} (${t.role})`));
-  if (!current) options.push(h("option", { value: route.tenant, selected: true }, `${route.tenant} (not a member)`));
-  return h(
-    "div",
-    {
-      class: "tenant-chip",
-      "data-testid": "tenant-chip",
-      "data-tenant": route.tenant,
-      "data-environment": current?.environment || "",
-    },
-    h("span", { class: "chip-label", "aria-hidden": "true" }, "Tenant"),
-    h("label", { for: "tenant-select", class: "visually-hidden" }, "Tenant"),
-    h("select", {
-      id: "tenant-select",
-      "data-testid": "tenant-select",
-      onchange: (e) => navigate(buildHash({ ...route, view: route.view === "run" ? "runs" : route.view }, { tenant: e.target.value }), true),
-    }, options),
-    h("span", { class: `env-chip env-${current?.environment || "unknown"}`, "data-testid": "environment-chip" },
-      current?.environment || "unknown env"),
-  );
-}
-
 function renderChrome(route) {
-  replaceChildren(
-    context,
-    tenantChip(route),
-    h(
-      "div",
-      { class: "user" },
-      h("a", { class: "btn btn-quiet", href: "./", "data-testid": "cockpit-link" }, "Cockpit"),
-      h("span", { class: "user-email", "data-testid": "user-email" }, state.me.user?.email || state.me.user?.sub || ""),
-      h("button", { type: "button", class: "btn btn-quiet", "data-testid": "logout", onclick: () => { logout(state.config); showLogin(); } }, "Sign out"),
-    ),
-  );
+  shell.renderHeader({
+    tenant: {
+      id: route.tenant,
+      always: true,
+      onChange: (tenant) =>
+        navigate(buildHash({ ...route, view: route.view === "run" ? "runs" : route.view }, { tenant }), true),
+    },
+  });
   const nav = h(
     "nav",
     { class: "mon-nav", "aria-label": "KPI run views", "data-testid": "monitoring-nav" },
@@ -204,24 +152,4 @@ async function route() {
   }
 }
 
-async function start() {
-  state.me = await api.me();
-  await route();
-}
-
-async function boot() {
-  try {
-    state.config = await (await fetch("config.json", { cache: "no-store" })).json();
-    configureApi({ apiBase: state.config.apiBase, getToken });
-    if (!getToken()) {
-      await showLogin();
-      return;
-    }
-    await start();
-  } catch (err) {
-    handle(err);
-  }
-}
-
 window.addEventListener("hashchange", () => route().catch(handle));
-boot();

@@ -4,7 +4,8 @@
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { formatDateTime, formatNumber, statusIcon, statusKey, statusLabel } from "../format.js";
+import { formatDateTime, formatNumber } from "../format.js";
+import { statePill, statusBadge, statusClass, statusKey, UNKNOWN } from "../status.js";
 
 export const VIEWS = [
   { id: "dashboards", label: "Dashboards" },
@@ -35,15 +36,14 @@ export function runLinks(ctx, ids, what = "runs") {
   return h("details", { class: "run-links", "data-testid": "run-links" }, h("summary", {}, `${ids.length} ${what}`), links);
 }
 
-/** A band of the verdict model with its icon and word (cockpit.css status-badge colours). */
+/** A band of the verdict model with its icon and word (status.js's badge). */
 export function band(status, testid = "run-band") {
-  const key = statusKey(status);
-  return h("span", { class: `status-badge status-${key}`, "data-testid": testid, "data-status": key },
-    h("span", { "aria-hidden": "true" }, statusIcon(key)), ` ${statusLabel(key)}`);
+  return statusBadge(status, "", null, testid);
 }
 
+/** A run's status word, coloured as its state (status.js). */
 export function pill(status) {
-  return h("span", { class: `pill pill-${status || "unknown"}`, "data-testid": "run-status" }, status || "unknown");
+  return statePill(status || "unknown", { testid: "run-status" });
 }
 
 export function table(caption, headers, rows, testid) {
@@ -83,7 +83,7 @@ function figure(testid, label, value, { unit = "", unknown, source, runs } = {})
   const known = typeof value === "number" && Number.isFinite(value);
   return h("div", { class: "figure", "data-testid": testid, "data-value": known ? String(value) : "" },
     h("div", { class: "muted" }, label),
-    h("div", { class: `figure-value${known ? "" : " is-unknown"}`, "data-testid": "figure-value" },
+    h("div", { class: `figure-value${known ? "" : ` ${statusClass(UNKNOWN)}`}`, "data-testid": "figure-value" },
       known ? `${formatNumber(value)}${unit}` : `Unknown — ${unknown}`),
     source ? h("p", { class: "figure-source", "data-testid": "figure-source" }, source) : null,
     runs || null);

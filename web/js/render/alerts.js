@@ -1,4 +1,5 @@
-// The two live regions: #error-alert (role=alert) for API errors, #status (role=status) for loading.
+// The two live regions of every page (shell.js): #error-alert (role=alert) for API errors, #status
+// (role=status) for loading. The alert carries the error's machine code in data-code too.
 
 import { h, replaceChildren } from "../dom.js";
 
@@ -20,12 +21,14 @@ export function showError(err) {
     ),
     h("button", { type: "button", class: "btn btn-quiet", onclick: clearError }, "Dismiss"),
   );
+  region.dataset.code = code || "";
   region.classList.add("is-visible");
 }
 
 export function clearError() {
   const region = errorRegion();
   region.replaceChildren();
+  region.dataset.code = "";
   region.classList.remove("is-visible");
 }
 

@@ -46,10 +46,3 @@ function maintenanceBanner(list) {
     h("ul", {}, list.map((m) => h("li", { "data-kpi-id": m.kpi_id }, h("strong", {}, m.name || m.kpi_id), ` — ${maintenanceLine(m)}`))),
   );
 }
-
-export function renderMessage(container, title, text) {
-  replaceChildren(
-    container,
-    h("section", { class: "card notice-card" }, h("h1", {}, title), text ? h("p", {}, text) : null),
-  );
-}

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber } from "../format.js";
-import { statusBadge, statusClass, statusKey } from "../status.js";
+import { statePill, statusBadge, statusClass, statusKey } from "../status.js";
 import { kpiTile } from "./kpi.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
@@ -101,10 +101,10 @@ function minutes(seconds) {
   return isNum(seconds) ? `${formatNumber(seconds / 60)} min` : "—";
 }
 
-/** A deployment's outcome: a fact of the run, not a status (no status word, no status colour). */
+/** A deployment's outcome: a fact of the run, not a status (no status word; its state's colour). */
 function outcome(ok) {
   const [kind, text] = ok === true ? ["success", "Succeeded"] : ok === false ? ["failed", "Failed"] : ["none", "Not reported"];
-  return h("span", { class: `pill pill-${kind}`, "data-testid": "deploy-outcome" }, text);
+  return statePill(kind, { text, testid: "deploy-outcome" });
 }
 
 /** An incident's band (the API's) and its state as a word beside it. */

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber } from "../format.js";
-import { STATUS_LABELS, statusBadge } from "../status.js";
+import { STATUS_LABELS, statePill, statusBadge } from "../status.js";
 
 const drawer = () => document.getElementById("evidence-drawer");
 const backdrop = () => document.getElementById("evidence-backdrop");
@@ -108,9 +108,6 @@ function field(label, value) {
   ];
 }
 
-function pill(text, kind) {
-  return h("span", { class: `pill pill-${String(kind || "neutral").toLowerCase()}` }, text ?? "unknown");
-}
 
 function runDuration(run) {
   const start = Date.parse(run.started_at);
@@ -129,7 +126,7 @@ function renderRun(data, evidence, period, item) {
         "dl",
         { class: "facts" },
         field("Run id", h("code", { "data-testid": "evidence-run-id" }, run.run_id)),
-        field("Run status", h("span", { "data-testid": "evidence-status" }, pill(run.status, run.status))),
+        field("Run status", h("span", { "data-testid": "evidence-status" }, statePill(run.status))),
         field("KPI", run.kpi_id),
         field("Contract version", run.contract_version),
         field("Trigger", [run.trigger_type, run.triggered_by].filter(Boolean).join(" · ")),
@@ -224,7 +221,7 @@ function validationSection(title, id, results) {
       h("td", {}, h("code", {}, r.rule_id ?? "—")),
       h("td", {}, r.rule_type ?? "—"),
       h("td", {}, r.severity ?? "—"),
-      h("td", {}, pill(r.result, r.result)),
+      h("td", {}, statePill(r.result)),
       h("td", {}, r.details ?? ""),
     ),
   );

@@ -2,7 +2,7 @@
 
 import { h } from "../dom.js";
 import { deltaArrow, formatChange, formatDateTime, formatDuration, formatNumber } from "../format.js";
-import { statusBadge, statusClass, statusKey, statusLabel, UNKNOWN } from "../status.js";
+import { stateClass, statusBadge, statusClass, statusKey, statusLabel, UNKNOWN } from "../status.js";
 import { drillLink } from "./refs.js";
 
 /** "measured on 86 % of its weight" from the API's known_weight (a share 0-1). */
@@ -99,7 +99,7 @@ export function freshnessBadge(snapshot, fetchedAt) {
     return h(
       "span",
       {
-        class: "freshness freshness-none",
+        class: `freshness freshness-none ${stateClass("none")}`,
         "data-testid": "freshness-badge",
         "data-stale": "true",
         title: "No snapshot has been computed for this tenant yet",
@@ -118,7 +118,7 @@ export function freshnessBadge(snapshot, fetchedAt) {
   return h(
     "span",
     {
-      class: `freshness ${stale ? "freshness-stale" : "freshness-fresh"}`,
+      class: `freshness freshness-${stale ? "stale" : "fresh"} ${stateClass(stale ? "stale" : "fresh")}`,
       "data-testid": "freshness-badge",
       "data-stale": String(stale),
       title: `Snapshot computed ${formatDateTime(snapshot.computed_at)}`,

@@ -95,7 +95,7 @@ export function kpiTile(item, onEvidence, ctx = null) {
   return h(
     "article",
     {
-      class: `kpi-tile status-${key}`,
+      class: `kpi-tile ${statusClass(key)}`,
       "data-testid": "kpi-tile",
       "data-kpi-id": id,
       "data-status": key,

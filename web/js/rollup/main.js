@@ -1,12 +1,12 @@
-// The platform admin's executive roll-up page (rollup.html): config → sign-in → roll-up.
+// The platform admin's executive roll-up page (rollup.html): the shell signs in and asks /me; this
+// page renders the roll-up.
 // Routes: #/ (tiles; ?open=<domain> expands one), #/certs/{tenant}?within=&status=,
 // #/controls/{tenant}?framework=, #/exports/{job id} (a fresh download link). The period lives in
 // localStorage (period.js).
 
-import { ApiError } from "../api.js";
-import { clearSession, getToken, handleCognitoCallback, localLogin, logout, startCognitoLogin } from "../auth.js";
+import { rollupApi } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
-import { configureClient, rollupApi } from "./client.js";
+import { clearError, renderMessage, setStatus, startShell } from "../shell.js";
 import { PERIODS, loadPeriod, periodLabel, periodQuery, savePeriod } from "./period.js";
 import {
   renderCertificates,
@@ -16,91 +16,33 @@ import {
   renderTiles,
 } from "./render.js";
 
-const el = {
-  main: document.getElementById("main"),
-  toolbar: document.getElementById("toolbar"),
-  user: document.getElementById("header-user"),
-  error: document.getElementById("error-alert"),
-  status: document.getElementById("status"),
-};
-const state = { config: null, period: loadPeriod(), doc: null, jobTimer: null };
-
-function setStatus(text) {
-  el.status.textContent = text || "";
-}
-
-function showError(err) {
-  el.error.textContent = err ? `${err.message}${err.code ? ` (${err.code})` : ""}` : "";
-  el.error.dataset.code = err?.code || "";
-}
-
-function handle(err) {
-  if (err instanceof ApiError && err.status === 401) {
-    showLogin(err);
-    return;
-  }
-  setStatus("");
-  showError(err);
-}
+const state = { period: loadPeriod(), doc: null, jobTimer: null, signedIn: false };
+const shell = startShell({
+  id: "rollup",
+  brand: "Executive roll-up",
+  login: {
+    title: "Sign in to the executive roll-up",
+    note: "Platform admins only: other roles get “platform_admin_required”.",
+  },
+  onSignedIn: () => {
+    state.signedIn = true;
+    shell.renderHeader(); // platform-wide: no tenant chip
+    renderToolbar();
+    return show();
+  },
+  onSignedOut: () => {
+    state.signedIn = false;
+    clearTimeout(state.jobTimer);
+  },
+});
+const el = { main: shell.main, toolbar: shell.toolbar };
+const handle = (err) => shell.handle(err);
 
 function parseRoute() {
   const raw = window.location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
   const [view = "", tenant = ""] = path.split("/").map((p) => decodeURIComponent(p));
   return { view, tenant, query: new URLSearchParams(query) };
-}
-
-// ---- sign-in ----------------------------------------------------------------------------------
-
-async function showLogin(reason) {
-  clearSession();
-  el.toolbar.hidden = true;
-  replaceChildren(el.user);
-  showError(reason || null);
-  const auth = state.config.auth || {};
-  if (auth.mode === "cognito") {
-    replaceChildren(el.main, h("button", { type: "button", class: "ro-button", onclick: () => startCognitoLogin(auth) }, "Sign in"));
-    return;
-  }
-  const { users } = await rollupApi.demoUsers();
-  replaceChildren(
-    el.main,
-    h(
-      "section",
-      { class: "ro-login", "data-testid": "login" },
-      h("h1", {}, "Sign in to the executive roll-up"),
-      h("p", { class: "muted" }, "Platform admins only: other roles get “platform_admin_required”."),
-      h(
-        "ul",
-        { class: "ro-login-users" },
-        users.map((u) =>
-          h(
-            "li",
-            {},
-            h(
-              "button",
-              {
-                type: "button",
-                class: "ro-button",
-                "data-testid": "login-user",
-                "data-username": u.username,
-                onclick: async () => {
-                  try {
-                    await localLogin(u.username);
-                    showError(null);
-                    await start(u.username);
-                  } catch (err) {
-                    handle(err);
-                  }
-                },
-              },
-              u.display || u.username,
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
 }
 
 // ---- toolbar: period and export -------------------------------------------------------------
@@ -132,12 +74,16 @@ function renderToolbar() {
   );
   replaceChildren(
     el.toolbar,
-    h("label", { for: "period-select" }, "Period "),
-    select,
-    custom,
-    h("span", { class: "ro-period-label muted", "data-testid": "period-label" }, periodLabel(p)),
-    h("button", { type: "button", class: "ro-button ro-export", "data-testid": "export-pdf", onclick: exportPdf }, "Export PDF"),
-    h("span", { id: "export-status", class: "muted", "data-testid": "export-status", "aria-live": "polite" }),
+    h(
+      "div",
+      { class: "ro-toolbar" },
+      h("label", { for: "period-select" }, "Period "),
+      select,
+      custom,
+      h("span", { class: "ro-period-label muted", "data-testid": "period-label" }, periodLabel(p)),
+      h("button", { type: "button", class: "ro-button ro-export", "data-testid": "export-pdf", onclick: exportPdf }, "Export PDF"),
+      h("span", { id: "export-status", class: "muted", "data-testid": "export-status", "aria-live": "polite" }),
+    ),
   );
 }
 
@@ -153,7 +99,7 @@ function setPeriod(period) {
   state.period = period;
   savePeriod(period);
   renderToolbar();
-  load().catch(handle);
+  show();
 }
 
 async function exportPdf() {
@@ -197,11 +143,21 @@ function pollJob(jobId, status) {
 
 // ---- views ----------------------------------------------------------------------------------------
 
+/** Load and render the route; a view that cannot be loaded says so in place of the content. */
+async function show() {
+  try {
+    await load();
+  } catch (err) {
+    if (err?.status !== 401) renderMessage(el.main, "The roll-up could not be loaded", err.message);
+    handle(err);
+  }
+}
+
 async function load() {
   const route = parseRoute();
-  showError(null);
+  clearError();
   if (route.view === "certs" && route.tenant) {
-    setStatus("Loading certificates…");
+    setStatus("Loading certificates…", { busy: true });
     const query = {};
     if (route.query.get("within")) query.within = route.query.get("within");
     if (route.query.get("status")) query.status = route.query.get("status");
@@ -210,14 +166,14 @@ async function load() {
     return;
   }
   if (route.view === "controls" && route.tenant) {
-    setStatus("Loading controls…");
+    setStatus("Loading controls…", { busy: true });
     const framework = route.query.get("framework") || "";
     renderControls(el.main, route.tenant, await rollupApi.controls(route.tenant, framework), framework);
     setStatus("");
     return;
   }
   if (route.view === "exports" && route.tenant) {
-    setStatus("Loading the export…");
+    setStatus("Loading the export…", { busy: true });
     const job = await rollupApi.exportStatus(route.tenant); // the segment is the job id
     replaceChildren(
       el.main,
@@ -231,7 +187,7 @@ async function load() {
     setStatus("");
     return;
   }
-  setStatus(`Loading the roll-up (${periodLabel(state.period)})…`);
+  setStatus(`Loading the roll-up (${periodLabel(state.period)})…`, { busy: true });
   state.doc = await rollupApi.executive(periodQuery(state.period));
   renderOverview(route.query.get("open"));
   setStatus("");
@@ -244,7 +200,7 @@ function renderOverview(open) {
   const expansion = h("section", { id: "rollup-expansion", class: "ro-expansion", "data-testid": "rollup-expansion", "aria-labelledby": "rollup-expansion-title", hidden: true });
   replaceChildren(
     el.main,
-    h("h1", {}, `${doc.org.name}: how healthy is the company?`),
+    h("h1", { class: "dash-head" }, `${doc.org.name}: how healthy is the company?`),
     scope,
     doc.scope.tenants.length ? tiles : h("p", { class: "notice", "data-testid": "no-tenants" }, "No tenants in scope."),
     expansion,
@@ -259,47 +215,6 @@ function renderOverview(open) {
   toggle(open);
 }
 
-async function start(email) {
-  replaceChildren(
-    el.user,
-    h("span", { "data-testid": "user-email" }, email || ""),
-    " ",
-    h("a", { href: "/" }, "Cockpit"),
-    " ",
-    h("button", { type: "button", class: "ro-link", onclick: () => { logout(state.config); showLogin(); } }, "Sign out"),
-  );
-  renderToolbar();
-  await load();
-}
-
-function tokenEmail() {
-  try {
-    const payload = JSON.parse(atob(getToken().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return payload.email || "";
-  } catch {
-    return "";
-  }
-}
-
-async function boot() {
-  try {
-    const response = await fetch("config.json", { cache: "no-store" });
-    if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status}).`);
-    state.config = await response.json();
-  } catch (err) {
-    showError(err);
-    return;
-  }
-  configureClient({ apiBase: state.config.apiBase });
-  if (state.config.auth?.mode === "cognito") await handleCognitoCallback(state.config.auth).catch(showError);
-  window.addEventListener("hashchange", () => {
-    if (getToken()) load().catch(handle);
-  });
-  if (!getToken()) {
-    await showLogin().catch(handle);
-    return;
-  }
-  await start(tokenEmail()).catch(handle);
-}
-
-boot();
+window.addEventListener("hashchange", () => {
+  if (state.signedIn) show();
+});

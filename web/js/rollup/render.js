@@ -3,29 +3,19 @@
 // Every number is the API's; Unknown is grey with its reason, never green.
 
 import { h, replaceChildren, svg } from "../dom.js";
-import {
-  deltaArrow,
-  formatChange,
-  formatDate,
-  formatDateTime,
-  statusIcon,
-  statusKey,
-  statusLabel,
-} from "../format.js";
+import { deltaArrow, formatChange, formatDate, formatDateTime } from "../format.js";
+import { statusBadge, statusClass, statusIcon, statusKey, statusLabel } from "../status.js";
 
 // ---- small parts -------------------------------------------------------------------------------
 // Every coloured thing carries its own word: a status colour is never shown without the label of
-// the same verdict (format.js's labels, cockpit.css's colour tokens).
+// the same verdict (status.js's labels and classes, status.css's colour tokens). `ro-status` (a
+// badge) and `ro-text-<status>` (a judged value) name the roll-up's parts; the colour is --status.
 
-function statusBadge(status, testid = "status") {
-  const key = statusKey(status);
-  return h(
-    "span",
-    { class: `ro-status ro-status-${key}`, "data-testid": testid, "data-status": key },
-    h("span", { "aria-hidden": "true" }, statusIcon(key)),
-    " ",
-    statusLabel(key),
-  );
+/** The shared status badge (status.js), as the roll-up's `ro-status` with its test id. */
+function badge(status, testid = "status") {
+  const el = statusBadge(status, "ro-status");
+  el.dataset.testid = testid;
+  return el;
 }
 
 /** A value in its own verdict's colour, with that verdict's icon and word beside it. */
@@ -33,7 +23,7 @@ function judgedValue(display, status, { cls = "", testid } = {}) {
   const key = statusKey(status);
   return h(
     "span",
-    { class: `ro-judged ${cls}`, "data-status": key },
+    { class: `ro-judged ${statusClass(key)} ${cls}`, "data-status": key },
     h("span", { class: `ro-value ro-text-${key}`, ...(testid ? { "data-testid": testid } : {}) }, display),
     " ",
     // a value that is itself "Unknown" says so already
@@ -123,7 +113,7 @@ export function renderTiles(container, doc, { expanded, onToggle }) {
     return h(
       "article",
       {
-        class: `ro-tile ro-status-border-${statusKey(d.status)}${isOpen ? " is-open" : ""}`,
+        class: `ro-tile ${statusClass(d.status)}${isOpen ? " is-open" : ""}`,
         "data-testid": "rollup-tile",
         "data-domain": d.id,
         "data-status": statusKey(d.status),
@@ -139,7 +129,7 @@ export function renderTiles(container, doc, { expanded, onToggle }) {
           "data-testid": "tile-toggle",
           onclick: () => onToggle(isOpen ? null : d.id),
         },
-        h("span", { class: "ro-tile-head" }, h("h2", { class: "ro-tile-title" }, d.name), statusBadge(d.status)),
+        h("span", { class: "ro-tile-head" }, h("h2", { class: "ro-tile-title" }, d.name), badge(d.status)),
         h("span", { class: "ro-tile-metric muted" }, headline ? headline.name : ""),
         judgedValue(d.display, d.headline_status, { cls: "ro-tile-value", testid: "tile-value" }),
         delta(d.delta, unit),
@@ -211,7 +201,7 @@ function tenantCard(domain, card) {
   return h(
     "li",
     {
-      class: `ro-card ro-status-border-${statusKey(card.status)}`,
+      class: `ro-card ${statusClass(card.status)}`,
       "data-testid": "tenant-card",
       "data-tenant": card.tenant.id,
       "data-rank": card.rank,
@@ -223,7 +213,7 @@ function tenantCard(domain, card) {
       h("span", { class: "ro-rank muted" }, `#${card.rank}`),
       h("a", { class: "ro-card-tenant", href: card.href, "data-testid": "tenant-link" }, card.tenant.name),
       chevron(card),
-      statusBadge(card.status),
+      badge(card.status),
     ),
     h("span", { class: "ro-card-metric muted" }, metricName(domain, card.headline)),
     judgedValue(card.display, card.headline_status, { cls: "ro-card-value", testid: "card-value" }),
@@ -257,7 +247,7 @@ export function renderExpansion(container, doc, domainId) {
     container,
     h("h2", { id: "rollup-expansion-title" }, `${domain.name}: tenants, worst first`),
     h("p", { class: "muted" }, domain.description),
-    h("p", { class: "ro-domain-verdict", "data-testid": "domain-verdict" }, "Org verdict: ", statusBadge(domain.status, "domain-status"), " ", verdictWhy(domain)),
+    h("p", { class: "ro-domain-verdict", "data-testid": "domain-verdict" }, "Org verdict: ", badge(domain.status, "domain-status"), " ", verdictWhy(domain)),
     h(
       "table",
       { class: "ro-table", "data-testid": "org-metrics" },
