@@ -23,7 +23,6 @@ NOT_SPLIT_YET_MODULES = {
 }
 NOT_SPLIT_YET_FUNCTIONS = {
     "layers/core/python/companyos/sources/cur.py write_demo_cur": 108,
-    "infra/aws/cost.py __init__": 98,
     "infra/local/demo_sources.py _github_builds": 106,
 }
 
