@@ -14,17 +14,13 @@ MAX_FUNCTION_LINES = 80
 # grow past the size it has today, and the test fails when one is under the limit until its line here
 # is removed.
 NOT_SPLIT_YET_MODULES = {
-    "infra/local/demo_sources.py": 825,
     "layers/core/python/companyos/alerts/service.py": 565,
     "layers/core/python/companyos/domain/scoring.py": 507,
     "layers/core/python/companyos/rollup/domains.py": 935,
     "layers/core/python/companyos/views/drilldown.py": 649,
     "layers/core/python/companyos/views/panels.py": 736,
 }
-NOT_SPLIT_YET_FUNCTIONS = {
-    "layers/core/python/companyos/sources/cur.py write_demo_cur": 108,
-    "infra/local/demo_sources.py _github_builds": 106,
-}
+NOT_SPLIT_YET_FUNCTIONS: dict[str, int] = {}
 
 
 def _over(found: dict[str, int], limit: int, ratchet: dict[str, int]) -> dict[str, str]:
