@@ -31,6 +31,7 @@ from infra.local import (
     demo_security,
 )
 from infra.local.demo_deliver import Deliverer
+from infra.local.demo_status import SeedProgress
 
 if TYPE_CHECKING:
     from infra.local.demo_tenants import DemoTenant
@@ -48,6 +49,17 @@ SOURCES = (
     "billing",
     "okr",
 )
+# the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
+STEPS = {
+    "github": "GitHub pushes and builds",
+    "pagerduty": "PagerDuty incidents",
+    "scanners": "Trivy, Snyk and Gitleaks reports",
+    "opa": "OPA decision logs",
+    "analytics_flags": "product analytics and feature flags",
+    "business": "NPS, billing and OKRs",
+    "prometheus": "Prometheus pull",
+    "cur": "CUR 2.0 cost export",
+}
 
 
 def seed_sources(
@@ -56,6 +68,7 @@ def seed_sources(
     github_secret: str,
     now: datetime,
     deployed: Sequence[tuple[str, str, str, datetime]],
+    progress: SeedProgress | None = None,
 ) -> dict[str, Any]:
     tenant_id = demo.tenant.id
     catalog = Catalog().tenant(tenant_id)
@@ -77,11 +90,13 @@ def seed_sources(
     out = Deliverer(stack, tenant_id, secrets)
     rng = random.Random(f"{tenant_id}-sources")
     seconds: dict[str, float] = {}
+    progress = progress or SeedProgress()
 
     def timed(name: str, step: Callable[[], object]) -> object:
-        started = time.monotonic()
-        result = step()
-        seconds[name] = round(time.monotonic() - started, 1)
+        with progress.step_of(f"{tenant_id}: {STEPS[name]}"):
+            started = time.monotonic()
+            result = step()
+            seconds[name] = round(time.monotonic() - started, 1)
         return result
 
     timed("github", lambda: demo_github.github_builds(out, demo, deployed, rng))
