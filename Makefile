@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 PORT ?= 8080
 # pytest-xdist workers for `make test` (auto: one per core); tests/conftest.py groups tests that share fixtures
 TEST_WORKERS ?= auto
@@ -12,8 +13,9 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: install demo test test-fast lint synth bench openapi docs chromium node clean
+.PHONY: install install-demo demo test test-fast lint synth bench bench-demo openapi docs chromium node clean
 
+# Everything: the tests, lint, synth and benchmarks (`.[dev]` includes the demo's dependencies).
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -21,6 +23,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Only what `make demo` runs (`.[demo]`: the runtime, moto, DuckDB, reportlab; no CDK, cdk-nag,
+# Playwright or test tools), with its own stamp.
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+install-demo: $(DEMO_STAMP)
 
 # Headless Chromium for the browser tests and poppler's pdftoppm for the board-pack PDF checks
 # (Debian packages; no browser download at test time).
@@ -36,7 +48,8 @@ node_modules/.installed: package.json
 
 node: node_modules/.installed
 
-demo: install
+# Serves the login page first and seeds the demo tenants in the background (docs/benchmarks.md).
+demo: install-demo
 	$(PY) -m infra.local --port $(PORT)
 
 test: install chromium
@@ -59,6 +72,10 @@ synth: install node
 
 bench: install
 	$(PY) -m pytest -q tests/bench -m bench -p no:cacheprovider
+
+# `make demo`'s start alone: seconds to the login page and to the seeded demo (bench-report.json).
+bench-demo: install
+	$(PY) -m pytest -q tests/bench/test_bench_demo_startup.py -m bench -p no:cacheprovider
 
 openapi: install
 	$(PY) -m functions.read_api.openapi > docs/openapi.json

@@ -64,9 +64,26 @@ CUR2_COLUMNS: tuple[tuple[str, str], ...] = (
 class Cost(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, log_bucket: s3.IBucket) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.cur_bucket = secure_bucket(self, "CurBucket", log_bucket=log_bucket, log_prefix="cur/")
-        # AWS Data Exports delivers CUR 2.0 Parquet into this bucket.
+        self._allow_data_exports()
+        self.results_bucket = secure_bucket(
+            self, "AthenaResults", log_bucket=log_bucket, log_prefix="athena/"
+        )
+        self.results_bucket.add_lifecycle_rule(
+            expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1)
+        )
+
+        self.database_name = f"{config.prefix.replace('-', '_')}_cost"
+        self.workgroup_name = f"{config.prefix}-cost"
+        self.output_location = f"s3://{self.results_bucket.bucket_name}/{RESULTS_PREFIX}/"
+        database = self._database()
+        self.table = self._cur2_table()
+        self.table.add_resource_dependency(database)
+        self.workgroup = self._workgroup()
+
+    def _allow_data_exports(self) -> None:
+        """AWS Data Exports delivers CUR 2.0 Parquet into the CUR bucket."""
+        stack = Stack.of(self)
         self.cur_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[
@@ -86,17 +103,10 @@ class Cost(Construct):
                 },
             )
         )
-        self.results_bucket = secure_bucket(
-            self, "AthenaResults", log_bucket=log_bucket, log_prefix="athena/"
-        )
-        self.results_bucket.add_lifecycle_rule(
-            expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1)
-        )
 
-        self.database_name = f"{config.prefix.replace('-', '_')}_cost"
-        self.workgroup_name = f"{config.prefix}-cost"
-        self.output_location = f"s3://{self.results_bucket.bucket_name}/{RESULTS_PREFIX}/"
-        database = glue.CfnDatabase(
+    def _database(self) -> glue.CfnDatabase:
+        stack = Stack.of(self)
+        return glue.CfnDatabase(
             self,
             "Database",
             catalog_id=stack.account,
@@ -104,8 +114,12 @@ class Cost(Construct):
                 name=self.database_name, description="CompanyOS cost data (CUR 2.0)"
             ),
         )
+
+    def _cur2_table(self) -> glue.CfnTable:
+        """The CUR 2.0 export as a Glue table, one partition per billing period (partition projection)."""
+        stack = Stack.of(self)
         location = f"s3://{self.cur_bucket.bucket_name}/{CUR_PREFIX}/{CUR_EXPORT}/data"
-        self.table = glue.CfnTable(
+        return glue.CfnTable(
             self,
             "Cur2Table",
             catalog_id=stack.account,
@@ -137,8 +151,9 @@ class Cost(Construct):
                 ),
             ),
         )
-        self.table.add_resource_dependency(database)
-        self.workgroup = athena.CfnWorkGroup(
+
+    def _workgroup(self) -> athena.CfnWorkGroup:
+        return athena.CfnWorkGroup(
             self,
             "WorkGroup",
             name=self.workgroup_name,

@@ -6,19 +6,25 @@ names one finding (IAM5 findings carry the wildcard in their id) and says why it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_cdk import Acknowledgment, DefaultStackSynthesizer, Stack, Token, Validations
+from aws_cdk import Acknowledgment, DefaultStackSynthesizer, Token, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from companyos.topology import FUNCTIONS, FunctionSpec
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from infra.aws.cost import CUR_PREFIX, RESULTS_PREFIX
 from infra.aws.functions import ASYNC_TARGETS, UNTRACED
 from infra.aws.reports import EXPORTS_PREFIX
 
 if TYPE_CHECKING:
-    from infra.aws.stage import CockpitStack
+    from infra.aws.alerts import Alerts
+    from infra.aws.api import Api
+    from infra.aws.cost import Cost
+    from infra.aws.functions import Functions
+    from infra.aws.pipeline import Pipeline
+    from infra.aws.reports import Reports
+    from infra.aws.web import Web
 
 MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
 XRAY = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource::*)."
@@ -30,6 +36,37 @@ CDK_DEPLOYMENT = (
     "CDK-managed BucketDeployment handler (singleton, runs only during deployment): its runtime, managed "
     "role policy and S3 wildcards are set by aws-cdk-lib and scoped to the asset and site buckets."
 )
+
+
+class Resolves(Protocol):
+    """A CDK Stack as `nag_ref` uses it: it resolves tokens to their CloudFormation form."""
+
+    def resolve(self, obj: Any) -> Any: ...
+
+
+class CockpitConstructs(Resolves, Protocol):
+    """What the acknowledgements read: a Stack holding the bounded-context constructs.
+    `infra.aws.stage.CockpitStack` is one; stage imports this module, this module does not import stage."""
+
+    functions: Functions
+    alerts: Alerts
+    pipeline: Pipeline
+    api: Api
+    web: Web
+    reports: Reports
+    cost: Cost
+
+    @property
+    def node(self) -> Node: ...
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def partition(self) -> str: ...
 
 
 def apply_checks(scope: IConstruct) -> None:
@@ -53,12 +90,12 @@ def _render(value: Any) -> str:
     raise ValueError(f"cannot render {value!r} like cdk-nag")
 
 
-def nag_ref(stack: Stack, value: str) -> str:
+def nag_ref(stack: Resolves, value: str) -> str:
     """A (tokenised) ARN as cdk-nag spells it in a finding id, e.g. `<Bucket1234.Arn>/*`."""
     return _render(stack.resolve(value))
 
 
-def acknowledge(stack: CockpitStack) -> None:
+def acknowledge(stack: CockpitConstructs) -> None:
     functions = stack.functions.functions
     for spec in FUNCTIONS:
         _acknowledge_function(stack, spec)
@@ -106,7 +143,7 @@ def acknowledge(stack: CockpitStack) -> None:
     _acknowledge_bucket_deployment(stack)
 
 
-def _acknowledge_function(stack: CockpitStack, spec: FunctionSpec) -> None:
+def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
     fn = stack.functions.functions[spec.name]
     if spec.name not in UNTRACED:
         _ack(fn.role, "AwsSolutions-IAM5[Resource::*]", XRAY)  # type: ignore[arg-type]
@@ -175,7 +212,7 @@ def _acknowledge_function(stack: CockpitStack, spec: FunctionSpec) -> None:
         _ack(resource, "AwsSolutions-COG4", reason)
 
 
-def _acknowledge_bucket_deployment(stack: CockpitStack) -> None:
+def _acknowledge_bucket_deployment(stack: CockpitConstructs) -> None:
     handler = next(c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment"))
     account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     assets = (

@@ -31,6 +31,7 @@ from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.admin import catalog as admin_catalog
 from companyos.runs import contracts
 
+from infra.local.demo_status import SeedProgress
 from infra.local.stack import LocalStack
 
 HISTORY_DAYS = 5  # daily as-of times: now - 5 d ... now - 1 d (+ the final run: 6 runs per KPI)
@@ -158,9 +159,12 @@ def _start(stack: LocalStack, pairs: list[dict[str, str]], as_of: datetime) -> d
     return {"execution": arn, "status": desc["status"], "output": json.loads(desc.get("output") or "{}")}
 
 
-def seed_history(stack: LocalStack, tenant_ids: list[str], now: datetime) -> dict[str, Any]:
+def seed_history(
+    stack: LocalStack, tenant_ids: list[str], now: datetime, progress: SeedProgress | None = None
+) -> dict[str, Any]:
     """Daily backfill runs as of now - HISTORY_DAYS ... now - 1 day, and the contract changes
     published before the final run (days_ago 0). Returns the statuses per day and pair."""
+    progress = progress or SeedProgress()
     pairs = [{"tenant_id": t, "kpi_id": k} for t, k in HISTORY_PAIRS if t in tenant_ids]
     changes = [c for c in CHANGES if c.tenant_id in tenant_ids]
     days: dict[str, Any] = {}
@@ -172,7 +176,8 @@ def seed_history(stack: LocalStack, tenant_ids: list[str], now: datetime) -> dic
                 under[(change.tenant_id, change.kpi_id)] = []
         as_of = now - timedelta(days=ago)
         started = time.monotonic()
-        result = _start(stack, pairs, as_of)
+        with progress.step_of(f"run history: daily runs as of {as_of:%Y-%m-%d}"):
+            result = _start(stack, pairs, as_of)
         statuses = {
             f"{r['tenant_id']}/{r['kpi_id']}": r["status"] for r in result["output"].get("results", [])
         }

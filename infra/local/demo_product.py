@@ -23,8 +23,8 @@ from companyos.runs import product_rollup
 from companyos.runs.formulas_product import ACTIVITY_KINDS
 
 if TYPE_CHECKING:
-    from infra.local.demo_sources import Deliverer
-    from infra.local.seed import DemoTenant
+    from infra.local.demo_deliver import Deliverer
+    from infra.local.demo_tenants import DemoTenant
 
 # 90-day windows need telemetry on half the days of the same window a month earlier: 28 + 45 days
 ANALYTICS_DAYS = 84

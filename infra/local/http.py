@@ -1,4 +1,8 @@
-"""The local front door: /api/* as API Gateway proxy events to the real handlers, web/ as static files."""
+"""The local front door: /api/* as API Gateway proxy events to the real handlers, web/ as static files.
+
+While `make demo` seeds in the background (`demo_status.SeedProgress`): `GET /api/demo/status` tells
+where it is, the data routes of a tenant not seeded yet answer 503 `demo_seeding`, and the pages carry
+a progress banner (`static/seed-banner.js`)."""
 
 from __future__ import annotations
 
@@ -15,12 +19,15 @@ from companyos import topology
 from companyos.domain.errors import DomainError
 
 from infra.local.auth import LocalIdP
+from infra.local.demo_status import SeedProgress
 from infra.local.lambdas import ROOT
 from infra.local.stack import LocalStack
 
 WEB = ROOT / "web"
 # Public routes (no authorizer), exactly as in the API Gateway definition (topology.public_routes).
 PUBLIC_PREFIXES = ("/api/ingest/",)
+STATIC = Path(__file__).resolve().parent / "static"
+BANNER = "/_local/seed-banner.js"  # the seed progress banner, in the pages served while seeding
 
 
 def proxy_event(
@@ -60,6 +67,7 @@ class CockpitHandler(BaseHTTPRequestHandler):
     server_version = "CompanyOSLocal/1"
     stack: LocalStack
     idp: LocalIdP
+    progress: SeedProgress | None = None  # set when the demo seeds in the background
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet; errors still surface as responses
         pass
@@ -100,6 +108,8 @@ class CockpitHandler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith("/api/auth/"):
                 self._auth(method, url.path)
+            elif url.path == "/api/demo/status" and method == "GET":
+                self._demo_status()
             elif url.path.startswith("/api/"):
                 self._api(method, url.path, url.query)
             elif method == "GET":
@@ -122,11 +132,23 @@ class CockpitHandler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"code": "route_not_found", "message": "no such auth route"})
 
+    def _demo_status(self) -> None:
+        if self.progress is None:
+            self._json(404, {"code": "route_not_found", "message": "this server does not seed a demo"})
+        else:
+            self._json(200, self.progress.to_dict())
+
     def _api(self, method: str, path: str, query: str) -> None:
         body = self._body()
         headers = {k: v for k, v in self.headers.items()}
         public = path.startswith(PUBLIC_PREFIXES)
         claims = None if public else self.idp.claims(self.headers.get("Authorization"))
+        if claims is not None and self.progress is not None:
+            tenants = parse_qs(query).get("tenant")
+            refusal = self.progress.refusal(path, tenants[-1] if tenants else None)
+            if refusal is not None:
+                self._send(503, json.dumps(refusal).encode(), headers={"Retry-After": "5"})
+                return
         function = "ingest" if public else topology.route_owner(path)
         result = self.stack.invoke_api(function, proxy_event(method, path, query, headers, body, claims))
         payload = result.get("body") or ""
@@ -142,21 +164,32 @@ class CockpitHandler(BaseHTTPRequestHandler):
         if path == "/config.json":
             self._json(200, {"apiBase": "/api", "environment": "local", "auth": {"mode": "local"}})
             return
+        if path == BANNER:
+            self._send(200, (STATIC / "seed-banner.js").read_bytes(), "text/javascript")
+            return
         rel = "index.html" if path in ("", "/") else path.lstrip("/")
         target = (WEB / rel).resolve()
         if not str(target).startswith(str(WEB.resolve())) or not target.is_file():
             self._json(404, {"code": "not_found", "message": f"no file {path}"})
             return
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        self._send(200, target.read_bytes(), ctype)
+        body = target.read_bytes()
+        if ctype == "text/html" and self.progress is not None and self.progress.state != "ready":
+            body = body.replace(b"</head>", f'<script src="{BANNER}" defer></script></head>'.encode(), 1)
+        self._send(200, body, ctype)
 
 
-def make_handler(stack: LocalStack, idp: LocalIdP) -> type[BaseHTTPRequestHandler]:
-    return type("BoundCockpitHandler", (CockpitHandler,), {"stack": stack, "idp": idp})
+def make_handler(
+    stack: LocalStack, idp: LocalIdP, progress: SeedProgress | None = None
+) -> type[BaseHTTPRequestHandler]:
+    bound = {"stack": stack, "idp": idp, "progress": progress}
+    return type("BoundCockpitHandler", (CockpitHandler,), bound)
 
 
-def serve(stack: LocalStack, idp: LocalIdP, port: int) -> ThreadingHTTPServer:
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(stack, idp))
+def serve(
+    stack: LocalStack, idp: LocalIdP, port: int, progress: SeedProgress | None = None
+) -> ThreadingHTTPServer:
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(stack, idp, progress))
     httpd.daemon_threads = True
     return httpd
 

@@ -45,12 +45,14 @@ def export(tmp_path_factory) -> str:
     """Jan 20 to Mar 18 2025 of daily CUR 2.0 line items, two accounts, three teams."""
     from companyos.sources import cur
 
+    from infra.local.demo_cur import DemoAccount, write_demo_cur
+
     folder = tmp_path_factory.mktemp("cur2")
     accounts = [
-        cur.DemoAccount("111122223333", "prod", ("payments", "search"), 400.0),
-        cur.DemoAccount("444455556666", "shared", ("platform",), 90.0),
+        DemoAccount("111122223333", "prod", ("payments", "search"), 400.0),
+        DemoAccount("444455556666", "shared", ("platform",), 90.0),
     ]
-    cur.write_demo_cur(folder, accounts, date(2025, 1, 20), 58, seed="costco")
+    write_demo_cur(folder, accounts, date(2025, 1, 20), 58, seed="costco")
     return cur.parquet_glob(folder)
 
 

@@ -13,8 +13,9 @@ import boto3
 import pytest
 from companyos.adapters.lake import AthenaLake, DuckDbLake
 from companyos.sources import cur
-from companyos.sources.cur import CostQuery, DemoAccount
+from companyos.sources.cur import CostQuery
 
+from infra.local.demo_cur import DemoAccount, write_demo_cur
 from tests.conftest import Running, real_fixture
 
 GLUE_TO_DUCKDB = {
@@ -52,7 +53,7 @@ def test_every_generated_column_is_a_real_cur2_column_with_its_declared_type():
 
 @pytest.fixture(scope="module")
 def demo_cur(tmp_path_factory) -> str:
-    out = cur.write_demo_cur(tmp_path_factory.mktemp("cur") / "cur2", ACCOUNTS, date(2025, 1, 1), 90)
+    out = write_demo_cur(tmp_path_factory.mktemp("cur") / "cur2", ACCOUNTS, date(2025, 1, 1), 90)
     return str(out)
 
 

@@ -27,6 +27,7 @@ from companyos.sources import cur
 from companyos.sources.cur import CostQuery
 from companyos.sources.cur_legacy import convert_legacy_cur, main
 
+from infra.local.demo_cur import DemoAccount, write_demo_cur
 from tests.conftest import REAL, ROOT, Running, real_fixture
 
 LEGACY_CSV = "aws-cur/legacy-cur.koku-test_cur.csv"
@@ -258,7 +259,7 @@ def test_savings_plan_lines_of_the_athena_layout_are_amortized_like_cur2(tmp_pat
 def test_reconverting_a_month_replaces_it_and_leaves_other_months(legacy, tmp_path):
     _, lines, _, _ = legacy
     out = tmp_path / "lake"
-    cur.write_demo_cur(out, [cur.DemoAccount("111122223333", "prod", ("api",), 100.0)], date(2025, 1, 1), 3)
+    write_demo_cur(out, [DemoAccount("111122223333", "prod", ("api",), 100.0)], date(2025, 1, 1), 3)
 
     first = convert_legacy_cur(REAL / LEGACY_CSV, out)
     again = convert_legacy_cur(REAL / LEGACY_CSV, out)

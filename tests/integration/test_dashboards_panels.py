@@ -70,6 +70,8 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
     from companyos.sources import cur
     from companyos.views import snapshots
 
+    from infra.local.demo_cur import DemoAccount, write_demo_cur
+
     t = make_tenant(local, "panelco", "Panel Co")
     tid = t.id
     # SLOs: api meets 99.9% (0.05% errors), web burns 10x; an hourly api window of a day that api's
@@ -247,7 +249,7 @@ def seeded(local: Running, tmp_path_factory: pytest.TempPathFactory) -> TenantFi
     # CUR 2.0: 40 days of demo line items for one account, in the tenant's lake
     folder = tmp_path_factory.mktemp("cur")
     start = (NOW - 40 * DAY).date()
-    cur.write_demo_cur(folder, [cur.DemoAccount("111122223333", "prod", ("core",), 100.0)], start, 41)
+    write_demo_cur(folder, [DemoAccount("111122223333", "prod", ("core",), 100.0)], start, 41)
     lake.register(f"cur_{tid}", lake.DuckDbLake({"cur2": cur.parquet_glob(folder)}))
     # the snapshot's KPI-backed panels are delivered with their KPI runs (runs/rows*.py): run them
     from tests.integration.conftest import run_kpis

@@ -20,8 +20,8 @@ def test_each_rolled_up_demo_day_counts_every_user_delivered_for_it(local: Runni
     from companyos.adapters.repos import Catalog, SignalStore
 
     from infra.local import demo_product
-    from infra.local.demo_sources import Deliverer
-    from infra.local.seed import DEMO
+    from infra.local.demo_deliver import Deliverer
+    from infra.local.demo_tenants import DEMO
 
     now = datetime.fromisoformat(f"2026-06-10T{start}:00+00:00")
     tenant_id = f"demo-rollup-{start.replace(':', '')}"

@@ -34,7 +34,7 @@ pytest.importorskip("pypdf", reason="pypdf (dev dependency) reads the board pack
 
 @pytest.fixture(scope="module")
 def world(local: Any, demo: Any) -> World:
-    from infra.local.seed import DEMO
+    from infra.local.demo_tenants import DEMO
 
     users = {d.tenant.id: [(email, role) for email, role, _ in d.users] for d in DEMO}
     return one_truth.gather(local.client, local.url, users)

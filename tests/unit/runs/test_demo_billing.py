@@ -12,7 +12,7 @@ from companyos.runs import contracts, formulas, validation
 from companyos.runs.formulas import SignalRow
 
 from infra.local.demo_billing import BillingProfile, billing_events
-from infra.local.seed import DEMO
+from infra.local.demo_tenants import DEMO
 
 NOW = datetime(2025, 6, 15, 9, 30, tzinfo=UTC)  # the demo's clock (any instant: events are relative)
 
