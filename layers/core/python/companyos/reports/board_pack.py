@@ -39,7 +39,7 @@ from companyos.domain.verdict import Band
 from companyos.rollup.domains import appendix_rows, display
 
 MAX_CARDS_PER_PAGE = 12  # a tenant row may wrap to three lines (its partial note)
-# The cockpit's status colour tokens (web/css/cockpit.css --excellent … --unknown; a unit test holds
+# The cockpit's status colour tokens (web/css/status.css --excellent … --unknown; a unit test holds
 # them equal), so a band has one colour on the page and on paper.
 STATUS_COLOURS = {
     Band.EXCELLENT: "#0b6b47",
