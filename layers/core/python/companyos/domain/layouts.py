@@ -4,7 +4,7 @@ Every panel of every persona's wireframe is listed here, in the wireframe's orde
 one of three things:
 
 - `kpis`: KPI entries of the score snapshot (tiles, tables of KPIs);
-- `source`: a builder in `views/panels.py` over the snapshot (health dimensions, risks, scores) or
+- `source`: a builder in `views/panels/` over the snapshot (health dimensions, risks, scores) or
   over the row data the score refresh stored with it (`views/panels_data.py`: incidents, deployments,
   services, ...);
 - nothing yet: `needs` names the data the pipeline does not ingest or compute yet. Such a panel is
@@ -26,7 +26,7 @@ class Panel:
     kind: str  # kpi_tiles | score | status | table | bars | timeline | dimensions | list | funnel |
     # distribution | links | not_built
     kpis: tuple[str, ...] = ()
-    source: str = ""  # builder name in views/panels.py
+    source: str = ""  # builder name in views/panels/
     needs: str = ""  # the missing data, when the panel cannot be fed (yet)
     width: str = "half"  # full | half — the wireframe's column span
     drills: tuple[str, ...] = ()  # drill-down kinds offered from this panel (links panels)
