@@ -7,7 +7,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 PORT ?= 8080
-# pytest-xdist workers for `make test` (auto: one per core); tests/conftest.py groups tests that share fixtures
+# pytest-xdist workers for `make test` (auto: one per core); a file's tests stay on one worker (loadfile):
+# the conftest's xdist_group marks were not applied under loadgroup (test_admin_controls split, #15 note)
 TEST_WORKERS ?= auto
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -54,7 +55,7 @@ demo: install-demo
 
 test: install chromium
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -q -m "not bench" -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -m "not bench" -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not infra and not bench"
