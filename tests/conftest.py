@@ -142,8 +142,8 @@ def demo(local: Running) -> dict[str, Any]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with `--dist loadgroup` (make test now uses loadfile, see Makefile): tests reading the
-    seeded demo runs on one worker, so the demo is seeded once; other tests stay together per file,
+    """Under pytest-xdist `--dist loadgroup` (make test uses loadfile, see Makefile): tests reading
+    the seeded demo run on one worker, so the demo is seeded once; other tests stay together per file,
     so a module's fixtures (a tenant, a seeded history) are built once."""
     for item in items:
         group = "demo" if "demo" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
