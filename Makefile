@@ -7,8 +7,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 PORT ?= 8080
-# pytest-xdist workers for `make test` (auto: one per core); a file's tests stay on one worker (loadfile):
-# the conftest's xdist_group marks were not applied under loadgroup (test_admin_controls split, #15 note)
+# pytest-xdist workers for `make test` (auto: one per core); `--dist loadfile` keeps a file's tests on one
+# worker, in order, with its module fixtures built once
 TEST_WORKERS ?= auto
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1

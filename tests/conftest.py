@@ -139,12 +139,3 @@ def demo(local: Running) -> dict[str, Any]:
     from infra.local.seed import seed
 
     return seed(local.stack, local.idp)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist `--dist loadgroup` (make test uses loadfile, see Makefile): tests reading
-    the seeded demo run on one worker, so the demo is seeded once; other tests stay together per file,
-    so a module's fixtures (a tenant, a seeded history) are built once."""
-    for item in items:
-        group = "demo" if "demo" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
