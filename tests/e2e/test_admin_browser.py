@@ -3,11 +3,13 @@ change-request queue with 4-eyes, and the audit chain verified with its KMS-sign
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).parent / "screenshots"  # test artefacts, git-ignored
 
 
 def sign_in(page: Any, url: str, username: str, hash_route: str = "#/catalog") -> None:
@@ -26,6 +28,8 @@ def test_admin_searches_drafts_submits_and_a_second_admin_approves(local, demo, 
     author.locator("[data-testid=status]:has-text('match \"lead time\"')").wait_for()
     rows = author.locator('[data-testid="catalog-row"]')
     assert "lead_time_for_changes" in rows.first.inner_text()
+    SHOTS.mkdir(exist_ok=True)
+    author.screenshot(path=str(SHOTS / "admin-catalog.png"), full_page=True)
 
     rows.first.locator("a").click()
     author.locator('[data-testid="kpi-detail"]').wait_for()
@@ -46,6 +50,7 @@ def test_admin_searches_drafts_submits_and_a_second_admin_approves(local, demo, 
         approver.locator('[data-testid="approvals-table"]').wait_for()
     row.first.locator('[data-testid="decide-approve"]').click()
     approver.locator('[data-testid="status"]:has-text("(1/2)")').wait_for()  # high criticality: 2 approvers
+    approver.screenshot(path=str(SHOTS / "admin-approvals.png"), full_page=True)
 
     # the author cannot approve their own change
     author.goto(f"{local.url}/admin.html#/approvals")
