@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from companyos import topology
-from companyos.domain.errors import DomainError
+from companyos.domain.errors import DomainError, MalformedBody, PayloadTooLarge
 
 from infra.local.auth import LocalIdP
 from infra.local.demo_status import SeedProgress
@@ -28,6 +28,11 @@ WEB = ROOT / "web"
 PUBLIC_PREFIXES = ("/api/ingest/",)
 STATIC = Path(__file__).resolve().parent / "static"
 BANNER = "/_local/seed-banner.js"  # the seed progress banner, in the pages served while seeding
+# API Gateway REST's payload limit: a larger declared body is refused before a byte of it is read.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# A client that stops sending (a declared length it never delivers, an idle keep-alive) frees its
+# thread after this long instead of holding it forever.
+SOCKET_TIMEOUT_S = 30.0
 
 
 def proxy_event(
@@ -65,6 +70,7 @@ def proxy_event(
 
 class CockpitHandler(BaseHTTPRequestHandler):
     server_version = "CompanyOSLocal/1"
+    timeout = SOCKET_TIMEOUT_S  # StreamRequestHandler.setup() sets it on the connection's socket
     stack: LocalStack
     idp: LocalIdP
     progress: SeedProgress | None = None  # set when the demo seeds in the background
@@ -88,8 +94,26 @@ class CockpitHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(doc).encode())
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        """The request body, refused whole when its declared length is unreadable or too large
+        (the connection is then closed: the unread bytes cannot be told from the next request)."""
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self.close_connection = True
+            raise MalformedBody(
+                f"Content-Length must be a number of bytes, not {declared[:40]!r}",
+                code="malformed_content_length",
+            )
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            raise PayloadTooLarge(f"the body is {length} bytes; the limit is {MAX_BODY_BYTES}")
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client closed before sending what it declared
+            self.close_connection = True
+            raise MalformedBody(
+                f"the body ended after {len(body)} of its {length} declared bytes", code="truncated_body"
+            )
+        return body
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -102,6 +126,9 @@ class CockpitHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._route("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
 
     def _route(self, method: str) -> None:
         url = urlsplit(self.path)
@@ -118,6 +145,9 @@ class CockpitHandler(BaseHTTPRequestHandler):
                 self._json(405, {"code": "method_not_allowed", "message": f"{method} {url.path}"})
         except DomainError as exc:
             self._json(exc.status, exc.to_body())
+        except TimeoutError:  # the declared body did not arrive in time
+            self.close_connection = True
+            self._json(408, {"code": "request_timeout", "message": "the request body did not arrive in time"})
 
     def _auth(self, method: str, path: str) -> None:
         if method == "GET" and path == "/api/auth/demo-users":
