@@ -189,10 +189,15 @@ def test_oversized_unknown_and_ignored_deliveries(local, acme):
     # an event we do not use (`deployment` itself is now ingested, see test_ingest_sources.py)
     unused = post_github(local, acme, real_fixture("github/ping.json"), "issues", "dep-1")
     assert unused.status == 202 and "not used" in unused.body["reason"]
+    # an unknown tenant is answered exactly as a wrong secret is (no tenant enumeration)
     nobody = local.client.request(
         "POST", "/api/ingest/github?tenant=nobody", b"{}", {"X-Hub-Signature-256": "sha256=00"}
     )
-    assert nobody.status == 404 and nobody.body["code"] == "tenant_not_found"
+    forged = local.client.request(
+        "POST", "/api/ingest/github?tenant=acme", b"{}", {"X-Hub-Signature-256": "sha256=00"}
+    )
+    assert nobody.status == forged.status == 401 and nobody.body == forged.body
+    assert nobody.body["code"] == "signature_invalid"
     source = local.client.request("POST", "/api/ingest/jira?tenant=acme", b"{}", {})
     assert source.status == 404 and source.body["code"] == "unknown_source"
     missing = local.client.request("POST", "/api/ingest/github", b"{}", {})

@@ -20,7 +20,7 @@ from companyos.adapters import idempotency
 from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.adapters.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 from companyos.domain import clock
-from companyos.domain.errors import MalformedBody, PayloadTooLarge
+from companyos.domain.errors import MalformedBody, NotFound, PayloadTooLarge
 from companyos.runs import contracts, product_rollup
 from companyos.sources import registry
 from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, Source, WebhookRequest
@@ -49,6 +49,14 @@ def _signal_id(source: str, delivery_id: str, key: str, index: int) -> str:
     return hashlib.sha256(f"{source}|{delivery_id}|{key}|{index}".encode()).hexdigest()[:24]
 
 
+def _tenant_exists(tenant_id: str) -> bool:
+    try:
+        Catalog().get_tenant(tenant_id)
+    except NotFound:
+        return False
+    return True
+
+
 def ingest(
     tenant_id: str,
     source_name: str,
@@ -60,9 +68,11 @@ def ingest(
 ) -> IngestResult:
     if len(request.body) > max_bytes:
         raise PayloadTooLarge(f"body of {len(request.body)} bytes exceeds the {max_bytes}-byte limit")
-    Catalog().get_tenant(tenant_id)  # 404 for an unknown tenant, before any secret lookup
     source = registry.get(source_name)
-    source.verify(request, secrets(tenant_id, source_name))  # over the bytes as sent (maybe gzip)
+    # An unknown tenant has no secret: its answer is the wrong-signature 401, word for word, so the
+    # public endpoint does not tell which tenant ids exist (and no secret is looked up for it).
+    active = secrets(tenant_id, source_name) if _tenant_exists(tenant_id) else []
+    source.verify(request, active)  # over the bytes as sent (maybe gzip)
     parsed = source.parse(decode_body(request, max_bytes))
     if parsed.snapshot is None and not parsed.signals:
         return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], parsed.ignored_reason)

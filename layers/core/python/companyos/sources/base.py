@@ -72,13 +72,16 @@ def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+# One answer for a wrong secret, no secret and an unknown tenant (which has none): the caller cannot
+# tell them apart, so a public endpoint does not reveal which tenants or configurations exist.
+NO_MATCH = "the signature matches no webhook secret configured for this tenant and source"
+
+
 def any_signature_matches(expected_hexes: Sequence[str], secrets: Sequence[str], body: bytes) -> None:
     """Constant-time comparison of every offered signature against every active secret."""
-    if not secrets:
-        raise SignatureInvalid("no webhook secret is configured for this tenant and source")
     computed = [hmac_sha256_hex(s, body) for s in secrets]
     if not any(hmac.compare_digest(e, c) for e in expected_hexes for c in computed):
-        raise SignatureInvalid("the signature does not match the payload")
+        raise SignatureInvalid(NO_MATCH)
 
 
 def verify_sha256_header(request: WebhookRequest, header: str, secrets: Sequence[str]) -> None:

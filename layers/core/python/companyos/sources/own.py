@@ -16,6 +16,7 @@ from companyos.domain.errors import InvalidPayload, SignatureInvalid
 from companyos.sources import formats
 from companyos.sources.base import (
     COMPANYOS_SIGNATURE,
+    NO_MATCH,
     ParsedDelivery,
     Signal,
     WebhookRequest,
@@ -243,11 +244,9 @@ class OpaSource:
     def verify(self, request: WebhookRequest, secrets: Sequence[str]) -> None:
         auth = request.header("Authorization") or ""
         if auth.lower().startswith("bearer "):
-            if not secrets:
-                raise SignatureInvalid("no webhook secret is configured for this tenant and source")
             token = auth[7:].strip().encode()
             if not any(hmac.compare_digest(token, s.encode()) for s in secrets):
-                raise SignatureInvalid("the bearer token does not match")
+                raise SignatureInvalid(NO_MATCH)
             return
         if request.header(COMPANYOS_SIGNATURE):
             verify_companyos_signature(request, secrets)
