@@ -43,6 +43,8 @@ class LocalIdP:
             raise Unauthenticated("missing bearer token")
         try:
             raw = jwt.decode(authorization[7:], self._key, algorithms=["HS256"], issuer=ISSUER)
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"invalid token: {exc}", code="invalid_token") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired: sign in again", code="token_expired") from exc
+        except jwt.PyJWTError as exc:  # the library's own words stay in the log, not in the answer
+            raise Unauthenticated("the token is not valid", code="invalid_token") from exc
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}

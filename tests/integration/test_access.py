@@ -41,6 +41,20 @@ def test_no_token_or_a_forged_token_is_401(local):
     assert local.client.request("GET", "/api/me").status == 401
     forged = local.client.request("GET", "/api/me", token="eyJhbGciOiJub25lIn0.e30.")
     assert forged.status == 401 and forged.body["code"] == "invalid_token"
+    assert forged.body["message"] == "the token is not valid"  # not the JWT library's words
+
+
+def test_an_expired_token_says_so_without_the_libraries_words(local):
+    import jwt
+
+    from infra.local.auth import ISSUER
+
+    expired = jwt.encode({"iss": ISSUER, "sub": "x", "exp": 1}, local.idp._key, algorithm="HS256")
+    reply = local.client.request("GET", "/api/me", token=expired)
+    assert reply.status == 401 and reply.body == {
+        "code": "token_expired",
+        "message": "the token has expired: sign in again",
+    }
 
 
 def test_unknown_persona_and_period_are_clear_errors(local, acme):
