@@ -49,3 +49,15 @@ def test_role_may_open_exactly_its_personas(local, role_tokens, role, persona):
 def test_me_mirrors_the_same_personas(local, role_tokens, role):
     me = local.client.request("GET", "/api/me", token=role_tokens[role]).body
     assert set(me["tenants"][0]["personas"]) == EXPECTED[role]
+
+
+@pytest.mark.parametrize(
+    ("period", "label"), [("7d", "Last 7 days"), ("28d", "Last 28 days"), ("90d", "Last 90 days")]
+)
+def test_the_window_label_names_the_period_asked_for(local, role_tokens, period, label):
+    reply = local.client.request(
+        "GET", f"/api/dashboards/ceo?tenant=initech&period={period}", token=role_tokens["tenant_admin"]
+    )
+    assert reply.status == 200, reply.body
+    assert reply.body["window"] == label and reply.body["period"]["key"] == period
+    assert reply.body["default_window"] == "Last 30 days"  # the CEO wireframe's default

@@ -97,7 +97,8 @@ def dashboard(
         "tenant": tenant,
         "persona": persona,
         "title": layout.title,
-        "window": layout.window,
+        "window": f"Last {PERIODS[period]} days",  # the period asked for (the page's subtitle)
+        "default_window": layout.window,  # the wireframe's default, e.g. "Last 30 days"
         "period": {
             "key": period,
             "days": PERIODS[period],
