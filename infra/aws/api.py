@@ -30,6 +30,7 @@ from companyos.topology import FUNCTIONS, route_owner
 from constructs import Construct
 
 from infra.aws.config import StageConfig
+from infra.aws.log_key import logs_key
 
 PROXY_PATH = "/api/{proxy+}"
 BINARY_MEDIA_TYPES = ["*/*"]
@@ -75,7 +76,11 @@ class Api(Construct):
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{config.prefix}-auth"),
         )
         access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=config.log_retention, removal_policy=removal
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            encryption_key=logs_key(self),
+            removal_policy=removal,
         )
         self.rest_api = apigw.RestApi(
             self,

@@ -15,6 +15,7 @@ from infra.aws.api import Api
 from infra.aws.buckets import secure_bucket
 from infra.aws.config import StageConfig
 from infra.aws.functions import ROOT
+from infra.aws.log_key import logs_key
 
 
 def _security_headers(scope: Construct, auth_base_url: str) -> cloudfront.ResponseHeadersPolicy:
@@ -85,6 +86,9 @@ class Web(Construct):
             minimum_protocol_version=(
                 cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if config.certificate_arn else None
             ),
+            # A CLOUDFRONT-scope AWS WAF web ACL made in us-east-1 (webAclArn in cdk.json), when the stage
+            # has one: $5/month + $1 per rule + $0.60 per million requests (docs/decisions.md, #17).
+            web_acl_id=config.web_acl_arn,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
@@ -136,6 +140,10 @@ class Web(Construct):
             distribution_paths=["/*"],
             memory_limit=512,
             log_group=logs.LogGroup(
-                self, "DeployLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+                self,
+                "DeployLogs",
+                retention=config.log_retention,
+                encryption_key=logs_key(self),
+                removal_policy=RemovalPolicy.DESTROY,
             ),
         )

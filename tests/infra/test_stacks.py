@@ -182,8 +182,7 @@ def test_function_runtime_layers_and_logging(synth: Synth, spec: Any) -> None:
     assert {"Ref": _powertools_parameter(synth)} in props["Layers"]
     assert "Ref" in props["LoggingConfig"]["LogGroup"]
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
-    tracing = props.get("TracingConfig", {}).get("Mode")
-    assert tracing == (None if spec.name == "read_api" else "Active")
+    assert props["TracingConfig"] == {"Mode": "Active"}
 
 
 def _powertools_parameter(synth: Synth) -> str:
