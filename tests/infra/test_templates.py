@@ -59,9 +59,9 @@ def test_cfn_lint_reports_nothing_on_any_stage(synth: Synth, template_dir: Path)
     assert cfn_lint, "cfn-lint is in the dev extra (pyproject.toml): run make install"
     regions = sorted({synth.stages[env].config.region for env in ENVS})
     files = [str(template_dir / f"{env}.json") for env in ENVS]
+    config = ["--config-file", str(ROOT / ".cfnlintrc"), "--format", "json"]
     done = subprocess.run(
-        [cfn_lint, "--config-file", str(ROOT / ".cfnlintrc"), "--format", "json", "--regions", *regions]
-        + ["--", *files],
+        [cfn_lint, *config, "--regions", *regions, "--", *files],
         capture_output=True,
         text=True,
         check=False,
@@ -69,9 +69,7 @@ def test_cfn_lint_reports_nothing_on_any_stage(synth: Synth, template_dir: Path)
     )
     assert done.stdout.strip(), done.stderr
     matches = json.loads(done.stdout)
-    found = [
-        f"{Path(m['Filename']).stem}: {m['Level']} {m['Rule']['Id']} {m['Message']}" for m in matches
-    ]
+    found = [f"{Path(m['Filename']).stem}: {m['Level']} {m['Rule']['Id']} {m['Message']}" for m in matches]
     assert not found, "cfn-lint findings:\n" + "\n".join(found)
 
 
@@ -143,7 +141,42 @@ def test_every_star_resource_statement_holds_a_reviewed_action_set(synth: Synth)
                 resources = statement["Resource"]
                 if "*" in ([resources] if isinstance(resources, str) else resources):
                     action = statement["Action"]
-                    per_policy.setdefault(logical, set()).update([action] if isinstance(action, str) else action)
+                    actions = [action] if isinstance(action, str) else action
+                    per_policy.setdefault(logical, set()).update(actions)
         assert per_policy, env
         unreviewed = {k: sorted(v) for k, v in per_policy.items() if frozenset(v) not in STAR_ACTIONS}
         assert not unreviewed, f"{env}: actions on Resource '*' nobody reviewed: {unreviewed}"
+
+
+def test_a_new_star_statement_fails_the_iam5_acknowledgement() -> None:
+    """IAM5 `Resource::*` names no action: nag acknowledges it only for the reviewed action set."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_iam as iam
+
+    from infra.aws import nag
+    from infra.aws.reasons import FUNCTION_XRAY
+
+    stack = Stack(App(), "Probe")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=sorted(FUNCTION_XRAY), resources=["*"]))
+    nag._ack_star(stack, role, role, FUNCTION_XRAY)  # the reviewed set: acknowledged
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=["*"]))
+    with pytest.raises(ValueError, match=r"s3:PutObject"):
+        nag._ack_star(stack, role, role, FUNCTION_XRAY)
+
+
+def test_waf_and_tls_skips_hold_only_in_stages_without_them(synth: Synth) -> None:
+    from dataclasses import replace
+
+    from infra.aws import checkov
+
+    config = synth.stages["prod"].config
+    ids = {s.check for s in checkov.skips(config)}
+    assert {"CKV_AWS_68", "CKV_AWS_174"} <= ids  # no web ACL, no custom domain in cdk.json today
+    armed = replace(
+        config,
+        web_acl_arn="arn:aws:wafv2:us-east-1:111122223333:global/webacl/cockpit/abc",
+        cockpit_domain="cockpit.example.com",
+        certificate_arn="arn:aws:acm:us-east-1:111122223333:certificate/abc",
+    )
+    assert not {"CKV_AWS_68", "CKV_AWS_174"} & {s.check for s in checkov.skips(armed)}
