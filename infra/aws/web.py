@@ -6,6 +6,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -113,7 +114,10 @@ class Web(Construct):
             },
         )
         self.url = f"https://{config.cockpit_domain or self.distribution.distribution_domain_name}"
-        client = api.add_web_client(f"{self.url}/")
+        self._deploy(config, api, api.add_web_client(f"{self.url}/"))
+
+    def _deploy(self, config: StageConfig, api: Api, client: cognito.UserPoolClient) -> None:
+        """The web build and its config.json into the site bucket, then a CloudFront invalidation."""
         region = Stack.of(self).region
         s3deploy.BucketDeployment(
             self,
