@@ -54,21 +54,20 @@ def _paths(synth: Synth, env: str) -> dict[str, str]:
     }
 
 
+def _json_of(command: list[str]) -> Any:
+    """Run a checker (it exits non-zero on findings) and parse its JSON report."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.stdout.strip(), done.stderr
+    return json.loads(done.stdout)
+
+
 def test_cfn_lint_reports_nothing_on_any_stage(synth: Synth, template_dir: Path) -> None:
     cfn_lint = _tool("cfn-lint")
     assert cfn_lint, "cfn-lint is in the dev extra (pyproject.toml): run make install"
     regions = sorted({synth.stages[env].config.region for env in ENVS})
     files = [str(template_dir / f"{env}.json") for env in ENVS]
     config = ["--config-file", str(ROOT / ".cfnlintrc"), "--format", "json"]
-    done = subprocess.run(
-        [cfn_lint, *config, "--regions", *regions, "--", *files],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.stdout.strip(), done.stderr
-    matches = json.loads(done.stdout)
+    matches = _json_of([cfn_lint, *config, "--regions", *regions, "--", *files])
     found = [f"{Path(m['Filename']).stem}: {m['Level']} {m['Rule']['Id']} {m['Message']}" for m in matches]
     assert not found, "cfn-lint findings:\n" + "\n".join(found)
 
@@ -77,17 +76,10 @@ def _checkov_reports(template_dir: Path) -> list[dict[str, Any]]:
     checkov = _tool("checkov")
     if not checkov:
         pytest.skip("checkov is not installed in this environment (see docs/decisions.md #17)")
-    done = subprocess.run(
-        [checkov, "--config-file", str(ROOT / ".checkov.yaml"), "--directory", str(template_dir)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=template_dir,
-    )
-    assert done.stdout.strip(), done.stderr
-    parsed = json.loads(done.stdout)
+    config = ["--config-file", str(ROOT / ".checkov.yaml")]
+    parsed = _json_of([checkov, *config, "--directory", str(template_dir)])
     reports = parsed if isinstance(parsed, list) else [parsed]
-    assert [r.get("check_type") for r in reports] == ["cloudformation"], done.stdout[:500]
+    assert [r.get("check_type") for r in reports] == ["cloudformation"], str(parsed)[:500]
     return reports
 
 
