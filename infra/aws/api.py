@@ -30,6 +30,7 @@ from companyos.topology import FUNCTIONS, route_owner
 from constructs import Construct
 
 from infra.aws.config import StageConfig
+from infra.aws.log_key import logs_key
 
 PROXY_PATH = "/api/{proxy+}"
 BINARY_MEDIA_TYPES = ["*/*"]
@@ -74,10 +75,27 @@ class Api(Construct):
             "HostedUi",
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{config.prefix}-auth"),
         )
-        access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=config.log_retention, removal_policy=removal
+        self.rest_api = self._rest_api(config, removal)
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5)
         )
-        self.rest_api = apigw.RestApi(
+        # Path parameters are required; bodies are validated by the handlers' pydantic models (webhook
+        # bodies are third-party payloads checked after their signature), so no API Gateway models.
+        self.validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_parameters=True, validate_request_body=True
+        )
+        self._routes(functions)
+
+    def _rest_api(self, config: StageConfig, removal: RemovalPolicy) -> apigw.RestApi:
+        """The regional REST API: JSON access logs (KMS-encrypted), error execution logs, X-Ray, throttle."""
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            encryption_key=logs_key(self),
+            removal_policy=removal,
+        )
+        return apigw.RestApi(
             self,
             "RestApi",
             rest_api_name=f"{config.prefix}-api",
@@ -108,15 +126,6 @@ class Api(Construct):
                 throttling_burst_limit=config.burst_limit,
             ),
         )
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5)
-        )
-        # Path parameters are required; bodies are validated by the handlers' pydantic models (webhook
-        # bodies are third-party payloads checked after their signature), so no API Gateway models.
-        self.validator = self.rest_api.add_request_validator(
-            "Validator", validate_request_parameters=True, validate_request_body=True
-        )
-        self._routes(functions)
 
     def _routes(self, functions: dict[str, lambda_.Function]) -> None:
         owners = [spec.name for spec in FUNCTIONS if spec.api_routes]

@@ -9,7 +9,8 @@ from constructs import Construct
 
 def access_log_bucket(scope: Construct, id: str) -> s3.Bucket:
     """Target of S3 server access logs (bucket policy) and CloudFront standard logs (which still need
-    object ACLs, hence OBJECT_WRITER ownership)."""
+    object ACLs, hence OBJECT_WRITER ownership). It is not access-logged itself: logging a log bucket
+    into itself would log its own log deliveries without end."""
     return s3.Bucket(
         scope,
         id,
@@ -17,7 +18,12 @@ def access_log_bucket(scope: Construct, id: str) -> s3.Bucket:
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
         object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-        lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+        # Versioned, so a log object deleted or overwritten stays recoverable for 30 days (log objects
+        # are written once: noncurrent versions exist only after a delete or the 365-day expiry).
+        versioned=True,
+        lifecycle_rules=[
+            s3.LifecycleRule(expiration=Duration.days(365), noncurrent_version_expiration=Duration.days(30))
+        ],
         removal_policy=RemovalPolicy.RETAIN,
     )
 

@@ -38,6 +38,8 @@ class StageConfig:
     export_link_ttl_s: int = _default("export_link_ttl_s")
     # Tenants whose AWS costs are this environment's CUR 2.0 export (LAKE_CUR_TENANTS of kpi_run).
     cur_tenants: tuple[str, ...] = ()
+    # ARN of a CLOUDFRONT-scope AWS WAF web ACL (made in us-east-1) for the distribution; None: no WAF.
+    web_acl_arn: str | None = None
 
     @property
     def webhook_secret_prefix(self) -> str:
@@ -66,4 +68,5 @@ class StageConfig:
             ),
             export_link_ttl_s=int(env.get("exportLinkTtlSeconds", _default("export_link_ttl_s"))),
             cur_tenants=tuple(env.get("curTenants") or ()),
+            web_acl_arn=env.get("webAclArn") or None,
         )

@@ -25,7 +25,7 @@ class Data(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description="CompanyOS data at rest: DynamoDB tables",
+            description="CompanyOS data at rest: DynamoDB tables, schedule targets' dead-letter queues",
             enable_key_rotation=True,
             removal_policy=removal,
         )

@@ -32,7 +32,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from companyos.adapters.config import Settings, TableNames
-from companyos.topology import FUNCTIONS, PULL_SCHEDULES, FunctionSpec
+from companyos.topology import FUNCTIONS, FunctionSpec
 from constructs import Construct
 
 from infra.aws.alerts import Alerts
@@ -40,6 +40,8 @@ from infra.aws.audit import AuditSigning
 from infra.aws.config import StageConfig
 from infra.aws.cost import Cost
 from infra.aws.data import Data
+from infra.aws.log_key import logs_key
+from infra.aws.reasons import ASYNC_TARGETS
 from infra.aws.reports import Reports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,12 +55,6 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 DEPS: tuple[str, ...] = ("pynamodb", "PyYAML")
 # Compiled extensions that are optional speed-ups with a pure-Python fallback (skipped when copying).
 OPTIONAL_EXTENSIONS = {"PyYAML"}
-# The EventBridge Scheduler target of the KPI schedules, and every target invoked asynchronously by a
-# schedule (the pull connectors): failed events go to a dead-letter queue.
-SCHEDULE_TARGET = "scheduler"
-ASYNC_TARGETS = frozenset({SCHEDULE_TARGET, *(p.function for p in PULL_SCHEDULES)})
-# X-Ray's import adds ~0.2-0.4 s of cold start; the read API is latency-bound and not traced.
-UNTRACED = {"read_api"}
 
 TABLE_READ = [
     "dynamodb:GetItem",
@@ -213,6 +209,7 @@ class Functions(Construct):
             self,
             f"{stem}Logs",
             retention=self._config.log_retention,
+            encryption_key=logs_key(self),
             removal_policy=RemovalPolicy.RETAIN if self._config.retain_data else RemovalPolicy.DESTROY,
         )
         log_group.grant_write(role)
@@ -233,18 +230,28 @@ class Functions(Construct):
             role=role,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.DISABLED if spec.name in UNTRACED else lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE,
             environment=self._environment(spec),
             dead_letter_queue=self._dead_letter_queue(stem) if spec.name in ASYNC_TARGETS else None,
         )
         self._grant(spec, role)
+        if fn.dead_letter_queue is not None:
+            # Lambda sends the failed event with this role: SendMessage (granted by CDK) and, the queue
+            # being KMS-encrypted, a data key of the data key.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self._data.key.key_arn]
+                )
+            )
         return fn
 
     def _dead_letter_queue(self, stem: str) -> sqs.Queue:
         return sqs.Queue(
             self,
             f"{stem}DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # The data key (already granted to every function): failed events carry tenant input.
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self._data.key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )

@@ -14,12 +14,24 @@ from companyos.topology import FUNCTIONS, FunctionSpec
 from constructs import IConstruct, Node
 
 from infra.aws.cost import CUR_PREFIX, RESULTS_PREFIX
-from infra.aws.functions import ASYNC_TARGETS, UNTRACED
+from infra.aws.reasons import (
+    ASYNC_TARGETS,
+    CUSTOM_RESOURCE_DLQ,
+    DEPLOYMENT_INVALIDATION,
+    FUNCTION_XRAY,
+    INGEST_CHECKS,
+    STAR_ACTIONS,
+    STATE_MACHINE_LOGS_XRAY,
+    sync_dlq_reason,
+)
 from infra.aws.reports import EXPORTS_PREFIX
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_iam as iam
+
     from infra.aws.alerts import Alerts
     from infra.aws.api import Api
+    from infra.aws.config import StageConfig
     from infra.aws.cost import Cost
     from infra.aws.functions import Functions
     from infra.aws.pipeline import Pipeline
@@ -27,15 +39,6 @@ if TYPE_CHECKING:
     from infra.aws.web import Web
 
 MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
-XRAY = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource::*)."
-SFN_LOGS = (
-    "Step Functions vended log delivery (logs:CreateLogDelivery, ...) and X-Ray support no resource-level "
-    "permissions (Resource::*)."
-)
-CDK_DEPLOYMENT = (
-    "CDK-managed BucketDeployment handler (singleton, runs only during deployment): its runtime, managed "
-    "role policy and S3 wildcards are set by aws-cdk-lib and scoped to the asset and site buckets."
-)
 
 
 class Resolves(Protocol):
@@ -48,6 +51,7 @@ class CockpitConstructs(Resolves, Protocol):
     """What the acknowledgements read: a Stack holding the bounded-context constructs.
     `infra.aws.stage.CockpitStack` is one; stage imports this module, this module does not import stage."""
 
+    config: StageConfig
     functions: Functions
     alerts: Alerts
     pipeline: Pipeline
@@ -95,8 +99,34 @@ def nag_ref(stack: Resolves, value: str) -> str:
     return _render(stack.resolve(value))
 
 
+def star_actions(stack: Resolves, role: iam.IRole) -> frozenset[str]:
+    """The actions a role's default policy allows on `Resource: "*"` (as synthesized)."""
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        return frozenset()
+    document = stack.resolve(policy.document)  # type: ignore[attr-defined]
+    actions: set[str] = set()
+    for statement in document.get("Statement", []):
+        resources = statement.get("Resource", [])
+        if "*" in ([resources] if isinstance(resources, str) else resources):
+            action = statement["Action"]
+            actions.update([action] if isinstance(action, str) else action)
+    return frozenset(actions)
+
+
+def _ack_star(stack: Resolves, scope: IConstruct, role: iam.IRole, expected: frozenset[str]) -> None:
+    """IAM5 `Resource::*` names no action, so it is acknowledged only for the exact action set it was
+    reviewed for: a role holding any other action on '*' fails synth here instead of passing silently."""
+    actual = star_actions(stack, role)
+    if actual != expected:
+        raise ValueError(
+            f"{role.node.path}: actions on Resource '*' are {sorted(actual)}, reviewed for "
+            f"{sorted(expected)}; review the new statement and add its reason to infra/aws/reasons.py"
+        )
+    _ack(scope, "AwsSolutions-IAM5[Resource::*]", f"{', '.join(sorted(expected))}: {STAR_ACTIONS[expected]}")
+
+
 def acknowledge(stack: CockpitConstructs) -> None:
-    functions = stack.functions.functions
     for spec in FUNCTIONS:
         _acknowledge_function(stack, spec)
     dlq_reason = (
@@ -105,55 +135,57 @@ def acknowledge(stack: CockpitConstructs) -> None:
     )
     _ack(stack.alerts.dlq, "Serverless-SQSRedrivePolicy", dlq_reason)
     _ack(stack.alerts.dlq, "AwsSolutions-SQS3", dlq_reason)
-    for name in UNTRACED:
-        _ack(
-            functions[name],
-            "Serverless-LambdaTracing",
-            "The read API is latency-bound: the X-Ray SDK import adds 0.2-0.4 s to every cold start.",
-        )
     for machine in stack.pipeline.state_machines.values():
-        _ack(machine.role, "AwsSolutions-IAM5[Resource::*]", SFN_LOGS)
-
+        _ack_star(stack, machine.role, machine.role, STATE_MACHINE_LOGS_XRAY)
     _ack(
         stack.api.rest_api,
         f"AwsSolutions-IAM4[Policy::{MANAGED}/AmazonAPIGatewayPushToCloudWatchLogs]",
-        "The account-level API Gateway logging role needs this AWS-managed policy for execution logs.",
+        "API Gateway writes execution logs through one account-level role (AWS::ApiGateway::Account); "
+        "AWS publishes AmazonAPIGatewayPushToCloudWatchLogs as the policy for that role.",
     )
     _ack(
         stack.api.rest_api,
         "AwsSolutions-APIG3",
-        "No regional WAF yet: the API is behind the Cognito authorizer, throttled per stage, and its one "
-        "public route rejects unsigned requests. A web ACL is a planned follow-up (docs/decisions.md).",
+        "No regional web ACL yet ($5/month + $1 per rule + $0.60 per million requests, docs/decisions.md "
+        f"#17): every route but the ingest route needs a Cognito token, the stage is throttled at "
+        f"{stack.config.rate_limit} req/s (burst {stack.config.burst_limit}), and: {INGEST_CHECKS}",
     )
+    _acknowledge_distribution(stack)
+    _acknowledge_bucket_deployment(stack)
+
+
+def _acknowledge_distribution(stack: CockpitConstructs) -> None:
     distribution = stack.web.distribution
     if not stack.web.custom_certificate:
         _ack(
             distribution,
             "AwsSolutions-CFR4",
-            "No custom domain configured: the default *.cloudfront.net certificate fixes the viewer policy; "
-            "set cockpitDomain + certificateArn to enforce TLSv1.2_2021.",
+            "No custom domain in this stage: with the default *.cloudfront.net certificate CloudFront fixes "
+            "the viewer security policy (MinimumProtocolVersion cannot be set). Set cockpitDomain + "
+            "certificateArn and the distribution enforces TLSv1.2_2021.",
         )
-    _ack(distribution, "AwsSolutions-CFR1", "Executives sign in from anywhere; no geographic restriction.")
     _ack(
         distribution,
-        "AwsSolutions-CFR2",
-        "CloudFront web ACLs must live in us-east-1 while this stack is regional; static assets are public "
-        "by nature and /api is authenticated and throttled. Planned with the custom domain.",
+        "AwsSolutions-CFR1",
+        "Executives sign in from wherever they travel, so no country is blocked; sign-in is Cognito with "
+        "MFA required.",
     )
-    _acknowledge_bucket_deployment(stack)
+    if not stack.config.web_acl_arn:
+        _ack(
+            distribution,
+            "AwsSolutions-CFR2",
+            "No web ACL in this stage: CloudFront web ACLs must be made in us-east-1 and this stack is "
+            "regional; set webAclArn to one made there ($5/month + $1 per rule + $0.60 per million "
+            "requests). The static assets are public by nature; /api needs Cognito tokens except the "
+            "ingest route, which verifies the sender before parsing.",
+        )
 
 
 def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
     fn = stack.functions.functions[spec.name]
-    if spec.name not in UNTRACED:
-        _ack(fn.role, "AwsSolutions-IAM5[Resource::*]", XRAY)  # type: ignore[arg-type]
+    _ack_star(stack, fn.role, fn.role, FUNCTION_XRAY)  # type: ignore[arg-type]
     if spec.name not in ASYNC_TARGETS:
-        _ack(
-            fn,
-            "Serverless-LambdaDLQ",
-            "Invoked synchronously (API Gateway or Step Functions): failures return to the caller "
-            "and the state machines' Retry/Catch record them; only the async schedule targets have a DLQ.",
-        )
+        _ack(fn, "Serverless-LambdaDLQ", sync_dlq_reason(spec))
     else:
         _ack(
             fn.dead_letter_queue,  # type: ignore[arg-type]
@@ -202,17 +234,16 @@ def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
             "also end in a random suffix).",
         )
     for route in spec.public_routes:
+        if route != "POST /api/ingest/{source}":
+            raise ValueError(f"{route}: INGEST_CHECKS describes the ingest route only; give it its reason")
         method, path = route.split(" ", 1)
         resource = stack.api.rest_api.root.resource_for_path(path).node.find_child(method)
-        reason = (
-            "Public webhook: senders (GitHub, PagerDuty, ...) cannot present Cognito tokens; the "
-            "function verifies the HMAC signature with the tenant's secret before reading the body."
-        )
-        _ack(resource, "AwsSolutions-APIG4", reason)
-        _ack(resource, "AwsSolutions-COG4", reason)
+        _ack(resource, "AwsSolutions-APIG4", INGEST_CHECKS)
+        _ack(resource, "AwsSolutions-COG4", INGEST_CHECKS)
 
 
 def _acknowledge_bucket_deployment(stack: CockpitConstructs) -> None:
+    """The BucketDeployment handler is aws-cdk-lib's singleton: runtime, role and grants are its own."""
     handler = next(c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment"))
     account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     assets = (
@@ -222,19 +253,36 @@ def _acknowledge_bucket_deployment(stack: CockpitConstructs) -> None:
         .replace("${AWS::AccountId}", account)
         .replace("${AWS::Region}", stack.region)
     )
-    rules = [
-        "AwsSolutions-L1",
-        "Serverless-LambdaLatestVersion",
-        "Serverless-LambdaDLQ",
-        "Serverless-LambdaTracing",
-        f"AwsSolutions-IAM4[Policy::{MANAGED}/AWSLambdaBasicExecutionRole]",
-        "AwsSolutions-IAM5[Resource::*]",
-        *(
-            f"AwsSolutions-IAM5[Action::s3:{a}]"
-            for a in ("GetBucket*", "GetObject*", "List*", "Abort*", "DeleteObject*")
+    runtime = (
+        "aws-cdk-lib 2.275 fixes the BucketDeployment handler's runtime (python3.13) and exposes no "
+        "setting for it; it runs only while CloudFormation deploys the web build."
+    )
+    read = "grantRead of the CDK file-assets bucket, where the web build zip is the source of the deploy"
+    write = "grantReadWrite of the site bucket: the handler syncs the build in and prunes files it dropped"
+    reasons = {
+        "AwsSolutions-L1": runtime,
+        "Serverless-LambdaLatestVersion": runtime,
+        "Serverless-LambdaDLQ": CUSTOM_RESOURCE_DLQ,
+        "Serverless-LambdaTracing": (
+            "BucketDeployment exposes no tracing setting; each run is one CloudFormation custom resource "
+            "event, recorded in the stack events and its DeployLogs log group."
         ),
-        f"AwsSolutions-IAM5[Resource::arn:{nag_ref(stack, stack.partition)}:s3:::{assets}/*]",
-        f"AwsSolutions-IAM5[Resource::{nag_ref(stack, stack.web.bucket.bucket_arn)}/*]",
-    ]
-    for rule in rules:
-        _ack(handler, rule, CDK_DEPLOYMENT)
+        f"AwsSolutions-IAM4[Policy::{MANAGED}/AWSLambdaBasicExecutionRole]": (
+            "aws-cdk-lib gives its singleton handler role the AWS-managed basic execution policy: "
+            "logs:CreateLogGroup, CreateLogStream and PutLogEvents, nothing else."
+        ),
+        "AwsSolutions-IAM5[Action::s3:GetBucket*]": f"{read}, and {write}.",
+        "AwsSolutions-IAM5[Action::s3:GetObject*]": f"{read}, and {write}.",
+        "AwsSolutions-IAM5[Action::s3:List*]": f"{read}, and {write}.",
+        "AwsSolutions-IAM5[Action::s3:Abort*]": f"{write} (aborting its own multipart uploads).",
+        "AwsSolutions-IAM5[Action::s3:DeleteObject*]": f"{write} (deleting the pruned files).",
+        f"AwsSolutions-IAM5[Resource::arn:{nag_ref(stack, stack.partition)}:s3:::{assets}/*]": (
+            f"{read}: asset objects are named by content hash at synth time."
+        ),
+        f"AwsSolutions-IAM5[Resource::{nag_ref(stack, stack.web.bucket.bucket_arn)}/*]": (
+            f"{write}: any key of the web build, in the site bucket only."
+        ),
+    }
+    for rule, reason in reasons.items():
+        _ack(handler, rule, reason)
+    _ack_star(stack, handler, handler.role, DEPLOYMENT_INVALIDATION)  # type: ignore[attr-defined]

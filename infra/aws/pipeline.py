@@ -15,7 +15,9 @@ from constructs import Construct
 from infra.aws.alerts import Alerts
 from infra.aws.config import StageConfig
 from infra.aws.data import Data
-from infra.aws.functions import KEY_WRITE, ROOT, SCHEDULE_TARGET, TABLE_WRITE, Functions
+from infra.aws.functions import KEY_WRITE, ROOT, TABLE_WRITE, Functions
+from infra.aws.log_key import logs_key
+from infra.aws.reasons import SCHEDULE_TARGET
 from infra.aws.reports import Reports
 
 
@@ -86,7 +88,11 @@ class Pipeline(Construct):
                 role=role,
                 logs=sfn.LogOptions(
                     destination=logs.LogGroup(
-                        self, f"{stem}Logs", retention=config.log_retention, removal_policy=removal
+                        self,
+                        f"{stem}Logs",
+                        retention=config.log_retention,
+                        encryption_key=logs_key(self),
+                        removal_policy=removal,
                     ),
                     level=sfn.LogLevel.ALL,
                     include_execution_data=True,

@@ -7,7 +7,7 @@ from companyos.adapters.config import table_names
 from companyos.topology import STATE_MACHINES
 from constructs import Construct
 
-from infra.aws import nag
+from infra.aws import checkov, nag
 from infra.aws.alerts import Alerts
 from infra.aws.api import Api
 from infra.aws.audit import AuditSigning
@@ -16,6 +16,7 @@ from infra.aws.config import StageConfig
 from infra.aws.cost import Cost
 from infra.aws.data import Data
 from infra.aws.functions import Functions
+from infra.aws.log_key import create_logs_key
 from infra.aws.pipeline import Pipeline, state_machine_arn
 from infra.aws.reports import Reports
 from infra.aws.web import Web
@@ -30,6 +31,8 @@ class CockpitStack(Stack):
             description=f"CompanyOS Exec Cockpit ({config.name})",
             termination_protection=config.retain_data,
         )
+        self.config = config
+        self.logs_key = create_logs_key(self, retain=config.retain_data)
         logs = access_log_bucket(self, "AccessLogs")
         self.data = Data(self, "Data", names=table_names(config.prefix), retain=config.retain_data)
         self.alerts = Alerts(
@@ -69,6 +72,7 @@ class CockpitStack(Stack):
         CfnOutput(self, "ExportsTopicArn", value=self.reports.topic.topic_arn)
         CfnOutput(self, "ReportsBucket", value=self.reports.bucket.bucket_name)
         nag.acknowledge(self)
+        checkov.apply(self, config)
 
 
 class CockpitStage(Stage):

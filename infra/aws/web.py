@@ -6,6 +6,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -15,6 +16,7 @@ from infra.aws.api import Api
 from infra.aws.buckets import secure_bucket
 from infra.aws.config import StageConfig
 from infra.aws.functions import ROOT
+from infra.aws.log_key import logs_key
 
 
 def _security_headers(scope: Construct, auth_base_url: str) -> cloudfront.ResponseHeadersPolicy:
@@ -85,6 +87,9 @@ class Web(Construct):
             minimum_protocol_version=(
                 cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if config.certificate_arn else None
             ),
+            # A CLOUDFRONT-scope AWS WAF web ACL made in us-east-1 (webAclArn in cdk.json), when the stage
+            # has one: $5/month + $1 per rule + $0.60 per million requests (docs/decisions.md, #17).
+            web_acl_id=config.web_acl_arn,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
@@ -109,7 +114,10 @@ class Web(Construct):
             },
         )
         self.url = f"https://{config.cockpit_domain or self.distribution.distribution_domain_name}"
-        client = api.add_web_client(f"{self.url}/")
+        self._deploy(config, api, api.add_web_client(f"{self.url}/"))
+
+    def _deploy(self, config: StageConfig, api: Api, client: cognito.UserPoolClient) -> None:
+        """The web build and its config.json into the site bucket, then a CloudFront invalidation."""
         region = Stack.of(self).region
         s3deploy.BucketDeployment(
             self,
@@ -136,6 +144,10 @@ class Web(Construct):
             distribution_paths=["/*"],
             memory_limit=512,
             log_group=logs.LogGroup(
-                self, "DeployLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+                self,
+                "DeployLogs",
+                retention=config.log_retention,
+                encryption_key=logs_key(self),
+                removal_policy=RemovalPolicy.DESTROY,
             ),
         )

@@ -182,8 +182,7 @@ def test_function_runtime_layers_and_logging(synth: Synth, spec: Any) -> None:
     assert {"Ref": _powertools_parameter(synth)} in props["Layers"]
     assert "Ref" in props["LoggingConfig"]["LogGroup"]
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
-    tracing = props.get("TracingConfig", {}).get("Mode")
-    assert tracing == (None if spec.name == "read_api" else "Active")
+    assert props["TracingConfig"] == {"Mode": "Active"}
 
 
 def _powertools_parameter(synth: Synth) -> str:
@@ -325,7 +324,36 @@ def test_webhook_secrets_are_granted_on_the_prefix_only(synth: Synth) -> None:
 def test_schedule_target_has_an_encrypted_dead_letter_queue(synth: Synth, name: str) -> None:
     _, fn = _function(synth, name)
     queue = fn["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
-    assert synth.templates["dev"]["Resources"][queue]["Properties"]["SqsManagedSseEnabled"] is True
+    key = synth.templates["dev"]["Resources"][queue]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    assert key.startswith("DataKey")  # the customer-managed data key
+    # Lambda sends the failed event with the function's role: it needs a data key of that key.
+    statements = _role_statements(synth, fn["Properties"])
+    key_arn = {"Fn::GetAtt": [key, "Arn"]}
+    assert any(
+        {"kms:GenerateDataKey", "kms:Decrypt"} <= set(_actions(s)) and s["Resource"] == key_arn
+        for s in statements
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_log_group_is_encrypted_with_the_logs_key(synth: Synth, env: str) -> None:
+    groups = synth.resources(env, "AWS::Logs::LogGroup")
+    assert len(groups) == len(FUNCTIONS) + len(STATE_MACHINES) + 2  # + API access logs, deploy logs
+    keys = {g["Properties"]["KmsKeyId"]["Fn::GetAtt"][0] for g in groups.values()}
+    (key,) = keys
+    assert key.startswith("LogsKey")
+    policy = synth.templates[env]["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
+    (logs,) = [s for s in policy if s["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}]
+    assert "kms:GenerateDataKey" in logs["Action"]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+
+
+def test_access_log_bucket_is_versioned(synth: Synth) -> None:
+    (logs,) = [b for k, b in synth.resources("dev", "AWS::S3::Bucket").items() if k.startswith("AccessLogs")]
+    assert logs["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = logs["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 365
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
 
 
 # ---------------------------------------------------------------- API

@@ -1,0 +1,102 @@
+"""Reasons shared by the cdk-nag acknowledgements (nag.py) and the checkov skips (checkov.py).
+
+Each reason is derived from what the stack really does, so it cannot drift from the wiring:
+`invokers(spec)` reads companyos.topology (API routes, state machines, schedules) and raises for a
+function nothing invokes. `STAR_ACTIONS` lists, per kind of role, the exact action set the role may hold
+on `Resource: "*"`; nag.py acknowledges IAM5 `Resource::*` only when a role's `*` statements hold exactly
+that set, and tests/infra/test_templates.py checks every `*` statement of the synthesized templates
+against it, so a new `*` statement fails instead of passing under an old acknowledgement.
+"""
+
+from __future__ import annotations
+
+from companyos.topology import PULL_SCHEDULES, STATE_MACHINES, FunctionSpec
+
+# The KPI schedules' target (EventBridge Scheduler, asynchronous) and every pull connector's function.
+SCHEDULE_TARGET = "scheduler"
+ASYNC_TARGETS = frozenset({SCHEDULE_TARGET, *(p.function for p in PULL_SCHEDULES)})
+
+FUNCTION_XRAY = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+STATE_MACHINE_LOGS_XRAY = frozenset(
+    {
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+    }
+)
+DEPLOYMENT_INVALIDATION = frozenset({"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"})
+
+STAR_ACTIONS: dict[frozenset[str], str] = {
+    FUNCTION_XRAY: (
+        "Active tracing: the Lambda service sends the function's segments with the execution role. "
+        "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so "
+        "AWS requires Resource '*' for exactly these two actions."
+    ),
+    STATE_MACHINE_LOGS_XRAY: (
+        "Step Functions logging to CloudWatch Logs uses vended log delivery: logs:CreateLogDelivery, "
+        "GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery and ListLogDeliveries support no resource-"
+        "level permissions, and AWS documents them with PutResourcePolicy, DescribeResourcePolicies and "
+        "DescribeLogGroups on '*' (aws-cdk-lib's StateMachine adds this set). Tracing adds "
+        "xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets, which "
+        "support no resource-level permissions either."
+    ),
+    DEPLOYMENT_INVALIDATION: (
+        "aws-cdk-lib's BucketDeployment grants cloudfront:CreateInvalidation and GetInvalidation on '*' "
+        "to its singleton handler, which CloudFormation invokes with this stack's distribution id only, "
+        "to invalidate /* after each web deploy."
+    ),
+}
+
+INGEST_CHECKS = (
+    "POST /api/ingest/{source} is the one route without the Cognito authorizer: webhook senders (GitHub, "
+    "PagerDuty, OPA, ...) cannot present Cognito tokens. The handler refuses a body over "
+    "MAX_WEBHOOK_BYTES (413) and an unknown tenant (404) before it looks up the tenant's secret, then "
+    "verifies the sender's credential (an HMAC-SHA256 signature over the raw body, or OPA's bearer token) "
+    "before it decodes or parses anything; an unsigned or wrongly signed request gets 401 and nothing is "
+    "stored."
+)
+
+CUSTOM_RESOURCE_DLQ = (
+    "CloudFormation invokes the custom resource handler once per deploy and waits for the handler to "
+    "PUT its result to a presigned response URL; the handler reports its own failure there and "
+    "CloudFormation rolls the deploy back. A queued event could not be replayed: its response URL and "
+    "the stack operation are gone by then."
+)
+
+
+def invokers(spec: FunctionSpec) -> list[str]:
+    """Who invokes the function, from companyos.topology."""
+    found: list[str] = []
+    if spec.api_routes or spec.api_prefixes or spec.public_routes:
+        found.append("API Gateway (Lambda proxy integration)")
+    machines = [sm.name for sm in STATE_MACHINES if spec.name in sm.functions.values()]
+    if machines:
+        found.append(f"Step Functions lambda:invoke tasks of {', '.join(machines)}")
+    if spec.name == SCHEDULE_TARGET:
+        found.append("EventBridge Scheduler (KPI schedules)")
+    found.extend(f"EventBridge Scheduler ({p.name})" for p in PULL_SCHEDULES if p.function == spec.name)
+    if not found:
+        raise ValueError(f"{spec.name}: nothing invokes it (companyos.topology); say who does")
+    return found
+
+
+def sync_dlq_reason(spec: FunctionSpec) -> str:
+    """Why a function invoked only synchronously has no dead-letter queue."""
+    if spec.name in ASYNC_TARGETS:
+        raise ValueError(f"{spec.name} is invoked asynchronously: it needs its dead-letter queue")
+    return (
+        f"Invoked only synchronously, by {' and '.join(invokers(spec))}: Lambda sends to a DLQ (or an "
+        "on-failure destination) only events of asynchronous invocations, so one would never receive "
+        "anything. A failed request returns its error to the API client; a failed task is the state "
+        "machine's error, handled by its Retry/Catch or failing the execution (execution history and "
+        "log group)."
+    )
