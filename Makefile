@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
+# checkov pins boto3/networkx/packaging below the project's: it lives in its own tool venv
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PORT ?= 8080
 # pytest-xdist workers for `make test` (auto: one per core); `--dist loadfile` keeps a file's tests on one
 # worker, in order, with its module fixtures built once
@@ -14,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: install install-demo demo test test-fast lint synth bench bench-demo openapi docs chromium node clean
+.PHONY: install install-demo install-checkov demo test test-fast lint synth bench bench-demo openapi docs chromium node clean
 
 # Everything: the tests, lint, synth and benchmarks (`.[dev]` includes the demo's dependencies).
 $(STAMP): pyproject.toml
@@ -24,6 +27,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# checkov for the template checks of tests/infra (the version range is the `checkov` extra's)
+$(CHECKOV_STAMP): pyproject.toml
+	test -x $(CHECKOV_VENV)/bin/python || $(PY_SYS) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q 'checkov>=3,<4'
+	touch $(CHECKOV_STAMP)
+
+install-checkov: $(CHECKOV_STAMP)
 
 # Only what `make demo` runs (`.[demo]`: the runtime, moto, DuckDB, reportlab; no CDK, cdk-nag,
 # Playwright or test tools), with its own stamp.
@@ -53,9 +65,9 @@ node: node_modules/.installed
 demo: install-demo
 	$(PY) -m infra.local --port $(PORT)
 
-test: install chromium
+test: install install-checkov chromium
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -q -m "not bench" -n $(TEST_WORKERS) --dist loadfile
+	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q -m "not bench" -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not infra and not bench"
