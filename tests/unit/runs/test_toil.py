@@ -28,7 +28,13 @@ def _rows_of(body: bytes, delivery: str) -> list[SignalRow]:
 
 def _entry(day: date, hours: float, project: str, tags: list[str], n: int, client: str | None = None):
     at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
-    attrs = {"entry_id": f"e{n}", "duration_s": hours * 3600, "project": project, "tags": tags, "client": client}
+    attrs = {
+        "entry_id": f"e{n}",
+        "duration_s": hours * 3600,
+        "project": project,
+        "tags": tags,
+        "client": client,
+    }
     return SignalRow("ops_time", f"s{n}", at, attrs, source="time_tracking")
 
 
@@ -80,7 +86,10 @@ def test_pagerduty_interrupts_count_only_where_the_tenant_opts_in():
         _incident("P2", "triggered", t0),  # never acknowledged: no interrupt time
         _incident("P2", "resolved", t0 + timedelta(hours=1)),
     ]
-    signals = {"ops_time": [_entry(d, 6, "Ops", [], 1), _entry(d, 2, "Ops", ["toil"], 2)], "incident": incidents}
+    signals = {
+        "ops_time": [_entry(d, 6, "Ops", [], 1), _entry(d, 2, "Ops", ["toil"], 2)],
+        "incident": incidents,
+    }
     assert _value(signals).value == pytest.approx(100.0 * 2 / 8)  # default: not opted in
     opted = _value(signals, {"pagerduty_interrupts": True})
     assert opted.value == pytest.approx(100.0 * (2 + 2) / (8 + 2))
@@ -101,9 +110,16 @@ def test_the_rows_by_category_and_team():
             _entry(d, 6, "Ops", [], 2, client="SRE"),
             _entry(d, 1, "Billing", ["toil"], 3),
         ],
-        "incident": [_incident("P1", "acknowledged", t0), _incident("P1", "resolved", t0 + timedelta(hours=1))],
+        "incident": [
+            _incident("P1", "acknowledged", t0),
+            _incident("P1", "resolved", t0 + timedelta(hours=1)),
+        ],
     }
-    params = {**contracts.get("toil_ratio").params, "pagerduty_interrupts": True, "teams": {"Billing": "Payments"}}
+    params = {
+        **contracts.get("toil_ratio").params,
+        "pagerduty_interrupts": True,
+        "teams": {"Billing": "Payments"},
+    }
     build = rows.builder("toil_ratio")
     assert build is not None
     entry = build(signals, rows.RowsContext("t", NOW, params), 7)["toil"]

@@ -88,8 +88,8 @@ def test_without_last_months_telemetry_or_cost_the_value_is_unknown_with_the_rea
 
 
 def test_old_rollups_without_mtd_users_still_read_for_the_other_product_kpis():
-    old = SignalRow("product_daily", "r", AS_OF, {k: 1.0 for k in
-                    ("accounts", "users", "wau", "feature_wau", "sessions", "session_s", "events")})  # fmt: skip
+    fields = ("accounts", "users", "wau", "feature_wau", "sessions", "session_s", "events")
+    old = SignalRow("product_daily", "r", AS_OF, dict.fromkeys(fields, 1.0))
     day, record = rollup_record(old) or (None, {})
     assert day == AS_OF.date() and "mtd_users" not in record
 

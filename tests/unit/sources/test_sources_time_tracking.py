@@ -82,12 +82,16 @@ def test_a_toggl_detailed_report_csv_becomes_one_entry_per_row():
     assert sleep.attributes["duration_s"] == 8 * 3600 and game.attributes["duration_s"] == 12 * 3600
     assert sleep.attributes["project"] == "生活" and sleep.attributes["client"] == "第3領域"
     assert sleep.attributes["user"] == "ちぃといつ" and sleep.attributes["tags"] == []
-    assert sleep.attributes["billable"] is False and sleep.attributes["ended_at"] == "2014-06-23T08:00:00+00:00"
+    assert (
+        sleep.attributes["billable"] is False and sleep.attributes["ended_at"] == "2014-06-23T08:00:00+00:00"
+    )
     assert "description" not in sleep.attributes  # free text is not kept
     assert sleep.attributes["entry_id"] != game.attributes["entry_id"]
     # the same rows in another export (other delivery) keep their entry ids: counted once
     again = parse(("\ufeff" + TOGGL_CSV).encode())  # Toggl's BOM
-    assert [s.attributes["entry_id"] for s in again.signals] == [s.attributes["entry_id"] for s in parsed.signals]
+    assert [s.attributes["entry_id"] for s in again.signals] == [
+        s.attributes["entry_id"] for s in parsed.signals
+    ]
 
 
 def test_the_delivery_id_is_the_sender_id_or_the_content_hash():

@@ -9,8 +9,8 @@ from typing import Any
 from companyos.domain.errors import NotFound
 from companyos.runs import formulas
 from companyos.runs.contracts import PERIODS, Contract
-from companyos.runs.run_state import State, contract_of
 from companyos.runs.formula_base import same_day_last_month
+from companyos.runs.run_state import State, contract_of
 
 ValueFn = Callable[[Any, date, int], formulas.Outcome]
 

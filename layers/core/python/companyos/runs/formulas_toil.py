@@ -29,6 +29,7 @@ from datetime import date, datetime
 from companyos.runs.formula_base import (
     Buckets,
     Builtin,
+    Counter,
     Folded,
     Outcome,
     Params,
@@ -118,7 +119,9 @@ def classified(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> It
         seconds = a.get("duration_s")
         if verdict is None or not isinstance(seconds, int | float) or seconds < 0:
             continue
-        yield Classified(s.occurred_at.date(), float(seconds), verdict[0], verdict[1], _team(a, params), s.source)
+        yield Classified(
+            s.occurred_at.date(), float(seconds), verdict[0], verdict[1], _team(a, params), s.source
+        )
     if params.get("pagerduty_interrupts") is True:
         for start, end, s in _interrupts(signals.get("incident", ())):
             teams = s.attributes.get("teams")
@@ -130,7 +133,7 @@ def classified(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> It
 def fold_toil(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
     """Per day: ops seconds (`total_s`), toil seconds (`toil_s`), PagerDuty interrupt seconds."""
     for c in classified(signals, params):
-        counters = {"total_s": c.seconds, "toil_s": c.seconds if c.toil else 0.0}
+        counters: dict[str, Counter] = {"total_s": c.seconds, "toil_s": c.seconds if c.toil else 0.0}
         if c.category == PAGERDUTY:
             counters["interrupt_s"] = c.seconds
         yield c.day, counters

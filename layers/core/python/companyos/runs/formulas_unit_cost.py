@@ -61,8 +61,9 @@ def fold_unit_cost(signals: Mapping[str, Sequence[SignalRow]], params: Params) -
         if isinstance(cost, int | float | Decimal) and not isinstance(cost, bool):
             yield s.occurred_at.date(), {"cost": float(cost), "cost_days": 1.0}
     for day, record in fold_product(signals, params):
-        if "mtd_users" in record:
-            yield day, {"mtd_users": float(record["mtd_users"]), "telemetry_days": 1.0}
+        users = record.get("mtd_users")
+        if isinstance(users, int | float):
+            yield day, {"mtd_users": float(users), "telemetry_days": 1.0}
 
 
 def _counter(buckets: Buckets, day: date, key: str) -> float | None:

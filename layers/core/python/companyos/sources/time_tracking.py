@@ -77,7 +77,9 @@ def _toggl_entry(row: dict[str, str], n: int) -> Signal:
     duration = _toggl_duration(row["Duration"], f"{at}.Duration")
     user = (row.get("Email") or row.get("User") or "").strip()
     project = (row.get("Project") or "").strip()
-    entry_id = "toggl-" + short_hash(user, start.isoformat(), end.isoformat(), project, row.get("Description"))
+    entry_id = "toggl-" + short_hash(
+        user, start.isoformat(), end.isoformat(), project, row.get("Description")
+    )
     attrs: dict[str, Any] = {
         "entry_id": entry_id,
         "format": "toggl_csv",
@@ -129,10 +131,10 @@ def _jira_worklog(issue: dict[str, Any], wl: Any, at: str) -> Signal:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
         raise _bad(f"'{at}.timeSpentSeconds' must be a number of seconds", f"{at}.timeSpentSeconds")
     started = parse_time(wl.get("started"), f"{at}.started")
-    fields = issue.get("fields") or {}
-    project = fields.get("project") if isinstance(fields.get("project"), dict) else {}
-    author = wl.get("author") if isinstance(wl.get("author"), dict) else {}
-    labels = fields.get("labels") if isinstance(fields.get("labels"), list) else []
+    fields: dict[str, Any] = issue.get("fields") or {}
+    project: dict[str, Any] = fields["project"] if isinstance(fields.get("project"), dict) else {}
+    author: dict[str, Any] = wl["author"] if isinstance(wl.get("author"), dict) else {}
+    labels: list[Any] = fields["labels"] if isinstance(fields.get("labels"), list) else []
     key = str(issue.get("key") or "")
     wl_id = str(wl.get("id") or short_hash(key, started.isoformat(), seconds))
     attrs: dict[str, Any] = {
