@@ -34,8 +34,8 @@ from companyos.runs.formula_base import (
     SignalRow,
     same_day_last_month,
 )
+from companyos.runs import formulas_product as product  # a module: it may be importing us (formulas.py)
 from companyos.runs.formulas import register
-from companyos.runs.formulas_product import MIN_COVERAGE, fold_product, month_over_month
 
 COST_KIND = "cur2"  # the contract's lake source kind: its daily rows reach the fold under this kind
 
@@ -60,7 +60,7 @@ def fold_unit_cost(signals: Mapping[str, Sequence[SignalRow]], params: Params) -
         cost = s.attributes.get("cost")
         if isinstance(cost, int | float | Decimal) and not isinstance(cost, bool):
             yield s.occurred_at.date(), {"cost": float(cost), "cost_days": 1.0}
-    for day, record in fold_product(signals, params):
+    for day, record in product.fold_product(signals, params):
         users = record.get("mtd_users")
         if isinstance(users, int | float):
             yield day, {"mtd_users": float(users), "telemetry_days": 1.0}
@@ -82,7 +82,7 @@ def month_level(buckets: Buckets, end: date) -> tuple[MonthLevel | None, str | N
     cost = sum(_counter(buckets, d, "cost") or 0.0 for d in days if d <= through)
     users = [(d, v) for d in days if d <= through and (v := _counter(buckets, d, "mtd_users")) is not None]
     span = f"{start.isoformat()}..{through.isoformat()}"
-    if len(users) < max(1.0, MIN_COVERAGE * through.day):
+    if len(users) < max(1.0, product.MIN_COVERAGE * through.day):
         return None, f"product telemetry covers {len(users)} of the {through.day} days {span}"
     mau = users[-1][1]  # distinct users since the 1st, as of the last active day
     if mau <= 0:
@@ -101,7 +101,7 @@ def infra_cost_per_active_unit(buckets: Buckets, end: date, days: int) -> Outcom
         return Outcome(None, f"no previous month to compare: {why}")
     if prev.through != prev_end:
         return Outcome(None, f"no previous month to compare: the CUR export has no cost for {prev_end}")
-    change = month_over_month(cur.per_unit, prev.per_unit)
+    change = product.month_over_month(cur.per_unit, prev.per_unit)
     detail = {
         "through": cur.through.isoformat(),
         "cost": round(cur.cost, 6),
