@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from companyos.runs import formulas_product as product  # a module: it may be importing us (formulas.py)
 from companyos.runs.formula_base import (
     Buckets,
     Builtin,
@@ -34,7 +35,6 @@ from companyos.runs.formula_base import (
     SignalRow,
     same_day_last_month,
 )
-from companyos.runs import formulas_product as product  # a module: it may be importing us (formulas.py)
 from companyos.runs.formulas import register
 
 COST_KIND = "cur2"  # the contract's lake source kind: its daily rows reach the fold under this kind
