@@ -112,6 +112,14 @@ def test_cost_per_active_user_is_month_to_date_cost_over_mau_month_over_month(un
     assert by["cost_per_unit"]["value"] == pytest.approx(cost / mau, rel=1e-6)
     assert by["cost_per_unit"]["previous"] == pytest.approx(prev_cost / prev_mau, rel=1e-6)
     assert by["change"]["value"] == pytest.approx(expected, rel=1e-9)
+    # the tenant's snapshot (what every page reads) carries the delivered value, judged, with its run
+    from companyos.adapters.repos import ScoreStore
+
+    found = ScoreStore(UNIT).latest("28d")
+    assert found is not None
+    entry = found[0]["kpis"]["infra_cost_per_active_unit"]
+    assert entry["value"] == pytest.approx(expected, rel=1e-9)
+    assert entry["evidence"]["run_id"] == delivery["run_id"]
 
 
 # ---------------------------------------------------------------------------- toil
@@ -185,6 +193,11 @@ def test_toil_ratio_is_toil_hours_over_ops_hours_by_the_tenants_rule(local: Runn
         "project: 生活": 8.0,
         "other ops work": 0.0,
     }
+    from companyos.adapters.repos import ScoreStore
+
+    found = ScoreStore(TOIL).latest("28d")
+    assert found is not None and found[0]["kpis"]["toil_ratio"]["value"] == pytest.approx(40.0)
+    assert found[0]["kpis"]["toil_ratio"]["evidence"]["run_id"] == delivery["run_id"]
     # the Jira worklog (30 min on JIRAKEY-14384, a toil project here) on its own week
     jira_at = datetime(2017, 11, 12, tzinfo=UTC)
     run_kpis(local, TOIL, ["toil_ratio"], jira_at, f"toil-{next(_names)}")
