@@ -40,7 +40,18 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         "OPA decision-log batch (JSON array, usually `Content-Encoding: gzip`)",
         "https://www.openpolicyagent.org/docs/latest/management-decision-logs/",
     ),
+    "time_tracking": (
+        "Toggl Track Detailed report CSV export (`text/csv`), or Jira issues with their worklogs"
+        " (`GET /rest/api/2/search?fields=project,labels,worklog` answer, or one issue)",
+        "https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-worklogs/",
+    ),
 }
+
+# The sources signed with X-CompanyOS-Signature (ours, the scanners' uploads, time tracking)
+COMPANYOS_SIGNED = (
+    *("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr"),
+    "time_tracking",
+)
 
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
 HEADERS: dict[str, dict[str, str]] = {
@@ -52,11 +63,11 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
-        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+        for s in COMPANYOS_SIGNED
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
-        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+        for s in COMPANYOS_SIGNED
     },
     "X-CompanyOS-Target": {
         s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")
@@ -148,6 +159,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         s: {"type": ["object", "array"], "description": d, "externalDocs": {"url": u}}
         for s, (d, u) in THIRD_PARTY.items()
     }
+    third["time_tracking"]["type"] = ["object", "string"]  # Jira JSON, or the Toggl CSV text
     op["summary"] = "Ingest one signed delivery from a tool"
     op["description"] = (
         "The body is the tool's own payload, byte for byte (signatures are verified over the exact bytes "
@@ -160,6 +172,9 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         "content": {
             "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
             "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {
+                "schema": {"type": "string", "description": "time_tracking: a Toggl Track CSV export"}
+            },
         },
     }
     op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}

@@ -43,7 +43,8 @@ class Deliverer:
     def send(
         self, source: str, doc: Any, headers: dict[str, str] | None = None, *, gzipped: bool = False
     ) -> None:
-        body = json.dumps(doc).encode()
+        # a JSON document, or (bytes) an export in the tool's own format, e.g. a CSV
+        body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if gzipped:
             body = gzip.compress(body, mtime=0)

@@ -4,8 +4,8 @@ GitHub pushes and builds leading to the seeded deployments (`demo_github`), Page
 events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so findings get fixed)
 and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics / feature-flag
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
-connector against a local fake Prometheus (`demo_prometheus`), and a CUR 2.0 Parquet export queried
-through `CostQuery` (`demo_cur`).
+connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
+through `CostQuery` (`demo_cur`), and Toggl CSV / Jira worklog time tracking (`demo_toil`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -29,6 +29,7 @@ from infra.local import (
     demo_product,
     demo_prometheus,
     demo_security,
+    demo_toil,
 )
 from infra.local.demo_deliver import Deliverer
 from infra.local.demo_status import SeedProgress
@@ -48,6 +49,7 @@ SOURCES = (
     "nps",
     "billing",
     "okr",
+    "time_tracking",
 )
 # the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
 STEPS = {
@@ -59,6 +61,7 @@ STEPS = {
     "business": "NPS, billing and OKRs",
     "prometheus": "Prometheus pull",
     "cur": "CUR 2.0 cost export",
+    "time_tracking": "Toggl and Jira time tracking",
 }
 
 
@@ -109,5 +112,6 @@ def seed_sources(
     counts["product"] = telemetry
     counts["prometheus_signals"] = timed("prometheus", lambda: demo_prometheus.seed_prometheus(demo, now))
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
+    counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["seconds"] = seconds
     return counts

@@ -74,6 +74,8 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("nps_response", "business", "aggregated"),
         KindRetention("okr_progress", "business", "aggregated"),
         KindRetention("billing_event", "financial", "aggregated"),
+        # time tracking (Toggl / Jira worklogs): an entry is an event, its own aggregate
+        KindRetention("ops_time", "business", "aggregated"),
     )
 }
 

@@ -9,8 +9,8 @@ from typing import Any
 from companyos.domain.errors import NotFound
 from companyos.runs import formulas
 from companyos.runs.contracts import PERIODS, Contract
+from companyos.runs.formula_base import same_day_last_month
 from companyos.runs.run_state import State, contract_of
-from companyos.runs.sourcing import same_day_last_month
 
 ValueFn = Callable[[Any, date, int], formulas.Outcome]
 
@@ -60,6 +60,7 @@ def month_to_date(formula: ValueFn, daily: dict, end: date) -> dict[str, Any]:
         "previous": prev.value,
         "series": _series(formula, daily, end, end.day),
         "time_range": f"{end.replace(day=1).isoformat()}/{end.isoformat()}",
+        **({"detail": dict(cur.detail)} if cur.detail else {}),
     }
     return {period: dict(entry) for period in PERIODS}
 

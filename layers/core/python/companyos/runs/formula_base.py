@@ -5,6 +5,7 @@ payload), the window helpers that read one window of buckets, and the `Outcome` 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -88,6 +89,12 @@ def window_samples(buckets: Buckets, end: date, days: int, key: str) -> list[flo
         if isinstance(val, list):
             out.extend(val)
     return out
+
+
+def same_day_last_month(day: date) -> date:
+    """The same day of the previous month (its last day when that month is shorter)."""
+    first = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
 def parse_time(raw: Any) -> datetime | None:

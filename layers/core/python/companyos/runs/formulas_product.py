@@ -10,7 +10,9 @@ has the same numbers whether it is read raw or rolled up. A day with a rollup is
 A day record: `accounts` (distinct customer accounts active that day), `users` (distinct users
 active that day), `wau` (distinct users active in the 7 days ending that day), `feature_wau`
 (distinct users who used a tracked feature in those 7 days), `sessions`, `session_s` (summed
-session seconds) and `events`.
+session seconds) and `events`; `mtd_users` (distinct users active from the 1st of that day's
+calendar month to that day: the month-to-date MAU of runs/formulas_unit_cost.py) when the rows
+reach back to the month's start (rollups written before it was added have none).
 
 Trend KPIs (unit `percent_change`, docs/health-model.md) compare a window with the same window
 28 days earlier ("month over month"): the 7-day value is this week against the same week a month
@@ -47,6 +49,7 @@ WAU_DAYS = 7  # a day's `wau` counts the users of the 7 days ending that day
 MOM_SHIFT_DAYS = 28  # "month over month": the comparison window is 28 days earlier (same weekdays)
 MIN_COVERAGE = 0.5  # a window needs telemetry on at least half its days
 RECORD_FIELDS = ("accounts", "users", "wau", "feature_wau", "sessions", "session_s", "events")
+OPTIONAL_FIELDS = ("mtd_users",)  # absent from rollups written before it existed
 
 
 class Activity(Protocol):
@@ -78,7 +81,8 @@ def _duration(s: Activity) -> float | None:
 
 def day_rollups(rows: Mapping[str, Sequence[Activity]], days: Iterable[date]) -> dict[date, dict[str, float]]:
     """The day record of each of `days` that had activity, from raw analytics rows. The rows must
-    cover each day and the 6 days before it (for `wau` / `feature_wau`)."""
+    cover each day and the 6 days before it (for `wau` / `feature_wau`), and the days since the 1st
+    of its month (for `mtd_users`)."""
     by_day: dict[date, list[Activity]] = defaultdict(list)
     for kind in ACTIVITY_KINDS:
         for s in rows.get(kind, ()):
@@ -89,6 +93,7 @@ def day_rollups(rows: Mapping[str, Sequence[Activity]], days: Iterable[date]) ->
         if not today:
             continue
         week = [s for i in range(WAU_DAYS) for s in by_day.get(day - timedelta(days=i), ())]
+        month = [s for i in range(day.day) for s in by_day.get(day - timedelta(days=i), ())]
         durations = [d for s in today if s.kind == "product_session" and (d := _duration(s)) is not None]
         out[day] = {
             "accounts": float(len({str(a) for s in today if (a := s.attributes.get("account_id"))})),
@@ -98,6 +103,7 @@ def day_rollups(rows: Mapping[str, Sequence[Activity]], days: Iterable[date]) ->
             "sessions": float(len(durations)),
             "session_s": float(sum(durations)),
             "events": float(len(today)),
+            "mtd_users": float(len({u for s in month if (u := _user(s))})),
         }
     return out
 
@@ -106,7 +112,9 @@ def rollup_record(s: SignalRow) -> tuple[date, dict[str, float]] | None:
     """A stored `product_daily` rollup → (day, record); None if it is not one."""
     try:
         day = date.fromisoformat(str(s.attributes.get("day") or s.occurred_at.date().isoformat()))
-        return day, {k: float(s.attributes[k]) for k in RECORD_FIELDS}
+        record = {k: float(s.attributes[k]) for k in RECORD_FIELDS}
+        optional = {k: float(s.attributes[k]) for k in OPTIONAL_FIELDS if s.attributes.get(k) is not None}
+        return day, record | optional
     except (KeyError, TypeError, ValueError):
         return None
 

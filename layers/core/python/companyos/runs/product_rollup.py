@@ -5,7 +5,9 @@ up into one `product_daily` record (business class, aggregated tier: 5 years) by
 `runs.formulas_product.day_rollups` — the same function the KPI formulas apply to raw days, so a
 day has the same numbers whether it is read raw or rolled up. The 7-day distinct counts of day D
 need the raw events of D-6..D, so a day can be rolled up while D-6 is still kept: up to 23 days
-after it.
+after it. Its month-to-date distinct users (`mtd_users`) need the raw events since the 1st of D's
+month: complete when D is rolled up within 30 days of that 1st (the roll-up runs daily; a day rolled
+later counts only the users whose events are still kept).
 
 `roll_up(tenant, now)` runs at most once per UTC day per tenant (the ingest of the first analytics
 delivery of the day triggers it; `force=True` for backfills and tests). It recomputes every
@@ -55,7 +57,8 @@ def roll_up(tenant_id: str, now: datetime | None = None, *, force: bool = False)
     stamps = [str(s.attributes.get("rolled_at") or "") for s in have.values()]
     if not force and any(t[:10] == now.date().isoformat() for t in stamps):
         return {"rolled": [], "reason": "already rolled up today"}
-    since = _midnight(first - timedelta(days=WAU_DAYS - 1))
+    # the 6 days before the first day (7-day counts) and the days since its month's 1st (mtd_users)
+    since = _midnight(min(first - timedelta(days=WAU_DAYS - 1), first.replace(day=1)))
     until = _midnight(last + timedelta(days=1)) - timedelta(microseconds=1)
     store = SignalStore(tenant_id)
     raw = {k: [s for s in store.query(k, since, until)] for k in ACTIVITY_KINDS}

@@ -3,7 +3,6 @@ fold them into the per-day buckets the later steps read."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,15 +14,11 @@ from companyos.domain.errors import NotFound
 from companyos.runs import contracts, formulas
 from companyos.runs import rows as rows_registry
 from companyos.runs.contracts import PERIODS, Contract, SourceRef
+from companyos.runs.formula_base import same_day_last_month
 from companyos.runs.formulas import SignalRow
 from companyos.runs.run_state import State, contract_of, log_of, sourcing_sk
 
 MAX_BREAKDOWN_ITEMS = 15  # groups kept per breakdown (the rest is summed as "(other)": small payloads)
-
-
-def same_day_last_month(day: date) -> date:
-    first = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
 def current_window(contract: Contract, end: date) -> tuple[date, date]:
@@ -109,13 +104,30 @@ def _read_breakdown(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
     return {"count": len(got_rows), "latest_at": None, "sql_hash": lake.sql_hash(sql), "role": "breakdown"}
 
 
+def lake_signal_rows(kind: str, rows: list[dict[str, Any]]) -> list[SignalRow]:
+    """A lake query's daily rows (a `day` column) as rows of `kind` for a builtin formula that reads
+    the lake beside signals (e.g. CUR cost beside product telemetry): one row per day, at midnight."""
+    out = []
+    for r in rows:
+        if r.get("day") is None:
+            continue
+        day = date.fromisoformat(str(r["day"])[:10])
+        at = datetime.combine(day, datetime.min.time(), UTC)
+        out.append(SignalRow(kind, f"{kind}-{day.isoformat()}", at, r, source="lake"))
+    return out
+
+
 def _read_lake(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
     sql = ref.query or reading.contract.formula.sql or ""
-    reading.lake_rows = lake.get(reading.lake_name).query(sql, reading.since.date(), reading.as_of.date())
-    days = [str(r.get("day"))[:10] for r in reading.lake_rows if r.get("day") is not None]
+    got = lake.get(reading.lake_name).query(sql, reading.since.date(), reading.as_of.date())
+    if reading.contract.formula.builtin is not None:  # the builtin folds them with its signals
+        reading.signals.setdefault(ref.kind, []).extend(lake_signal_rows(ref.kind, got))
+    else:
+        reading.lake_rows = got
+    days = [str(r.get("day"))[:10] for r in got if r.get("day") is not None]
     newest = max(days, default=None)
     reading.fresher(f"{newest}T23:59:59+00:00" if newest else None)
-    return {"count": len(reading.lake_rows), "latest_at": newest, "sql_hash": lake.sql_hash(sql)}
+    return {"count": len(got), "latest_at": newest, "sql_hash": lake.sql_hash(sql)}
 
 
 def _read_kpi(reading: _Reading, ref: SourceRef) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from companyos.sources.base import Source
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
 from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
+from companyos.sources.time_tracking import TimeTrackingSource
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -23,6 +24,7 @@ SOURCES: dict[str, Source] = {
         own.NPS,
         own.BILLING,
         own.OKR,
+        TimeTrackingSource(),
     )
 }
 
