@@ -74,6 +74,8 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("nps_response", "business", "aggregated"),
         KindRetention("okr_progress", "business", "aggregated"),
         KindRetention("billing_event", "financial", "aggregated"),
+        KindRetention("revenue_event", "financial", "aggregated"),  # Stripe invoices paid, refunds
+        KindRetention("finance_month", "financial", "aggregated"),  # the monthly finance upload
     )
 }
 
