@@ -110,12 +110,30 @@ def _read_breakdown(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
 
 
 def _read_lake(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
+    """A SQL formula's daily rows; for a built-in formula (the source's own `query`), its rows reach
+    the formula and the rows builder as rows of the source's kind (`day` is their time)."""
     sql = ref.query or reading.contract.formula.sql or ""
-    reading.lake_rows = lake.get(reading.lake_name).query(sql, reading.since.date(), reading.as_of.date())
-    days = [str(r.get("day"))[:10] for r in reading.lake_rows if r.get("day") is not None]
+    got = lake.get(reading.lake_name).query(sql, reading.since.date(), reading.as_of.date())
+    if reading.contract.formula.builtin is None:
+        reading.lake_rows = got
+    else:
+        reading.signals.setdefault(ref.kind, []).extend(_lake_signal_rows(ref, got))
+    days = [str(r.get("day"))[:10] for r in got if r.get("day") is not None]
     newest = max(days, default=None)
     reading.fresher(f"{newest}T23:59:59+00:00" if newest else None)
-    return {"count": len(reading.lake_rows), "latest_at": newest, "sql_hash": lake.sql_hash(sql)}
+    return {"count": len(got), "latest_at": newest, "sql_hash": lake.sql_hash(sql)}
+
+
+def _lake_signal_rows(ref: SourceRef, rows: list[dict[str, Any]]) -> list[SignalRow]:
+    out = []
+    for i, r in enumerate(rows):
+        day = r.get("day")
+        if day is None:
+            continue
+        at = datetime.combine(date.fromisoformat(str(day)[:10]), datetime.min.time(), UTC)
+        attrs = {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items() if k != "day"}
+        out.append(SignalRow(ref.kind, f"lake-{i}", at, attrs, source=ref.object.split(".")[0]))
+    return out
 
 
 def _read_kpi(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
