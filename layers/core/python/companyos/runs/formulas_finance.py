@@ -150,6 +150,8 @@ class Month:
     sales_marketing: float
     new_customers: float
     new_mrr: float
+    stripe_invoiced: float = 0.0  # Stripe invoices paid / refunds of the month, in its currency
+    stripe_refunded: float = 0.0
 
 
 def _num_of(counters: Mapping[str, Any], key: str) -> float:
@@ -197,6 +199,8 @@ def month_figures(buckets: Buckets, first: date) -> Month | str:
         _num_of(counters, "sales_marketing"),
         _num_of(counters, "new_customers"),
         _num_of(counters, "new_mrr"),
+        _num_of(counters, f"invoiced|{currency}"),
+        _num_of(counters, f"refunded|{currency}"),
     )
 
 

@@ -5,7 +5,8 @@
 * cac_payback_period → `cac_inputs`: per month, sales & marketing spend, new customers, new MRR,
   CAC per new customer, gross margin and the payback it gives.
 * net_revenue_retention / arr_growth_rate → `revenue_movements`: the period's MRR movements by type
-  (new, expansion, contraction, churn) with the customers that moved most, and Stripe refunds.
+  (new, expansion, contraction, churn) with the customers that moved most. Stripe refunds are
+  revenue, not MRR: they show in `finance_inputs` (the month's revenue net of them).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _finance_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, 
                 "currency": m.currency,
                 "revenue": round(m.revenue, 2),
                 "revenue_from": m.revenue_from,
+                "stripe_invoiced": round(m.stripe_invoiced, 2),
+                "stripe_refunds": round(m.stripe_refunded, 2),
                 "cogs_lines": lines[:MAX_ROWS],
                 "cogs": round(cost, 2),
                 "gross_margin": 100.0 * (m.revenue - cost) / m.revenue if m.revenue > 0 else None,
@@ -110,27 +113,12 @@ def _cac_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict
     return {"cac_inputs": {"available": True, "window_days": days, "months": items, "evidence": ev}}
 
 
-def _refunds(signals: Signals, since: date) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for s in ff.latest_revenue(signals.get("revenue_event", ())):
-        a = s.attributes
-        if (
-            a.get("type") == "refund"
-            and a.get("status") not in ff.VOID_REFUNDS
-            and s.occurred_at.date() >= since
-        ):
-            cur = str(a.get("currency"))
-            out[cur] = round(out.get(cur, 0.0) + float(a.get("amount") or 0.0), 2)
-    return out
-
-
 def _movements(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
     rows = list(signals.get("billing_event", ()))
     since = window_start(ctx.as_of, days).date()
     moved = [m for m in movements(rows) if m.day >= since and m.kind in dict(MOVE_KINDS)]
-    refunds = _refunds(signals, since)
-    if not moved and not refunds:
-        return {"revenue_movements": _unavailable(f"no MRR movement or refund in the last {days} days")}
+    if not moved:
+        return {"revenue_movements": _unavailable(f"no MRR movement in the last {days} days")}
     items = []
     for kind, label in MOVE_KINDS:
         of_kind = [m for m in moved if m.kind == kind]
@@ -155,8 +143,7 @@ def _movements(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[
             "net_new_mrr": round(
                 sum(m.amount * (1 if m.kind in ("new", "expansion") else -1) for m in moved), 2
             ),
-            "refunds": refunds,
-            "evidence": _evidence(signals, ("billing_event", "revenue_event"), days),
+            "evidence": _evidence(signals, ("billing_event",), days),
         }
     }
 

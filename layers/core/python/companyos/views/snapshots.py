@@ -33,8 +33,6 @@ def _catalog_contracts(tenant_id: str) -> set[str]:
 NOT_MEASURED: dict[str, str] = {
     "infra_cost_per_active_unit": "needs monthly active users beside the CUR cost: the analytics roll-up"
     " keeps daily and 7-day distinct users, not 30-day ones",
-    "gross_margin": "needs revenue and cost of goods sold from a finance system, which is not ingested",
-    "cac_payback_period": "needs customer acquisition cost (sales and marketing spend): not ingested",
     "test_coverage": "needs coverage reports (jest/vitest) from CI, which are not ingested",
     "toil_ratio": "needs time tracking of manual operations work, which is not ingested",
     "compliance_score": "needs a compliance control inventory per framework, which is not ingested",
