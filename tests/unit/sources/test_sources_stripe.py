@@ -31,8 +31,10 @@ def hs_vector() -> tuple[str, int, bytes, str]:
     """(secret, t, body, expected v1 hex) of the Haskell library's validation test."""
     text = real_fixture(HS).decode()
     digest = re.search(r'Base16\.decode \(Data\.ByteString\.Char8\.pack "([0-9a-f]{64})"\)', text)
-    sig = re.search(r"Sig\{ sigTime = (\d+), sigV1 = \[d\] \} \(WebhookSecretKey \(Data\.ByteString\.Char8\.pack "
-                    r'"(\w+)"\)\) \(Data\.ByteString\.Char8\.pack "(\w+)"\)', text)  # fmt: skip
+    pack = r'\(Data\.ByteString\.Char8\.pack "(\w+)"\)'
+    sig = re.search(
+        r"Sig\{ sigTime = (\d+), sigV1 = \[d\] \} \(WebhookSecretKey " + pack + r"\) " + pack, text
+    )
     assert digest and sig
     return sig.group(2), int(sig.group(1)), sig.group(3).encode(), digest.group(1)
 
@@ -180,15 +182,21 @@ def test_subscription_deleted_churns_its_mrr():
 
 
 def test_price_items_are_normalised_to_a_month_in_the_currencys_minor_unit():
-    sub = {"status": "active", "items": {"data": [
-        {"price": {"unit_amount": 1200, "currency": "usd", "recurring": {"interval": "year", "interval_count": 1}}, "quantity": 3},
-        {"price": {"unit_amount": 500, "currency": "usd", "recurring": {"interval": "week", "interval_count": 2}}, "quantity": 1},
-        {"price": {"unit_amount": None, "currency": "usd", "recurring": {"interval": "month"}}, "quantity": 7},
-    ]}}  # fmt: skip
-    mrr, currency, unpriced = stripe.subscription_mrr(sub)
+    def price(amount, currency, interval, count=1):
+        return {
+            "unit_amount": amount,
+            "currency": currency,
+            "recurring": {"interval": interval, "interval_count": count},
+        }
+
+    items = [
+        {"price": price(1200, "usd", "year"), "quantity": 3},
+        {"price": price(500, "usd", "week", 2), "quantity": 1},
+        {"price": price(None, "usd", "month"), "quantity": 7},
+    ]
+    mrr, currency, unpriced = stripe.subscription_mrr({"status": "active", "items": {"data": items}})
     assert mrr == pytest.approx(12.00 * 3 / 12 + 5.00 * 52 / 12 / 2) and currency == "usd" and unpriced == 1
-    yen = {"status": "past_due", "items": {"data": [
-        {"price": {"unit_amount": 980, "currency": "jpy", "recurring": {"interval": "month"}}, "quantity": 2}]}}  # fmt: skip
+    yen = {"status": "past_due", "items": {"data": [{"price": price(980, "jpy", "month"), "quantity": 2}]}}
     assert stripe.subscription_mrr(yen)[0] == 1960.0
 
 
