@@ -18,6 +18,7 @@ from companyos.runs.contracts import PERIODS, Contract, SourceRef
 from companyos.runs.formulas import SignalRow
 from companyos.runs.run_state import State, contract_of, log_of, sourcing_sk
 
+LAKE_SOURCE = "lake"  # the `source` of lake rows a built-in formula reads (evidence: lake.<kind>)
 MAX_BREAKDOWN_ITEMS = 15  # groups kept per breakdown (the rest is summed as "(other)": small payloads)
 
 
@@ -132,7 +133,7 @@ def _lake_signal_rows(ref: SourceRef, rows: list[dict[str, Any]]) -> list[Signal
             continue
         at = datetime.combine(date.fromisoformat(str(day)[:10]), datetime.min.time(), UTC)
         attrs = {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items() if k != "day"}
-        out.append(SignalRow(ref.kind, f"lake-{i}", at, attrs, source=ref.object.split(".")[0]))
+        out.append(SignalRow(ref.kind, f"lake-{i}", at, attrs, source=LAKE_SOURCE))
     return out
 
 
