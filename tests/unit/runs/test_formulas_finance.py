@@ -32,7 +32,7 @@ def cur_days(year: int, month: int, per_day: float, days: int | None = None) -> 
             f"lake-{year}-{month}-{d}",
             datetime(year, month, d, tzinfo=UTC),
             {"cost": per_day},
-            source="aws_cur",
+            source="lake",
         )
         for d in range(1, n + 1)
     ]
