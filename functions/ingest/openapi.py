@@ -40,6 +40,11 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         "OPA decision-log batch (JSON array, usually `Content-Encoding: gzip`)",
         "https://www.openpolicyagent.org/docs/latest/management-decision-logs/",
     ),
+    "stripe": (
+        "Stripe event object: customer.subscription.created / updated / deleted, invoice.paid,"
+        " invoice.payment_succeeded, charge.refunded, charge.refund.updated, refund.*",
+        "https://docs.stripe.com/api/events/object",
+    ),
 }
 
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
@@ -52,17 +57,42 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
-        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+        for s in (
+            "trivy",
+            "snyk",
+            "gitleaks",
+            "feature_flags",
+            "analytics",
+            "nps",
+            "billing",
+            "okr",
+            "finance",
+        )
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
-        for s in ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr")
+        for s in (
+            "trivy",
+            "snyk",
+            "gitleaks",
+            "feature_flags",
+            "analytics",
+            "nps",
+            "billing",
+            "okr",
+            "finance",
+        )
     },
     "X-CompanyOS-Target": {
         s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")
     },
     "Authorization": {"opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)"},
     "Content-Encoding": {"opa": "`gzip` accepted (inflated within the size limit)"},
+    "Stripe-Signature": {
+        "stripe": "`t=<unix s>,v1=<hex>[,v1=...]`: HMAC-SHA256 of `<t>.<body>` with the endpoint's signing"
+        " secret; t within 300 s of our clock; the event id is the delivery id"
+    },
+    "Content-Type": {"finance": "`text/csv` for the CSV form (else JSON)"},
 }
 
 RESULT = {
@@ -160,6 +190,9 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         "content": {
             "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
             "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {
+                "schema": {"type": "string", "description": "finance: the CSV form (docs/sources.md)"}
+            },
         },
     }
     op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}
