@@ -36,7 +36,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from companyos.runs import formulas
-from companyos.runs.formula_base import Buckets, Builtin, Folded, Outcome, Params, SignalRow
+from companyos.runs.formula_base import Buckets, Builtin, Counter, Folded, Outcome, Params, SignalRow
 from companyos.runs.formulas_billing import fold_billing
 
 CUR_CURRENCY = "USD"
@@ -87,7 +87,7 @@ def _num(value: Any) -> float | None:
 def _uploads(rows: Sequence[SignalRow]) -> Folded:
     for period, s in latest_uploads(rows).items():
         a = s.attributes
-        counters = {
+        counters: dict[str, Counter] = {
             f"currency|{a.get('currency')}": 1.0,
             "finance_months": 1.0,
             "cogs": _num(a.get("cogs_total")) or 0.0,

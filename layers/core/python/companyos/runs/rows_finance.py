@@ -51,7 +51,7 @@ def _cogs_lines(signals: Signals, period: str) -> list[dict[str, Any]]:
 
 def _finance_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
     got, months = _month_rows(signals, ctx, days)
-    items = []
+    items: list[dict[str, Any]] = []
     for first, m in zip(months, got, strict=True):
         if isinstance(m, str):
             items.append({"period": first.isoformat()[:7], "available": False, "reason": m})
@@ -76,14 +76,14 @@ def _finance_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, 
             }
         )
     if not any(i["available"] for i in items):
-        return {"finance_inputs": _unavailable(items[0]["reason"])}
+        return {"finance_inputs": _unavailable(str(items[0]["reason"]))}
     ev = _evidence(signals, ("finance_month", "revenue_event", "cur2"), days)
     return {"finance_inputs": {"available": True, "window_days": days, "months": items, "evidence": ev}}
 
 
 def _cac_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
     got, months = _month_rows(signals, ctx, days)
-    items = []
+    items: list[dict[str, Any]] = []
     for first, m in zip(months, got, strict=True):
         if isinstance(m, str):
             items.append({"period": first.isoformat()[:7], "available": False, "reason": m})
@@ -108,7 +108,7 @@ def _cac_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict
             }
         )
     if not any(i["available"] for i in items):
-        return {"cac_inputs": _unavailable(items[0]["reason"])}
+        return {"cac_inputs": _unavailable(str(items[0]["reason"]))}
     ev = _evidence(signals, ("finance_month", "billing_event", "revenue_event", "cur2"), days)
     return {"cac_inputs": {"available": True, "window_days": days, "months": items, "evidence": ev}}
 
