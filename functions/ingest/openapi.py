@@ -47,6 +47,9 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The sources signed with X-CompanyOS-Signature (and optionally identified by X-CompanyOS-Delivery)
+SIGNED_BY_US = ("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr", "finance")
+
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
 HEADERS: dict[str, dict[str, str]] = {
     "X-Hub-Signature-256": {
@@ -57,31 +60,11 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
-        for s in (
-            "trivy",
-            "snyk",
-            "gitleaks",
-            "feature_flags",
-            "analytics",
-            "nps",
-            "billing",
-            "okr",
-            "finance",
-        )
+        for s in SIGNED_BY_US
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
-        for s in (
-            "trivy",
-            "snyk",
-            "gitleaks",
-            "feature_flags",
-            "analytics",
-            "nps",
-            "billing",
-            "okr",
-            "finance",
-        )
+        for s in SIGNED_BY_US
     },
     "X-CompanyOS-Target": {
         s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")

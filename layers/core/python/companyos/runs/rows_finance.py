@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -49,68 +49,71 @@ def _cogs_lines(signals: Signals, period: str) -> list[dict[str, Any]]:
     return [{"name": str(c.get("name")), "amount": c.get("amount")} for c in lines if isinstance(c, dict)]
 
 
-def _finance_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
+def _per_month(
+    signals: Signals,
+    ctx: RowsContext,
+    days: int,
+    kinds: tuple[str, ...],
+    fields: Callable[[ff.Month], dict[str, Any]],
+) -> dict[str, Any]:
+    """One entry per closed month of the period: its `fields`, or why the month cannot be used."""
     got, months = _month_rows(signals, ctx, days)
     items: list[dict[str, Any]] = []
     for first, m in zip(months, got, strict=True):
         if isinstance(m, str):
             items.append({"period": first.isoformat()[:7], "available": False, "reason": m})
-            continue
-        cost = m.cogs + m.infra_cost
+        else:
+            items.append({"period": m.period, "available": True, "currency": m.currency, **fields(m)})
+    if not any(i["available"] for i in items):
+        return _unavailable(str(items[0]["reason"]))
+    return {
+        "available": True,
+        "window_days": days,
+        "months": items,
+        "evidence": _evidence(signals, kinds, days),
+    }
+
+
+def _margin_of(m: ff.Month) -> float | None:
+    return 100.0 * (m.revenue - m.cogs - m.infra_cost) / m.revenue if m.revenue > 0 else None
+
+
+def _finance_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
+    def fields(m: ff.Month) -> dict[str, Any]:
         lines = [
             *_cogs_lines(signals, m.period),
             {"name": "AWS (CUR 2.0, amortized)", "amount": round(m.infra_cost, 2)},
         ]
-        items.append(
-            {
-                "period": m.period,
-                "available": True,
-                "currency": m.currency,
-                "revenue": round(m.revenue, 2),
-                "revenue_from": m.revenue_from,
-                "stripe_invoiced": round(m.stripe_invoiced, 2),
-                "stripe_refunds": round(m.stripe_refunded, 2),
-                "cogs_lines": lines[:MAX_ROWS],
-                "cogs": round(cost, 2),
-                "gross_margin": 100.0 * (m.revenue - cost) / m.revenue if m.revenue > 0 else None,
-            }
-        )
-    if not any(i["available"] for i in items):
-        return {"finance_inputs": _unavailable(str(items[0]["reason"]))}
-    ev = _evidence(signals, ("finance_month", "revenue_event", "cur2"), days)
-    return {"finance_inputs": {"available": True, "window_days": days, "months": items, "evidence": ev}}
+        return {
+            "revenue": round(m.revenue, 2),
+            "revenue_from": m.revenue_from,
+            "stripe_invoiced": round(m.stripe_invoiced, 2),
+            "stripe_refunds": round(m.stripe_refunded, 2),
+            "cogs_lines": lines[:MAX_ROWS],
+            "cogs": round(m.cogs + m.infra_cost, 2),
+            "gross_margin": _margin_of(m),
+        }
+
+    kinds = ("finance_month", "revenue_event", "cur2")
+    return {"finance_inputs": _per_month(signals, ctx, days, kinds, fields)}
+
+
+def _cac_fields(m: ff.Month) -> dict[str, Any]:
+    margin = _margin_of(m)
+    paid_back = margin is not None and margin > 0 and m.new_mrr > 0
+    return {
+        "sales_marketing": round(m.sales_marketing, 2),
+        "new_customers": m.new_customers,
+        "new_mrr": round(m.new_mrr, 2),
+        "cac": round(m.sales_marketing / m.new_customers, 2) if m.new_customers else None,
+        "gross_margin": margin,
+        "payback_months": m.sales_marketing / (m.new_mrr * (margin or 0.0) / 100.0) if paid_back else None,
+    }
 
 
 def _cac_inputs(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
-    got, months = _month_rows(signals, ctx, days)
-    items: list[dict[str, Any]] = []
-    for first, m in zip(months, got, strict=True):
-        if isinstance(m, str):
-            items.append({"period": first.isoformat()[:7], "available": False, "reason": m})
-            continue
-        margin = 100.0 * (m.revenue - m.cogs - m.infra_cost) / m.revenue if m.revenue > 0 else None
-        payback = (
-            m.sales_marketing / (m.new_mrr * margin / 100.0)
-            if margin and margin > 0 and m.new_mrr > 0
-            else None
-        )
-        items.append(
-            {
-                "period": m.period,
-                "available": True,
-                "currency": m.currency,
-                "sales_marketing": round(m.sales_marketing, 2),
-                "new_customers": m.new_customers,
-                "new_mrr": round(m.new_mrr, 2),
-                "cac": round(m.sales_marketing / m.new_customers, 2) if m.new_customers else None,
-                "gross_margin": margin,
-                "payback_months": payback,
-            }
-        )
-    if not any(i["available"] for i in items):
-        return {"cac_inputs": _unavailable(str(items[0]["reason"]))}
-    ev = _evidence(signals, ("finance_month", "billing_event", "revenue_event", "cur2"), days)
-    return {"cac_inputs": {"available": True, "window_days": days, "months": items, "evidence": ev}}
+    kinds = ("finance_month", "billing_event", "revenue_event", "cur2")
+    return {"cac_inputs": _per_month(signals, ctx, days, kinds, _cac_fields)}
 
 
 def _movements(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
