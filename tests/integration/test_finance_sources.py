@@ -273,3 +273,10 @@ def test_stripe_subscriptions_are_mrr_movements_of_the_billing_kpis(finance_runs
     assert new["mrr"] == pytest.approx(expected) and new["customers"] == len(subscriptions())
     # no billing history a year back: NRR is Unknown with the reason, never a number
     assert attempt["delivery"][0]["values"]["28d"]["value"] is None
+
+
+def test_a_tenant_without_a_cur_export_gets_the_reason_not_a_margin_without_aws(local, finance_runs):
+    make_tenant(local, "fincur0", "No CUR Co")
+    run_kpis(local, "fincur0", ["gross_margin"], AS_OF, f"finance-nocur-{next(_names)}")
+    (attempt,) = attempts("fincur0", "gross_margin")
+    assert attempt["end"][0]["status"] == "failed" and "lake_not_configured" in str(attempt["end"][0])

@@ -155,3 +155,21 @@ def test_movement_rows_sum_each_type_per_customer():
     assert by["new"]["mrr"] == 1500.0 + 1000.0 + 2000.0 and by["new"]["customers"] == 3
     assert by["expansion"]["mrr"] == 500.0 and by["churn"]["mrr"] == 0
     assert entry["net_new_mrr"] == 1500.0 + 1000.0 + 2000.0 + 500.0
+
+
+def test_the_finance_packs_cur_query_is_costquerys_amortized_daily_sql():
+    from companyos.adapters import lake
+    from companyos.runs import contracts
+    from companyos.sources.cur import CostQuery
+
+    class _Athena:
+        engine = "athena"
+
+    expected = lake.sql_hash(CostQuery(_Athena(), table="cur2").daily_sql("amortized"))  # type: ignore[arg-type]
+    for kpi in ("gross_margin", "cac_payback_period"):
+        c = contracts.get(kpi)
+        (ref,) = [s for s in c.sources if s.source_type == "lake"]
+        assert lake.sql_hash(ref.query or "") == expected and c.formula.lake == "cur_{tenant}"
+        assert lake.sql_hash(ref.query or "") == lake.sql_hash(
+            contracts.get("infra_cost_mtd").formula.sql or ""
+        )
