@@ -45,12 +45,18 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         " (`GET /rest/api/2/search?fields=project,labels,worklog` answer, or one issue)",
         "https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-worklogs/",
     ),
+    "stripe": (
+        "Stripe event object: customer.subscription.created / updated / deleted, invoice.paid,"
+        " invoice.payment_succeeded, charge.refunded, charge.refund.updated, refund.*",
+        "https://docs.stripe.com/api/events/object",
+    ),
 }
 
-# The sources signed with X-CompanyOS-Signature (ours, the scanners' uploads, time tracking)
+# The sources signed with X-CompanyOS-Signature (ours, the uploads) and optionally identified by
+# X-CompanyOS-Delivery
 COMPANYOS_SIGNED = (
     *("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr"),
-    "time_tracking",
+    *("time_tracking", "finance"),
 )
 
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
@@ -74,6 +80,14 @@ HEADERS: dict[str, dict[str, str]] = {
     },
     "Authorization": {"opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)"},
     "Content-Encoding": {"opa": "`gzip` accepted (inflated within the size limit)"},
+    "Stripe-Signature": {
+        "stripe": "`t=<unix s>,v1=<hex>[,v1=...]`: HMAC-SHA256 of `<t>.<body>` with the endpoint's signing"
+        " secret; t within 300 s of our clock; the event id is the delivery id"
+    },
+    "Content-Type": {
+        "finance": "`text/csv` for the CSV form (else JSON)",
+        "time_tracking": "`text/csv` for a Toggl CSV export (else Jira JSON)",
+    },
 }
 
 RESULT = {
@@ -173,7 +187,10 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
             "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
             "application/gzip": {"schema": {"type": "string", "format": "binary"}},
             "text/csv": {
-                "schema": {"type": "string", "description": "time_tracking: a Toggl Track CSV export"}
+                "schema": {
+                    "type": "string",
+                    "description": "time_tracking: a Toggl Track CSV export; finance: the CSV form (docs/sources.md)",
+                }
             },
         },
     }

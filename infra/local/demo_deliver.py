@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from companyos.domain import clock
 from companyos.ingest import ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest, hmac_sha256_hex
+from companyos.sources.stripe import signature as stripe_signature
 
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack
@@ -49,6 +51,11 @@ class Deliverer:
         if gzipped:
             body = gzip.compress(body, mtime=0)
             hdrs["content-encoding"] = "gzip"
+        self.send_raw(source, body, hdrs)
+
+    def send_raw(self, source: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """A body as sent (e.g. a CSV upload), signed with the tool's scheme."""
+        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         secret = self.secrets[source]
         if source == "github":
             hdrs["x-hub-signature-256"] = "sha256=" + hmac_sha256_hex(secret, body)
@@ -56,6 +63,9 @@ class Deliverer:
             hdrs["x-pagerduty-signature"] = "v1=" + hmac_sha256_hex(secret, body)
         elif source == "opa":
             hdrs["authorization"] = f"Bearer {secret}"  # OPA's services[].credentials.bearer
+        elif source == "stripe":  # signed when sent (a resent event too): t is the session clock's now
+            t = int(clock.now().timestamp())
+            hdrs["stripe-signature"] = f"t={t},v1={stripe_signature(secret, t, body)}"
         else:
             hdrs["x-companyos-signature"] = "sha256=" + hmac_sha256_hex(secret, body)
         result = ingest(

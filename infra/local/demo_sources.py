@@ -5,7 +5,8 @@ events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so
 and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics / feature-flag
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
-through `CostQuery` (`demo_cur`), and Toggl CSV / Jira worklog time tracking (`demo_toil`).
+through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
+webhook events and monthly finance uploads (`demo_finance`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -24,6 +25,7 @@ from companyos.sources.base import hmac_sha256_hex
 from infra.local import (
     demo_business,
     demo_cur,
+    demo_finance,
     demo_github,
     demo_incidents,
     demo_product,
@@ -50,6 +52,8 @@ SOURCES = (
     "billing",
     "okr",
     "time_tracking",
+    "stripe",
+    "finance",
 )
 # the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
 STEPS = {
@@ -62,6 +66,7 @@ STEPS = {
     "prometheus": "Prometheus pull",
     "cur": "CUR 2.0 cost export",
     "time_tracking": "Toggl and Jira time tracking",
+    "finance": "Stripe events and finance uploads",
 }
 
 
@@ -113,5 +118,7 @@ def seed_sources(
     counts["prometheus_signals"] = timed("prometheus", lambda: demo_prometheus.seed_prometheus(demo, now))
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
+    counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
+    counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance")})
     counts["seconds"] = seconds
     return counts

@@ -76,6 +76,8 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("billing_event", "financial", "aggregated"),
         # time tracking (Toggl / Jira worklogs): an entry is an event, its own aggregate
         KindRetention("ops_time", "business", "aggregated"),
+        KindRetention("revenue_event", "financial", "aggregated"),  # Stripe invoices paid, refunds
+        KindRetention("finance_month", "financial", "aggregated"),  # the monthly finance upload
     )
 }
 

@@ -28,7 +28,7 @@ the whole retained billing history), per account in time order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -46,10 +46,22 @@ def _account(s: SignalRow) -> str:
     return str(a.get("account_id") or a.get("subscription_id") or s.entity or s.signal_id)
 
 
-def fold_billing(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
-    """`billing_event`: account_id (else subscription_id), mrr_before, mrr_after (else the signed
-    mrr_delta). See the module docstring for the keys."""
-    rows = sorted(signals.get(KIND, ()), key=lambda s: (s.occurred_at, s.signal_id))
+@dataclass(frozen=True)
+class Movement:
+    """One MRR change of an account: `kind` new / expansion / contraction / churn / opening, or
+    `invalid_mrr` (a negative MRR, amount the negative value); `life` is the start day of the
+    account's current life when it is younger than a year (else None)."""
+
+    day: date
+    account: str
+    kind: str
+    amount: float
+    life: date | None = None
+
+
+def movements(rows: Sequence[SignalRow]) -> Iterator[Movement]:
+    """The accounts' MRR movements of `billing_event` rows, folded in time order (module doc)."""
+    rows = sorted(rows, key=lambda s: (s.occurred_at, s.signal_id))
     if not rows:
         return
     first_day = rows[0].occurred_at.date()
@@ -66,22 +78,30 @@ def fold_billing(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> 
         except (KeyError, TypeError, ValueError):
             continue
         if before < 0 or after < 0:
-            yield day, {"invalid_mrr": min(before, after)}
+            yield Movement(day, account, "invalid_mrr", min(before, after))
             continue
         if known is None and before > 0:
-            yield first_day, {"opening": before}
+            yield Movement(first_day, account, "opening", before)
             born[account] = None
         mrr[account] = after
         if after == before:
             continue
         if before == 0:
             born[account] = day
-            yield day, {"new": after}
+            yield Movement(day, account, "new", after)
             continue
         kind = "churn" if after == 0 else "expansion" if after > before else "contraction"
         life = born.get(account)
         young = life is not None and (day - life).days < YEAR
-        yield day, {f"{kind}|{life.isoformat()}" if young and life else kind: abs(after - before)}
+        yield Movement(day, account, kind, abs(after - before), life if young else None)
+
+
+def fold_billing(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
+    """`billing_event`: account_id (else subscription_id), mrr_before, mrr_after (else the signed
+    mrr_delta). See the module docstring for the keys."""
+    for m in movements(signals.get(KIND, ())):
+        key = f"{m.kind}|{m.life.isoformat()}" if m.life else m.kind
+        yield m.day, {key: m.amount}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from companyos.runs.formula_base import same_day_last_month
 from companyos.runs.formulas import SignalRow
 from companyos.runs.run_state import State, contract_of, log_of, sourcing_sk
 
+LAKE_SOURCE = "lake"  # the `source` of lake rows a built-in formula reads (evidence: lake.<kind>)
 MAX_BREAKDOWN_ITEMS = 15  # groups kept per breakdown (the rest is summed as "(other)": small payloads)
 
 
@@ -104,30 +105,33 @@ def _read_breakdown(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
     return {"count": len(got_rows), "latest_at": None, "sql_hash": lake.sql_hash(sql), "role": "breakdown"}
 
 
-def lake_signal_rows(kind: str, rows: list[dict[str, Any]]) -> list[SignalRow]:
-    """A lake query's daily rows (a `day` column) as rows of `kind` for a builtin formula that reads
-    the lake beside signals (e.g. CUR cost beside product telemetry): one row per day, at midnight."""
-    out = []
-    for r in rows:
-        if r.get("day") is None:
-            continue
-        day = date.fromisoformat(str(r["day"])[:10])
-        at = datetime.combine(day, datetime.min.time(), UTC)
-        out.append(SignalRow(kind, f"{kind}-{day.isoformat()}", at, r, source="lake"))
-    return out
-
-
 def _read_lake(reading: _Reading, ref: SourceRef) -> dict[str, Any]:
+    """A SQL formula's daily rows; for a built-in formula (the source's own `query`), its rows reach
+    the formula and the rows builder as rows of the source's kind (`day` is their time)."""
     sql = ref.query or reading.contract.formula.sql or ""
     got = lake.get(reading.lake_name).query(sql, reading.since.date(), reading.as_of.date())
-    if reading.contract.formula.builtin is not None:  # the builtin folds them with its signals
-        reading.signals.setdefault(ref.kind, []).extend(lake_signal_rows(ref.kind, got))
-    else:
+    if reading.contract.formula.builtin is None:
         reading.lake_rows = got
+    else:  # the builtin folds them with its signals (e.g. CUR cost beside product telemetry)
+        reading.signals.setdefault(ref.kind, []).extend(lake_signal_rows(ref.kind, got))
     days = [str(r.get("day"))[:10] for r in got if r.get("day") is not None]
     newest = max(days, default=None)
     reading.fresher(f"{newest}T23:59:59+00:00" if newest else None)
     return {"count": len(got), "latest_at": newest, "sql_hash": lake.sql_hash(sql)}
+
+
+def lake_signal_rows(kind: str, rows: list[dict[str, Any]]) -> list[SignalRow]:
+    """A lake query's daily rows (a `day` column) as rows of `kind` for a builtin formula that reads
+    the lake beside signals: one row per query row, at the day's midnight, numbers as floats."""
+    out = []
+    for i, r in enumerate(rows):
+        day = r.get("day")
+        if day is None:
+            continue
+        at = datetime.combine(date.fromisoformat(str(day)[:10]), datetime.min.time(), UTC)
+        attrs = {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items() if k != "day"}
+        out.append(SignalRow(kind, f"lake-{i}", at, attrs, source=LAKE_SOURCE))
+    return out
 
 
 def _read_kpi(reading: _Reading, ref: SourceRef) -> dict[str, Any]:

@@ -214,12 +214,49 @@ class LaunchDarklyEvent(BaseModel):  # field names follow LaunchDarkly's camelCa
     context_keys: dict[str, str] | None = Field(default=None, alias="contextKeys")
 
 
+# ---------------------------------------------------------------------------- finance (monthly close)
+
+
+class CogsLine(_Strict):
+    name: str = Field(
+        min_length=1, max_length=128, description="e.g. hosting outside AWS, support, payment fees"
+    )
+    amount: float = Field(ge=0, description="cost of goods sold of the month, in the upload's currency")
+
+
+class FinanceMonth(_Strict):
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the calendar month, YYYY-MM")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, of every amount of the month")
+    as_of: AwareDatetime = Field(
+        description="when these figures were closed; the newest upload of a month wins"
+    )
+    revenue: float | None = Field(
+        default=None,
+        ge=0,
+        description="recognised revenue of the month; omit it to use Stripe's (invoices paid - refunds)",
+    )
+    cogs: list[CogsLine] = Field(
+        default_factory=list,
+        max_length=100,
+        description="COGS lines, without AWS (the month's CUR cost is added)",
+    )
+    sales_marketing: float = Field(ge=0, description="sales and marketing spend of the month")
+    new_customers: int = Field(ge=0, description="customers won in the month")
+
+
+class FinanceBatch(_Strict):
+    """Monthly finance figures (`POST /api/ingest/finance`, JSON or CSV)."""
+
+    months: list[FinanceMonth] = Field(min_length=1, max_length=36)
+
+
 FORMATS: dict[str, type[BaseModel]] = {
     "analytics": AnalyticsBatch,
     "nps": NpsBatch,
     "billing": BillingBatch,
     "okr": OkrBatch,
     "feature_flags": LaunchDarklyEvent,
+    "finance": FinanceBatch,
 }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.base import Source
+from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
 from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
 from companyos.sources.time_tracking import TimeTrackingSource
+from companyos.sources.stripe import StripeSource
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -25,6 +27,8 @@ SOURCES: dict[str, Source] = {
         own.BILLING,
         own.OKR,
         TimeTrackingSource(),
+        StripeSource(),
+        FinanceSource(),
     )
 }
 

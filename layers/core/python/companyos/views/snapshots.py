@@ -31,8 +31,6 @@ def _catalog_contracts(tenant_id: str) -> set[str]:
 
 # What each KPI of the dictionary without a built-in contract still needs (shown as its Unknown reason).
 NOT_MEASURED: dict[str, str] = {
-    "gross_margin": "needs revenue and cost of goods sold from a finance system, which is not ingested",
-    "cac_payback_period": "needs customer acquisition cost (sales and marketing spend): not ingested",
     "test_coverage": "needs coverage reports (jest/vitest) from CI, which are not ingested",
     "compliance_score": "needs a compliance control inventory per framework, which is not ingested",
 }
