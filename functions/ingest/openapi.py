@@ -189,7 +189,8 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
             "text/csv": {
                 "schema": {
                     "type": "string",
-                    "description": "time_tracking: a Toggl Track CSV export; finance: the CSV form (docs/sources.md)",
+                    "description": "time_tracking: a Toggl Track CSV export;"
+                    " finance: the CSV form (docs/sources.md)",
                 }
             },
         },

@@ -60,7 +60,8 @@ INGEST_CHECKS = (
     "POST /api/ingest/{source} is the one route without the Cognito authorizer: webhook senders (GitHub, "
     "PagerDuty, OPA, ...) cannot present Cognito tokens. The handler refuses a body over "
     "MAX_WEBHOOK_BYTES (413) and an unknown source (404), looks up the tenant's secret (none for an "
-    "unknown tenant, answered exactly as a wrong signature), then verifies the sender's credential (an HMAC-SHA256 signature over the raw body, or OPA's bearer token) "
+    "unknown tenant, answered exactly as a wrong signature), then verifies the sender's credential "
+    "(an HMAC-SHA256 signature over the raw body, or OPA's bearer token) "
     "before it decodes or parses anything; an unsigned or wrongly signed request gets 401 and nothing is "
     "stored."
 )

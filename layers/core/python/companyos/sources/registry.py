@@ -9,8 +9,8 @@ from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
 from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
-from companyos.sources.time_tracking import TimeTrackingSource
 from companyos.sources.stripe import StripeSource
+from companyos.sources.time_tracking import TimeTrackingSource
 
 SOURCES: dict[str, Source] = {
     s.name: s
