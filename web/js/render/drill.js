@@ -229,7 +229,7 @@ function renderKpi(data, ctx) {
     h("div", { class: "kpi-grid drill-kpi" }, kpiTile(data.kpi, ctx.onEvidence, { ...ctx, drillHref: null })),
     level("Services behind this KPI", "drill-services", data.services, (b) => [
       b.note ? h("p", { class: "muted" }, b.note) : null,
-      table(
+      b.kind === "findings" ? findingsByService(b, ctx) : table(
         ["Service", "Domain", "Signals", "Latest", "Production deploys", "Failed", "Change failure"],
         b.items.map((r) =>
           h(
@@ -248,6 +248,24 @@ function renderKpi(data, ctx) {
     ]),
     level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
   ];
+}
+
+// A findings KPI's per-service level: open / critical / fixed scanner findings per service.
+function findingsByService(b, ctx) {
+  return table(
+    ["Service", "Open", "Open critical", "Fixed", "Oldest open since"],
+    b.items.map((r) =>
+      h(
+        "tr",
+        { "data-testid": "drill-row" },
+        h("th", { scope: "row" }, drillLink(r, ctx, r.id) || r.id),
+        h("td", { class: "num" }, num(r.open)),
+        h("td", { class: "num" }, num(r.open_critical)),
+        h("td", { class: "num" }, num(r.fixed)),
+        h("td", {}, r.oldest_open ? when(r.oldest_open) : "—"),
+      ),
+    ),
+  );
 }
 
 function deploymentsTable(items, ctx, withIncidents = false) {

@@ -397,7 +397,7 @@ function notBuilt(panel) {
   return h(
     "p",
     { class: "notice notice-not-built", "data-testid": "panel-notice" },
-    panel.reason || "This panel is not built yet.",
+    panel.reason || "No data for this panel yet.",
   );
 }
 
