@@ -52,7 +52,15 @@ def resolver() -> APIGatewayRestResolver:
             {
                 "code": "invalid_request",
                 "message": f"{path}: {first.get('msg', 'invalid')}",
-                "details": {"path": path, "errors": [dict(e) for e in errors][:10]},
+                # loc/msg/type only: `ctx` may hold the validator's exception (not JSON) and
+                # `input` echoes the caller's body back
+                "details": {
+                    "path": path,
+                    "errors": [
+                        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                        for e in errors[:10]
+                    ],
+                },
             },
         )
 
