@@ -87,3 +87,35 @@ def test_a_naive_pause_stored_before_the_api_refused_them_does_not_break_reads(o
     aware = start.replace(tzinfo=clock.now().tzinfo) + timedelta(hours=1)
     assert "deployment_frequency" in catalog.paused_kpis("edgecase", aware)
     assert catalog.maintenance("edgecase", aware)["deployment_frequency"]["reason"] == "legacy"
+
+
+WRITES = [
+    ("PUT", "/admin/change-window"),
+    ("POST", "/kpis/mttr/versions/2.0.0/pause"),
+    ("POST", "/kpis/churned_revenue/versions"),
+]
+BAD_BODIES = [
+    (b'\xff\xfe{"reason": "x"}', "application/json", 400, "malformed_body"),  # was a 500
+    (b'{"reason": "caf\xe9"}', "application/json", 400, "malformed_body"),  # Latin-1, not UTF-8
+    (b'{"reason": "x"}', "text/plain", 415, "unsupported_media_type"),  # was a 415 without a code
+    (
+        b"--x\r\nContent-Disposition: form-data; name=reason\r\n\r\nx\r\n--x--",
+        "multipart/form-data; boundary=x",
+        415,
+        "unsupported_media_type",
+    ),  # was parsed as {} and refused as "days: Field required"
+]
+
+
+@pytest.mark.parametrize(("method", "route"), WRITES)
+@pytest.mark.parametrize(("body", "ctype", "status", "code"), BAD_BODIES)
+def test_a_body_that_is_not_json_text_is_refused_with_a_code_on_every_write_route(
+    local, opened, method, route, body, ctype, status, code
+):
+    tenant, api = opened
+    reply = local.client.request(
+        method, f"/api{route}?tenant={tenant.id}", body, {"Content-Type": ctype}, tenant.tokens["approver1"]
+    )
+    assert (reply.status, reply.body["code"]) == (status, code), reply.body
+    assert reply.body["message"]
+    assert api.ok("approver1", "GET", "/admin/change-window")["start"] == "00:00"  # nothing stored
