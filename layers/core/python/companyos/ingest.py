@@ -45,8 +45,13 @@ class IngestResult:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-def _signal_id(source: str, delivery_id: str, key: str, index: int) -> str:
-    return hashlib.sha256(f"{source}|{delivery_id}|{key}|{index}".encode()).hexdigest()[:24]
+def _signal_id(source: str, delivery_id: str, s: Signal, index: int) -> str:
+    """Deterministic: a fact's from the source's own id of it (any delivery of it is the same
+    signal), any other signal's from its delivery and place in it."""
+    ident = (
+        f"{source}|fact|{s.kind}|{s.entity}|{s.key}" if s.fact else f"{source}|{delivery_id}|{s.key}|{index}"
+    )
+    return hashlib.sha256(ident.encode()).hexdigest()[:24]
 
 
 def _tenant_exists(tenant_id: str) -> bool:
@@ -199,12 +204,13 @@ def _stored(
     return StoredSignal(
         kind=s.kind,
         source=source,
-        signal_id=_signal_id(source, delivery_id, s.key, index),
+        signal_id=_signal_id(source, delivery_id, s, index),
         occurred_at=s.occurred_at,
         entity=s.entity,
         service=target.get("service"),
         delivery_id=delivery_id,
         attributes=attributes,
+        fact=s.fact,
     )
 
 

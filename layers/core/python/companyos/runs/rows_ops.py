@@ -69,7 +69,9 @@ def fold_incidents(rows: Iterable[Signal]) -> list[dict[str, Any]]:
         inc["triggered_at"] = inc["triggered_at"] or inc.pop("first_event_at")
         inc.pop("first_event_at", None)
         inc["duration_s"] = _seconds(inc["triggered_at"], inc["resolved_at"]) if inc["start_known"] else None
-        inc["time_to_ack_s"] = _seconds(inc["triggered_at"], inc["acknowledged_at"]) if inc["start_known"] else None
+        inc["time_to_ack_s"] = (
+            _seconds(inc["triggered_at"], inc["acknowledged_at"]) if inc["start_known"] else None
+        )
     return sorted(by_id.values(), key=lambda i: str(i["triggered_at"]), reverse=True)
 
 
