@@ -22,7 +22,7 @@ from companyos.adapters.repos import Catalog, FindingState, SignalStore, StateWr
 from companyos.domain import clock
 from companyos.domain.errors import MalformedBody, NotFound, PayloadTooLarge
 from companyos.runs import contracts, product_rollup
-from companyos.sources import registry
+from companyos.sources import registry, shape
 from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, Source, WebhookRequest
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
@@ -78,7 +78,7 @@ def ingest(
     # public endpoint does not tell which tenant ids exist (and no secret is looked up for it).
     active = secrets(tenant_id, source_name) if _tenant_exists(tenant_id) else []
     source.verify(request, active)  # over the bytes as sent (maybe gzip)
-    parsed = source.parse(decode_body(request, max_bytes))
+    parsed = shape.parse(source, decode_body(request, max_bytes), clock.now())
     if parsed.snapshot is None and not parsed.signals:
         return IngestResult("ignored", parsed.delivery_id, parsed.event, 0, [], parsed.ignored_reason)
     delivery = {"tenant_id": tenant_id, "source": source_name, "delivery_id": parsed.delivery_id}
