@@ -244,3 +244,15 @@ def test_the_cto_architecture_tile_shows_test_coverage(local, covco, coverage_ru
         a["delivery"][0]["run_id"]: a for a in attempts(TENANT, "test_coverage") if a.get("delivery")
     }
     assert tile["evidence"]["run_id"] in delivered
+
+
+def test_the_kpi_deep_dive_shows_the_delivered_rows_per_service(local, covco, coverage_run):
+    path = f"/api/drill/kpi/test_coverage?tenant={TENANT}&period=28d"
+    drill = local.client.request("GET", path, token=covco.cto_token).body
+    breakdown = drill["breakdown"]
+    assert breakdown["available"], breakdown
+    rows = {r["id"]: r for r in breakdown["panels"]["coverage"]["items"]}
+    for service, (covered, valid) in coverage_run["expected"].items():
+        assert (rows[service]["lines_covered"], rows[service]["lines_valid"]) == (covered, valid)
+        assert rows[service]["evidence"]["type"] == "kpi_run"
+    assert {r["id"] for r in drill["services"]["items"]} == set(coverage_run["expected"])

@@ -104,6 +104,7 @@ PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "features": ("feature_adoption_rate",),
     "funnel": ("feature_adoption_rate",),
     "nps": ("nps_score",),
+    "coverage": ("test_coverage",),  # the KPI deep dive's per-service rows (views/drilldown)
 }
 _ROW_LISTS = ("items", "recent", "per_service")
 

@@ -32,6 +32,7 @@ def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[
     kinds = _source_kinds(kpi_id)
     services = _services_level(tenant_id, kpi_id, kinds, days, now, period)
     return {
+        "breakdown": _breakdown(snapshot, kpi_id),
         "tenant_id": tenant_id,
         "period": period,
         "computed_at": computed_at,
@@ -40,6 +41,22 @@ def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[
         "services": services,
         "endpoints": unavailable(ENDPOINTS_REASON),
     }
+
+
+def _breakdown(snapshot: dict[str, Any] | None, kpi_id: str) -> dict[str, Any]:
+    """The rows this KPI's delivered run computed (e.g. test coverage per service), as the snapshot
+    copied them with the run as evidence: never recomputed here."""
+    keys = [key for key, runs in snapshots.PANEL_RUNS.items() if kpi_id in runs]
+    if not keys:
+        return unavailable("this KPI's runs deliver no breakdown rows beyond the signals per service")
+    if snapshot is None:
+        return unavailable(panels.NO_SNAPSHOT)
+    entries = {key: (snapshot.get("panels") or {}).get(key) for key in keys}
+    shown = {k: e for k, e in entries.items() if e and e.get("available")}
+    if not shown:
+        reasons = [str((e or {}).get("reason") or f"no {k} rows in the snapshot") for k, e in entries.items()]
+        return unavailable("; ".join(reasons))
+    return {"available": True, "reason": None, "panels": shown}
 
 
 def _services_level(
