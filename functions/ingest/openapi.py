@@ -160,6 +160,28 @@ def _component(source: str) -> str:
     return "Ingest_" + "".join(part.capitalize() for part in source.split("_"))
 
 
+def _request_body(schemas: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body by content type: JSON (one of the sources' schemas), gzip, CSV, XML, lcov text."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": schemas}},
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "time_tracking: a Toggl Track CSV export;"
+                    " finance: the CSV form (docs/sources.md)",
+                }
+            },
+            "application/xml": {
+                "schema": {"type": "string", "description": "coverage: a Cobertura or JaCoCo XML report"}
+            },
+            "text/plain": {"schema": {"type": "string", "description": "coverage: an lcov tracefile"}},
+        },
+    }
+
+
 def enrich(doc: dict[str, Any]) -> dict[str, Any]:
     from companyos.sources import formats, registry
 
@@ -196,24 +218,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         "Bodies over the size limit get 413, bad signatures 401, schema errors 422 with the field path, "
         "unknown event types 202 ignored; a redelivery (same delivery id or content hash) is a no-op."
     )
-    op["requestBody"] = {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
-            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-            "text/csv": {
-                "schema": {
-                    "type": "string",
-                    "description": "time_tracking: a Toggl Track CSV export;"
-                    " finance: the CSV form (docs/sources.md)",
-                }
-            },
-            "application/xml": {
-                "schema": {"type": "string", "description": "coverage: a Cobertura or JaCoCo XML report"}
-            },
-            "text/plain": {"schema": {"type": "string", "description": "coverage: an lcov tracefile"}},
-        },
-    }
+    op["requestBody"] = _request_body([*own.values(), *third.values()])
     op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}
     answer = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestError"}}}
