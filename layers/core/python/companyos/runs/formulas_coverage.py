@@ -53,9 +53,10 @@ def repository_of(s: SignalRow) -> str:
 
 @dataclass(frozen=True)
 class Reports:
-    """Each repository's usable reports, oldest first (report time, then signal id)."""
+    """Each repository's usable reports, oldest first (report time, then signal id), and their days."""
 
     by_repo: Mapping[str, Sequence[SignalRow]]
+    days_of: Mapping[str, Sequence[date]]
 
     @classmethod
     def of(cls, rows: Sequence[SignalRow]) -> Reports:
@@ -65,13 +66,13 @@ class Reports:
                 by_repo.setdefault(repository_of(s), []).append(s)
         for reports in by_repo.values():
             reports.sort(key=lambda s: (s.occurred_at, s.signal_id))
-        return cls(by_repo)
+        return cls(by_repo, {repo: [s.occurred_at.date() for s in r] for repo, r in by_repo.items()})
 
     def current(self, day: date, max_age_days: int) -> dict[str, SignalRow]:
         """The newest report of each repository up to the end of `day`, if at most max_age_days old."""
         out: dict[str, SignalRow] = {}
         for repo, reports in self.by_repo.items():
-            i = bisect_right([s.occurred_at.date() for s in reports], day)
+            i = bisect_right(self.days_of[repo], day)
             if i and (day - reports[i - 1].occurred_at.date()).days < max_age_days:
                 out[repo] = reports[i - 1]
         return out
@@ -99,7 +100,6 @@ def fold_coverage(signals: Mapping[str, Sequence[SignalRow]], params: Params) ->
             "lines_covered": float(covered),
             "lines_valid": float(valid),
             "repositories": float(len(current)),
-            "max_report_age_days": float(age),
         }
         yield day, counters
 
@@ -114,9 +114,7 @@ def coverage_level(buckets: Buckets, end: date, days: int) -> Outcome:
     covered, valid = level.get("lines_covered", 0.0), level.get("lines_valid", 0.0)
     assert isinstance(covered, float | int) and isinstance(valid, float | int)
     if not valid:
-        age = level.get("max_report_age_days")
-        within = f"the {int(age)} days" if isinstance(age, float | int) else "the report age limit"
-        return Outcome(None, f"no repository has a coverage report from {within} up to {key}")
+        return Outcome(None, f"no repository has a coverage report within max_report_age_days up to {key}")
     detail = {
         "lines_covered": int(covered),
         "lines_valid": int(valid),
