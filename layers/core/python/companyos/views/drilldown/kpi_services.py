@@ -43,10 +43,15 @@ def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[
     }
 
 
+# The snapshot panels (views/snapshots.PANEL_RUNS) a KPI's deep dive shows as its breakdown: the rows
+# no dashboard panel shows already (a dashboard's incident or SLO rows stay on their panels).
+DEEP_DIVE_PANELS: dict[str, tuple[str, ...]] = {"test_coverage": ("coverage",)}
+
+
 def _breakdown(snapshot: dict[str, Any] | None, kpi_id: str) -> dict[str, Any]:
     """The rows this KPI's delivered run computed (e.g. test coverage per service), as the snapshot
     copied them with the run as evidence: never recomputed here."""
-    keys = [key for key, runs in snapshots.PANEL_RUNS.items() if kpi_id in runs]
+    keys = DEEP_DIVE_PANELS.get(kpi_id, ())
     if not keys:
         return unavailable("this KPI's runs deliver no breakdown rows beyond the signals per service")
     if snapshot is None:
