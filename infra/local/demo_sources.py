@@ -6,7 +6,8 @@ and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics 
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
 through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
-webhook events and monthly finance uploads (`demo_finance`).
+webhook events and monthly finance uploads (`demo_finance`), and CI test coverage reports
+(Cobertura, lcov, JaCoCo; `demo_coverage`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -24,6 +25,7 @@ from companyos.sources.base import hmac_sha256_hex
 
 from infra.local import (
     demo_business,
+    demo_coverage,
     demo_cur,
     demo_finance,
     demo_github,
@@ -54,6 +56,7 @@ SOURCES = (
     "time_tracking",
     "stripe",
     "finance",
+    "coverage",
 )
 # the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
 STEPS = {
@@ -67,6 +70,7 @@ STEPS = {
     "cur": "CUR 2.0 cost export",
     "time_tracking": "Toggl and Jira time tracking",
     "finance": "Stripe events and finance uploads",
+    "coverage": "CI coverage reports",
 }
 
 
@@ -88,6 +92,7 @@ def seed_sources(
     for repo, service, domain in demo.repos:
         for scanner in ("trivy", "snyk", "gitleaks"):
             catalog.map_source_entity(scanner, repo, service, domain)
+        catalog.map_source_entity("coverage", repo, service, domain)
         catalog.map_source_entity("opa", service, service, domain)
         catalog.map_source_entity("prometheus", service, service, domain)
     for pd_id, service in demo.pd_services:
@@ -119,6 +124,7 @@ def seed_sources(
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
-    counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance")})
+    counts["coverage"] = timed("coverage", lambda: demo_coverage.seed_coverage(out, demo, now, rng))
+    counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance", "coverage")})
     counts["seconds"] = seconds
     return counts

@@ -246,6 +246,9 @@ function renderKpi(data, ctx) {
         ),
       ),
     ]),
+    data.breakdown && data.breakdown.panels?.coverage
+      ? section("Coverage per service (delivered with the run)", "drill-breakdown", coverageTable(data.breakdown.panels.coverage, ctx))
+      : null,
     level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
   ];
 }
@@ -266,6 +269,31 @@ function findingsByService(b, ctx) {
       ),
     ),
   );
+}
+
+/** test_coverage's rows: per service the newest reports' lines, coverage, time, format, commit. */
+function coverageTable(b, ctx) {
+  return [
+    b.summary ? h("p", { class: "muted" }, b.summary) : null,
+    table(
+      ["Service", "Lines covered", "Lines valid", "Coverage", "Previous period", "Report", "Format", "Commit"],
+      b.items.map((r) =>
+        h(
+          "tr",
+          { "data-testid": "drill-row", "data-service": r.id },
+          h("th", { scope: "row" }, r.service ? drillLink({ drill: { kind: "service", id: r.id } }, ctx, r.id) || r.id : `${r.id} (unmapped)`),
+          h("td", { class: "num" }, num(r.lines_covered)),
+          h("td", { class: "num" }, num(r.lines_valid)),
+          h("td", { class: "num" }, num(r.coverage_pct, "%")),
+          h("td", { class: "num" }, isNum(r.previous_pct) ? num(r.previous_pct, "%") : "—"),
+          h("td", {}, when(r.report_at)),
+          h("td", {}, r.format || "—"),
+          h("td", {}, code(r.commit)),
+        ),
+      ),
+    ),
+    b.evidence ? h("p", { class: "kpi-evidence" }, evidenceRef({ ...b, name: "coverage rows" }, ctx)) : null,
+  ];
 }
 
 function deploymentsTable(items, ctx, withIncidents = false) {

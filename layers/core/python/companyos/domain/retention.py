@@ -54,6 +54,7 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("build", "service", "aggregated"),
         KindRetention("change", "service", "aggregated"),
         KindRetention("commit", "service", "aggregated"),
+        KindRetention("coverage_report", "service", "aggregated"),  # a CI coverage report: one per upload
         KindRetention("incident", "service", "aggregated"),
         # Prometheus: instant samples are raw; windows (SLO good/total per window) are the rollup
         KindRetention("prom_sample", "service", "raw"),

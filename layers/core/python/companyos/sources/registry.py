@@ -5,6 +5,7 @@ from __future__ import annotations
 from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.base import Source
+from companyos.sources.coverage import CoverageSource
 from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
@@ -29,6 +30,7 @@ SOURCES: dict[str, Source] = {
         TimeTrackingSource(),
         StripeSource(),
         FinanceSource(),
+        CoverageSource(),
     )
 }
 

@@ -33,6 +33,7 @@ def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[
     kinds = _source_kinds(kpi_id)
     services = _services_level(tenant_id, kpi_id, kinds, days, now, period)
     return {
+        "breakdown": _breakdown(snapshot, kpi_id),
         "tenant_id": tenant_id,
         "period": period,
         "computed_at": computed_at,
@@ -100,6 +101,27 @@ def _without_signals(tenant_id: str, kpi_id: str, period: str) -> dict[str, Any]
             " its run's evidence lists the query and its sources"
         )
     return unavailable(snapshots.not_measured_reason(defn).capitalize())
+
+
+# The snapshot panels (views/snapshots.PANEL_RUNS) a KPI's deep dive shows as its breakdown: the rows
+# no dashboard panel shows already (a dashboard's incident or SLO rows stay on their panels).
+DEEP_DIVE_PANELS: dict[str, tuple[str, ...]] = {"test_coverage": ("coverage",)}
+
+
+def _breakdown(snapshot: dict[str, Any] | None, kpi_id: str) -> dict[str, Any]:
+    """The rows this KPI's delivered run computed (e.g. test coverage per service), as the snapshot
+    copied them with the run as evidence: never recomputed here."""
+    keys = DEEP_DIVE_PANELS.get(kpi_id, ())
+    if not keys:
+        return unavailable("this KPI's runs deliver no breakdown rows beyond the signals per service")
+    if snapshot is None:
+        return unavailable(panels.NO_SNAPSHOT)
+    entries = {key: (snapshot.get("panels") or {}).get(key) for key in keys}
+    shown = {k: e for k, e in entries.items() if e and e.get("available")}
+    if not shown:
+        reasons = [str((e or {}).get("reason") or f"no {k} rows in the snapshot") for k, e in entries.items()]
+        return unavailable("; ".join(reasons))
+    return {"available": True, "reason": None, "panels": shown}
 
 
 def _services_level(
