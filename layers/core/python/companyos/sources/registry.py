@@ -5,6 +5,7 @@ from __future__ import annotations
 from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.base import Source
+from companyos.sources.compliance import PROWLER, SECURITY_HUB
 from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
@@ -29,6 +30,8 @@ SOURCES: dict[str, Source] = {
         TimeTrackingSource(),
         StripeSource(),
         FinanceSource(),
+        PROWLER,
+        SECURITY_HUB,
     )
 }
 
