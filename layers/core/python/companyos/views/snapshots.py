@@ -32,7 +32,6 @@ def _catalog_contracts(tenant_id: str) -> set[str]:
 # What each KPI of the dictionary without a built-in contract still needs (shown as its Unknown reason).
 NOT_MEASURED: dict[str, str] = {
     "test_coverage": "needs coverage reports (jest/vitest) from CI, which are not ingested",
-    "compliance_score": "needs a compliance control inventory per framework, which is not ingested",
 }
 
 
@@ -105,6 +104,7 @@ PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "features": ("feature_adoption_rate",),
     "funnel": ("feature_adoption_rate",),
     "nps": ("nps_score",),
+    "compliance": ("compliance_score",),
 }
 _ROW_LISTS = ("items", "recent", "per_service")
 
