@@ -141,6 +141,6 @@ def test_rows_give_framework_rates_chips_failing_checks_and_history():
     # failing since the first report: both reports fail it
     first = datetime.fromtimestamp(min(f["time"] for f in day0), UTC)
     assert control["first_seen"] == first.isoformat() and control["resources"] == 1
-    assert control["href"] == "/api/tenants/acme/drilldown/compliance/KISA-ISMS-P-2023/2.1.3"
+    assert control["href"] == "/api/drill/compliance/KISA-ISMS-P-2023/2.1.3?tenant=acme"
     assert entry["evidence"]["sources"][0]["object"] == "prowler.compliance_check"
     assert first + timedelta(days=1) == datetime.fromisoformat(entry["reports"][0]["taken_at"])

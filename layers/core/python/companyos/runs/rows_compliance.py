@@ -35,7 +35,7 @@ def _rate(passing: int, controls: int) -> float | None:
 
 def control_href(tenant_id: str, framework: str, control_id: str) -> str:
     fw, cid = quote(framework, safe=""), quote(control_id, safe="")
-    return f"/api/tenants/{tenant_id}/drilldown/compliance/{fw}/{cid}"
+    return f"/api/drill/compliance/{fw}/{cid}?tenant={quote(tenant_id, safe='')}"
 
 
 def first_failed(by_scope: Mapping[str, Sequence[Report]], day: date) -> dict[tuple[str, str, str], datetime]:
