@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.adapters.repos import RunLog, SignalStore, StoredSignal
+from companyos.domain import verdict
 from companyos.domain.auth import Principal
 from companyos.domain.errors import NotFound
 from companyos.runs import contracts
@@ -63,6 +64,7 @@ def control(
         "available": True,
         "reason": None,
         "status": found.status,
+        "band": verdict.control(found.status).value,
         "as_of": as_of.isoformat(),
         "checks": checks,
         "failing": failing,
