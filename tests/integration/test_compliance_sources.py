@@ -152,7 +152,7 @@ def test_the_ciso_panel_shows_framework_rates_and_control_chips_from_the_run(loc
     # the cockpit shows the delivered run with the newest as_of: the uploads' event-triggered run
     run_id = panel["summary"]["evidence"]["run_id"]
     assert run_id in {
-        a["delivery"][0]["run_id"] for a in attempts(TENANT, "compliance_score") if a["delivery"]
+        a["delivery"][0]["run_id"] for a in attempts(TENANT, "compliance_score") if a.get("delivery")
     }
     now = counted(compliance_run["day2"])
     rows = {r["id"]: r for r in panel["items"]}
@@ -176,3 +176,18 @@ def test_the_ciso_panel_shows_framework_rates_and_control_chips_from_the_run(loc
     assert failing["first_seen"] == (AS_OF - timedelta(days=2)).isoformat()
     missing = local.client.request("GET", f"/api/drill/compliance/{fw}/9.9.9?tenant={TENANT}", token=token)
     assert missing.status == 404 and missing.body["code"] == "control_not_found"
+
+
+def test_the_delivered_score_below_95_fires_compliance_dropped(local, compliance_run):
+    """The kpi_run state machine evaluates the alert rules after the score refresh: the ciso rule
+    ComplianceDropped (compliance_score < 95) reads the delivered value from the snapshot."""
+    from companyos.adapters.repos import ScoreStore
+
+    from tests.integration.test_alerts_flow import alert_of, evaluate
+
+    snap, _ = ScoreStore(TENANT).latest("7d")
+    value = snap["kpis"]["compliance_score"]["value"]
+    assert value is not None and value < 95.0
+    evaluate(local, TENANT)
+    alert = alert_of(TENANT, "ComplianceDropped")
+    assert alert.state == "firing" and alert.value == pytest.approx(value)
