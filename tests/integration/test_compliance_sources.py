@@ -191,3 +191,24 @@ def test_the_delivered_score_below_95_fires_compliance_dropped(local, compliance
     evaluate(local, TENANT)
     alert = alert_of(TENANT, "ComplianceDropped")
     assert alert.state == "firing" and alert.value == pytest.approx(value)
+
+
+def test_the_score_refresh_feeds_the_rollups_compliance_inventory(local, compliance_run):
+    """The roll-up reads the inventory posture: the refresh stored the delivered run's framework
+    history there, so the compliance domain has the run's values per day."""
+    from companyos.adapters.inventory_repo import InventoryRepo, read_snapshots
+    from companyos.adapters.repos import ScoreStore
+    from companyos.domain import clock
+    from companyos.domain import inventory as inv
+
+    snap, _ = ScoreStore(TENANT).latest("7d")
+    panel = snap["panels"]["compliance"]
+    scanned = InventoryRepo(TENANT).scanned()
+    assert scanned is not None and scanned["run_id"] == panel["evidence"]["run_id"]
+    _, postures = read_snapshots([TENANT], "7d", clock.now().date(), clock.now().date())
+    doc = postures[TENANT].data
+    day1, day2 = ((AS_OF - timedelta(days=n)).date() for n in (2, 1))
+    expected1, expected2 = counted(compliance_run["day1"]), counted(compliance_run["day2"])
+    for day, expected in ((day1, expected1), (day2, expected2)):
+        got = {fw: (f["controls"], f["passing"]) for fw, f in inv.compliance(doc, day).items()}
+        assert got == expected, day

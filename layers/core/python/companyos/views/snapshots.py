@@ -13,7 +13,7 @@ from companyos.adapters.repos import RunLog, ScoreStore, Tenant
 from companyos.domain import clock, dora, kpis, scoring, verdict
 from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
-from companyos.views import panels_data
+from companyos.views import compliance_feed, panels_data
 from companyos.views.deliveries import Delivered, delivery_evidence, latest_delivery
 
 DORA_METRICS = {
@@ -267,4 +267,5 @@ def refresh(tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:
     store = ScoreStore(tenant.id)
     for period, data in snaps.items():
         store.put_snapshot(period, data, now)
+    compliance_feed.record(tenant.id, snaps["7d"]["panels"].get("compliance"), now)
     return {"tenant_id": tenant.id, "periods": list(snaps), "computed_at": now.isoformat()}
