@@ -6,7 +6,8 @@ and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics 
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
 through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
-webhook events and monthly finance uploads (`demo_finance`).
+webhook events and monthly finance uploads (`demo_finance`), and Prowler / Security Hub compliance
+reports (`demo_compliance`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -24,6 +25,7 @@ from companyos.sources.base import hmac_sha256_hex
 
 from infra.local import (
     demo_business,
+    demo_compliance,
     demo_cur,
     demo_finance,
     demo_github,
@@ -54,6 +56,8 @@ SOURCES = (
     "time_tracking",
     "stripe",
     "finance",
+    "prowler",
+    "securityhub",
 )
 # the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
 STEPS = {
@@ -67,6 +71,7 @@ STEPS = {
     "cur": "CUR 2.0 cost export",
     "time_tracking": "Toggl and Jira time tracking",
     "finance": "Stripe events and finance uploads",
+    "compliance": "Prowler and Security Hub compliance reports",
 }
 
 
@@ -90,6 +95,9 @@ def seed_sources(
             catalog.map_source_entity(scanner, repo, service, domain)
         catalog.map_source_entity("opa", service, service, domain)
         catalog.map_source_entity("prometheus", service, service, domain)
+    for scope in demo_compliance.scopes(tenant_id):
+        for tool in ("prowler", "securityhub"):
+            catalog.map_source_entity(tool, scope, demo.repos[0][1], demo.repos[0][2])
     for pd_id, service in demo.pd_services:
         catalog.map_source_entity("pagerduty", pd_id, service, domains[service])
     for product in demo.products:
@@ -120,5 +128,8 @@ def seed_sources(
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
     counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance")})
+    counts["compliance_reports"] = timed(
+        "compliance", lambda: demo_compliance.seed_compliance(out, demo, now)
+    )
     counts["seconds"] = seconds
     return counts
