@@ -4,6 +4,8 @@ regression of 3 days ago puts the roll-up's red chevron on its compliance card."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from companyos.adapters.repos import ScoreStore
 from companyos.runs.sourcing import latest_delivered
 
@@ -29,8 +31,6 @@ def test_northwinds_drop_gets_the_rollups_red_chevron(local, demo):
 
     today = clock.now().date()
     _, postures = read_snapshots(["northwind"], "7d", today, today)
-    from datetime import timedelta
-
     period = Period("7d", "7d", 7, today - timedelta(days=6), today)
     data = TenantData(make_tenant("northwind"), posture=postures["northwind"].data)
     (card,) = next(d for d in build_domains([data], period) if d["id"] == "compliance")["tenants"]
