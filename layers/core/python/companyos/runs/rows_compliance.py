@@ -169,7 +169,8 @@ def _compliance_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str,
                 }
                 for c in failing[:MAX_ROWS]
             ],
-            "reports": _reports(reports),
+            "reports": _reports(reports)[:MAX_ROWS],
+            "reports_total": len(reports),
             "history": {
                 fw: pts
                 for fw, pts in history(signals, ctx.params, day).items()
