@@ -51,6 +51,16 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         " declarations are refused (422 xml_entities_forbidden)",
         "https://github.com/cobertura/web/blob/master/htdocs/xml/coverage-04.dtd",
     ),
+    "prowler": (
+        "Prowler output: `-M csv` (`;`-separated, `Content-Type: text/csv`), `-M json-ocsf` (array of"
+        " OCSF Detection Findings) or `-M json-asff` (array of ASFF findings)",
+        "https://docs.prowler.com/user-guide/cli/tutorials/reporting",
+    ),
+    "securityhub": (
+        "AWS Security Hub findings (ASFF): a JSON array, one finding, or the `aws securityhub"
+        ' get-findings` answer `{"Findings": [...]}`; findings without `Compliance` are skipped',
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html",
+    ),
     "stripe": (
         "Stripe event object: customer.subscription.created / updated / deleted, invoice.paid,"
         " invoice.payment_succeeded, charge.refunded, charge.refund.updated, refund.*",
@@ -65,6 +75,9 @@ COMPANYOS_SIGNED = (
     *("time_tracking", "finance", "coverage"),
 )
 
+# Compliance reports: signed like the uploads; the delivery id is always the report's content hash
+COMPLIANCE_REPORTS = ("prowler", "securityhub")
+
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
 HEADERS: dict[str, dict[str, str]] = {
     "X-Hub-Signature-256": {
@@ -75,7 +88,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
-        for s in COMPANYOS_SIGNED
+        for s in (*COMPANYOS_SIGNED, *COMPLIANCE_REPORTS)
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
@@ -86,6 +99,10 @@ HEADERS: dict[str, dict[str, str]] = {
         **{s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")},
         "coverage": "required: the repository the report covers (mapped to its service by the catalog);"
         " the delivery id is the digest of it, X-CompanyOS-Commit and the report",
+        **{
+            s: "the report's scope (default `<provider>:<account id>` of each result), e.g. `aws:prod`"
+            for s in COMPLIANCE_REPORTS
+        },
     },
     "X-CompanyOS-Format": {"coverage": "optional `cobertura`, `lcov` or `jacoco` (default: the body tells)"},
     "X-CompanyOS-Commit": {"coverage": "optional: the commit the tests ran on (7-64 hex digits)"},
@@ -101,6 +118,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "Content-Type": {
         "finance": "`text/csv` for the CSV form (else JSON)",
         "time_tracking": "`text/csv` for a Toggl CSV export (else Jira JSON)",
+        "prowler": "`text/csv` for `-M csv` output (also detected from its header row)",
     },
 }
 

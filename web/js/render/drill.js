@@ -24,6 +24,12 @@ const DRILLS = {
     render: renderDeployment,
   },
   services: { title: "Service map", path: () => "/drill/services", render: renderServiceMap },
+  control: {
+    title: "Control",
+    // id: "<framework>::<control id>" (the panel's chip)
+    path: (id) => `/drill/compliance/${String(id).split("::").map(seg).join("/")}`,
+    render: renderControl,
+  },
 };
 
 export function drillTitle(drill) {
@@ -542,5 +548,48 @@ function renderServiceMap(data, ctx) {
       ),
     ),
     level("Dependencies and traffic flow", "drill-edges", data.edges, () => null),
+  ];
+}
+
+function renderControl(data, ctx) {
+  if (data.available === false) return notice(data.reason);
+  const key = statusKey(data.band); // the domain's verdict of the control (views/drilldown/compliance.py)
+  const checkRows = (data.checks || []).map((c) =>
+    h(
+      "tr",
+      { "data-testid": "control-check", "data-status": c.status },
+      h("th", { scope: "row" }, c.title || c.check_id),
+      h("td", {}, c.status + (c.muted ? " (muted)" : "")),
+      h("td", {}, c.resource || "—"),
+      h("td", {}, c.scope || "—"),
+      h("td", {}, when(c.checked_at)),
+    ),
+  );
+  const failRows = (data.failing || []).map((c) =>
+    h(
+      "tr",
+      { "data-testid": "control-failing" },
+      h("th", { scope: "row" }, c.title || c.check_id),
+      h("td", {}, c.severity || "—"),
+      h("td", {}, c.resource || "—"),
+      h("td", {}, when(c.first_seen)),
+      h("td", {}, c.detail || ""),
+    ),
+  );
+  return [
+    h(
+      "p",
+      { class: "drill-summary", "data-testid": "control-status" },
+      `${data.framework} ${data.control_id}: `,
+      statusBadge(key),
+      ` as of ${formatDateTime(data.as_of)} · `,
+      evidenceRef(data, ctx),
+    ),
+    section(
+      "Failing checks",
+      "control-failing-checks",
+      failRows.length ? table(["Check", "Severity", "Resource", "Failing since", "Why"], failRows) : notice("No check of this control fails."),
+    ),
+    section("Every check mapped to the control", "control-checks", table(["Check", "Result", "Resource", "Scope", "Checked"], checkRows)),
   ];
 }

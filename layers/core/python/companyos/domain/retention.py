@@ -65,6 +65,7 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("secret_finding", "security", "aggregated"),
         KindRetention("authz_decision", "security", "aggregated"),
         KindRetention("finding_state", "security", "aggregated"),  # fixed findings; open never expire
+        KindRetention("compliance_check", "security", "aggregated"),  # Prowler / Security Hub results
         # product telemetry: raw samples; `product_daily` is their daily rollup (sources/product_rollup.py)
         KindRetention("product_session", "business", "raw"),
         KindRetention("product_active", "business", "raw"),

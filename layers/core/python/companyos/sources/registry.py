@@ -5,6 +5,7 @@ from __future__ import annotations
 from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.base import Source
+from companyos.sources.compliance import PROWLER, SECURITY_HUB
 from companyos.sources.coverage import CoverageSource
 from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
@@ -31,6 +32,8 @@ SOURCES: dict[str, Source] = {
         StripeSource(),
         FinanceSource(),
         CoverageSource(),
+        PROWLER,
+        SECURITY_HUB,
     )
 }
 
