@@ -123,8 +123,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="admin_api",
-        description="Admin control plane: KPI catalog, versions, approvals, controls, lineage, audit",
-        tables={"catalog": "write", "kpi_log": "read", "audit": "write"},
+        description="Admin control plane: KPI catalog, versions, approvals, lineage, audit, vendor register",
+        # scores write: a vendor register change refreshes the tenant's inventory posture (INV#…)
+        tables={"catalog": "write", "kpi_log": "read", "scores": "write", "audit": "write"},
         api_prefixes=("/api/catalog", "/api/kpis", "/api/approvals", "/api/audit", "/api/admin"),
         starts_state_machines=("approval",),
         settles_state_machines=("approval",),
