@@ -5,8 +5,9 @@ events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so
 and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics / feature-flag
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
-through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
-webhook events and monthly finance uploads (`demo_finance`).
+through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), Stripe
+webhook events and monthly finance uploads (`demo_finance`), and ACM certificates pulled through the
+ACM connector and a vendor register imported through the admin API's CSV import (`demo_inventory`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -28,6 +29,7 @@ from infra.local import (
     demo_finance,
     demo_github,
     demo_incidents,
+    demo_inventory,
     demo_product,
     demo_prometheus,
     demo_security,
@@ -67,6 +69,7 @@ STEPS = {
     "cur": "CUR 2.0 cost export",
     "time_tracking": "Toggl and Jira time tracking",
     "finance": "Stripe events and finance uploads",
+    "inventory": "ACM certificates and the vendor register",
 }
 
 
@@ -120,5 +123,6 @@ def seed_sources(
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
     counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance")})
+    counts["inventory"] = timed("inventory", lambda: demo_inventory.seed(stack, demo, now))
     counts["seconds"] = seconds
     return counts

@@ -142,10 +142,13 @@ class InventoryRepo:
     def certificates(self) -> list[inv.Certificate]:
         return self._list("CERT#", inv.Certificate)
 
-    def sync_certificates(self, source: str, found: Sequence[inv.CertificateIn]) -> dict[str, int]:
+    def sync_certificates(
+        self, source: str, found: Sequence[inv.CertificateIn], keep_prefixes: Sequence[str] = ()
+    ) -> dict[str, int]:
         """Make the certificates a connector keeps (`source`) equal to what it found: new and changed
         ones written, gone ones deleted, unchanged ones left alone (one Query when nothing moved);
-        the posture is refreshed once when anything changed. Other sources' certificates stay."""
+        the posture is refreshed once when anything changed. Other sources' certificates stay, and
+        so do this source's whose id starts with one of `keep_prefixes` (a part that failed to pull)."""
         held = {
             i.sk: i
             for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("CERT#"))
@@ -165,7 +168,8 @@ class InventoryRepo:
                 continue
             self._put(sk, "certificate", inv.Certificate(**cert.model_dump(), updated_at=_now()))
             written += 1
-        gone = [item for sk, item in held.items() if sk not in wanted]
+        kept = tuple(f"CERT#{p}" for p in keep_prefixes)
+        gone = [item for sk, item in held.items() if sk not in wanted and not sk.startswith(kept)]
         for item in gone:
             item.delete()
         if written or gone:
