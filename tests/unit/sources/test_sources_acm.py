@@ -182,7 +182,9 @@ def test_the_connector_asks_for_every_key_type(aws):
     from infra.local.demo_inventory import self_signed
 
     # ACM's KeyAlgorithm values (ACM API reference, ListCertificates Filters.keyTypes)
-    documented = set("RSA_1024 RSA_2048 RSA_3072 RSA_4096 EC_prime256v1 EC_secp384r1 EC_secp521r1".split())
+    documented = {f"RSA_{bits}" for bits in (1024, 2048, 3072, 4096)} | {
+        f"EC_{curve}" for curve in ("prime256v1", "secp384r1", "secp521r1")
+    }
     asked: list[dict] = []
     events = boto3._get_default_session().events  # the session the adapter's clients come from
     hook = "provide-client-params.acm.ListCertificates"
