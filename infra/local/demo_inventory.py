@@ -46,7 +46,7 @@ CERTIFICATES: dict[str, tuple[str, tuple[tuple[str, float], ...]]] = {
         "210000000002",
         (
             ("portal.globex.demo", 2),
-            ("sso.globex.demo", 6),
+            ("sso.globex.demo", 12),
             ("reports.globex.demo", 28),
             ("mail.globex.demo", 88),
             ("www.globex.demo", 300),
