@@ -11,6 +11,8 @@ query's step, at least `lag_s` in the past) and stores each sample as a signal:
   1 d step (the rollup of `prom_sample`; aggregated retention, so 90/365-day windows can read it),
 
 with attributes service (the series' `service_label`), metric, window, value, timestamp, labels.
+Queries of kind `cert_expiry` are not signals: evaluated once per pull, their series (a NotAfter per
+certificate) are synced into the certificate inventory (`prom_certs`).
 
 Idempotency: one delivery per (tenant, query, PromQL, timestamp) with a deterministic id, and signal
 ids from (tenant, query, PromQL, series labels, timestamp). A timestamp that was stored before is
