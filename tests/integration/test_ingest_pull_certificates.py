@@ -106,3 +106,23 @@ def test_cert_expiry_queries_sync_the_inventory_and_a_failed_query_keeps_its_cer
         assert again["certificates"]["deleted"] == 0 and len(InventoryRepo(t).certificates()) == 2
     finally:
         server.stop()
+
+
+def test_the_api_cannot_write_a_connectors_certificate(local: Running):
+    import json
+
+    t = tenant(local, "certapi")
+    from companyos.adapters.repos import Catalog
+
+    Catalog().put_member(t, f"admin@{t}.test", "tenant_admin", "admin")
+    local.idp.add_user(f"admin@{t}.test", "Admin", {t: "tenant_admin"})
+    token = local.client.login(f"admin@{t}.test")
+    cert = {"cert_id": "x", "common_name": "x.test", "not_after": "2027-01-01T00:00:00Z", "source": "acm"}
+    reply = local.client.request(
+        "POST", f"/api/inventory/certificates?tenant={t}", json.dumps(cert).encode(),
+        {"Content-Type": "application/json"}, token=token,
+    )  # fmt: skip
+    assert reply.status == 422 and reply.body["code"] == "source_reserved"
+    from companyos.adapters.inventory_repo import InventoryRepo
+
+    assert InventoryRepo(t).certificates() == []

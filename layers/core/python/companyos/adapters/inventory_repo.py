@@ -182,9 +182,10 @@ class InventoryRepo:
 
     # ---- vendors
 
-    def put_vendor(self, v: inv.VendorIn) -> inv.Vendor:
+    def put_vendor(self, v: inv.VendorIn, *, create: bool = False) -> inv.Vendor:
+        """Upsert a vendor; `create`: it must not exist yet (409 `vendor_exists`)."""
         vendor = inv.Vendor(**v.model_dump(), updated_at=_now())
-        self._put(f"VENDOR#{v.vendor_id}", "vendor", vendor)
+        self._put(f"VENDOR#{v.vendor_id}", "vendor", vendor, create_only=create)
         self.refresh_posture()
         return vendor
 

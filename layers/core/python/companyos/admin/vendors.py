@@ -10,7 +10,7 @@ from typing import Any
 from companyos.adapters.inventory_repo import InventoryRepo
 from companyos.admin.context import Ctx, audit, auth
 from companyos.domain import inventory as inv
-from companyos.domain.errors import Conflict, InvalidPayload, NotFound
+from companyos.domain.errors import InvalidPayload
 from companyos.domain.vendor_csv import parse_vendor_csv
 
 
@@ -43,14 +43,7 @@ def get_vendor(ctx: Ctx, vendor_id: str) -> dict[str, Any]:
 
 def create_vendor(ctx: Ctx, body: inv.VendorIn, reason: str = "") -> dict[str, Any]:
     role = auth(ctx, "admin:write")
-    repo = InventoryRepo(ctx.tenant_id)
-    try:
-        repo.vendor(body.vendor_id)
-    except NotFound:
-        pass
-    else:
-        raise Conflict(f"vendor '{body.vendor_id}' already exists (PUT updates it)", code="vendor_exists")
-    vendor = repo.put_vendor(body)
+    vendor = InventoryRepo(ctx.tenant_id).put_vendor(body, create=True)  # 409 vendor_exists
     audit(ctx, role, "vendor.create", f"vendor:{body.vendor_id}", reason, vendor=_fields(body))
     return _row(vendor, ctx)
 

@@ -179,6 +179,12 @@ def put_certificate(
     principal: Principal, tenant_id: str, body: inv.CertificateIn, request_id: str = ""
 ) -> dict[str, Any]:
     repo, role = _repo(principal, tenant_id, WRITE)
+    if body.source != "api":
+        raise InvalidPayload(
+            f"certificates of source '{body.source}' are kept by its connector (sync), not the API",
+            code="source_reserved",
+            details={"path": "source"},
+        )
     cert = repo.put_certificate(body)
     _audit(principal, role, tenant_id, "inventory:certificate_put", f"certificate:{body.cert_id}", request_id)
     return cert.model_dump(mode="json")
