@@ -54,3 +54,28 @@ def test_an_auditor_reads_the_register_without_write_controls(local: Any, demo: 
     page.locator('[data-testid="vendor-row"]').first.wait_for()
     assert page.locator('[data-testid="vendor-import"]').count() == 0
     assert page.locator('[data-testid="vendor-edit"]').count() == 0
+
+
+def test_the_rollup_certificate_cells_of_a_demo_tenant_open_its_acm_certificates(
+    local: Any, demo: Any, page: Any
+):
+    from infra.local.demo_inventory import CERTIFICATES
+    from infra.local.demo_tenants import PLATFORM_ADMIN
+
+    page.goto(local.url + "/rollup.html")
+    page.locator(f'[data-testid="login-user"][data-username="{PLATFORM_ADMIN[0]}"]').click()
+    page.locator(
+        '[data-testid="rollup-tile"][data-domain="certificates"] [data-testid="tile-toggle"]'
+    ).click()
+    card = page.locator('[data-testid="tenant-card"][data-tenant="globex"]')
+    cell = card.locator('[data-testid="cert-cell"][data-window="within_7"]')
+    cell.wait_for()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "rollup-certificates.png"), full_page=True)
+    cell.click()
+    rows = page.locator('[data-testid="cert-row"]')
+    rows.first.wait_for(timeout=10000)
+    expected = sorted(host for host, days in CERTIFICATES["globex"][1] if days < 7)
+    assert sorted(rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())) == expected
+    assert all(rows.nth(i).locator("td").last.inner_text() == "acm" for i in range(rows.count()))
+    page.screenshot(path=str(SHOTS / "rollup-certificate-list.png"), full_page=True)

@@ -89,8 +89,12 @@ def test_a_good_csv_imports_every_row_in_one_audited_write(aws):
             ],
         ),
         (
-            "vendor_id,name,tier,status\nok,Ok,1,active\n,Nameless,2,gone\n",
-            [(3, "vendor_id", "invalid_vendor_id"), (3, "status", "invalid_status")],
+            "vendor_id,name,tier,status\nok,Ok,1,active\n,Nameless,2,active\nbad id,Bad,2,gone\n",
+            [
+                (3, "vendor_id", "missing_vendor_id"),
+                (4, "vendor_id", "invalid_vendor_id"),
+                (4, "status", "invalid_status"),
+            ],
         ),
         ("vendor_id,name,tier\nx,X,1,extra\n", [(2, None, "wrong_column_count")]),
     ],

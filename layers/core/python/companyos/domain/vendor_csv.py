@@ -62,6 +62,9 @@ def _vendor(line: int, raw: dict[str, Any], header: list[str]) -> VendorIn | lis
     if raw.get("_extra") is not None or any(raw.get(h) is None for h in header):
         return [_problem(line, None, "wrong_column_count", "the row's cells do not match the header")]
     cells = {k: (v or "").strip() for k, v in raw.items() if k != "_extra"}
+    empty = [k for k in REQUIRED if not cells.get(k)]
+    if empty:
+        return [_problem(line, k, f"missing_{k}", "a value is required") for k in empty]
     try:
         return VendorIn.model_validate({k: v for k, v in cells.items() if v != "" or k in REQUIRED})
     except ValidationError as exc:
