@@ -14,7 +14,7 @@ except ModuleNotFoundError:  # the deployed asset: this directory is the Lambda 
     from routes import ROUTERS  # type: ignore[no-redef]
 
 cfg = bootstrap()
-app = resolver()
+app = resolver(text_media=("text/csv",))  # the vendor register's CSV import
 for router in ROUTERS:
     app.include_router(router)
 

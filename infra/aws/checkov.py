@@ -57,7 +57,7 @@ def _function_skips() -> list[Skip]:
             FUNCTION,
             every,
             "Reserved concurrency is carved out of the account's regional pool and Lambda refuses "
-            "reservations that leave fewer than 100 unreserved; reserving for 13 functions in each of "
+            "reservations that leave fewer than 100 unreserved; reserving for 14 functions in each of "
             "three stages would fail deploys on accounts with the default or a lower quota. Traffic is "
             "bounded by the API stage throttle (cdk.json throttle per stage) and by the schedules.",
         ),

@@ -32,7 +32,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from companyos.adapters.config import Settings, TableNames
-from companyos.topology import FUNCTIONS, FunctionSpec
+from companyos.topology import CERT_READER_ROLE, FUNCTIONS, FunctionSpec
 from constructs import Construct
 
 from infra.aws.alerts import Alerts
@@ -294,6 +294,10 @@ class Functions(Construct):
                     resources=[self.execution_arn_pattern(m) for m in spec.stops_state_machines],
                 )
             )
+        self._grant_services(spec, role)
+
+    def _grant_services(self, spec: FunctionSpec, role: iam.Role) -> None:
+        """Grants of the other bounded contexts' constructs (alerts, reports, audit, cost) and ACM."""
         if spec.publishes_alerts:
             self._alerts.grant_publish(role)
             self._alerts.grant_dead_letter(role)
@@ -303,6 +307,32 @@ class Functions(Construct):
             self._audit.grant_sign(role)
         if spec.queries_lake:
             self._cost.grant_query(role)
+        if spec.reads_certificates:
+            self._grant_certificates(role)
+
+    def _grant_certificates(self, role: iam.Role) -> None:
+        """ACM reads in this account (list: '*' only; describe: its certificates), and assuming the
+        tenants' read-only role of the one agreed name in their accounts."""
+        role.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["acm:DescribeCertificate"], resources=[self.certificate_arn_pattern])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[self.cert_reader_role_pattern],
+            )
+        )
+
+    @property
+    def cert_reader_role_pattern(self) -> str:
+        """The tenants' read-only ACM role, in any account (`topology.CERT_READER_ROLE`)."""
+        return f"arn:{Stack.of(self).partition}:iam::*:role/{CERT_READER_ROLE}"
+
+    @property
+    def certificate_arn_pattern(self) -> str:
+        stack = Stack.of(self)
+        return f"arn:{stack.partition}:acm:*:{stack.account}:certificate/*"
 
     def execution_arn_pattern(self, machine: str) -> str:
         """`arn:...:execution:<state machine name>:*`: the executions of one machine (names per alert)."""

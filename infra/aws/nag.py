@@ -19,6 +19,7 @@ from infra.aws.reasons import (
     CUSTOM_RESOURCE_DLQ,
     DEPLOYMENT_INVALIDATION,
     FUNCTION_XRAY,
+    FUNCTION_XRAY_ACM_LIST,
     INGEST_CHECKS,
     STAR_ACTIONS,
     STATE_MACHINE_LOGS_XRAY,
@@ -183,7 +184,22 @@ def _acknowledge_distribution(stack: CockpitConstructs) -> None:
 
 def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
     fn = stack.functions.functions[spec.name]
-    _ack_star(stack, fn.role, fn.role, FUNCTION_XRAY)  # type: ignore[arg-type]
+    star = FUNCTION_XRAY_ACM_LIST if spec.reads_certificates else FUNCTION_XRAY
+    _ack_star(stack, fn.role, fn.role, star)  # type: ignore[arg-type]
+    if spec.reads_certificates:
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, stack.functions.certificate_arn_pattern)}]",
+            "acm:DescribeCertificate on this account's certificates in any region the tenants configure; "
+            "certificate ids are made by ACM at issue/import time.",
+        )
+        _ack(
+            fn.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::{nag_ref(stack, stack.functions.cert_reader_role_pattern)}]",
+            "sts:AssumeRole on the one read-only role name a tenant creates in its own AWS account for the "
+            "ACM connector (the account ids are the tenants', configured at onboarding); the role's trust "
+            "policy names this function's role and, optionally, an external id.",
+        )
     if spec.name not in ASYNC_TARGETS:
         _ack(fn, "Serverless-LambdaDLQ", sync_dlq_reason(spec))
     else:

@@ -34,6 +34,8 @@ STATE_MACHINE_LOGS_XRAY = frozenset(
     }
 )
 DEPLOYMENT_INVALIDATION = frozenset({"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"})
+# the ACM connector (`reads_certificates`): tracing plus listing this account's certificates
+FUNCTION_XRAY_ACM_LIST = FUNCTION_XRAY | {"acm:ListCertificates"}
 
 STAR_ACTIONS: dict[frozenset[str], str] = {
     FUNCTION_XRAY: (
@@ -48,6 +50,11 @@ STAR_ACTIONS: dict[frozenset[str], str] = {
         "DescribeLogGroups on '*' (aws-cdk-lib's StateMachine adds this set). Tracing adds "
         "xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets, which "
         "support no resource-level permissions either."
+    ),
+    FUNCTION_XRAY_ACM_LIST: (
+        "Active tracing (xray:PutTraceSegments, PutTelemetryRecords: no resource-level permissions), and "
+        "the ACM connector's acm:ListCertificates, which supports no resource-level permissions either "
+        "(AWS requires Resource '*'); it only lists. Describing is granted per certificate ARN."
     ),
     DEPLOYMENT_INVALIDATION: (
         "aws-cdk-lib's BucketDeployment grants cloudfront:CreateInvalidation and GetInvalidation on '*' "

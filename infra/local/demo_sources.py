@@ -5,9 +5,11 @@ events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so
 and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics / feature-flag
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
-through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
+through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), Stripe
 webhook events and monthly finance uploads (`demo_finance`), CI test coverage reports (Cobertura,
-lcov, JaCoCo; `demo_coverage`), and Prowler / Security Hub compliance reports (`demo_compliance`).
+lcov, JaCoCo; `demo_coverage`), Prowler / Security Hub compliance reports (`demo_compliance`), and
+ACM certificates pulled through the ACM connector and a vendor register imported through the admin
+API's CSV import (`demo_inventory`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -31,6 +33,7 @@ from infra.local import (
     demo_finance,
     demo_github,
     demo_incidents,
+    demo_inventory,
     demo_product,
     demo_prometheus,
     demo_security,
@@ -75,6 +78,7 @@ STEPS = {
     "finance": "Stripe events and finance uploads",
     "coverage": "CI coverage reports",
     "compliance": "Prowler and Security Hub compliance reports",
+    "inventory": "ACM certificates and the vendor register",
 }
 
 
@@ -136,5 +140,6 @@ def seed_sources(
         "compliance", lambda: demo_compliance.seed_compliance(out, demo, now)
     )
     counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance", "coverage")})
+    counts["inventory"] = timed("inventory", lambda: demo_inventory.seed(stack, demo, now))
     counts["seconds"] = seconds
     return counts

@@ -6,6 +6,7 @@
    JSONPath of a state machine parsed once (`patch_moto_sfn_jsonpath`).
 4. This process's own AWS calls served in-process, not over loopback HTTP
    (`patch_in_process_transport`).
+5. ACM on the stack's clock, not the wall clock (`patch_moto_acm_clock`).
 
 TransactWriteItems:
 
@@ -26,6 +27,7 @@ import importlib
 import re
 import threading
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 from typing import Any
 
@@ -354,3 +356,14 @@ def patch_in_process_transport(port: int) -> None:
         return AWSResponse(url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
 
     endpoint._send = _send
+
+
+def patch_moto_acm_clock() -> None:
+    """moto's ACM checks certificates against the wall clock (import refuses an expired one, describe
+    says EXPIRED past NotAfter); the local stack runs on `companyos.domain.clock`, which tests pin to a
+    fixed day. Let ACM read the same clock, so a certificate expiring in 3 days is 3 days from the
+    clock every other part of the stack reads (a no-op when the clock is the wall clock)."""
+    from companyos.domain import clock
+    from moto.acm import models as acm_models
+
+    acm_models.utcnow = lambda: clock.now().astimezone(UTC).replace(tzinfo=None)

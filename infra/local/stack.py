@@ -28,6 +28,7 @@ from infra.local.alerts_topology import provision_alerts
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
 from infra.local.moto_patches import (
     patch_in_process_transport,
+    patch_moto_acm_clock,
     patch_moto_queries,
     patch_moto_sfn_clients,
     patch_moto_sfn_jsonpath,
@@ -93,6 +94,7 @@ class LocalStack:
         patch_moto_queries()  # moto sorts the whole table for every Query
         patch_moto_sfn_clients()  # moto builds a boto client for every Step Functions task
         patch_moto_sfn_jsonpath()  # ... and re-parses every JSONPath on every evaluation
+        patch_moto_acm_clock()  # ACM's expiry checks read the stack's clock
         if self.in_process:  # this process's AWS calls skip the loopback HTTP (other clients use it)
             patch_in_process_transport(self.moto_port)
         self._provision()
@@ -170,9 +172,19 @@ class LocalStack:
         return [dict(e) for e in listed]
 
     def start_scheduler(self) -> None:
-        """The local stand-in for EventBridge Scheduler: same schedule table, same target."""
+        """The local stand-in for EventBridge Scheduler: same schedule tables, same targets (the KPI
+        schedules invoke `scheduler` with their class, the pull schedules their function with `{}`)."""
         for spec in topology.SCHEDULES:
             threading.Thread(target=self._tick, args=(spec,), daemon=True, name=f"sched-{spec.name}").start()
+        for pull in topology.PULL_SCHEDULES:
+            threading.Thread(target=self._pull, args=(pull,), daemon=True, name=f"pull-{pull.name}").start()
+
+    def _pull(self, spec: topology.PullScheduleSpec) -> None:
+        while not self._stop.wait(spec.local_interval_s):
+            try:
+                self.invoke(spec.function, {})
+            except Exception as exc:
+                print(f"[scheduler] {spec.name} failed: {exc}")
 
     def _tick(self, spec: topology.ScheduleSpec) -> None:
         while not self._stop.wait(spec.local_interval_s):

@@ -287,9 +287,9 @@ def test_inventory_feeds_compliance_certificates_and_vendors_of_the_rollup(local
     assert domains["certificates"]["tenants"][0]["tenant"]["id"] == tenant  # worst first
     vendors_card = next(c for c in domains["vendors"]["tenants"] if c["tenant"]["id"] == tenant)
     assert vendors_card["value"] == 1 and vendors_card["metrics"]["tier1_out_of_review"]["names"] == ["AWS"]
-    # the demo tenants have no inventory: Unknown, after every known card
-    assert [c["tenant"]["id"] for c in domains["vendors"]["tenants"]][-2:] == ["globex", "northwind"]
-    assert all(c["status"] == "unknown" for c in domains["vendors"]["tenants"][-2:])
+    # the demo tenants' vendor registers (imported by the demo seed) are known too
+    demo_cards = [c for c in domains["vendors"]["tenants"] if c["tenant"]["id"] in ("globex", "northwind")]
+    assert len(demo_cards) == 2 and all(c["status"] != "unknown" for c in demo_cards)
     # every inventory write is on the tenant's audit chain
     assert AuditTrail(tenant).verify().events >= 11
 

@@ -4,11 +4,12 @@
 // (401 → the shell's sign-in, others → the alert region).
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.details = details; // the server's `details` (e.g. the bad rows of a CSV import)
   }
 }
 
@@ -22,11 +23,12 @@ export function configureApi(options) {
 
 /**
  * One request. `raw`: a PDF answer comes back as {response, blob}, a JSON one as {response, data}
- * (the board pack export answers either).
+ * (the board pack export answers either). `csv`: a text/csv body sent as it is (instead of `body`).
  */
-async function request(path, { method = "GET", body, auth = true, signal, raw = false } = {}) {
+async function request(path, { method = "GET", body, csv, auth = true, signal, raw = false } = {}) {
   const headers = { Accept: raw ? "application/pdf, application/json" : "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (csv !== undefined) headers["Content-Type"] = "text/csv";
   if (auth) {
     const token = getToken();
     if (!token) throw new ApiError(401, "not_signed_in", "Please sign in.");
@@ -37,7 +39,7 @@ async function request(path, { method = "GET", body, auth = true, signal, raw = 
     response = await fetch(apiBase + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: csv !== undefined ? csv : body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
   } catch (err) {
@@ -52,6 +54,7 @@ async function request(path, { method = "GET", body, auth = true, signal, raw = 
       response.status,
       data?.code || `http_${response.status}`,
       data?.message || response.statusText || "The request failed.",
+      data?.details || null,
     );
   }
   return raw ? { response, data } : data;
@@ -109,6 +112,13 @@ export const adminApi = {
   verify: (t) => adminRequest("GET", "/audit/verify", t),
   exportBundle: (t) => adminRequest("GET", "/audit/export", t),
   changeWindow: (t) => adminRequest("GET", "/admin/change-window", t),
+  vendors: (t) => adminRequest("GET", "/admin/vendors", t),
+  createVendor: (t, body, reason) => adminRequest("POST", `/admin/vendors?${query({ reason })}`, t, body),
+  updateVendor: (t, id, body, reason) =>
+    adminRequest("PUT", `/admin/vendors/${seg(id)}?${query({ reason })}`, t, body),
+  deleteVendor: (t, id, reason) => adminRequest("DELETE", `/admin/vendors/${seg(id)}?${query({ reason })}`, t),
+  importVendors: (t, csv, reason) =>
+    request(`/admin/vendors/import?${query({ tenant: t, reason })}`, { method: "POST", csv }),
 };
 
 /** The executive roll-up, its board pack export and the inventory lists it links (docs/rollup.md). */

@@ -1,7 +1,7 @@
 """The admin API's Powertools Routers, one per area; `functions/admin_api/app.py` includes them into
 the resolver in this order (the order of the paths in docs/openapi-admin.json)."""
 
-from . import approvals, catalog, deployment, edits, governance, lifecycle, lineage
+from . import approvals, catalog, deployment, edits, governance, lifecycle, lineage, vendors
 
 ROUTERS = (
     catalog.router,
@@ -11,6 +11,7 @@ ROUTERS = (
     lineage.router,
     approvals.router,
     governance.router,
+    vendors.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -1,14 +1,16 @@
 // KPI Admin console (admin.html): the shell signs in (shared session with the cockpit) and asks /me;
-// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit.
+// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit | #/vendors.
 
 import { h } from "../dom.js";
 import { clearError, renderMessage, setStatus, startShell } from "../shell.js";
 import { renderApprovals, renderAudit, renderCatalog, renderKpi } from "./views.js";
+import { renderVendors } from "./vendors.js";
 
 const SECTIONS = [
   ["#/catalog", "nav-catalog", "Catalog"],
   ["#/approvals", "nav-approvals", "Change requests"],
   ["#/audit", "nav-audit", "Audit"],
+  ["#/vendors", "nav-vendors", "Vendors"],
 ];
 const state = { tenant: null, me: null };
 const shell = startShell({
@@ -67,6 +69,7 @@ async function route() {
     if (section === "kpi" && id) await renderKpi(view, decodeURIComponent(id));
     else if (section === "approvals") await renderApprovals(view);
     else if (section === "audit") await renderAudit(view);
+    else if (section === "vendors") await renderVendors(view);
     else await renderCatalog(view);
   } catch (err) {
     handle(err);

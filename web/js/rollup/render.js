@@ -288,6 +288,7 @@ export function renderCertificates(container, tenant, doc) {
       h("td", {}, `${c.days_left} d`),
       h("td", {}, c.service || "—"),
       h("td", {}, c.issuer || "—"),
+      h("td", { title: c.locator || null }, c.source || "api"),
     ),
   );
   const filter = `${doc.status}${doc.within ? `, within ${doc.within} days` : ""}`;
@@ -299,7 +300,7 @@ export function renderCertificates(container, tenant, doc) {
       ? h(
           "table",
           { class: "ro-table", "data-testid": "cert-list" },
-          h("thead", {}, h("tr", {}, ["Common name", "Expires", "Left", "Service", "Issuer"].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, ["Common name", "Expires", "Left", "Service", "Issuer", "Source"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, rows),
         )
       : h("p", { class: "notice", "data-testid": "cert-list-empty" }, "No certificate matches this filter."),

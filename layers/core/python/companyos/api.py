@@ -48,17 +48,18 @@ def _refusal(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def body_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
+def body_refusal(event: Mapping[str, Any], media: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """The cockpit's own APIs take JSON bodies only. A body of another media type (text/plain,
     multipart/form-data, …) is 415 and one that is not UTF-8 text 400, each with a `code`, before any
     route runs — Powertools would parse multipart into `{}` (a misleading 422) and raise a
-    UnicodeDecodeError (a 500) on a non-UTF-8 JSON body."""
+    UnicodeDecodeError (a 500) on a non-UTF-8 JSON body. `media`: other text types an app's routes
+    read themselves (the admin vendor import's `text/csv`)."""
     body = event.get("body")
     if not body:
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+    if ctype and ctype != "application/json" and not ctype.endswith("+json") and ctype not in media:
         return _refusal(
             415, "unsupported_media_type", f"send the body as application/json, not {ctype[:100]}"
         )
@@ -73,12 +74,14 @@ def body_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
 class JsonApiResolver(APIGatewayRestResolver):
     """A resolver that refuses a body it cannot read as JSON text before routing (`body_refusal`)."""
 
+    text_media: tuple[str, ...] = ()
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refusal = body_refusal(event)
+        refusal = body_refusal(event, self.text_media)
         return refusal if refusal is not None else super().resolve(event, context)
 
 
-def resolver(json_bodies: bool = True) -> APIGatewayRestResolver:
+def resolver(json_bodies: bool = True, text_media: tuple[str, ...] = ()) -> APIGatewayRestResolver:
     """The resolver with domain-error mapping. `json_bodies=False` for ingest, whose bodies are the
     tools' own formats (XML, CSV, NDJSON) and are checked by each source's parser."""
     app = (
@@ -86,6 +89,8 @@ def resolver(json_bodies: bool = True) -> APIGatewayRestResolver:
         if json_bodies
         else APIGatewayRestResolver(enable_validation=True)
     )
+    if isinstance(app, JsonApiResolver):
+        app.text_media = text_media
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(exc: RequestUnsupportedContentType) -> Response:

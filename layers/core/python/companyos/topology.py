@@ -39,7 +39,14 @@ class FunctionSpec:
     # Runs SQL over the lake (runs/lake.py): the LAKE_* environment, Athena on the cost workgroup,
     # Glue reads of the CUR database, the CUR bucket read and the Athena results prefix written.
     queries_lake: bool = False
+    # AWS Certificate Manager reads (acm:ListCertificates, acm:DescribeCertificate) in this account,
+    # and sts:AssumeRole on the tenants' read-only role (`CERT_READER_ROLE`) in theirs.
+    reads_certificates: bool = False
 
+
+# The role a tenant creates in its own AWS account for the ACM connector (read-only ACM access,
+# trusting the cert_pull function's role); the function may assume only roles of this name.
+CERT_READER_ROLE = "companyos-certificate-reader"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -123,8 +130,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="admin_api",
-        description="Admin control plane: KPI catalog, versions, approvals, controls, lineage, audit",
-        tables={"catalog": "write", "kpi_log": "read", "audit": "write"},
+        description="Admin control plane: KPI catalog, versions, approvals, lineage, audit, vendor register",
+        # scores write: a vendor register change refreshes the tenant's inventory posture (INV#…)
+        tables={"catalog": "write", "kpi_log": "read", "scores": "write", "audit": "write"},
         api_prefixes=("/api/catalog", "/api/kpis", "/api/approvals", "/api/audit", "/api/admin"),
         starts_state_machines=("approval",),
         settles_state_machines=("approval",),
@@ -153,9 +161,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="prom_pull",
         description="Pull connector: each tenant's Prometheus queries (SLO windows, latency, use) to signals",
-        tables={"catalog": "read", "signals": "write"},
+        # catalog + scores write: `cert_expiry` queries sync the certificate inventory and its posture
+        tables={"catalog": "write", "signals": "write", "scores": "write"},
         timeout_s=120,
         memory_mb=256,
+    ),
+    FunctionSpec(
+        name="cert_pull",
+        description="Pull connector: each tenant's AWS Certificate Manager certificates to its inventory",
+        tables={"catalog": "write", "scores": "write"},
+        timeout_s=120,
+        memory_mb=256,
+        reads_certificates=True,
     ),
 )
 
@@ -219,6 +236,8 @@ class PullScheduleSpec:
 
 PULL_SCHEDULES: tuple[PullScheduleSpec, ...] = (
     PullScheduleSpec("prom-pull", "rate(5 minutes)", "prom_pull", 300),
+    # certificates expire in days: one pull a day (06:00 UTC) is enough for the 7/30/90-day windows
+    PullScheduleSpec("cert-pull", "cron(0 6 * * ? *)", "cert_pull", 86400),
 )
 
 

@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import CatalogItem, ScoreItem
@@ -142,20 +144,88 @@ class InventoryRepo:
     def certificates(self) -> list[inv.Certificate]:
         return self._list("CERT#", inv.Certificate)
 
+    def sync_certificates(
+        self, source: str, found: Sequence[inv.CertificateIn], keep_prefixes: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Make the certificates a connector keeps (`source`) equal to what it found: new and changed
+        ones written, gone ones deleted, unchanged ones left alone (one Query when nothing moved);
+        the posture is refreshed once when anything changed. Other sources' certificates stay, and
+        so do this source's whose id starts with one of `keep_prefixes` (a part that failed to pull)."""
+        held = {
+            i.sk: i
+            for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("CERT#"))
+            if i.data.get("source", "api") == source
+        }
+        wanted = {f"CERT#{c.cert_id}": c for c in found}
+        written = 0
+        for sk, cert in wanted.items():
+            current = held.get(sk)
+            if (
+                current is not None
+                and inv.CertificateIn.model_validate(
+                    {k: v for k, v in current.data.items() if k != "updated_at"}
+                )
+                == cert
+            ):
+                continue
+            self._put(sk, "certificate", inv.Certificate(**cert.model_dump(), updated_at=_now()))
+            written += 1
+        kept = tuple(f"CERT#{p}" for p in keep_prefixes)
+        gone = [item for sk, item in held.items() if sk not in wanted and not sk.startswith(kept)]
+        for item in gone:
+            item.delete()
+        if written or gone:
+            self.refresh_posture()
+        return {"found": len(wanted), "written": written, "deleted": len(gone)}
+
     def delete_certificate(self, cert_id: str) -> None:
         self._delete(f"CERT#{cert_id}", "certificate")
         self.refresh_posture()
 
     # ---- vendors
 
-    def put_vendor(self, v: inv.VendorIn) -> inv.Vendor:
+    def put_vendor(self, v: inv.VendorIn, *, create: bool = False) -> inv.Vendor:
+        """Upsert a vendor; `create`: it must not exist yet (409 `vendor_exists`)."""
         vendor = inv.Vendor(**v.model_dump(), updated_at=_now())
-        self._put(f"VENDOR#{v.vendor_id}", "vendor", vendor)
+        self._put(f"VENDOR#{v.vendor_id}", "vendor", vendor, create_only=create)
         self.refresh_posture()
         return vendor
 
     def vendors(self) -> list[inv.Vendor]:
         return self._list("VENDOR#", inv.Vendor)
+
+    def vendor(self, vendor_id: str) -> inv.Vendor:
+        return self._get(f"VENDOR#{vendor_id}", inv.Vendor, "vendor")
+
+    def import_vendors(self, vendors: Sequence[inv.VendorIn]) -> list[inv.Vendor]:
+        """Upsert up to 100 vendors in one TransactWriteItems: all of them are written or none is
+        (a concurrent change of one of them cancels the whole import: 409 `condition_failed`)."""
+        if len(vendors) > 100:
+            raise ValueError("one transaction holds at most 100 writes")
+        versions = {
+            i.sk: i.version for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("VENDOR#"))
+        }
+        now = _now()
+        stored = [inv.Vendor(**v.model_dump(), updated_at=now) for v in vendors]
+        try:
+            with TransactWrite(connection=CatalogItem._get_connection().connection) as tx:
+                for v in stored:
+                    sk = f"VENDOR#{v.vendor_id}"
+                    item = CatalogItem(
+                        pk=self._pk, sk=sk, kind="vendor", data=v.model_dump(mode="json"), updated_at=now
+                    )
+                    if (version := versions.get(sk)) is not None:
+                        item.version = version  # the save is conditional on it (optimistic lock)
+                    tx.save(item)
+        except TransactWriteError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(
+                    "a vendor of this import changed concurrently; nothing was imported, retry",
+                    code="condition_failed",
+                ) from exc
+            raise
+        self.refresh_posture(now)
+        return stored
 
     def delete_vendor(self, vendor_id: str) -> None:
         self._delete(f"VENDOR#{vendor_id}", "vendor")

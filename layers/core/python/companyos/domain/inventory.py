@@ -52,20 +52,35 @@ class EvidenceIn(_Model):
     note: str = Field(default="", max_length=1000)
 
 
+CertSource = Literal["api", "acm", "prometheus"]
+VendorStatus = Literal["active", "onboarding", "offboarded"]
+VENDOR_STATUSES: tuple[str, ...] = ("active", "onboarding", "offboarded")
+
+
 class CertificateIn(_Model):
     cert_id: str = Ident
     common_name: str = Field(min_length=1, max_length=255)
     not_after: datetime
     issuer: str = Field(default="", max_length=200)
     service: str = Field(default="", max_length=200)
+    source: CertSource = Field(
+        default="api", description="who keeps it: the API, or a pull connector (acm, prometheus)"
+    )
+    locator: str = Field(
+        default="", max_length=500, description="where it lives: the ACM ARN, or the series' labels"
+    )
 
 
 class VendorIn(_Model):
     vendor_id: str = Ident
     name: str = Field(min_length=1, max_length=200)
-    tier: int = Field(ge=1, le=3)
+    tier: int = Field(ge=1, le=3, description="1 = critical to the business … 3 = low risk")
+    owner: str = Field(default="", max_length=200, description="who owns the relationship")
     last_review: date | None = None
-    review_interval_days: int = Field(default=365, ge=30, le=1095)
+    review_interval_days: int = Field(
+        default=365, ge=30, le=1095, description="the review cadence: days between two reviews"
+    )
+    status: VendorStatus = Field(default="active", description="offboarded vendors need no review")
 
 
 # ------------------------------------------------------------------ stored records
@@ -148,6 +163,7 @@ def posture(
                 "tier": v.tier,
                 "review_due": d.isoformat() if (d := v.review_due()) else None,
                 "added": _day(v.updated_at).isoformat(),
+                "status": v.status,
             }
             for v in vendors
         ],
@@ -244,7 +260,12 @@ def certificates_in_window(
 
 
 def vendors_out_of_review(doc: Mapping[str, Any] | None, day: date) -> dict[str, Any]:
-    """Tier-1 vendors on `day` whose review is overdue (never reviewed counts as overdue)."""
-    tier1 = [v for v in (doc or {}).get("vendors", []) if v["tier"] == 1 and _day(v["added"]) <= day]
+    """Tier-1 vendors on `day` whose review is overdue: last review + review cadence before `day`
+    (never reviewed counts as overdue). Offboarded vendors need no review and are not counted."""
+    tier1 = [
+        v
+        for v in (doc or {}).get("vendors", [])
+        if v["tier"] == 1 and _day(v["added"]) <= day and v.get("status", "active") != "offboarded"
+    ]
     late = [v for v in tier1 if v["review_due"] is None or _day(v["review_due"]) < day]
     return {"tier1": len(tier1), "out_of_review": len(late), "names": sorted(v["name"] for v in late)}

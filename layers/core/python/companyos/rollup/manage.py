@@ -9,10 +9,12 @@ from typing import Any
 
 from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.adapters.inventory_repo import InventoryRepo
+from companyos.admin import vendors
+from companyos.admin.context import Ctx
 from companyos.domain import clock
 from companyos.domain import inventory as inv
 from companyos.domain.auth import Principal, authorize
-from companyos.domain.errors import InvalidPayload
+from companyos.domain.errors import InvalidPayload, NotFound
 
 READ, WRITE = "runs:view", "admin:write"
 
@@ -177,6 +179,12 @@ def put_certificate(
     principal: Principal, tenant_id: str, body: inv.CertificateIn, request_id: str = ""
 ) -> dict[str, Any]:
     repo, role = _repo(principal, tenant_id, WRITE)
+    if body.source != "api":
+        raise InvalidPayload(
+            f"certificates of source '{body.source}' are kept by its connector (sync), not the API",
+            code="source_reserved",
+            details={"path": "source"},
+        )
     cert = repo.put_certificate(body)
     _audit(principal, role, tenant_id, "inventory:certificate_put", f"certificate:{body.cert_id}", request_id)
     return cert.model_dump(mode="json")
@@ -192,31 +200,21 @@ def delete_certificate(principal: Principal, tenant_id: str, cert_id: str, reque
 
 
 def list_vendors(principal: Principal, tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
-    repo, _ = _repo(principal, tenant_id, READ)
-    today = (now or clock.now()).date()
-    items = []
-    for v in sorted(repo.vendors(), key=lambda v: (v.tier, v.name)):
-        due = v.review_due()
-        items.append(
-            {
-                **v.model_dump(mode="json"),
-                "review_due": due.isoformat() if due else None,
-                "out_of_review": due is None or due < today,
-            }
-        )
-    return {"tenant": tenant_id, "vendors": items}
+    ctx = Ctx(principal=principal, tenant_id=tenant_id, now=now or clock.now())
+    return vendors.list_vendors(ctx)
 
 
 def put_vendor(
     principal: Principal, tenant_id: str, body: inv.VendorIn, request_id: str = ""
 ) -> dict[str, Any]:
-    repo, role = _repo(principal, tenant_id, WRITE)
-    vendor = repo.put_vendor(body)
-    _audit(principal, role, tenant_id, "inventory:vendor_put", f"vendor:{body.vendor_id}", request_id)
-    return vendor.model_dump(mode="json")
+    """Upsert through the vendor register's write + audit path (`admin.vendors`)."""
+    ctx = Ctx(principal=principal, tenant_id=tenant_id, request_id=request_id)
+    try:
+        return vendors.update_vendor(ctx, body.vendor_id, body, "inventory change through the API")
+    except NotFound:
+        return vendors.create_vendor(ctx, body, "inventory change through the API")
 
 
 def delete_vendor(principal: Principal, tenant_id: str, vendor_id: str, request_id: str = "") -> None:
-    repo, role = _repo(principal, tenant_id, WRITE)
-    repo.delete_vendor(vendor_id)
-    _audit(principal, role, tenant_id, "inventory:vendor_delete", f"vendor:{vendor_id}", request_id)
+    ctx = Ctx(principal=principal, tenant_id=tenant_id, request_id=request_id)
+    vendors.delete_vendor(ctx, vendor_id, "inventory change through the API")

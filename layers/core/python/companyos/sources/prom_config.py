@@ -21,7 +21,11 @@ class PromQuerySpec(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     metric: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="e.g. slo_good, latency_p95")
     promql: str = Field(min_length=1, max_length=4000)
-    kind: Literal["prom_sample", "slo_window", "prom_daily"] = "prom_sample"
+    kind: Literal["prom_sample", "slo_window", "prom_daily", "cert_expiry"] = Field(
+        default="prom_sample",
+        description="the signal kind of its samples; cert_expiry: NotAfter per certificate series "
+        "(instant, at the pull) into the certificate inventory (`prom_certs`)",
+    )
     mode: Literal["range", "instant"] = "range"
     step_s: int = Field(default=3600, ge=15, le=86400, description="evaluation step = alignment")
     window: str | None = Field(default=None, max_length=16, description="label, e.g. 1h; default: step")

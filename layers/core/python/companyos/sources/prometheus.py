@@ -11,6 +11,8 @@ query's step, at least `lag_s` in the past) and stores each sample as a signal:
   1 d step (the rollup of `prom_sample`; aggregated retention, so 90/365-day windows can read it),
 
 with attributes service (the series' `service_label`), metric, window, value, timestamp, labels.
+Queries of kind `cert_expiry` are not signals: evaluated once per pull, their series (a NotAfter per
+certificate) are synced into the certificate inventory (`prom_certs`).
 
 Idempotency: one delivery per (tenant, query, PromQL, timestamp) with a deterministic id, and signal
 ids from (tenant, query, PromQL, series labels, timestamp). A timestamp that was stored before is
@@ -38,6 +40,7 @@ from typing import Any
 
 from companyos.adapters.repos import Catalog, SignalStore, StoredSignal
 from companyos.domain import clock
+from companyos.sources import prom_certs
 from companyos.sources.prom_client import CircuitBreaker, PrometheusClient, breaker_for
 from companyos.sources.prom_config import SOURCE, PrometheusConfig, PromQuerySpec, load_config, save_config
 from companyos.sources.prom_format import CircuitOpen, PrometheusError, PromResult, Sample, parse_response
@@ -180,13 +183,18 @@ def pull_tenant(
     )
     store = SignalStore(tenant_id)
     mapping = Catalog().tenant(tenant_id).source_map(SOURCE)
-    outcomes = [_pull_query(tenant_id, q, config.lag_s, now, client, store, mapping) for q in config.queries]
+    signal_queries = [q for q in config.queries if q.kind != prom_certs.KIND]
+    outcomes = [_pull_query(tenant_id, q, config.lag_s, now, client, store, mapping) for q in signal_queries]
+    cert_queries = [q for q in config.queries if q.kind == prom_certs.KIND]
+    at = datetime.fromtimestamp(now.timestamp() - config.lag_s, UTC)
+    cert_outcomes, certificates = prom_certs.pull_certificates(tenant_id, cert_queries, client, at)
     return {
         "tenant_id": tenant_id,
-        "queries": [o.to_dict() for o in outcomes],
+        "queries": [o.to_dict() for o in outcomes] + cert_outcomes,
         "signals": sum(o.signals for o in outcomes),
         "unmapped": sorted({e for o in outcomes for e in o.unmapped}),
         "requests": client.attempts,
+        **({"certificates": certificates} if certificates is not None else {}),
     }
 
 

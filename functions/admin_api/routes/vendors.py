@@ -1,0 +1,63 @@
+"""The vendor register: CRUD and the CSV import (`text/csv` body, every row validated before any is
+written: a bad row is a 422 `invalid_rows` listing each bad line, and nothing is stored)."""
+
+import base64
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from companyos.admin import vendors
+from companyos.domain.inventory import VendorIn
+
+from .context import Tenant, ctx
+
+router = Router()
+VendorId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+Reason = Annotated[str, Query(max_length=1000, description="why: recorded on the audit event")]
+
+IMPORT_DOC = (
+    "Body: `Content-Type: text/csv`, UTF-8, at most 100 rows and 256 KiB. Header (line 1): "
+    "`vendor_id,name,tier` required; `owner,last_review,review_interval_days,status` optional. Every "
+    "row is validated first; any bad row answers 422 `invalid_rows` with `details.rows[]` = "
+    "`{row: <line number>, field, code, message}` and nothing is written. Otherwise every row is "
+    "upserted in one DynamoDB transaction (all or nothing) and one `vendor.import` audit event is "
+    "appended."
+)
+
+
+@router.get("/api/admin/vendors")
+def get_vendors(tenant: Tenant) -> dict[str, Any]:
+    return vendors.list_vendors(ctx(router, tenant))
+
+
+@router.get("/api/admin/vendors/<vendor_id>")
+def get_vendor(vendor_id: VendorId, tenant: Tenant) -> dict[str, Any]:
+    return vendors.get_vendor(ctx(router, tenant), vendor_id)
+
+
+@router.post("/api/admin/vendors")
+def post_vendor(tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = "") -> Response[Any]:
+    created = vendors.create_vendor(ctx(router, tenant), body, reason)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+@router.put("/api/admin/vendors/<vendor_id>")
+def put_vendor(
+    vendor_id: VendorId, tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = ""
+) -> dict[str, Any]:
+    return vendors.update_vendor(ctx(router, tenant), vendor_id, body, reason)
+
+
+@router.delete("/api/admin/vendors/<vendor_id>")
+def delete_vendor(vendor_id: VendorId, tenant: Tenant, reason: Reason = "") -> Response[Any]:
+    vendors.delete_vendor(ctx(router, tenant), vendor_id, reason)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.post("/api/admin/vendors/import", description=IMPORT_DOC)
+def post_vendor_import(tenant: Tenant, reason: Reason = "") -> dict[str, Any]:
+    event = router.current_event
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
+    return vendors.import_vendors(ctx(router, tenant), body, reason)
