@@ -184,6 +184,15 @@ def scanned_on(doc: Mapping[str, Any] | None, day: date) -> dict[str, tuple[int,
     return out
 
 
+def scanned_evidence(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The compliance_score run whose framework history the posture carries (a cell's evidence)."""
+    scanned = (doc or {}).get("scanned") or {}
+    if not scanned.get("run_id"):
+        return None
+    return {"type": "kpi_run", "kpi_id": scanned.get("kpi_id", "compliance_score"),
+            "run_id": scanned["run_id"], "as_of": scanned.get("as_of")}  # fmt: skip
+
+
 def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, Any]]:
     """Per framework on `day`: controls, passing, pass rate (percent). The controls managed with
     evidence and the controls of the scan reports add up (a framework may have both)."""
