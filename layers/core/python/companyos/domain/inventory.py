@@ -218,6 +218,16 @@ def framework_order(names: Iterable[str]) -> list[str]:
     return [f for f in FRAMEWORKS if f in present] + sorted(present - set(FRAMEWORKS))
 
 
+def has_certificates(doc: Mapping[str, Any] | None) -> bool:
+    """A posture with certificates (a posture without any — e.g. one holding only a compliance scan
+    — is no certificate inventory: its counts are Unknown, never 0)."""
+    return bool((doc or {}).get("certificates"))
+
+
+def has_vendors(doc: Mapping[str, Any] | None) -> bool:
+    return bool((doc or {}).get("vendors"))
+
+
 def certificate_windows(doc: Mapping[str, Any] | None, day: date) -> dict[str, int]:
     """Certificates expired by the start of `day` (UTC) and those expiring within 7/30/90 days from
     then (cumulative windows: within_30 includes within_7)."""
