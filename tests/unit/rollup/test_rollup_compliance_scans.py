@@ -75,6 +75,12 @@ def test_scanned_frameworks_have_values_and_a_drop_gets_the_red_chevron():
         "compliance"
     ]
     assert sorted(card["chevron"]["frameworks"]) == sorted(mapped)
+    assert cis["evidence"] == {
+        "type": "kpi_run",
+        "kpi_id": "compliance_score",
+        "run_id": "run-1",
+        "as_of": TODAY.isoformat(),
+    }  # the delivered run's numbers
     assert cis["status"] == "critical"  # judged on compliance_score's thresholds
 
 

@@ -367,8 +367,11 @@ def test_vendor_risk_counts_tier_one_vendors_out_of_review():
     a = vendors_domain["tenants"][0]
     assert a["value"] == 2 and a["metrics"]["tier1_out_of_review"]["names"] == ["AWS", "Okta"]
     assert a["metrics"]["tier1_out_of_review"]["previous"] == 1  # 28 days ago AWS was still in review
-    assert vendors_domain["value"] == 2 and vendors_domain["tenants"][1]["value"] == 0
-    assert [c["status"] for c in vendors_domain["tenants"]] == ["critical", "healthy"]  # 2 overdue, none
+    # b has an inventory snapshot without a vendor in it: no data, Unknown with the reason — not 0
+    b = vendors_domain["tenants"][1]
+    assert vendors_domain["value"] == 2 and b["value"] is None
+    assert b["metrics"]["tier1_out_of_review"]["reason"] == "no vendor in the inventory yet"
+    assert [c["status"] for c in vendors_domain["tenants"]] == ["critical", "unknown"]  # 2 overdue, no data
 
 
 # ------------------------------------------------------------------ appendix

@@ -200,6 +200,15 @@ def scanned_on(doc: Mapping[str, Any] | None, day: date) -> dict[str, tuple[int,
     return out
 
 
+def scanned_evidence(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The compliance_score run whose framework history the posture carries (a cell's evidence)."""
+    scanned = (doc or {}).get("scanned") or {}
+    if not scanned.get("run_id"):
+        return None
+    return {"type": "kpi_run", "kpi_id": scanned.get("kpi_id", "compliance_score"),
+            "run_id": scanned["run_id"], "as_of": scanned.get("as_of")}  # fmt: skip
+
+
 def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, Any]]:
     """Per framework on `day`: controls, passing, pass rate (percent). The controls managed with
     evidence and the controls of the scan reports add up (a framework may have both)."""
@@ -223,6 +232,16 @@ def framework_order(names: Iterable[str]) -> list[str]:
     """The managed frameworks first (SOC2, ISO27001, HIPAA), then the scanned ones by name."""
     present = set(names)
     return [f for f in FRAMEWORKS if f in present] + sorted(present - set(FRAMEWORKS))
+
+
+def has_certificates(doc: Mapping[str, Any] | None) -> bool:
+    """A posture with certificates (a posture without any — e.g. one holding only a compliance scan
+    — is no certificate inventory: its counts are Unknown, never 0)."""
+    return bool((doc or {}).get("certificates"))
+
+
+def has_vendors(doc: Mapping[str, Any] | None) -> bool:
+    return bool((doc or {}).get("vendors"))
 
 
 def certificate_windows(doc: Mapping[str, Any] | None, day: date) -> dict[str, int]:

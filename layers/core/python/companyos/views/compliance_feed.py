@@ -14,14 +14,19 @@ from companyos.adapters.inventory_repo import InventoryRepo
 
 
 def record(tenant_id: str, panel: Mapping[str, Any] | None, now: datetime) -> bool:
-    """Store the history of the run that delivered `panel` (the 7d snapshot's compliance rows)."""
+    """Store the history of the run that delivered `panel` (the 7d snapshot's compliance rows),
+    unless the stored one is that run or a run of a later as_of (refreshes may finish out of order)."""
     if not panel or not panel.get("available") or not isinstance(panel.get("history"), dict):
         return False
-    run_id = (panel.get("evidence") or {}).get("run_id")
+    evidence = panel.get("evidence") or {}
+    run_id, as_of = evidence.get("run_id"), str(evidence.get("as_of") or "")
     repo = InventoryRepo(tenant_id)
-    if run_id is None or (repo.scanned() or {}).get("run_id") == run_id:
-        return False
-    doc = {"run_id": run_id, "as_of": panel.get("as_of"), "kpi_id": "compliance_score",
-           "frameworks": panel["history"]}  # fmt: skip
-    repo.put_scanned(doc, now)
-    return True
+    for _ in range(2):  # a concurrent refresh may store first: read again and decide again
+        stored = repo.scanned() or {}
+        if run_id is None or stored.get("run_id") == run_id or str(stored.get("run_as_of") or "") > as_of:
+            return False
+        doc = {"run_id": run_id, "run_as_of": as_of, "as_of": panel.get("as_of"),
+               "kpi_id": "compliance_score", "frameworks": panel["history"]}  # fmt: skip
+        if repo.put_scanned(doc, now) is not None:
+            return True
+    return False

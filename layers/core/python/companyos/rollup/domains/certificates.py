@@ -32,10 +32,10 @@ def _window_of(key: str) -> int | None:
 
 
 def _cert_metrics(data: TenantData, period: Period) -> dict[str, Any]:
-    if data.posture is None:
+    if not inv.has_certificates(data.posture):
+        why = "no inventory snapshot yet" if data.posture is None else "no certificate in the inventory yet"
         return {
-            k: make_cell(None, None, [], "count", Band.UNKNOWN, "no inventory snapshot yet", label=label)
-            for k, label in CERT_METRICS
+            k: make_cell(None, None, [], "count", Band.UNKNOWN, why, label=label) for k, label in CERT_METRICS
         }
     now_c = inv.certificate_windows(data.posture, period.end)
     prev_c = inv.certificate_windows(data.posture, period.previous_end)
@@ -65,7 +65,7 @@ def certificates_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Pe
         for k, c in metrics.items():
             by_metric[k].append(c)
         severity = None
-        if data.posture is not None:
+        if inv.has_certificates(data.posture):
             severity = tuple(
                 float(v)
                 for v in (
@@ -90,7 +90,10 @@ def certificates_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Pe
     org = [
         org_metric(MetricSpec(k, label, "count", "lower", "sum"), by_metric[k]) for k, label in CERT_METRICS
     ]
-    reason = None if any(d.posture for d in rows) else "no tenant in scope has a certificate inventory yet"
+    reason = (
+        None if any(inv.has_certificates(d.posture) for d in rows)
+        else "no tenant in scope has a certificate inventory yet"
+    )  # fmt: skip
     return domain_tile(
         spec, org, cards, reason, windows=list(inv.CERT_WINDOWS), thresholds=inv.CERT_THRESHOLDS
     )

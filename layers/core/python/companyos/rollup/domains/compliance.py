@@ -41,6 +41,8 @@ def _compliance_metrics(
 ) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     today = by_day[period.end]
+    run = inv.scanned_evidence(data.posture)
+    scanned = set(inv.scanned_on(data.posture, period.end)) if run else set()
     for fw in [*[f for f in frameworks if f in today], None]:
         value = _pass_rate(by_day, period.end, fw)
         counts = today.get(fw, {}) if fw else {
@@ -59,6 +61,8 @@ def _compliance_metrics(
             passing=counts.get("passing", 0),
             href=_href(data.tenant.id, fw, period),
         )
+        if run and (fw in scanned or (fw is None and scanned)):
+            metrics[fw or "pass_rate"]["evidence"] = run  # a scanned framework's numbers: the run's
     return metrics
 
 

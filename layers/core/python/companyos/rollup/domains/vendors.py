@@ -23,8 +23,9 @@ def vendors_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period)
     cards, cells = [], []
     name = "Tier-1 vendors out of review"
     for data in rows:
-        if data.posture is None:
-            cell = make_cell(None, None, [], "count", Band.UNKNOWN, "no inventory snapshot yet")
+        if not inv.has_vendors(data.posture):
+            why = "no inventory snapshot yet" if data.posture is None else "no vendor in the inventory yet"
+            cell = make_cell(None, None, [], "count", Band.UNKNOWN, why)
             severity = None
         else:
             now_v = inv.vendors_out_of_review(data.posture, period.end)
@@ -45,5 +46,9 @@ def vendors_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period)
             tenant_card(data, spec, period, metrics, spec.headline, severity, {"tier1_out_of_review": name})
         )
     org = org_metric(MetricSpec("tier1_out_of_review", name, "count", "lower", "sum"), cells)
-    reason = None if any(d.posture for d in rows) else "no tenant in scope has a vendor inventory yet"
+    reason = (
+        None
+        if any(inv.has_vendors(d.posture) for d in rows)
+        else "no tenant in scope has a vendor inventory yet"
+    )
     return domain_tile(spec, [org], cards, reason)
