@@ -1,12 +1,14 @@
 // Drill-down pages (#/{tenant}/{persona}/drill/{kind}/{id}): score breakdown tree, KPI → services →
 // endpoints, service, incident list and timeline, change correlation → deployment → commits, and
-// the service map. A level the API cannot feed yet (`available: false`) shows its reason.
+// the service map (endpoint / edge tables and deep links: drill_traffic.js). A level without data
+// (`available: false`) shows its reason.
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber } from "../format.js";
 import { statePill, statusBadge, statusClass, statusKey } from "../status.js";
 import { kpiTile } from "./kpi.js";
+import { deepLinks, diffBlock, edgesBlock, endpointsBlock } from "./drill_traffic.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
 const seg = encodeURIComponent;
@@ -246,7 +248,7 @@ function renderKpi(data, ctx) {
         ),
       ),
     ]),
-    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, (b) => endpointsBlock(b, ctx)),
   ];
 }
 
@@ -307,7 +309,7 @@ function renderService(data, ctx) {
     ]),
     level("Incidents", "drill-incidents", data.incidents, (b) => incidentsTable(b.items, ctx)),
     level("SLO", "drill-slo", data.slo, (b) => sloBlock(b, ctx)),
-    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, (b) => endpointsBlock(b, ctx, false)),
   ];
 }
 
@@ -406,8 +408,8 @@ function renderIncident(data, ctx) {
     level("Deployments in the 24 h before", "drill-changes", data.changes, (b) =>
       b.items.length ? deploymentsTable(b.items, ctx) : h("p", { class: "muted" }, "No deployment of this service in the 24 hours before."),
     ),
-    level("Correlated logs", "drill-logs", data.logs, () => null),
-    level("Traces", "drill-traces", data.traces, () => null),
+    level("Correlated logs", "drill-logs", data.logs, (b) => h("p", {}, deepLinks(b, "log-link"))),
+    level("Traces", "drill-traces", data.traces, (b) => h("p", {}, deepLinks(b, "trace-link"))),
   ];
 }
 
@@ -464,7 +466,7 @@ function renderDeployment(data, ctx) {
           )
         : null,
     ]),
-    level("Code diff", "drill-diff", data.diff, () => null),
+    level("Code diff", "drill-diff", data.diff, (b) => diffBlock(b)),
   ];
 }
 
@@ -495,6 +497,6 @@ function renderServiceMap(data, ctx) {
         ),
       ),
     ),
-    level("Dependencies and traffic flow", "drill-edges", data.edges, () => null),
+    level("Dependencies and traffic flow", "drill-edges", data.edges, (b) => edgesBlock(b, ctx)),
   ];
 }
