@@ -21,8 +21,8 @@ function table(cols, rows, testid) {
 
 const unknown = "Unknown";
 const rate = (v) => (isNum(v) ? `${formatNumber(v)}/s` : unknown);
-const ratio = (v) => (isNum(v) ? `${formatNumber(Math.round(v * 100000) / 1000)}%` : unknown);
-const ms = (v) => (isNum(v) ? `${formatNumber(Math.round(v * 10000) / 10)} ms` : unknown);
+const ratio = (v) => (isNum(v) ? `${(v * 100).toFixed(3)}%` : unknown); // 0.010 % is one in 10,000
+const ms = (v) => (isNum(v) ? `${(v * 1000).toFixed(1)} ms` : unknown);
 const count = (v) => (isNum(v) ? formatNumber(v) : unknown);
 
 /** An external link (a trace / log store, GitHub): a new tab, never the opener. */

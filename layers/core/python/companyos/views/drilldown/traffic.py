@@ -40,8 +40,8 @@ def endpoints(
     with its trace / log deep links over the period."""
     if kinds is not None and TRAFFIC_KPI_KIND not in kinds:
         return unavailable(
-            "this KPI is not measured per endpoint: endpoint request rate, errors and latency are"
-            " delivered with the SLO Attainment run (its deep dive shows them)"
+            "this KPI is not measured per endpoint: per-endpoint request rate, errors and latency"
+            " (from Prometheus) are delivered with the SLO Attainment run; its deep dive shows them"
         )
     missing = _from_snapshot(ctx, "endpoints")
     if missing:
