@@ -8,7 +8,7 @@ import { h, replaceChildren } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber } from "../format.js";
 import { statePill, statusBadge, statusClass, statusKey } from "../status.js";
 import { kpiTile } from "./kpi.js";
-import { deepLinks, diffBlock, edgesBlock, endpointsBlock } from "./drill_traffic.js";
+import { deepLinks, diffBlock, edgesBlock, endpointsBlock, table } from "./drill_traffic.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
 const seg = encodeURIComponent;
@@ -79,19 +79,6 @@ function section(title, testid, ...content) {
 function level(title, testid, block, render) {
   if (!block) return null;
   return section(title, testid, block.available === false ? notice(block.reason) : render(block));
-}
-
-function table(cols, rows, testid = "drill-table") {
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { "data-testid": testid },
-      h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows),
-    ),
-  );
 }
 
 const num = (v, suffix = "") => (isNum(v) ? `${formatNumber(v)}${suffix}` : "Unknown");

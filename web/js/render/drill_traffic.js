@@ -6,7 +6,8 @@ import { h } from "../dom.js";
 import { formatDateTime, formatNumber } from "../format.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
-function table(cols, rows, testid) {
+/** A table of the drill-down pages (drill.js uses it too). */
+export function table(cols, rows, testid = "drill-table") {
   return h(
     "div",
     { class: "table-wrap" },

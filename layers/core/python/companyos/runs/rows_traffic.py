@@ -118,6 +118,15 @@ def _rates(t: _Total, requests_metric: str, errors_metric: str, errors_pulled: b
     }
 
 
+def _entry(
+    items: list[dict[str, Any]], rows: list[Signal], days: int, summary: str, **extra: Any
+) -> dict[str, Any]:
+    """An available entry: the busiest rows first (TRAFFIC_ROWS of them), the signals read as evidence."""
+    items.sort(key=lambda i: (-(i["requests"] or 0.0), i["id"]))
+    entry = {"available": True, "window_days": days, **extra, "items": items[:TRAFFIC_ROWS]}
+    return entry | {"summary": summary, "evidence": _ev(SLO_KIND, rows, days)}
+
+
 def endpoint_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: datetime) -> dict[str, Any]:
     """The `endpoints` rows: one per (service, route), the busiest first."""
     rows = [
@@ -145,16 +154,9 @@ def endpoint_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: da
              "evidence": _ev(SLO_KIND, t.signals, days, href),
              "drill": {"kind": "service", "id": svc}}
         )  # fmt: skip
-    items.sort(key=lambda i: (-(i["requests"] or 0.0), i["id"]))
-    return {
-        "available": True,
-        "window_days": days,
-        "errors_pulled": errors_pulled,
-        "items": items[:TRAFFIC_ROWS],
-        "summary": f"{len(items)} endpoints of {len({i['service'] for i in items})} services"
-        f" over {days} days",
-        "evidence": _ev(SLO_KIND, rows, days),
-    }
+    services = len({i["service"] for i in items})
+    summary = f"{len(items)} endpoints of {services} services over {days} days"
+    return _entry(items, rows, days, summary, errors_pulled=errors_pulled)
 
 
 def dependency_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: datetime) -> dict[str, Any]:
@@ -181,13 +183,6 @@ def dependency_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: 
              **{k: v for k, v in rates.items() if k != "errors"}, "failed": rates["errors"],
              "evidence": _ev(SLO_KIND, t.signals, days, f"/api/drill/services?tenant={tenant_id}")}
         )  # fmt: skip
-    items.sort(key=lambda i: (-(i["requests"] or 0.0), i["id"]))
     nodes = {i["client"] for i in items} | {i["server"] for i in items}
-    return {
-        "available": True,
-        "window_days": days,
-        "items": items[:TRAFFIC_ROWS],
-        "summary": f"{len(items)} dependencies between {len(nodes)} services over {days} days"
-        " (OpenTelemetry service graph)",
-        "evidence": _ev(SLO_KIND, rows, days),
-    }
+    summary = f"{len(items)} dependencies between {len(nodes)} services over {days} days (service graph)"
+    return _entry(items, rows, days, summary)
