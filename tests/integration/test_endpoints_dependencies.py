@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from companyos.domain import clock
+from companyos.runs.rows import window_start
 from companyos.sources import deeplinks
 from companyos.sources import prometheus as prom
 from companyos.sources.prometheus import PrometheusConfig, PromQuerySpec
@@ -188,6 +189,10 @@ def test_the_service_drill_down_shows_its_own_endpoints_with_deep_links(local, t
         "https://grafana.trafco.example/explore?service=api&route=%2Fv1%2Forders&from="
     )
     assert link["system"] == "tempo" and ep["items"][0]["links"]["logs"]["available"] is False
+    # the link's window is the one the numbers cover: the 7 days of the run, ending at its as_of
+    as_of = datetime.fromisoformat(ep["evidence"]["as_of"])
+    start, end = window_start(as_of, 7), as_of
+    assert link["href"].endswith(f"&from={int(start.timestamp() * 1000)}&to={int(end.timestamp() * 1000)}")
 
 
 def test_the_service_map_shows_the_service_graph_edges(local, trafco):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from companyos.runs.rows import window_start
 from companyos.sources import deeplinks
 from companyos.views import panels
 from companyos.views.drilldown.base import unavailable
@@ -37,7 +38,7 @@ def endpoints(
     ctx: panels.Ctx, now: datetime, days: int, service: str | None = None, kinds: list[str] | None = None
 ) -> dict[str, Any]:
     """The endpoint rows delivered with the slo_attainment run (one service's, when given), each
-    with its trace / log deep links over the period."""
+    with its trace / log deep links over the period the rows cover (ending at the run's as_of)."""
     if kinds is not None and TRAFFIC_KPI_KIND not in kinds:
         return unavailable(
             "this KPI is not measured per endpoint: per-endpoint request rate, errors and latency"
@@ -51,13 +52,14 @@ def endpoints(
     if not items:
         return unavailable(f"the slo_attainment run delivered no endpoint rows for {service}")
     config = deeplinks.load_config(ctx.tenant_id)
-    start = now - timedelta(days=days)
+    # the links cover the window the numbers cover: the run's period ending at its as_of
+    as_of = (rows.get("evidence") or {}).get("as_of")
+    end = datetime.fromisoformat(as_of) if as_of else now
+    start = window_start(end, int(rows.get("window_days") or days))
     linked = [
         {
             **i,
-            "links": deeplinks.links(
-                config, start, now, f"{i['route']}", service=i["service"], route=i["route"]
-            ),
+            "links": deeplinks.links(config, start, end, i["route"], service=i["service"], route=i["route"]),
         }
         for i in items
     ]
