@@ -129,6 +129,7 @@ def test_endpoint_rate_errors_and_latency_quantiles_from_the_buckets():
     assert row["p95_s"] == pytest.approx(interpolate(0.95, bounds, counts))
     assert row["p99_s"] == pytest.approx(interpolate(0.99, bounds, counts))
     assert row["latency_buckets"] == 6 and row["window"] == "1h"
+    assert row["covered_s"] == 2 * 3600 and "cover 2 h of the 7-day period" in entry["summary"]
     # evidence: the 6 + 6 bucket signals, 2 request counts and 1 error count behind the row
     assert row["evidence"]["sources"][0]["count"] == 15
     assert row["evidence"]["sources"][0]["object"] == "prometheus.slo_window"
@@ -169,7 +170,9 @@ def test_service_graph_edges_with_request_rate_and_error_ratio():
     assert shop_row["failed"] == 9 and shop_row["error_ratio"] == pytest.approx(9 / 360)
     assert db_row["requests"] == 20 and db_row["failed"] == 0 and db_row["error_ratio"] == 0
     assert db_row["connection_type"] == "database"
-    assert "4 services" in entry["summary"]
+    assert (
+        entry["summary"] == "2 dependencies between 4 services; windows pulled cover 1 h of the 7-day period"
+    )
 
 
 def test_the_slo_run_delivers_endpoints_and_dependencies_beside_its_table():

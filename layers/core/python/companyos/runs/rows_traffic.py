@@ -115,7 +115,13 @@ def _rates(t: _Total, requests_metric: str, errors_metric: str, errors_pulled: b
         "request_rate_per_s": requests / t.seconds if requests is not None and t.seconds else None,
         "error_ratio": errors / requests if errors is not None and requests else None,
         "window": ", ".join(sorted(t.windows)),
+        "covered_s": t.seconds,  # coverage: the seconds of the period the windows pulled cover
     }
+
+
+def _coverage(items: list[dict[str, Any]], days: int) -> str:
+    hours = max((i["covered_s"] for i in items), default=0.0) / 3600
+    return f"windows pulled cover {hours:,.0f} h of the {days}-day period"
 
 
 def _entry(
@@ -155,7 +161,7 @@ def endpoint_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: da
              "drill": {"kind": "service", "id": svc}}
         )  # fmt: skip
     services = len({i["service"] for i in items})
-    summary = f"{len(items)} endpoints of {services} services over {days} days"
+    summary = f"{len(items)} endpoints of {services} services; {_coverage(items, days)}"
     return _entry(items, rows, days, summary, errors_pulled=errors_pulled)
 
 
@@ -184,5 +190,5 @@ def dependency_entry(tenant_id: str, signals: Sequence[Signal], days: int, now: 
              "evidence": _ev(SLO_KIND, t.signals, days, f"/api/drill/services?tenant={tenant_id}")}
         )  # fmt: skip
     nodes = {i["client"] for i in items} | {i["server"] for i in items}
-    summary = f"{len(items)} dependencies between {len(nodes)} services over {days} days (service graph)"
+    summary = f"{len(items)} dependencies between {len(nodes)} services; {_coverage(items, days)}"
     return _entry(items, rows, days, summary)
