@@ -8,10 +8,11 @@ import random
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from companyos.sources import prometheus
+from companyos.sources import deeplinks, prometheus
 
 from infra.local import demo_product
 from infra.local.fake_prometheus import DemoSeries, FakePrometheus, ServiceProfile
+from infra.local.fake_traffic import Edge, Route, Traffic
 
 if TYPE_CHECKING:
     from infra.local.demo_tenants import DemoTenant
@@ -117,14 +118,99 @@ DEMO_QUERIES = (
 )
 
 
-def demo_prometheus_config(base_url: str) -> prometheus.PrometheusConfig:
+# Endpoint metrics (runs/rows_traffic.py): the Prometheus Python client's histogram with a `route`
+# label for one tenant, Spring Boot / Micrometer's (`application`, `uri`) for the other; 1h windows.
+ENDPOINT_QUERIES = {
+    "prometheus_client": ("service", "route", "http_request_duration_seconds", '{code=~"5.."}'),
+    "micrometer": ("application", "uri", "http_server_requests_seconds", '{outcome="SERVER_ERROR"}'),
+}
+SERVICE_GRAPH = "sum by (client, server, connection_type) (increase(traces_service_graph_request{}[1h]))"
+TRAFFIC_LOOKBACK = 24  # hourly windows pulled: the last day
+
+
+def traffic_queries(flavour: str) -> tuple[prometheus.PromQuerySpec, ...]:
+    svc, route, metric, errors = ENDPOINT_QUERIES[flavour]
+    spec = prometheus.PromQuerySpec
+    common = {"kind": "slo_window", "step_s": 3600, "lookback_steps": TRAFFIC_LOOKBACK}
+    by, labels = f"sum by ({svc}, {route})", {"service_label": svc, "route_label": route}
+    return (
+        spec(id="endpoint_requests", metric="endpoint_requests", **common, **labels,
+             promql=f"{by} (increase({metric}_count[1h]))"),
+        spec(id="endpoint_errors", metric="endpoint_errors", **common, **labels,
+             promql=f"{by} (increase({metric}_count{errors}[1h]))"),
+        spec(id="endpoint_latency_buckets", metric="endpoint_latency_bucket", **common, **labels,
+             promql=f"sum by ({svc}, {route}, le) (increase({metric}_bucket[1h]))"),
+        spec(id="service_graph_requests", metric="edge_requests", **common, service_label="server",
+             promql=SERVICE_GRAPH.format("_total")),
+        spec(id="service_graph_failed", metric="edge_failed", **common, service_label="server",
+             promql=SERVICE_GRAPH.format("_failed_total")),
+    )  # fmt: skip
+
+
+def demo_prometheus_config(base_url: str, flavour: str = "prometheus_client") -> prometheus.PrometheusConfig:
     return prometheus.PrometheusConfig(
         base_url=base_url,
         queries=tuple(
             prometheus.PromQuerySpec(id=i, metric=m, kind=k, promql=q, step_s=step, lookback_steps=lb)
             for i, m, k, q, step, lb in DEMO_QUERIES
-        ),
+        )
+        + traffic_queries(flavour),
     )
+
+
+# Each demo service's routes and calls (Tempo names an uninstrumented caller `user` and a database
+# by its peer attributes: virtual nodes).
+ROUTES = {
+    "api": ("/v1/orders", "/v1/orders/{id}", "/v1/auth/token"),
+    "web": ("/", "/dashboard", "/static/{path}"),
+    "ingest": ("/ingest/batch", "/ingest/stream"),
+    "gateway": ("/graphql", "/healthz"),
+    "portal": ("/login", "/billing", "/reports/{id}"),
+}
+EDGES = {
+    "northwind": (("user", "web", 1.0, "virtual_node"), ("web", "gateway", 0.7, "unset"),
+                  ("gateway", "api", 0.9, "unset"), ("api", "ingest", 0.3, "unset"),
+                  ("ingest", "postgres", 0.5, "database")),
+    "globex": (("user", "portal", 1.0, "virtual_node"), ("portal", "postgres", 0.6, "database"),
+               ("portal", "stripe-api", 0.05, "virtual_node")),
+}  # fmt: skip
+DEEP_LINKS = {  # Grafana (Tempo + Loki) for one tenant, AWS (X-Ray + CloudWatch Logs Insights) for the other
+    "northwind": deeplinks.DeepLinks(
+        trace_system="tempo",
+        trace_url_template="https://grafana.northwind.example/explore?schemaVersion=1&panes="
+        '{"t":{"datasource":"tempo","queries":[{"queryType":"traceql","query":"{resource.service.name=\\"'
+        '{{service}}\\"}"}],"range":{"from":"{{start_ms}}","to":"{{end_ms}}"}}}',
+        log_system="loki",
+        log_url_template="https://grafana.northwind.example/explore?schemaVersion=1&panes="
+        '{"l":{"datasource":"loki","queries":[{"expr":"{service=\\"{{service}}\\"}"}],'
+        '"range":{"from":"{{start_ms}}","to":"{{end_ms}}"}}}',
+    ),
+    "globex": deeplinks.DeepLinks(
+        trace_system="xray",
+        trace_url_template="https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#xray:traces/query?timeRange={{start}}~{{end}}&filter=service(%22{{service}}%22)",
+        log_system="cloudwatch",
+        log_url_template="https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#logsV2:logs-insights$3FqueryDetail$3D~(end~'{{end}}~start~'{{start}}~timeType~'ABSOLUTE"
+        "~editorString~'fields*20*40timestamp*2c*20*40message*0a*7c*20filter*20service*3d*27{{service}}*27"
+        "~source~(~'/ecs/{{service}}))",
+    ),
+}
+
+
+def demo_traffic(demo: DemoTenant, rng: random.Random) -> Traffic:
+    services = [service for _, service, _ in demo.repos]
+    routes = tuple(
+        Route(svc, route, share, rng.uniform(0.06, 0.6), rng.uniform(0.3, 2.0))
+        for svc in services
+        for route, share in zip(
+            ROUTES.get(svc, ("/",)),
+            (0.6, 0.3, 0.1) if len(ROUTES.get(svc, ())) == 3 else (0.7, 0.3, 0.0),
+            strict=False,
+        )
+    )
+    edges = tuple(Edge(*e) for e in EDGES.get(demo.tenant.id, ()) if e[0] in services or e[1] in services)
+    return Traffic(routes, edges)
 
 
 def seed_prometheus(demo: DemoTenant, now: datetime) -> int:
@@ -142,7 +228,12 @@ def seed_prometheus(demo: DemoTenant, now: datetime) -> int:
     ]
     if demo.tenant.id in FAKE_PROMETHEUS:
         FAKE_PROMETHEUS.pop(demo.tenant.id).stop()
-    fake = FAKE_PROMETHEUS[demo.tenant.id] = FakePrometheus(DemoSeries(profiles)).start()
-    config = demo_prometheus_config(fake.url)
+    series = DemoSeries(profiles, demo_traffic(demo, random.Random(f"{demo.tenant.id}-traffic")))
+    fake = FAKE_PROMETHEUS[demo.tenant.id] = FakePrometheus(series).start()
+    config = demo_prometheus_config(
+        fake.url, "micrometer" if demo.tenant.id == "globex" else "prometheus_client"
+    )
     prometheus.save_config(demo.tenant.id, config)
+    if demo.tenant.id in DEEP_LINKS:
+        deeplinks.save_config(demo.tenant.id, DEEP_LINKS[demo.tenant.id])
     return int(prometheus.pull_tenant(demo.tenant.id, config, now=now)["signals"])

@@ -4,7 +4,8 @@ tests point the connector at it with their own answers (real fixture bytes, erro
 
 `DemoSeries` generates deterministic per-service series for the demo tenants' PromQL: SLO good/total
 request counts per window, availability, p95/p99 latency, and CPU and memory utilisation (usage over
-the container limits, a ratio).
+the container limits, a ratio); with a `fake_traffic.Traffic`, per-endpoint counts and histogram
+buckets and service-graph edges too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from infra.local.fake_traffic import Traffic
 
 # (path, params) -> (HTTP status, body bytes, delay before answering in seconds)
 Responder = Callable[[str, dict[str, str]], tuple[int, bytes, float]]
@@ -101,8 +104,9 @@ class DemoSeries:
     Values are a deterministic function of (service, metric, timestamp), so a re-pull sees the
     same numbers; an occasional bad hour (error burst) makes the SLO and burn rate move."""
 
-    def __init__(self, services: list[ServiceProfile]) -> None:
+    def __init__(self, services: list[ServiceProfile], traffic: Traffic | None = None) -> None:
         self.services = services
+        self.traffic = traffic  # endpoint and service-graph series (fake_traffic)
 
     def _noise(self, *parts: object) -> random.Random:
         return random.Random("|".join(str(p) for p in parts))
@@ -141,29 +145,34 @@ class DemoSeries:
             return round(min(0.98, p.cpu * rng.uniform(0.8, 1.2)), 4)
         return 0.0
 
+    def _counts(self, service: str, t: int, seconds: int) -> tuple[float, float]:
+        p = next((p for p in self.services if p.service == service), None)
+        return (0.0, 0.0) if p is None else self._window_counts(p, t, seconds)
+
+    def series(self, promql: str, t: int) -> list[tuple[dict[str, str], float]]:
+        """Every series of the PromQL at time t: (labels, value)."""
+        if self.traffic and self.traffic.handles(promql):
+            window = 86400 if "[1d]" in promql else 3600
+            return self.traffic.series(promql, t, window, self._counts)
+        return [({"service": p.service}, self.value(promql, p, t)) for p in self.services]
+
     def __call__(self, path: str, params: dict[str, str]) -> tuple[int, bytes, float]:
         promql = params.get("query", "")
         if not promql:
             return 400, error("bad_data", 'invalid parameter "query": empty query'), 0.0
         if path == "/api/v1/query":
             t = int(float(params.get("time") or time.time()))
-            result = [
-                {"metric": {"service": p.service}, "value": [t, _fmt(self.value(promql, p, t))]}
-                for p in self.services
-            ]
+            result = [{"metric": labels, "value": [t, _fmt(v)]} for labels, v in self.series(promql, t)]
             return 200, success("vector", result), 0.0
         if path == "/api/v1/query_range":
             start, end = int(float(params["start"])), int(float(params["end"]))
             step = int(params["step"].rstrip("s"))
-            times = range(start, end + 1, step)
-            result = [
-                {
-                    "metric": {"service": p.service},
-                    "values": [[t, _fmt(self.value(promql, p, t))] for t in times],
-                }
-                for p in self.services
-            ]
-            return 200, success("matrix", result), 0.0
+            by_series: dict[str, dict[str, Any]] = {}
+            for t in range(start, end + 1, step):
+                for labels, v in self.series(promql, t):
+                    key = json.dumps(labels, sort_keys=True)
+                    by_series.setdefault(key, {"metric": labels, "values": []})["values"].append([t, _fmt(v)])
+            return 200, success("matrix", list(by_series.values())), 0.0
         return 404, error("not_found", f"unknown path {path}"), 0.0
 
 

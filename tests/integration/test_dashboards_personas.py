@@ -169,7 +169,7 @@ def test_score_breakdown_is_the_snapshot_tree_with_kpi_evidence(local, demo):
     assert run["run"]["kpi_id"] == "deployment_frequency" and run["sourcing"]
 
 
-def test_kpi_drill_goes_to_services_and_says_endpoints_are_not_built(local, demo):
+def test_kpi_drill_goes_to_services_and_endpoints_come_with_the_slo_run(local, demo):
     body = get(local, "/api/drill/kpi/change_failure_rate?tenant=northwind&period=28d", "cto@northwind.demo")
     assert body["kpi"]["kpi_id"] == "change_failure_rate" and body["kpi"]["evidence"]["run_id"]
     services = {r["id"]: r for r in body["services"]["items"]}
@@ -178,7 +178,8 @@ def test_kpi_drill_goes_to_services_and_says_endpoints_are_not_built(local, demo
     assert body["endpoints"]["available"] is False and "Prometheus" in body["endpoints"]["reason"]
     svc = get(local, "/api/drill/service/api?tenant=northwind&period=28d", "cto@northwind.demo")
     assert svc["deployments"]["total"] == services["api"]["deploys"]
-    assert svc["endpoints"]["available"] is False
+    # the service's endpoints: the rows the slo_attainment run delivered from the demo's Prometheus
+    assert svc["endpoints"]["available"] and {r["service"] for r in svc["endpoints"]["items"]} == {"api"}
     # the demo pulls api's SLO windows from its (fake) Prometheus: the service's SLO and burn windows
     assert svc["slo"]["available"] and svc["slo"]["total"] > 0 and svc["slo"]["days"]
     assert {w["window"] for w in svc["slo"]["burn_windows"] if w["burn_rate"] is not None} >= {"1h", "1d"}
@@ -207,7 +208,6 @@ def test_change_correlation_reaches_a_deployment_and_its_commits_level(local, de
     first = changes["items"][0]
     dep = get(local, f"/api/drill/deployments/{first['id']}?tenant=northwind", "cto@northwind.demo")
     assert dep["deployment"]["sha"] == first["sha"]
-    assert dep["diff"]["available"] is False  # code diffs are not stored: said, not invented
     # the demo pushes the commits behind its deployments: most deployments reach their commits
     with_commits = []
     for change in changes["items"][:10]:
@@ -218,6 +218,18 @@ def test_change_correlation_reaches_a_deployment_and_its_commits_level(local, de
             assert drill["commits"]["reason"]
     assert with_commits
     commit = with_commits[0]["commits"]["items"][0]
+    # the code diff: GitHub's compare view of each push's before...after (the demo's pushes carry them)
+    diff = with_commits[0]["diff"]
+    repo = f"https://github.com/{with_commits[0]['deployment']['repository']}"
+    assert diff["available"] and diff["items"]
+    for push in diff["items"]:
+        new_branch = push["before"] == "0" * 40
+        want = (
+            f"{repo}/commit/{push['after']}"
+            if new_branch
+            else f"{repo}/compare/{push['before']}...{push['after']}"
+        )
+        assert push["href"] == want and push["commits"] >= 1
     assert commit["sha"] and commit["author"] and commit["evidence"]["delivery_id"]
 
 
@@ -237,9 +249,13 @@ def test_incident_and_service_map_drills(local, demo):
             datetime.fromisoformat(resolved["resolved_at"]) - datetime.fromisoformat(resolved["triggered_at"])
         ).total_seconds()
     )
+    # Northwind's Tempo / Loki templates: links over the incident's window, never a stub
+    assert one["traces"]["items"][0]["href"].startswith("https://grafana.northwind.example/explore")
+    assert one["logs"]["items"][0]["system"] == "loki"
     services = get(local, "/api/drill/services?tenant=northwind", "ops@northwind.demo")
     assert {n["id"] for n in services["items"]} == {"api", "web", "ingest", "gateway"}
-    assert services["edges"]["available"] is False
+    edges = {e["id"] for e in services["edges"]["items"]}
+    assert {"user->web", "web->gateway", "gateway->api", "api->ingest", "ingest->postgres"} == edges
 
 
 @pytest.mark.parametrize(

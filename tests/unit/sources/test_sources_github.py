@@ -125,6 +125,17 @@ def test_push_gives_one_commit_signal_per_commit():
     assert s.occurred_at == datetime(2019, 5, 15, 15, 19, 25, tzinfo=UTC)
 
 
+def test_push_keeps_its_before_and_after_commits_for_the_compare_link():
+    doc = json.loads(real_fixture("github/push.json"))
+    (s,) = gh("push.json", "push").signals
+    assert (s.attributes["pushed_after"], s.attributes["push_head"]) == (doc["before"], doc["after"])
+    assert (
+        s.attributes["repository_url"]
+        == doc["repository"]["html_url"]
+        == "https://github.com/Codertocat/Hello-World"
+    )
+
+
 def test_push_schema_error_names_the_commit_field():
     doc = json.loads(real_fixture("github/push.json"))
     del doc["commits"][0]["timestamp"]

@@ -1,12 +1,14 @@
 // Drill-down pages (#/{tenant}/{persona}/drill/{kind}/{id}): score breakdown tree, KPI → services →
 // endpoints, service, incident list and timeline, change correlation → deployment → commits, and
-// the service map. A level the API cannot feed yet (`available: false`) shows its reason.
+// the service map (endpoint / edge tables and deep links: drill_traffic.js). A level without data
+// (`available: false`) shows its reason.
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber } from "../format.js";
 import { statePill, statusBadge, statusClass, statusKey } from "../status.js";
 import { kpiTile } from "./kpi.js";
+import { deepLinks, diffBlock, edgesBlock, endpointsBlock, table } from "./drill_traffic.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
 const seg = encodeURIComponent;
@@ -83,19 +85,6 @@ function section(title, testid, ...content) {
 function level(title, testid, block, render) {
   if (!block) return null;
   return section(title, testid, block.available === false ? notice(block.reason) : render(block));
-}
-
-function table(cols, rows, testid = "drill-table") {
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { "data-testid": testid },
-      h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows),
-    ),
-  );
 }
 
 const num = (v, suffix = "") => (isNum(v) ? `${formatNumber(v)}${suffix}` : "Unknown");
@@ -255,7 +244,7 @@ function renderKpi(data, ctx) {
     data.breakdown && data.breakdown.panels?.coverage
       ? section("Coverage per service (delivered with the run)", "drill-breakdown", coverageTable(data.breakdown.panels.coverage, ctx))
       : null,
-    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, (b) => endpointsBlock(b, ctx)),
   ];
 }
 
@@ -359,7 +348,7 @@ function renderService(data, ctx) {
     ]),
     level("Incidents", "drill-incidents", data.incidents, (b) => incidentsTable(b.items, ctx)),
     level("SLO", "drill-slo", data.slo, (b) => sloBlock(b, ctx)),
-    level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+    level("Endpoint metrics", "drill-endpoints", data.endpoints, (b) => endpointsBlock(b, ctx, false)),
   ];
 }
 
@@ -458,8 +447,8 @@ function renderIncident(data, ctx) {
     level("Deployments in the 24 h before", "drill-changes", data.changes, (b) =>
       b.items.length ? deploymentsTable(b.items, ctx) : h("p", { class: "muted" }, "No deployment of this service in the 24 hours before."),
     ),
-    level("Correlated logs", "drill-logs", data.logs, () => null),
-    level("Traces", "drill-traces", data.traces, () => null),
+    level("Correlated logs", "drill-logs", data.logs, (b) => h("p", {}, deepLinks(b, "log-link"))),
+    level("Traces", "drill-traces", data.traces, (b) => h("p", {}, deepLinks(b, "trace-link"))),
   ];
 }
 
@@ -516,7 +505,7 @@ function renderDeployment(data, ctx) {
           )
         : null,
     ]),
-    level("Code diff", "drill-diff", data.diff, () => null),
+    level("Code diff", "drill-diff", data.diff, (b) => diffBlock(b)),
   ];
 }
 
@@ -547,7 +536,7 @@ function renderServiceMap(data, ctx) {
         ),
       ),
     ),
-    level("Dependencies and traffic flow", "drill-edges", data.edges, () => null),
+    level("Dependencies and traffic flow", "drill-edges", data.edges, (b) => edgesBlock(b, ctx)),
   ];
 }
 

@@ -1,5 +1,6 @@
-"""Rows of the Prometheus-fed KPI runs: per-service SLO table (slo_attainment), burn per service
-(error_budget_burn_rate), capacity (infra_utilization). See runs/rows.py."""
+"""Rows of the Prometheus-fed KPI runs: per-service SLO table, endpoints and service-graph edges
+(slo_attainment; the last two in runs/rows_traffic.py), burn per service (error_budget_burn_rate),
+capacity (infra_utilization). See runs/rows.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.domain import slo, verdict
+from companyos.runs import rows_traffic
 from companyos.runs.formulas import SignalRow
 from companyos.runs.formulas_slo import (
     GOOD,
@@ -227,8 +229,13 @@ def _capacity_entry(tenant_id: str, samples: list[Signal], now: datetime) -> dic
 
 
 def _slo_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
-    table, _burn = _slo_entries(ctx.tenant_id, list(signals.get(SLO_KIND, ())), days, ctx.as_of)
-    return {"slo": table}
+    windows = list(signals.get(SLO_KIND, ()))
+    table, _burn = _slo_entries(ctx.tenant_id, windows, days, ctx.as_of)
+    return {
+        "slo": table,  # with the endpoints and service-graph edges of the same windows (rows_traffic)
+        "endpoints": rows_traffic.endpoint_entry(ctx.tenant_id, windows, days, ctx.as_of),
+        "dependencies": rows_traffic.dependency_entry(ctx.tenant_id, windows, days, ctx.as_of),
+    }
 
 
 def _burn_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:

@@ -219,7 +219,9 @@ def _push(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
             "branch": ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None,
             "distinct": commit.get("distinct"),
             "author": (commit.get("author") or {}).get("username"),
-            "pushed_after": doc.get("before"),
+            "pushed_after": doc.get("before"),  # the push's before/after: its GitHub compare link
+            "push_head": doc.get("after"),
+            "repository_url": (doc.get("repository") or {}).get("html_url"),
             "forced": doc.get("forced"),
             "repository": repo,
         }

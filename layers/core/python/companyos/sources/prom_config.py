@@ -31,6 +31,11 @@ class PromQuerySpec(BaseModel):
     window: str | None = Field(default=None, max_length=16, description="label, e.g. 1h; default: step")
     lookback_steps: int = Field(default=6, ge=1, le=2000, description="aligned timestamps per pull")
     service_label: str = "service"
+    route_label: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the endpoint label (route, uri, handler): the signal's route",
+    )
     kpi_id: str | None = None
 
     @property

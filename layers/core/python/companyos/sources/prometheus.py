@@ -93,6 +93,8 @@ def to_signals(
             "kpi_id": q.kpi_id,
             "domain": target.get("domain"),
         }
+        if q.route_label and s.labels.get(q.route_label):
+            attrs["route"] = s.labels[q.route_label]  # an endpoint's series (runs/rows_traffic.py)
         if entity and not target:
             attrs["unmapped"] = True  # kept and reported, never dropped (as for webhooks)
         out.append(

@@ -93,6 +93,8 @@ def _kpi_entry(
 # Which KPI runs deliver each panel's rows (runs/rows*.py); a panel fed by two runs merges them.
 PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "slo": ("slo_attainment",),
+    "endpoints": ("slo_attainment",),
+    "dependencies": ("slo_attainment",),
     "burn": ("error_budget_burn_rate",),
     "capacity": ("infra_utilization",),
     "vulns": ("vuln_sla_compliance",),

@@ -1,5 +1,5 @@
 """What every drill-down starts with: the caller's authorisation and period, the latest snapshot,
-and the `available: false` answer of a level whose data no pipeline stores yet.
+and the `available: false` answer of a level without data (with the reason).
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ from companyos.runs.contracts import PERIODS
 from companyos.views.dashboards import check_period
 
 CORRELATION_WINDOW = timedelta(hours=24)  # a deploy "precedes" an incident on its service within this
-ENDPOINTS_REASON = (
-    "Not built yet: endpoint latency and error metrics need Prometheus "
-    "http_request_duration_seconds_bucket by service and endpoint, which is not ingested"
-)
 
 
 def unavailable(reason: str) -> dict[str, Any]:

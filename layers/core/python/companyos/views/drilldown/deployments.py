@@ -89,6 +89,11 @@ def deployment(principal: Principal, tenant_id: str, deployment_id: str, period:
         else datetime.fromisoformat(dep["at"]) - timedelta(days=7)
     )
     until = datetime.fromisoformat(dep["at"])
+    commit_rows = [
+        s
+        for s in SignalStore(tenant_id).query("commit", since, until)
+        if (s.attributes.get("repository") or s.entity) == dep["repository"]
+    ]
     commits = [
         {
             "sha": s.attributes.get("sha"),
@@ -98,8 +103,7 @@ def deployment(principal: Principal, tenant_id: str, deployment_id: str, period:
             "deployed_head": s.attributes.get("sha") == dep["sha"],
             "evidence": {"type": "signal", "signal_id": s.signal_id, "delivery_id": s.delivery_id},
         }
-        for s in SignalStore(tenant_id).query("commit", since, until)
-        if (s.attributes.get("repository") or s.entity) == dep["repository"]
+        for s in commit_rows
     ]
     prs = [
         {
@@ -112,7 +116,6 @@ def deployment(principal: Principal, tenant_id: str, deployment_id: str, period:
         for s in SignalStore(tenant_id).query("change", since, until)
         if (s.attributes.get("repository") or s.entity) == dep["repository"]
     ]
-    diff_reason = "Not built yet: code diffs are not stored (only commit metadata from GitHub push events)"
     return {
         "tenant_id": tenant_id,
         "deployment": dep,
@@ -126,5 +129,45 @@ def deployment(principal: Principal, tenant_id: str, deployment_id: str, period:
             "items": commits,
             "pull_requests": prs,
         },
-        "diff": unavailable(diff_reason),
+        "diff": _compare_links(dep, commit_rows),
     }
+
+
+NO_PARENT = "0" * 40  # a push that created its branch has no `before` commit
+
+
+def _compare_links(dep: dict[str, Any], commit_rows: list[Any]) -> dict[str, Any]:
+    """The code that went out: per GitHub push before this deployment, the compare view of its
+    before...after commits (a push creating its branch: the head commit's page), as GitHub's own
+    push payload links it. Newest push first."""
+    pushes: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in commit_rows:
+        a = s.attributes
+        head, before = a.get("push_head"), a.get("pushed_after")
+        if not head or not before:
+            continue
+        base = str(a.get("repository_url") or f"https://github.com/{dep['repository']}").rstrip("/")
+        push = pushes.setdefault(
+            (before, head),
+            {
+                "before": before,
+                "after": head,
+                "branch": a.get("branch"),
+                "href": f"{base}/commit/{head}"
+                if before == NO_PARENT
+                else f"{base}/compare/{before}...{head}",
+                "commits": 0,
+                "at": s.occurred_at.isoformat(),
+                "deployed_head": head == dep["sha"],
+                "evidence": {"type": "signal", "signal_id": s.signal_id, "delivery_id": s.delivery_id},
+            },
+        )
+        push["commits"] += 1
+        push["at"] = max(push["at"], s.occurred_at.isoformat())
+    if not pushes:
+        return unavailable(
+            "no GitHub push event with before/after commits was ingested for this repository before"
+            " this deployment"
+        )
+    items = sorted(pushes.values(), key=lambda p: p["at"], reverse=True)
+    return {"available": True, "reason": None, "items": items}

@@ -11,9 +11,8 @@ from companyos.adapters.repos import SignalStore
 from companyos.domain.auth import Principal
 from companyos.domain.errors import NotFound
 from companyos.views import panels, panels_data
+from companyos.views.drilldown import traffic
 from companyos.views.drilldown.base import CORRELATION_WINDOW, authorized, latest_snapshot, unavailable
-
-TRACES_REASON = "Not built yet: request traces need a Jaeger/X-Ray trace source, which is not ingested"
 
 
 def incident_row(i: dict[str, Any]) -> dict[str, Any]:
@@ -76,10 +75,7 @@ def incident(principal: Principal, tenant_id: str, incident_id: str) -> dict[str
         "caused_by": _links_of(
             tenant_id, lambda lk: lk.get("cause") == "incident" and lk.get("by") == incident_id
         ),
-        "logs": unavailable(
-            "Not built yet: correlated logs need a log source (Loki/CloudWatch), which is not ingested"
-        ),
-        "traces": unavailable(TRACES_REASON),
+        **traffic.incident_links(tenant_id, folded, now),  # "traces" and "logs": deep links
     }
 
 

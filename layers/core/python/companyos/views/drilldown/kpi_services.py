@@ -12,7 +12,8 @@ from companyos.domain.auth import Principal
 from companyos.domain.errors import NotFound
 from companyos.runs import contracts
 from companyos.views import panels, panels_data, snapshots
-from companyos.views.drilldown.base import ENDPOINTS_REASON, authorized, latest_snapshot, unavailable
+from companyos.views.drilldown import traffic
+from companyos.views.drilldown.base import authorized, latest_snapshot, unavailable
 
 
 def _source_kinds(kpi_id: str, source_type: str = "signal") -> list[str]:
@@ -40,7 +41,7 @@ def kpi(principal: Principal, tenant_id: str, kpi_id: str, period: str) -> dict[
         "kpi": tile,
         "contract": {"signal_kinds": kinds},
         "services": services,
-        "endpoints": unavailable(ENDPOINTS_REASON),
+        "endpoints": traffic.endpoints(panels.Ctx(tenant_id, period, snapshot), now, days, kinds=kinds),
     }
 
 

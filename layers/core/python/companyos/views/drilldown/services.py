@@ -9,7 +9,8 @@ from typing import Any
 from companyos.domain.auth import Principal
 from companyos.domain.errors import NotFound
 from companyos.views import panels, panels_data
-from companyos.views.drilldown.base import ENDPOINTS_REASON, authorized, latest_snapshot, unavailable
+from companyos.views.drilldown import traffic
+from companyos.views.drilldown.base import authorized, latest_snapshot, unavailable
 from companyos.views.drilldown.incidents import incident_row
 from companyos.views.drilldown.slos import service_slo
 
@@ -55,7 +56,7 @@ def service(principal: Principal, tenant_id: str, name: str, period: str) -> dic
             "items": [incident_row(i) for i in incs],
         },
         "slo": _delivered_slo(service_slo(tenant_id, name, days, now), ctx.rows("slo"), name),
-        "endpoints": unavailable(ENDPOINTS_REASON),
+        "endpoints": traffic.endpoints(ctx, now, days, service=name),
     }
 
 
@@ -101,7 +102,8 @@ def _delivered_slo(live: dict[str, Any], rows: dict[str, Any] | None, name: str)
 
 def service_map(principal: Principal, tenant_id: str, period: str) -> dict[str, Any]:
     """Services with their health, as the dashboards' service cards show it (the snapshot's rows:
-    SLO rows and open incidents, verdict.service) and, when known, dependencies."""
+    SLO rows and open incidents, verdict.service) and the dependencies between them (service-graph
+    edges with request rate and error ratio, delivered with the slo_attainment run)."""
     authorized(principal, tenant_id, period)
     snapshot, _ = latest_snapshot(tenant_id, period)
     ctx = panels.Ctx(tenant_id, period, snapshot)
@@ -120,7 +122,5 @@ def service_map(principal: Principal, tenant_id: str, period: str) -> dict[str, 
         "reason": None,
         "summary": panels.platform_summary(nodes, ctx.rows("incidents")),
         "items": nodes,
-        "edges": unavailable(
-            "Not built yet: dependencies and traffic flow need a trace or service-mesh source (not ingested)"
-        ),
+        "edges": traffic.edges(ctx, {str(n.get("id")) for n in nodes}),
     }
