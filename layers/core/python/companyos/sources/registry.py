@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from companyos.domain.errors import NotFound
 from companyos.sources import own
+from companyos.sources.auth_logs import Auth0Source, CloudTrailSource, OktaSource
 from companyos.sources.base import Source
 from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
 from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
 from companyos.sources.stripe import StripeSource
+from companyos.sources.threat_logs import AwsWafSource, GuardDutySource
 from companyos.sources.time_tracking import TimeTrackingSource
 
 SOURCES: dict[str, Source] = {
@@ -29,6 +31,11 @@ SOURCES: dict[str, Source] = {
         TimeTrackingSource(),
         StripeSource(),
         FinanceSource(),
+        OktaSource(),
+        Auth0Source(),
+        CloudTrailSource(),
+        AwsWafSource(),
+        GuardDutySource(),
     )
 }
 
