@@ -130,9 +130,10 @@ def _findings(rows: Sequence[Signal], since: datetime) -> list[dict[str, Any]]:
 
 def threats_entry(signals: Signals, as_of: datetime) -> dict[str, Any]:
     """The threat detection tiles over the 24 hours to `as_of`."""
-    auth = list(signals.get("auth_event", ()))
-    waf = list(signals.get("waf_request", ()))
-    findings = list(signals.get("threat_finding", ()))
+    auth, waf, findings = (
+        [s for s in signals.get(kind, ()) if s.occurred_at <= as_of]
+        for kind in ("auth_event", "waf_request", "threat_finding")
+    )
     if not auth and not waf and not findings:
         return {"available": False, "reason": "no data: needs " + "; ".join(NEEDS.values())}
     since = as_of - timedelta(hours=THREAT_HOURS)
