@@ -150,6 +150,11 @@ RESULT = {
             "type": "object",
             "description": "report uploads: opened / reopened / fixed / open counts",
         },
+        "requestId": {
+            "type": "string",
+            "description": "Firehose deliveries (X-Amz-Firehose-Request-Id): its request id, answered 200",
+        },
+        "timestamp": {"type": "integer", "description": "Firehose deliveries: our answer time, epoch ms"},
     },
 }
 

@@ -107,6 +107,14 @@ def test_real_bodies_are_stored_once_and_bad_deliveries_store_nothing(local, thr
         assert again.status == 202 and again.body["status"] == "duplicate", source
         assert len(stored(KINDS[source])) == before + expected[source], source
 
+    # Firehose's contract: 200 with its requestId, also for its retry of a delivered request
+    body = firehose(waf_logs()[:1], "firehose-real-2")
+    hdrs = {**auth("aws_waf", body), "X-Amz-Firehose-Request-Id": "req-42"}
+    for status in ("stored", "duplicate"):
+        answer = post(local, "aws_waf", body, hdrs)
+        assert answer.status == 200 and answer.body["requestId"] == "req-42", answer.body
+        assert answer.body["status"] == status and isinstance(answer.body["timestamp"], int)
+
     before = {k: len(stored(k)) for k in set(KINDS.values())}
     body = REAL["okta"]().replace(b"f1d0b993", b"aaaaaaaa")  # a new event: would be stored
     forged = post(local, "okta", body, {"Authorization": "a guess"})
