@@ -124,13 +124,13 @@ class AwsWafSource(_ThreatSource):
 # ---------------------------------------------------------------------------- GuardDuty
 
 
+# GuardDuty's severity bands (a finding's severity, not a status): 9.0-10.0 critical, 7.0-8.9 high,
+# 4.0-6.9 medium, 1.0-3.9 low
+GUARDDUTY_BANDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.0, "low"))
+
+
 def severity_band(score: float) -> str:
-    """GuardDuty's bands: 9.0-10.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 1.0-3.9 low."""
-    if score >= 9.0:
-        return "critical"
-    if score >= 7.0:
-        return "high"
-    return "medium" if score >= 4.0 else "low"
+    return next(band for floor, band in GUARDDUTY_BANDS if score >= floor or floor == 0.0)
 
 
 def _native(f: dict[str, Any], path: str) -> Signal:

@@ -27,11 +27,8 @@ def threats(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     if not data or not data.get("available"):
         reason = (data or {}).get("reason") or (NO_SNAPSHOT if ctx.snapshot is None else panel.needs)
         return {
-            "items": [
-                metric_tile(i, name, None, "", verdict.Band.UNKNOWN, reason, None) for i, name in TILES
-            ],
-            "summary": reason,
-        }
+            "items": [metric_tile(i, name, None, "", verdict.Band.UNKNOWN, reason, None) for i, name in TILES]
+        }  # each Unknown tile says why (no summary: a panel's sentence without a run is no truth)
     items = []
     for row in data["items"]:
         tile = metric_tile(
