@@ -17,7 +17,7 @@ from companyos.ingest import bind_invocation, ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest
 
 cfg = bootstrap()
-app = resolver()
+app = resolver(json_bodies=False)
 
 
 def _secrets(tenant_id: str, source: str) -> list[str]:

@@ -45,6 +45,22 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         " (`GET /rest/api/2/search?fields=project,labels,worklog` answer, or one issue)",
         "https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-worklogs/",
     ),
+    "coverage": (
+        "A test coverage report file as the tool writes it: Cobertura XML (coverage.py, Istanbul,"
+        " ReportGenerator, gcovr), an lcov tracefile (lcov.info), or JaCoCo XML; XML entity"
+        " declarations are refused (422 xml_entities_forbidden)",
+        "https://github.com/cobertura/web/blob/master/htdocs/xml/coverage-04.dtd",
+    ),
+    "prowler": (
+        "Prowler output: `-M csv` (`;`-separated, `Content-Type: text/csv`), `-M json-ocsf` (array of"
+        " OCSF Detection Findings) or `-M json-asff` (array of ASFF findings)",
+        "https://docs.prowler.com/user-guide/cli/tutorials/reporting",
+    ),
+    "securityhub": (
+        "AWS Security Hub findings (ASFF): a JSON array, one finding, or the `aws securityhub"
+        ' get-findings` answer `{"Findings": [...]}`; findings without `Compliance` are skipped',
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html",
+    ),
     "stripe": (
         "Stripe event object: customer.subscription.created / updated / deleted, invoice.paid,"
         " invoice.payment_succeeded, charge.refunded, charge.refund.updated, refund.*",
@@ -85,8 +101,11 @@ SHARED_SECRET = ("okta", "auth0", "cloudtrail", "aws_waf", "guardduty")
 # X-CompanyOS-Delivery
 COMPANYOS_SIGNED = (
     *("trivy", "snyk", "gitleaks", "feature_flags", "analytics", "nps", "billing", "okr"),
-    *("time_tracking", "finance"),
+    *("time_tracking", "finance", "coverage"),
 )
+
+# Compliance reports: signed like the uploads; the delivery id is always the report's content hash
+COMPLIANCE_REPORTS = ("prowler", "securityhub")
 
 # Which headers each source reads (signature scheme, delivery id, event name, report scope).
 HEADERS: dict[str, dict[str, str]] = {
@@ -99,15 +118,24 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
         + (" (instead of the secret header: a forwarder's own signature)" if s in SHARED_SECRET else "")
-        for s in (*COMPANYOS_SIGNED, *SHARED_SECRET)
+        for s in (*COMPANYOS_SIGNED, *COMPLIANCE_REPORTS, *SHARED_SECRET)
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
         for s in COMPANYOS_SIGNED
+        if s != "coverage"
     },
     "X-CompanyOS-Target": {
-        s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")
+        **{s: "the repository the report scans (its finding scope)" for s in ("trivy", "snyk", "gitleaks")},
+        "coverage": "required: the repository the report covers (mapped to its service by the catalog);"
+        " the delivery id is the digest of it, X-CompanyOS-Commit and the report",
+        **{
+            s: "the report's scope (default `<provider>:<account id>` of each result), e.g. `aws:prod`"
+            for s in COMPLIANCE_REPORTS
+        },
     },
+    "X-CompanyOS-Format": {"coverage": "optional `cobertura`, `lcov` or `jacoco` (default: the body tells)"},
+    "X-CompanyOS-Commit": {"coverage": "optional: the commit the tests ran on (7-64 hex digits)"},
     "Authorization": {
         "opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)",
         "okta": "the event hook's authentication secret (the tenant's okta secret)",
@@ -120,7 +148,10 @@ HEADERS: dict[str, dict[str, str]] = {
     },
     "X-Amz-Firehose-Access-Key": {"aws_waf": "the Firehose HTTP endpoint's access key (the tenant's secret)"},
     "X-Amz-Firehose-Request-Id": {"aws_waf": "delivery id: a Firehose retry of the same request is a no-op"},
-    "Content-Encoding": {"opa": "`gzip` accepted (inflated within the size limit)"},
+    "Content-Encoding": {
+        "opa": "`gzip` accepted (inflated within the size limit)",
+        "coverage": "`gzip` accepted (inflated up to 16 MB)",
+    },
     "Stripe-Signature": {
         "stripe": "`t=<unix s>,v1=<hex>[,v1=...]`: HMAC-SHA256 of `<t>.<body>` with the endpoint's signing"
         " secret; t within 300 s of our clock; the event id is the delivery id"
@@ -128,6 +159,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "Content-Type": {
         "finance": "`text/csv` for the CSV form (else JSON)",
         "time_tracking": "`text/csv` for a Toggl CSV export (else Jira JSON)",
+        "prowler": "`text/csv` for `-M csv` output (also detected from its header row)",
     },
 }
 
@@ -192,6 +224,28 @@ def _component(source: str) -> str:
     return "Ingest_" + "".join(part.capitalize() for part in source.split("_"))
 
 
+def _request_body(schemas: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body by content type: JSON (one of the sources' schemas), gzip, CSV, XML, lcov text."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": schemas}},
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "time_tracking: a Toggl Track CSV export;"
+                    " finance: the CSV form (docs/sources.md)",
+                }
+            },
+            "application/xml": {
+                "schema": {"type": "string", "description": "coverage: a Cobertura or JaCoCo XML report"}
+            },
+            "text/plain": {"schema": {"type": "string", "description": "coverage: an lcov tracefile"}},
+        },
+    }
+
+
 def enrich(doc: dict[str, Any]) -> dict[str, Any]:
     from companyos.sources import formats, registry
 
@@ -220,6 +274,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         for s, (d, u) in THIRD_PARTY.items()
     }
     third["time_tracking"]["type"] = ["object", "string"]  # Jira JSON, or the Toggl CSV text
+    third["coverage"]["type"] = "string"  # XML or lcov text (or gzip)
     op["summary"] = "Ingest one signed delivery from a tool"
     op["description"] = (
         "The body is the tool's own payload, byte for byte (signatures are verified over the exact bytes "
@@ -227,20 +282,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         "Bodies over the size limit get 413, bad signatures 401, schema errors 422 with the field path, "
         "unknown event types 202 ignored; a redelivery (same delivery id or content hash) is a no-op."
     )
-    op["requestBody"] = {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"oneOf": [*own.values(), *third.values()]}},
-            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
-            "text/csv": {
-                "schema": {
-                    "type": "string",
-                    "description": "time_tracking: a Toggl Track CSV export;"
-                    " finance: the CSV form (docs/sources.md)",
-                }
-            },
-        },
-    }
+    op["requestBody"] = _request_body([*own.values(), *third.values()])
     op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}
     answer = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestError"}}}
@@ -259,7 +301,8 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         },
         "413": {"description": "body over the size limit: nothing stored", "content": error},
         "422": {
-            "description": "schema error, with the field path in details.path: nothing stored",
+            "description": "schema error, with the field path in details.path; a coverage report that is"
+            " not one of its formats, malformed, or declares XML entities: nothing stored",
             "content": error,
         },
     }

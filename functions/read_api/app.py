@@ -4,6 +4,7 @@ write is a run correction (a new run linked to the original, audited)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -95,6 +96,17 @@ def get_drill_deployment(
     deployment_id: Annotated[str, Path()], tenant: Tenant, period: Period = "28d"
 ) -> dict[str, Any]:
     return drilldown.deployment(principal_of(app), tenant, deployment_id, period)
+
+
+@app.get("/api/drill/compliance/<framework>/<control_id>")
+def get_drill_control(
+    framework: Annotated[str, Path()],
+    control_id: Annotated[str, Path()],
+    tenant: Tenant,
+    period: Period = "7d",
+) -> dict[str, Any]:
+    """One compliance control: its checks in the reports in force, the failing ones, since when."""
+    return drilldown.control(principal_of(app), tenant, unquote(framework), unquote(control_id), period)
 
 
 @app.get("/api/drill/services")

@@ -52,7 +52,7 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 # the Powertools layer provides; all pure Python. The Powertools layer is built with its `[all]` extra, so
 # it already ships pydantic, pyjwt and cryptography: duplicating them here would put two versions in
 # /opt/python, and CDK sorts layers (recognizeLayerVersion), so which one wins is not ours to choose.
-DEPS: tuple[str, ...] = ("pynamodb", "PyYAML")
+DEPS: tuple[str, ...] = ("pynamodb", "PyYAML", "defusedxml")
 # Compiled extensions that are optional speed-ups with a pure-Python fallback (skipped when copying).
 OPTIONAL_EXTENSIONS = {"PyYAML"}
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def business(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) -> None:
     responses = []
-    for n in range(demo.accounts * 2 // 3):
+    for n in range(demo.nps_responses or demo.accounts * 2 // 3):
         r = rng.random()
         score = rng.randint(9, 10) if r < 0.5 else rng.randint(7, 8) if r < 0.78 else rng.randint(0, 6)
         responses.append(

@@ -8,7 +8,8 @@ WAF logs in Firehose requests, GuardDuty findings and GitHub security review req
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
 through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), and Stripe
-webhook events and monthly finance uploads (`demo_finance`).
+webhook events and monthly finance uploads (`demo_finance`), CI test coverage reports (Cobertura,
+lcov, JaCoCo; `demo_coverage`), and Prowler / Security Hub compliance reports (`demo_compliance`).
 
 Everything is deterministic per tenant (seeded RNGs) and batched where the source batches.
 """
@@ -26,6 +27,8 @@ from companyos.sources.base import hmac_sha256_hex
 
 from infra.local import (
     demo_business,
+    demo_compliance,
+    demo_coverage,
     demo_cur,
     demo_finance,
     demo_github,
@@ -58,6 +61,9 @@ SOURCES = (
     "stripe",
     "finance",
     *("okta", "auth0", "cloudtrail", "aws_waf", "guardduty"),
+    "coverage",
+    "prowler",
+    "securityhub",
 )
 # the seed's steps per tenant after its deployments (`SeedProgress` labels), in the order they run
 STEPS = {
@@ -72,6 +78,8 @@ STEPS = {
     "time_tracking": "Toggl and Jira time tracking",
     "finance": "Stripe events and finance uploads",
     "threats": "sign-in, WAF and GuardDuty logs, security reviews",
+    "coverage": "CI coverage reports",
+    "compliance": "Prowler and Security Hub compliance reports",
 }
 
 
@@ -93,8 +101,12 @@ def seed_sources(
     for repo, service, domain in demo.repos:
         for scanner in ("trivy", "snyk", "gitleaks"):
             catalog.map_source_entity(scanner, repo, service, domain)
+        catalog.map_source_entity("coverage", repo, service, domain)
         catalog.map_source_entity("opa", service, service, domain)
         catalog.map_source_entity("prometheus", service, service, domain)
+    for scope in demo_compliance.scopes(tenant_id):
+        for tool in ("prowler", "securityhub"):
+            catalog.map_source_entity(tool, scope, demo.repos[0][1], demo.repos[0][2])
     for pd_id, service in demo.pd_services:
         catalog.map_source_entity("pagerduty", pd_id, service, domains[service])
     for product in demo.products:
@@ -125,6 +137,10 @@ def seed_sources(
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
-    counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance")})
+    counts["coverage"] = timed("coverage", lambda: demo_coverage.seed_coverage(out, demo, now, rng))
+    counts["compliance_reports"] = timed(
+        "compliance", lambda: demo_compliance.seed_compliance(out, demo, now)
+    )
+    counts.update({k: v for k, v in out.counts.items() if k in ("stripe", "finance", "coverage")})
     counts["seconds"] = seconds
     return counts

@@ -22,6 +22,10 @@ class DemoTenant:
     p1_share: float = 0.15
     products: tuple[str, ...] = ("cockpit",)
     accounts: int = 40  # paying customer accounts (billing, NPS, analytics)
+    # NPS survey answers over the demo's days (0: two thirds of the accounts). A small tenant surveys
+    # several users per account, or a week holds a handful of answers and its NPS swings past the
+    # contract's plausible_jump gate (45 points), which then rightly blocks the delivery.
+    nps_responses: int = 0
     requests_per_s: float = 20.0  # Prometheus traffic per service
     # Monthly cloud budget = last month's CUR cost x (1 + this): a tenant contract version of
     # infra_cost_mtd with budget_vs_actual ("vs plan" on the Ops tile). None: no plan.
@@ -68,6 +72,7 @@ DEMO = (
         incidents_per_day=0.2,
         products=("portal",),
         accounts=25,
+        nps_responses=150,
         requests_per_s=4.0,
     ),
 )

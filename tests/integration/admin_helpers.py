@@ -83,3 +83,11 @@ class AdminApi:
 
 def execution_status(arn: str) -> str:
     return str(boto3.client("stepfunctions").describe_execution(executionArn=arn)["status"])
+
+
+def open_admin_api(local: Running, name: str) -> tuple[AdminTenant, AdminApi]:
+    """A fresh admin tenant and its API client, with the change window always open."""
+    tenant = make_admin_tenant(local, name)
+    api = AdminApi(local, tenant)
+    api.ok("approver1", "PUT", "/admin/change-window", ALWAYS_OPEN)
+    return tenant, api

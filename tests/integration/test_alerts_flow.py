@@ -435,3 +435,25 @@ def test_an_escalation_page_logged_while_the_evaluator_delivers_is_kept_and_noth
     assert out["messages"] >= 1 and stored.outbox == []  # delivered once, outbox cleared
     assert stored.escalation is not None
     assert stored.escalation["notified"] == [{"level": 0, "target": "cto.pagerduty"}]  # the page is kept
+
+
+def test_two_evaluations_racing_over_one_recovery_audit_and_notify_it_once(local, monkeypatch):
+    """Two score refreshes 150 ms apart both saw the alert firing and both resolved it: the probe saw
+    `alert.resolved` logged twice. The late evaluator's save re-reads the alert, finds it resolved
+    already, and reports no transition of its own."""
+    from companyos.adapters.alerts_repo import AlertRepo
+    from companyos.adapters.audit import AuditTrail
+
+    tenant = make_tenant(local, "alerts-twice", "Alerts Twice")
+    put_snapshot(tenant.id, {"net_revenue_retention": 96.5})
+    assert [t["to"] for t in evaluate(local, tenant.id)["transitions"]] == ["firing"]
+    stale = AlertRepo(tenant.id).alerts()  # what the late evaluator reads before the first one saves
+    put_snapshot(tenant.id, {"net_revenue_retention": 101.0})
+    assert [t["to"] for t in evaluate(local, tenant.id)["transitions"]] == ["resolved"]
+
+    monkeypatch.setattr(AlertRepo, "alerts", lambda self: stale)
+    late = evaluate(local, tenant.id)
+
+    assert late["transitions"] == [] and late["messages"] == 0
+    actions = [e["action"] for e in AuditTrail(tenant.id).events()]
+    assert actions.count("alert.firing") == 1 and actions.count("alert.resolved") == 1, actions

@@ -86,7 +86,7 @@ def test_every_wireframe_panel_is_served_with_evidence_and_unknowns(local, demo,
     for panel in dash["panels"]:
         assert panel["kind"] in KINDS, panel
         if panel["kind"] == "not_built":
-            assert panel["reason"].startswith("Not built yet: needs "), panel
+            assert panel["reason"].startswith(("Not built yet: needs ", "No data yet: ")), panel
             assert panel["intended_kind"] in KINDS and panel["items"] == []
         for item in panel["items"]:
             if "status" in item:
@@ -327,3 +327,16 @@ def test_a_paused_kpi_carries_its_maintenance_badge_within_two_requests(local, d
         assert others and not any("maintenance" in i for i in others)
     after = local.client.request("GET", "/api/dashboards/cto?tenant=northwind", token=token).body
     assert after["maintenance"] == []
+
+
+def test_a_findings_kpi_drills_to_the_open_findings_per_service(local, demo):
+    """critical_cve_age reads scanner findings, not signals: its deep dive lists per service the open
+    findings, and they add up to what the CISO's vulnerability summary (the run's rows) shows."""
+    body = get(local, "/api/drill/kpi/critical_cve_age?tenant=northwind&period=7d", "ciso@northwind.demo")
+    services = body["services"]
+    assert services["available"] and services["kind"] == "findings", services
+    ciso = get(local, "/api/dashboards/ciso?tenant=northwind&period=7d", "ciso@northwind.demo")
+    vulns = {i["severity"]: i for i in next(p for p in ciso["panels"] if p["id"] == "vulns")["items"]}
+    assert sum(r["open"] for r in services["items"]) == sum(v["open"] for v in vulns.values())
+    assert sum(r["open_critical"] for r in services["items"]) == vulns["critical"]["open"]
+    assert all(r["evidence"]["href"].startswith("/api/drill/service/") for r in services["items"])

@@ -458,3 +458,36 @@ def test_answers_match_the_published_ingest_spec(local, tenant):
     check(post(local, tenant, "github", ping, X_GitHub_Event="ping", X_GitHub_Delivery="spec-ping"), 202)
     check(post(local, tenant, "nps", json.dumps({"responses": [{"id": "x"}]}).encode()), 422)
     check(post(local, tenant, "nps", b"{" + b" " * (local.stack.settings.max_webhook_bytes + 1) + b"}"), 413)
+
+
+def test_the_same_deployment_status_under_two_delivery_ids_is_one_deployment(local, tenant):
+    """#17 identity of facts: a redelivery with a new X-GitHub-Delivery (GitHub's "Redeliver" button
+    gives the same id; a relay or a second webhook on the org does not) is the same deployment — the
+    signal's id comes from deployment_status.id in its repository, not from the delivery."""
+    body = real_fixture("github/deployment_status.created.success.json")
+    status_id = json.loads(body)["deployment_status"]["id"]
+
+    def stored() -> list[Any]:
+        return [s for s in signals("deployment") if s.attributes.get("status_id") == status_id]
+
+    before = len(stored())
+    replies = [
+        post(
+            local, tenant, "github", body, X_GitHub_Event="deployment_status", X_GitHub_Delivery=f"relay-{n}"
+        )
+        for n in range(2)
+    ]
+    assert [r.status for r in replies] == [200, 200], [r.body for r in replies]
+    assert len(stored()) == max(before, 1)  # one deployment, whichever delivery carried it
+
+
+def test_the_same_fact_twice_in_one_delivery_is_written_once(local, tenant):
+    """A fact's id is the same within a delivery too: one transaction write, not a refused delivery."""
+    from companyos.adapters.repos import SignalStore, StoredSignal
+
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    twin = StoredSignal(
+        "deployment", "github", "fact-twin", at, "o/r", None, "d-twin", {"status_id": -1}, True
+    )
+    assert SignalStore(TENANT).put_delivery("github", "d-twin", [twin, twin], retention_days=30)
+    assert len([s for s in signals("deployment") if s.signal_id == "fact-twin"]) == 1

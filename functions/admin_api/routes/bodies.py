@@ -1,9 +1,23 @@
 """The admin API's request bodies (pydantic models: validated by the resolver, in the OpenAPI spec)."""
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
+
+HHMM = r"^(?:[01]\d|2[0-3]):[0-5]\d$"  # a wall-clock time of day, 00:00 … 23:59
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _sane(moment: datetime) -> datetime:
+    """A timestamp a person meant: time-zone aware (pydantic refuses naive ones) and in 2000 … 2099."""
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("must be between 2000-01-01 and 2099-12-31")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_sane)]
+Entity = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
 class Write(BaseModel):
@@ -42,10 +56,10 @@ class EnvIn(Write):
 
 
 class PauseIn(Write):
-    entities: list[str] = Field(default_factory=list, description="empty: every entity")
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    eta: str | None = Field(default=None, description="shown on the maintenance badge")
+    entities: list[Entity] = Field(default_factory=list, max_length=500, description="empty: every entity")
+    starts_at: Moment | None = Field(default=None, description="ISO 8601 with a UTC offset")
+    ends_at: Moment | None = Field(default=None, description="ISO 8601 with a UTC offset")
+    eta: str | None = Field(default=None, max_length=200, description="shown on the maintenance badge")
 
 
 class ResumeIn(Write):
@@ -67,7 +81,7 @@ class ScheduleIn(EditIn):
 
 class SlaIn(EditIn):
     max_duration_s: float = Field(ge=0)
-    finish_by: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    finish_by: str | None = Field(default=None, pattern=HHMM, description="HH:MM UTC")
 
 
 class ValidationIn(EditIn):
@@ -85,7 +99,9 @@ class DecisionIn(BaseModel):
 
 
 class WindowIn(BaseModel):
-    days: list[int] = Field(description="0 = Monday … 6 = Sunday")
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")
-    reason: str = ""
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(max_length=7, description="0 = Monday … 6 = Sunday")
+    start: str = Field(pattern=HHMM, description="HH:MM UTC, 00:00 … 23:59")
+    end: str = Field(
+        pattern=r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM UTC; 24:00 = midnight"
+    )
+    reason: str = Field(default="", max_length=1000, description="required: why the window changes")

@@ -177,6 +177,35 @@ def test_mttr_and_p1_count_from_incident_event_sequences():
     assert value("p1_incident_count", events, params={"priorities": ["P1"]}) == pytest.approx(2 * 30 / 7)
 
 
+def test_a_resolved_incident_whose_start_is_not_on_record_is_left_out_of_mttr():
+    """#17: a `resolved` without its `triggered` (and without the incident's created_at) counted as a
+    0-minute recovery and pulled MTTR down. Its start is unknown: it is left out, never 0."""
+    known = [incident("i1", "triggered", 10), incident("i1", "resolved", 9)]  # 60 min
+    lone = [incident("i9", "acknowledged", 3), incident("i9", "resolved", 2)]  # the triggered never came
+    assert value("mttr", known + lone) == pytest.approx(60.0)  # not the median of 60 and 0 (or 60)
+    assert value("mttr", lone) is None
+    # with the incident's own created_at (PagerDuty V3 events carry it) the start is known again
+    created = (NOON - timedelta(hours=4)).isoformat()
+    dated = [
+        SignalRow(r.kind, r.signal_id, r.occurred_at, {**r.attributes, "incident_created_at": created})
+        for r in lone
+    ]
+    assert value("mttr", known + dated) == pytest.approx((60.0 + 120.0) / 2)
+
+
+def test_the_incident_rows_show_no_duration_for_an_unknown_start():
+    from companyos.runs.rows_ops import fold_incidents
+
+    rows = {
+        r["id"]: r
+        for r in fold_incidents(
+            [incident("i1", "triggered", 10), incident("i1", "resolved", 9), incident("i9", "resolved", 2)]
+        )
+    }
+    assert rows["i1"]["duration_s"] == 3600 and rows["i1"]["start_known"]
+    assert rows["i9"]["duration_s"] is None and not rows["i9"]["start_known"]
+
+
 def vuln(vid: str, severity: str, first_days_ago: int, fixed_days_ago: int | None) -> SignalRow:
     first = NOON - timedelta(days=first_days_ago)
     fixed = NOON - timedelta(days=fixed_days_ago) if fixed_days_ago is not None else None

@@ -24,6 +24,12 @@ const DRILLS = {
     render: renderDeployment,
   },
   services: { title: "Service map", path: () => "/drill/services", render: renderServiceMap },
+  control: {
+    title: "Control",
+    // id: "<framework>::<control id>" (the panel's chip)
+    path: (id) => `/drill/compliance/${String(id).split("::").map(seg).join("/")}`,
+    render: renderControl,
+  },
 };
 
 export function drillTitle(drill) {
@@ -229,7 +235,7 @@ function renderKpi(data, ctx) {
     h("div", { class: "kpi-grid drill-kpi" }, kpiTile(data.kpi, ctx.onEvidence, { ...ctx, drillHref: null })),
     level("Services behind this KPI", "drill-services", data.services, (b) => [
       b.note ? h("p", { class: "muted" }, b.note) : null,
-      table(
+      b.kind === "findings" ? findingsByService(b, ctx) : table(
         ["Service", "Domain", "Signals", "Latest", "Production deploys", "Failed", "Change failure"],
         b.items.map((r) =>
           h(
@@ -246,7 +252,53 @@ function renderKpi(data, ctx) {
         ),
       ),
     ]),
+    data.breakdown && data.breakdown.panels?.coverage
+      ? section("Coverage per service (delivered with the run)", "drill-breakdown", coverageTable(data.breakdown.panels.coverage, ctx))
+      : null,
     level("Endpoint metrics", "drill-endpoints", data.endpoints, () => null),
+  ];
+}
+
+// A findings KPI's per-service level: open / critical / fixed scanner findings per service.
+function findingsByService(b, ctx) {
+  return table(
+    ["Service", "Open", "Open critical", "Fixed", "Oldest open since"],
+    b.items.map((r) =>
+      h(
+        "tr",
+        { "data-testid": "drill-row" },
+        h("th", { scope: "row" }, drillLink(r, ctx, r.id) || r.id),
+        h("td", { class: "num" }, num(r.open)),
+        h("td", { class: "num" }, num(r.open_critical)),
+        h("td", { class: "num" }, num(r.fixed)),
+        h("td", {}, r.oldest_open ? when(r.oldest_open) : "—"),
+      ),
+    ),
+  );
+}
+
+/** test_coverage's rows: per service the newest reports' lines, coverage, time, format, commit. */
+function coverageTable(b, ctx) {
+  return [
+    b.summary ? h("p", { class: "muted" }, b.summary) : null,
+    table(
+      ["Service", "Lines covered", "Lines valid", "Coverage", "Previous period", "Report", "Format", "Commit"],
+      b.items.map((r) =>
+        h(
+          "tr",
+          { "data-testid": "drill-row", "data-service": r.id },
+          h("th", { scope: "row" }, r.service ? drillLink({ drill: { kind: "service", id: r.id } }, ctx, r.id) || r.id : `${r.id} (unmapped)`),
+          h("td", { class: "num" }, num(r.lines_covered)),
+          h("td", { class: "num" }, num(r.lines_valid)),
+          h("td", { class: "num" }, num(r.coverage_pct, "%")),
+          h("td", { class: "num" }, isNum(r.previous_pct) ? num(r.previous_pct, "%") : "—"),
+          h("td", {}, when(r.report_at)),
+          h("td", {}, r.format || "—"),
+          h("td", {}, code(r.commit)),
+        ),
+      ),
+    ),
+    b.evidence ? h("p", { class: "kpi-evidence" }, evidenceRef({ ...b, name: "coverage rows" }, ctx)) : null,
   ];
 }
 
@@ -496,5 +548,48 @@ function renderServiceMap(data, ctx) {
       ),
     ),
     level("Dependencies and traffic flow", "drill-edges", data.edges, () => null),
+  ];
+}
+
+function renderControl(data, ctx) {
+  if (data.available === false) return notice(data.reason);
+  const key = statusKey(data.band); // the domain's verdict of the control (views/drilldown/compliance.py)
+  const checkRows = (data.checks || []).map((c) =>
+    h(
+      "tr",
+      { "data-testid": "control-check", "data-status": c.status },
+      h("th", { scope: "row" }, c.title || c.check_id),
+      h("td", {}, c.status + (c.muted ? " (muted)" : "")),
+      h("td", {}, c.resource || "—"),
+      h("td", {}, c.scope || "—"),
+      h("td", {}, when(c.checked_at)),
+    ),
+  );
+  const failRows = (data.failing || []).map((c) =>
+    h(
+      "tr",
+      { "data-testid": "control-failing" },
+      h("th", { scope: "row" }, c.title || c.check_id),
+      h("td", {}, c.severity || "—"),
+      h("td", {}, c.resource || "—"),
+      h("td", {}, when(c.first_seen)),
+      h("td", {}, c.detail || ""),
+    ),
+  );
+  return [
+    h(
+      "p",
+      { class: "drill-summary", "data-testid": "control-status" },
+      `${data.framework} ${data.control_id}: `,
+      statusBadge(key),
+      ` as of ${formatDateTime(data.as_of)} · `,
+      evidenceRef(data, ctx),
+    ),
+    section(
+      "Failing checks",
+      "control-failing-checks",
+      failRows.length ? table(["Check", "Severity", "Resource", "Failing since", "Why"], failRows) : notice("No check of this control fails."),
+    ),
+    section("Every check mapped to the control", "control-checks", table(["Check", "Result", "Resource", "Scope", "Checked"], checkRows)),
   ];
 }

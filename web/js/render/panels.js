@@ -224,6 +224,7 @@ function table(panel, ctx) {
             "tr",
             { "data-testid": "panel-item", "data-item-id": row.id, "data-status": key },
             cols.map((c, i) => {
+              if (c.chips) return h("td", { class: "chips" }, chips(row.chips || [], ctx));
               const cell = (row.cells || {})[c.key];
               const text = cell === null || cell === undefined ? "Unknown" : String(cell);
               const content = i === 0 ? drillLink(row, ctx, text) || text : text;
@@ -237,6 +238,22 @@ function table(panel, ctx) {
     ),
   );
   return [kpiSummary(panel, ctx), rows];
+}
+
+/** Control chips (`CC6.1 ●`, `AC-2 ⚠`): each a drill-down to its control, its status in words. */
+function chips(list, ctx) {
+  return h(
+    "ul",
+    { class: "chip-list" },
+    list.map((chip) => {
+      const key = statusKey(chip.status);
+      return h(
+        "li",
+        { class: `chip ${statusClass(key)}`, "data-testid": "control-chip", "data-status": key, title: statusLabel(key) },
+        drillLink(chip, ctx, chip.text, "control-link") || chip.text,
+      );
+    }),
+  );
 }
 
 function timeline(panel, ctx) {
@@ -407,7 +424,7 @@ function notBuilt(panel) {
   return h(
     "p",
     { class: "notice notice-not-built", "data-testid": "panel-notice" },
-    panel.reason || "This panel is not built yet.",
+    panel.reason || "No data for this panel yet.",
   );
 }
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from companyos.adapters.audit import configure_signer
 from companyos.adapters.config import Settings, settings
@@ -31,8 +39,57 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+def _refusal(status: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"code": code, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def body_refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cockpit's own APIs take JSON bodies only. A body of another media type (text/plain,
+    multipart/form-data, …) is 415 and one that is not UTF-8 text 400, each with a `code`, before any
+    route runs — Powertools would parse multipart into `{}` (a misleading 422) and raise a
+    UnicodeDecodeError (a 500) on a non-UTF-8 JSON body."""
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        return _refusal(
+            415, "unsupported_media_type", f"send the body as application/json, not {ctype[:100]}"
+        )
+    try:
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else str(body).encode()
+        raw.decode("utf-8")
+    except (binascii.Error, UnicodeError):
+        return _refusal(400, "malformed_body", "the body is not UTF-8 text")
+    return None
+
+
+class JsonApiResolver(APIGatewayRestResolver):
+    """A resolver that refuses a body it cannot read as JSON text before routing (`body_refusal`)."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refusal = body_refusal(event)
+        return refusal if refusal is not None else super().resolve(event, context)
+
+
+def resolver(json_bodies: bool = True) -> APIGatewayRestResolver:
+    """The resolver with domain-error mapping. `json_bodies=False` for ingest, whose bodies are the
+    tools' own formats (XML, CSV, NDJSON) and are checked by each source's parser."""
+    app = (
+        JsonApiResolver(enable_validation=True)
+        if json_bodies
+        else APIGatewayRestResolver(enable_validation=True)
+    )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        return _json(415, {"code": "unsupported_media_type", "message": "send the body as application/json"})
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -52,7 +109,15 @@ def resolver() -> APIGatewayRestResolver:
             {
                 "code": "invalid_request",
                 "message": f"{path}: {first.get('msg', 'invalid')}",
-                "details": {"path": path, "errors": [dict(e) for e in errors][:10]},
+                # loc/msg/type only: `ctx` may hold the validator's exception (not JSON) and
+                # `input` echoes the caller's body back
+                "details": {
+                    "path": path,
+                    "errors": [
+                        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                        for e in errors[:10]
+                    ],
+                },
             },
         )
 

@@ -10,6 +10,7 @@ table next to the KPI snapshots, with the same LATEST + end-of-day pattern: `INV
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from companyos.domain.errors import Conflict, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+SCANNED_SK = "SCANNED#compliance"
 
 
 def _now() -> datetime:
@@ -161,10 +163,34 @@ class InventoryRepo:
 
     # ---- the inventory snapshot
 
+    # ---- the delivered compliance_score run's framework history (views/compliance_feed.py)
+
+    def scanned(self) -> dict[str, Any] | None:
+        try:
+            return dict(CatalogItem.get(self._pk, SCANNED_SK).data)
+        except CatalogItem.DoesNotExist:
+            return None
+
+    def put_scanned(self, doc: dict[str, Any], now: datetime | None = None) -> dict[str, Any] | None:
+        """Store the run's framework history (one item, replaced by each newer run) and the posture;
+        None when a concurrent refresh stored one first (the next refresh catches up)."""
+        item = CatalogItem(pk=self._pk, sk=SCANNED_SK, kind="scanned_compliance", data=doc, updated_at=_now())
+        with contextlib.suppress(CatalogItem.DoesNotExist):
+            item.version = CatalogItem.get(self._pk, SCANNED_SK).version  # the item is versioned
+        try:
+            item.save()
+        except Exception as exc:  # another refresh stored a run's history at the same moment
+            if not is_condition_failure(exc):
+                raise
+            return None
+        return self.refresh_posture(now)
+
     def refresh_posture(self, now: datetime | None = None) -> dict[str, Any]:
-        """Re-compute the posture (4 Queries) and store it as LATEST and as today's end-of-day item."""
+        """Re-compute the posture (5 Queries) and store it as LATEST and as today's end-of-day item."""
         now = now or _now()
-        doc = inv.posture(self.controls(), self.evidence(), self.certificates(), self.vendors(), now)
+        doc = inv.posture(
+            self.controls(), self.evidence(), self.certificates(), self.vendors(), now, self.scanned()
+        )
         for sk in ("INV#LATEST", f"INV#{now.date().isoformat()}"):
             ScoreItem(pk=self._pk, sk=sk, computed_at=now, data=doc).save()
         return doc

@@ -40,6 +40,7 @@ class StoredSignal:
     service: str | None
     delivery_id: str
     attributes: dict[str, Any]
+    fact: bool = False  # its id is the source's own id of the fact, not of the delivery (not stored)
 
 
 class SignalStore:
@@ -111,7 +112,12 @@ class SignalStore:
             expires_at=now + timedelta(days=retention_days),
         )
         mine = SignalItem.pk.does_not_exist() | (SignalItem.delivery_id == delivery_id)
-        writes: list[tuple[SignalItem, Any]] = [(self._item(s, now, retention_days), mine) for s in signals]
+        # a fact another delivery stored already is the same item, written again (no condition);
+        # the same fact twice in one delivery is one write (a transaction takes an item once)
+        facts = {(s.kind, s.occurred_at, s.signal_id): s for s in signals if s.fact}
+        writes: list[tuple[SignalItem, Any]] = [
+            (self._item(s, now, retention_days), mine) for s in signals if not s.fact
+        ] + [(self._item(s, now, retention_days), None) for s in facts.values()]
         for w in states:
             expected = (
                 SignalItem.pk.does_not_exist()

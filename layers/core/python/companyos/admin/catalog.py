@@ -259,9 +259,9 @@ class Pause:
     eta: str | None = None
 
     def covers(self, now: datetime, entity: str | None = None) -> bool:
-        if self.starts_at and now < datetime.fromisoformat(self.starts_at):
+        if self.starts_at and now < _moment(self.starts_at):
             return False
-        if self.ends_at and now >= datetime.fromisoformat(self.ends_at):
+        if self.ends_at and now >= _moment(self.ends_at):
             return False
         if self.entities:
             return entity is not None and entity in self.entities
@@ -269,6 +269,13 @@ class Pause:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "entities": list(self.entities)}
+
+
+def _moment(stored: str) -> datetime:
+    """A stored pause bound. The API takes aware times only; a naive one stored before it did is UTC
+    (so comparing it with the aware clock never raises and takes the tenant's dashboards down)."""
+    at = datetime.fromisoformat(stored)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _pause(data: dict[str, Any]) -> Pause:
@@ -314,8 +321,8 @@ def paused_kpis(tenant_id: str, now: datetime | None = None) -> dict[str, list[d
     now = now or _now()
     out: dict[str, list[dict[str, Any]]] = {}
     for p in pauses(tenant_id):
-        in_window = (not p.starts_at or now >= datetime.fromisoformat(p.starts_at)) and (
-            not p.ends_at or now < datetime.fromisoformat(p.ends_at)
+        in_window = (not p.starts_at or now >= _moment(p.starts_at)) and (
+            not p.ends_at or now < _moment(p.ends_at)
         )
         if in_window:
             out.setdefault(p.kpi_id, []).append(p.to_dict())

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from companyos.admin import catalog
-from companyos.admin.baseline import adopt_builtin
+from companyos.admin.baseline import adopt_builtin, builtin
 from companyos.admin.catalog import KpiRecord, Pause
 from companyos.admin.context import Ctx, audit, auth, runtime_env
 from companyos.admin.guardrails import check_change_window, check_guardrails, known_env
@@ -79,7 +79,7 @@ def pause(
     """Pause a KPI: globally, for some entities, or for a time window. A global pause also flags the
     runtime pointer (the scheduler skips paused pointers)."""
     role = auth(ctx, "kpi:deploy")
-    if not reason:
+    if not reason.strip():
         raise InvalidPayload(
             "a pause needs a reason (shown on the maintenance badge)",
             code="reason_required",
@@ -89,6 +89,13 @@ def pause(
         raise InvalidPayload(
             "ends_at must be after starts_at", code="invalid_window", details={"path": "ends_at"}
         )
+    if ends_at and ends_at <= ctx.now:
+        raise InvalidPayload(
+            "ends_at is in the past: the pause would never apply",
+            code="invalid_window",
+            details={"path": "ends_at"},
+        )
+    require_version(ctx.tenant_id, kpi_id, ver)
     scope = "entities" if entities else ("window" if (starts_at or ends_at) else "global")
     p = Pause(
         pause_id=catalog.new_pause_id(),
@@ -119,6 +126,22 @@ def pause(
         pause_id=p.pause_id,
     )
     return {"pause": p.to_dict(), "pauses": [x.to_dict() for x in catalog.pauses(ctx.tenant_id, kpi_id)]}
+
+
+def require_version(tenant_id: str, kpi_id: str, ver: str | None) -> None:
+    """404 unless the KPI is in the tenant's catalog (or the built-in pack) with that version."""
+    rec = catalog.load(tenant_id, kpi_id)
+    if rec is not None:
+        if ver is not None:
+            rec.version(ver)  # raises version_not_found
+        return
+    base = builtin(kpi_id)
+    if base is None:
+        raise NotFound(f"KPI '{kpi_id}' is not in the catalog", code="kpi_not_found")
+    if ver is not None and ver != base.version:
+        raise NotFound(
+            f"{kpi_id} has no version {ver} (the built-in is {base.version})", code="version_not_found"
+        )
 
 
 def flag_paused(ctx: Ctx, kpi_id: str, paused: bool) -> None:

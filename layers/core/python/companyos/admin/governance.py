@@ -25,6 +25,18 @@ def set_change_window(ctx: Ctx, days: list[int], start: str, end: str, reason: s
         raise InvalidPayload(
             "days are 0 (Monday) … 6 (Sunday)", code="invalid_window", details={"path": "days"}
         )
+    if not reason.strip():
+        raise InvalidPayload(
+            "a change-window change needs a reason (it is audited)",
+            code="reason_required",
+            details={"path": "reason"},
+        )
+    if end != "24:00" and end <= start:
+        raise InvalidPayload(
+            f"the window must end after it starts ({start} … {end} UTC)",
+            code="invalid_window",
+            details={"path": "end"},
+        )
     window = ChangeWindow(days=tuple(sorted(set(days))), start=start, end=end)
     catalog.put_change_window(ctx.tenant_id, window)
     audit(ctx, role, "settings.change_window", ctx.tenant_id, reason, window=window.to_dict())

@@ -37,14 +37,21 @@ def _material(a: Alert | None, b: Alert) -> bool:
     return a is None or a.model_dump(exclude={"updated_at"}) != b.model_dump(exclude={"updated_at"})
 
 
-def _keep_concurrent(evaluated: Alert, fresh: Alert) -> Alert:
+def _keep_concurrent(evaluated: Alert, stored: dict[str, str], fresh: Alert) -> Alert:
     """The evaluator's result with what other writers own, for the same episode: the escalation
-    (its page log) and the acknowledgement."""
+    (its page log) and the acknowledgement. Notes the fresh state in `stored`; when another
+    evaluation already made this transition, its notifications were queued by that evaluation."""
+    stored["state"] = fresh.state
     if fresh.episode != evaluated.episode:
         return evaluated
-    return evaluated.model_copy(
-        update={"escalation": fresh.escalation, "acked_at": fresh.acked_at, "acked_by": fresh.acked_by}
-    )
+    update: dict[str, object] = {
+        "escalation": fresh.escalation,
+        "acked_at": fresh.acked_at,
+        "acked_by": fresh.acked_by,
+    }
+    if fresh.state == evaluated.state:
+        update["outbox"] = fresh.outbox  # not ours to send twice
+    return evaluated.model_copy(update=update)
 
 
 def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str, Any]:
@@ -71,9 +78,12 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
         before = existing.get(alert_id)
         if not _material(before, after):
             continue
-        after = save_with_retry(repo, after, functools.partial(_keep_concurrent, after))
+        stored: dict[str, str] = {}  # the state a conflicting writer stored meanwhile, if any
+        after = save_with_retry(repo, after, functools.partial(_keep_concurrent, after, stored))
         ev.changed[alert_id] = after
-        old = before.state if before else "inactive"
+        # a concurrent evaluation that made this very transition already audited it (and its
+        # outbox went out with it): this one changed nothing, so it logs nothing
+        old = stored.get("state") or (before.state if before else "inactive")
         if old != after.state:
             transitions.append({"alert_id": alert_id, "rule": after.rule_id, "from": old, "to": after.state})
             if after.state == "resolved":

@@ -22,6 +22,7 @@ CERT_WINDOWS: tuple[int, ...] = (7, 30, 90)
 # A certificate cell is "over threshold" (linked to the tenant's list) above these counts.
 CERT_THRESHOLDS = verdict.CERT_THRESHOLDS  # the certificate rule owns its thresholds
 EVIDENCE_KEPT_PER_CONTROL = 20  # newest evidence items per control carried in the posture
+SCANNED_FRAMEWORKS_MAX = 25  # frameworks of a scan history the roll-up reads (the run's rows keep 25)
 
 Ident = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
@@ -114,6 +115,7 @@ def posture(
     certificates: Iterable[Certificate],
     vendors: Iterable[Vendor],
     computed_at: datetime,
+    scanned: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The compact document stored as the tenant's inventory snapshot (what the roll-up reads)."""
     by_control: dict[str, list[dict[str, Any]]] = {}
@@ -123,6 +125,8 @@ def posture(
         )
     return {
         "computed_at": computed_at.isoformat(),
+        # the delivered compliance_score run's framework history (views/compliance_feed.py)
+        **({"scanned": dict(scanned)} if scanned else {}),
         "controls": [
             {
                 "framework": c.framework,
@@ -165,8 +169,24 @@ def control_passes(control: Mapping[str, Any], day: date) -> bool:
     return (day - _day(latest["at"])).days <= int(control["max_age"])
 
 
+def scanned_on(doc: Mapping[str, Any] | None, day: date) -> dict[str, tuple[int, int]]:
+    """Per framework of the delivered compliance_score run (Prowler / Security Hub), its evaluated
+    controls and passing ones on `day`: the newest change point of its history up to that day."""
+    history = ((doc or {}).get("scanned") or {}).get("frameworks") or {}
+    out: dict[str, tuple[int, int]] = {}
+    for fw, points in sorted(history.items())[:SCANNED_FRAMEWORKS_MAX]:
+        latest = None
+        for p in points:  # [day, controls, passing], oldest first
+            if _day(p[0]) <= day:
+                latest = p
+        if latest is not None and latest[1]:
+            out[fw] = (int(latest[1]), int(latest[2]))
+    return out
+
+
 def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, Any]]:
-    """Per configured framework on `day`: controls, passing, pass rate (percent)."""
+    """Per framework on `day`: controls, passing, pass rate (percent). The controls managed with
+    evidence and the controls of the scan reports add up (a framework may have both)."""
     out: dict[str, dict[str, Any]] = {}
     for c in (doc or {}).get("controls", []):
         if _day(c["created"]) > day:
@@ -174,9 +194,19 @@ def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, 
         f = out.setdefault(c["framework"], {"controls": 0, "passing": 0})
         f["controls"] += 1
         f["passing"] += int(control_passes(c, day))
+    for fw, (controls, passing) in scanned_on(doc, day).items():
+        f = out.setdefault(fw, {"controls": 0, "passing": 0})
+        f["controls"] += controls
+        f["passing"] += passing
     for f in out.values():
         f["pass_rate"] = round(100.0 * f["passing"] / f["controls"], 2)
-    return {k: out[k] for k in FRAMEWORKS if k in out}
+    return {k: out[k] for k in framework_order(out)}
+
+
+def framework_order(names: Iterable[str]) -> list[str]:
+    """The managed frameworks first (SOC2, ISO27001, HIPAA), then the scanned ones by name."""
+    present = set(names)
+    return [f for f in FRAMEWORKS if f in present] + sorted(present - set(FRAMEWORKS))
 
 
 def certificate_windows(doc: Mapping[str, Any] | None, day: date) -> dict[str, int]:

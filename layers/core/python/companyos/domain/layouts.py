@@ -143,8 +143,13 @@ LAYOUTS: dict[str, Layout] = {
                 needs="vulnerability findings from Trivy/Snyk report ingestion",
                 width="full",
             ),
-            _todo(
-                "compliance", "Compliance controls", "table", "a compliance control inventory per framework"
+            Panel(
+                "compliance",
+                "Compliance controls",
+                "table",
+                source="compliance",
+                needs="Prowler or Security Hub compliance reports (POST /api/ingest/prowler)",
+                width="full",
             ),
             Panel(
                 "threats",

@@ -54,6 +54,7 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("build", "service", "aggregated"),
         KindRetention("change", "service", "aggregated"),
         KindRetention("commit", "service", "aggregated"),
+        KindRetention("coverage_report", "service", "aggregated"),  # a CI coverage report: one per upload
         KindRetention("incident", "service", "aggregated"),
         # Prometheus: instant samples are raw; windows (SLO good/total per window) are the rollup
         KindRetention("prom_sample", "service", "raw"),
@@ -70,6 +71,7 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("waf_request", "security", "aggregated"),
         KindRetention("threat_finding", "security", "aggregated"),
         KindRetention("security_review", "security", "aggregated"),
+        KindRetention("compliance_check", "security", "aggregated"),  # Prowler / Security Hub results
         # product telemetry: raw samples; `product_daily` is their daily rollup (sources/product_rollup.py)
         KindRetention("product_session", "business", "raw"),
         KindRetention("product_active", "business", "raw"),

@@ -222,6 +222,12 @@ def secret(open_: bool) -> Band:
     return Band.CRITICAL if open_ else Band.HEALTHY
 
 
+def control(result: str) -> Band:
+    """A compliance control in the reports in force: failing (a mapped check fails) is Critical,
+    passing (all its deciding checks pass) Healthy, not evaluated (manual / muted only) Unknown."""
+    return {"fail": Band.CRITICAL, "pass": Band.HEALTHY}.get(result, Band.UNKNOWN)
+
+
 def denied_decisions(count: int) -> Band:
     """Denied authorisation decisions of one app and path on a day: worth a look (Warning)."""
     return Band.WARNING if count else Band.HEALTHY

@@ -186,9 +186,9 @@ def link_incidents(
             named[str(iid)] = s.attributes
     links = []
     for iid, inc in incidents_of(incident_rows).items():
-        if inc.triggered is None:
+        start = inc.triggered or inc.first_seen  # an unknown start: its first event bounds it
+        if start is None:
             continue
-        start = inc.triggered
         before = sorted(
             (d for d in deploys if d.live_before(start)), key=lambda d: (d.live_before(start), d.id)
         )
@@ -198,7 +198,7 @@ def link_incidents(
             mine = [d for d in before if tenant_wide or (svc is not None and d.service == svc)]
             found, how = (mine[-1] if mine else None), "service"
         if found is not None:
-            links.append(Link(found.id, found.at, found.service, "incident", iid, inc.triggered, how))
+            links.append(Link(found.id, found.at, found.service, "incident", iid, start, how))
     return links
 
 

@@ -24,8 +24,9 @@ from companyos.runs.formula_base import (
 
 @dataclass
 class _Incident:
-    triggered: datetime | None = None
+    triggered: datetime | None = None  # known start only: a triggered event or the incident's created_at
     resolved: datetime | None = None
+    first_seen: datetime | None = None  # the first event on record (an upper bound of the start)
     priority: str | None = None
     priority_at: datetime | None = None
 
@@ -44,8 +45,9 @@ def incidents_of(rows: Sequence[SignalRow]) -> dict[str, _Incident]:
         status = status.removeprefix("incident.")
         inc = out.setdefault(str(iid), _Incident())
         created = parse_time(s.attributes.get("incident_created_at"))
-        if status == "triggered" or inc.triggered is None or created:
+        if status == "triggered" or created:
             inc.triggered = min(t for t in (inc.triggered, created or at) if t is not None)
+        inc.first_seen = inc.first_seen or at
         if status == "resolved":
             inc.resolved = max(filter(None, (inc.resolved, at)))
         priority = s.attributes.get("priority")
@@ -57,7 +59,9 @@ def incidents_of(rows: Sequence[SignalRow]) -> dict[str, _Incident]:
 
 
 def fold_restore_times(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
-    """Minutes from first trigger to resolution, per resolved incident, on the day it was resolved."""
+    """Minutes from first trigger to resolution, per resolved incident, on the day it was resolved.
+    An incident whose start is not on record (a `resolved` without its `triggered` and without the
+    incident's created_at) is left out: counting it as a 0-minute recovery would pull MTTR down."""
     for inc in incidents_of(signals.get("incident", ())).values():
         if inc.triggered and inc.resolved and inc.resolved >= inc.triggered:
             minutes = (inc.resolved - inc.triggered).total_seconds() / 60
@@ -78,10 +82,11 @@ def fold_p1_incidents(signals: Mapping[str, Sequence[SignalRow]], params: Params
     """Incidents whose latest priority is one of params.priorities (default P1), on the trigger day."""
     wanted = {str(p).lower() for p in params.get("priorities", ["P1"])}
     for inc in incidents_of(signals.get("incident", ())).values():
-        if inc.triggered is None:
+        start = inc.triggered or inc.first_seen
+        if start is None:
             continue
         is_p1 = (inc.priority or "").lower() in wanted
-        yield inc.triggered.date(), {"incidents": 1.0, "p1": 1.0 if is_p1 else 0.0}
+        yield start.date(), {"incidents": 1.0, "p1": 1.0 if is_p1 else 0.0}
 
 
 def p1_incident_count(buckets: Buckets, end: date, days: int) -> Outcome:

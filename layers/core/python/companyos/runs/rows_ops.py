@@ -60,10 +60,18 @@ def fold_incidents(rows: Iterable[Signal]) -> list[dict[str, Any]]:
         elif transition == "resolved":
             inc["resolved_at"] = at
             inc["status"] = "resolved"
-        inc["triggered_at"] = inc["triggered_at"] or at
+        inc.setdefault("first_event_at", at)
     for inc in by_id.values():
-        inc["duration_s"] = _seconds(inc["triggered_at"], inc["resolved_at"])
-        inc["time_to_ack_s"] = _seconds(inc["triggered_at"], inc["acknowledged_at"])
+        # the start is known from a triggered event or the incident's created_at; else the first
+        # event stands in (to order and show it), but there is no duration: a lone `resolved` is
+        # not a 0-minute incident (mttr leaves it out too)
+        inc["start_known"] = bool(inc["triggered_at"])
+        inc["triggered_at"] = inc["triggered_at"] or inc.pop("first_event_at")
+        inc.pop("first_event_at", None)
+        inc["duration_s"] = _seconds(inc["triggered_at"], inc["resolved_at"]) if inc["start_known"] else None
+        inc["time_to_ack_s"] = (
+            _seconds(inc["triggered_at"], inc["acknowledged_at"]) if inc["start_known"] else None
+        )
     return sorted(by_id.values(), key=lambda i: str(i["triggered_at"]), reverse=True)
 
 

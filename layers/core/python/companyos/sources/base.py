@@ -31,6 +31,10 @@ class Signal:
     entity: str | None
     attributes: dict[str, Any]
     key: str = ""
+    # `key` is the source's own id of the fact (with `entity`: GitHub's deployment_status id in its
+    # repository, PagerDuty's event id): the same fact in another delivery (a redelivery with a new
+    # delivery id, a batch resent) is the same stored signal, never a second one
+    fact: bool = False
 
 
 @dataclass(frozen=True)

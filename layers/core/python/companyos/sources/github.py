@@ -75,7 +75,7 @@ def _deployment_status(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         "deployment_created_at": deployment.get("created_at"),
         "repository": repo,
     }
-    return [Signal("deployment", occurred, repo, attrs, key=str(attrs["status_id"]))], None
+    return [Signal("deployment", occurred, repo, attrs, key=str(attrs["status_id"]), fact=True)], None
 
 
 def _deployment(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
@@ -95,7 +95,9 @@ def _deployment(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         "creator": (deployment.get("creator") or {}).get("login"),
         "repository": repo,
     }
-    return [Signal("deployment_created", created, repo, attrs, key=str(attrs["deployment_id"]))], None
+    return [
+        Signal("deployment_created", created, repo, attrs, key=str(attrs["deployment_id"]), fact=True)
+    ], None
 
 
 def _duration(start: datetime | None, end: datetime | None) -> float | None:

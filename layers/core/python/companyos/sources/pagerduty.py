@@ -85,5 +85,5 @@ class PagerDutySource:
             "occurred_at": occurred.isoformat(),
         }
         return ParsedDelivery(
-            event_type, event_id, [Signal("incident", occurred, service_id, attrs, key=event_id)]
+            event_type, event_id, [Signal("incident", occurred, service_id, attrs, key=event_id, fact=True)]
         )

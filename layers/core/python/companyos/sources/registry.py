@@ -6,6 +6,8 @@ from companyos.domain.errors import NotFound
 from companyos.sources import own
 from companyos.sources.auth_logs import Auth0Source, CloudTrailSource, OktaSource
 from companyos.sources.base import Source
+from companyos.sources.compliance import PROWLER, SECURITY_HUB
+from companyos.sources.coverage import CoverageSource
 from companyos.sources.finance import FinanceSource
 from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
@@ -36,6 +38,9 @@ SOURCES: dict[str, Source] = {
         CloudTrailSource(),
         AwsWafSource(),
         GuardDutySource(),
+        CoverageSource(),
+        PROWLER,
+        SECURITY_HUB,
     )
 }
 

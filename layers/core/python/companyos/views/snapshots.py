@@ -13,7 +13,7 @@ from companyos.adapters.repos import RunLog, ScoreStore, Tenant
 from companyos.domain import clock, dora, kpis, scoring, verdict
 from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
-from companyos.views import panels_data
+from companyos.views import compliance_feed, panels_data
 from companyos.views.deliveries import Delivered, delivery_evidence, latest_delivery
 
 DORA_METRICS = {
@@ -30,10 +30,7 @@ def _catalog_contracts(tenant_id: str) -> set[str]:
 
 
 # What each KPI of the dictionary without a built-in contract still needs (shown as its Unknown reason).
-NOT_MEASURED: dict[str, str] = {
-    "test_coverage": "needs coverage reports (jest/vitest) from CI, which are not ingested",
-    "compliance_score": "needs a compliance control inventory per framework, which is not ingested",
-}
+NOT_MEASURED: dict[str, str] = {}  # every KPI of the dictionary has a built-in contract (#16)
 
 
 def not_measured_reason(defn: kpis.KpiDefinition) -> str:
@@ -106,6 +103,8 @@ PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "features": ("feature_adoption_rate",),
     "funnel": ("feature_adoption_rate",),
     "nps": ("nps_score",),
+    "coverage": ("test_coverage",),  # the KPI deep dive's per-service rows (views/drilldown)
+    "compliance": ("compliance_score",),
 }
 _ROW_LISTS = ("items", "recent", "per_service")
 
@@ -268,4 +267,5 @@ def refresh(tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:
     store = ScoreStore(tenant.id)
     for period, data in snaps.items():
         store.put_snapshot(period, data, now)
+    compliance_feed.record(tenant.id, snaps["7d"]["panels"].get("compliance"), now)
     return {"tenant_id": tenant.id, "periods": list(snaps), "computed_at": now.isoformat()}

@@ -45,4 +45,4 @@ def _domain_id(domains: Sequence[Mapping[str, Any]], name: str) -> str:
 def rows_per_tenant() -> int:
     """Appendix rows one tenant contributes at most (the sync/async threshold's unit)."""
     kpi_rows = sum(len(d.metrics) for d in DOMAINS)
-    return kpi_rows + (len(inv.FRAMEWORKS) + 1) + len(CERT_METRICS) + 1
+    return kpi_rows + (len(inv.FRAMEWORKS) + inv.SCANNED_FRAMEWORKS_MAX + 1) + len(CERT_METRICS) + 1

@@ -12,7 +12,7 @@ from typing import Any
 from companyos.domain import inventory as inv
 from companyos.domain import verdict
 from companyos.domain.verdict import Band
-from companyos.rollup.domains.cards import controls_href, domain_tile, tenant_card
+from companyos.rollup.domains.cards import controls_href, dashboard_href, domain_tile, tenant_card
 from companyos.rollup.domains.cells import make_cell, org_entry, points_series
 from companyos.rollup.domains.specs import DomainSpec, MetricSpec, Period, TenantData
 
@@ -57,9 +57,16 @@ def _compliance_metrics(
             framework=fw,
             controls=counts.get("controls", 0),
             passing=counts.get("passing", 0),
-            href=controls_href(data.tenant.id, fw),
+            href=_href(data.tenant.id, fw, period),
         )
     return metrics
+
+
+def _href(tenant_id: str, fw: str | None, period: Period) -> str:
+    """A managed framework's control list; a scanned one's controls are on the CISO dashboard."""
+    if fw is None or fw in inv.FRAMEWORKS:
+        return controls_href(tenant_id, fw)
+    return dashboard_href(tenant_id, "ciso", period)
 
 
 def _chevron(tenant_id: str, metrics: Mapping[str, Any], frameworks: Sequence[str]) -> dict[str, Any] | None:
@@ -77,7 +84,7 @@ def _chevron(tenant_id: str, metrics: Mapping[str, Any], frameworks: Sequence[st
         "direction": "down",
         "color": "red",
         "frameworks": drops,
-        "href": controls_href(tenant_id, drops[0]),
+        "href": metrics[drops[0]]["href"],
     }
 
 
@@ -121,7 +128,7 @@ def _compliance_org(
 def compliance_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period) -> dict[str, Any]:
     days = [period.previous_end, *period.points()]
     per_tenant = {d.tenant.id: {day: inv.compliance(d.posture, day) for day in days} for d in rows}
-    frameworks = [f for f in inv.FRAMEWORKS if any(f in by_day[period.end] for by_day in per_tenant.values())]
+    frameworks = inv.framework_order(fw for by_day in per_tenant.values() for fw in by_day[period.end])
     cards = []
     for data in rows:
         metrics = _compliance_metrics(data, per_tenant[data.tenant.id], frameworks, period)

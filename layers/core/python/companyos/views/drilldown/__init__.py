@@ -9,9 +9,11 @@ tenant is 404.
 
 One module per drill path: drilldown/score.py (score breakdown), kpi_services.py (KPI → service →
 endpoint), services.py (a service, the service map), slos.py (service → SLO), incidents.py
-(incident → timeline), deployments.py (change correlation); base.py holds what they share.
+(incident → timeline), deployments.py (change correlation), compliance.py (control →
+failing checks); base.py holds what they share.
 """
 
+from companyos.views.drilldown.compliance import control
 from companyos.views.drilldown.deployments import changes, deployment
 from companyos.views.drilldown.incidents import incident, incident_list
 from companyos.views.drilldown.kpi_services import kpi
@@ -22,6 +24,7 @@ from companyos.views.drilldown.slos import service_slo
 __all__ = [
     "breakdown",
     "changes",
+    "control",
     "deployment",
     "incident",
     "incident_list",

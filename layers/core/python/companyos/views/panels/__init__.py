@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from companyos.domain.layouts import Panel
+from companyos.views.panels.compliance import compliance
 from companyos.views.panels.context import NO_SNAPSHOT, Ctx, drill, not_built, plain
 from companyos.views.panels.health import dimension_score, dimensions, risks
 from companyos.views.panels.incidents import incident_band, incidents
@@ -54,6 +55,7 @@ BUILDERS: dict[str, Callable[[Panel, Ctx], dict[str, Any]]] = {
     "burn": with_kpi("error_budget_burn_rate"),
     "capacity": with_kpi("infra_utilization"),
     "nps": nps,
+    "compliance": compliance,
     "links": links,
     "threats": threats,
 }

@@ -15,7 +15,7 @@ from companyos.domain import kpis, scoring, verdict
 from companyos.domain.layouts import Panel
 
 NO_SNAPSHOT = "no score snapshot has been computed for this tenant yet"
-INCIDENT_SOURCE = "PagerDuty incident ingestion"  # what the incident panels need while not built
+INCIDENT_SOURCE = "PagerDuty incident ingestion"  # what the incident panels show when fed
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,11 @@ def drill(kind: str, ident: str = "") -> dict[str, str]:
 
 
 def not_built_reason(panel: Panel, data: dict[str, Any] | None) -> str:
+    """Why a panel whose source exists shows nothing: the tenant has not sent that data, or its
+    run did not deliver (the run's own reason) — never "not built", the source is."""
     if data and data.get("reason"):
-        return f"Not built yet: needs {panel.needs} ({data['reason']})."
-    return f"Not built yet: needs {panel.needs}."
+        return f"No data yet: {data['reason']} (source: {panel.needs})."
+    return f"No data yet: nothing has arrived from {panel.needs}."
 
 
 def not_built(panel: Panel, reason: str) -> dict[str, Any]:

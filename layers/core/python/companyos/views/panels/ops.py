@@ -39,7 +39,7 @@ def ops_headline(panel: Panel, ctx: Ctx) -> dict[str, Any]:
                 None,
                 "",
                 Band.UNKNOWN,
-                f"Not built yet: needs {INCIDENT_SOURCE}",
+                f"No data yet: nothing has arrived from {INCIDENT_SOURCE}",
                 None,
             )
         )
