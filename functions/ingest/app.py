@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters.aws import AwsError, aws, error_code
 from companyos.api import bootstrap, logger, resolver
+from companyos.domain import clock
 from companyos.ingest import bind_invocation, ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest
 
@@ -55,7 +56,12 @@ def post_webhook(
         tenant, source, request, max_bytes=cfg.max_webhook_bytes, secrets=_secrets, start_run=_start_run
     )
     status = 200 if result.status == "stored" else 202
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result.to_dict())
+    body = result.to_dict()
+    firehose = request.header("X-Amz-Firehose-Request-Id")
+    if firehose:  # Firehose's HTTP endpoint contract: 200 with its requestId and a timestamp (ms)
+        status = 200
+        body |= {"requestId": firehose, "timestamp": int(clock.now().timestamp() * 1000)}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -66,7 +66,36 @@ THIRD_PARTY: dict[str, tuple[str, str]] = {
         " invoice.payment_succeeded, charge.refunded, charge.refund.updated, refund.*",
         "https://docs.stripe.com/api/events/object",
     ),
+    "okta": (
+        "Okta event hook request (`eventType: com.okta.event_hook`, `data.events[]`) or a System Log"
+        " `GET /api/v1/logs` array; sign-ins (user.session.start, user.authentication.*) are used",
+        "https://developer.okta.com/docs/concepts/event-hooks/",
+    ),
+    "auth0": (
+        "Auth0 log stream (custom webhook): JSON array of `{log_id, data}`, JSON lines, or one object;"
+        " login event codes s, scoa, f, fp, fu, fcoa, limit_wc, limit_mu, pwd_leak are used",
+        "https://auth0.com/docs/customize/log-streams/custom-log-streams",
+    ),
+    "cloudtrail": (
+        "CloudTrail events: an EventBridge event (`detail-type` AWS Console Sign In via CloudTrail),"
+        " an S3 log file `{Records: [...]}`, NDJSON or one record; ConsoleLogin events are used",
+        "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html",
+    ),
+    "aws_waf": (
+        "AWS WAF web ACL logs: a Kinesis Data Firehose HTTP endpoint request (`records[].data` base64"
+        " log lines), NDJSON or an array of log records; BLOCK / COUNT / CAPTCHA / CHALLENGE are stored",
+        "https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html",
+    ),
+    "guardduty": (
+        "GuardDuty findings: EventBridge `GuardDuty Finding` event, native finding(s), `GetFindings`"
+        " `{findings: [...]}`, or Security Hub ASFF findings whose product is GuardDuty",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html",
+    ),
 }
+
+# Log shippers that send a configured secret in a header instead of signing the body (they may
+# also be signed with X-CompanyOS-Signature by a forwarder of ours)
+SHARED_SECRET = ("okta", "auth0", "cloudtrail", "aws_waf", "guardduty")
 
 # The sources signed with X-CompanyOS-Signature (ours, the uploads) and optionally identified by
 # X-CompanyOS-Delivery
@@ -88,7 +117,8 @@ HEADERS: dict[str, dict[str, str]] = {
     "X-PagerDuty-Signature": {"pagerduty": "one or more `v1=<hex>` HMAC-SHA256 values (secret rotation)"},
     "X-CompanyOS-Signature": {
         s: "`sha256=<hex>` HMAC-SHA256 of the body with the tenant's secret for the source"
-        for s in (*COMPANYOS_SIGNED, *COMPLIANCE_REPORTS)
+        + (" (instead of the secret header: a forwarder's own signature)" if s in SHARED_SECRET else "")
+        for s in (*COMPANYOS_SIGNED, *COMPLIANCE_REPORTS, *SHARED_SECRET)
     },
     "X-CompanyOS-Delivery": {
         s: "optional delivery id (default: the body's content hash); a repeat is a no-op"
@@ -106,7 +136,18 @@ HEADERS: dict[str, dict[str, str]] = {
     },
     "X-CompanyOS-Format": {"coverage": "optional `cobertura`, `lcov` or `jacoco` (default: the body tells)"},
     "X-CompanyOS-Commit": {"coverage": "optional: the commit the tests ran on (7-64 hex digits)"},
-    "Authorization": {"opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)"},
+    "Authorization": {
+        "opa": "`Bearer <the tenant's opa secret>` (OPA's bearer credentials)",
+        "okta": "the event hook's authentication secret (the tenant's okta secret)",
+        "auth0": "the log stream's Authorization Token (the tenant's auth0 secret)",
+        **{s: "`Bearer <secret>` or the secret itself" for s in ("cloudtrail", "aws_waf", "guardduty")},
+    },
+    "X-CompanyOS-Key": {
+        s: "the tenant's secret for the source, sent by an EventBridge connection (API key auth)"
+        for s in SHARED_SECRET
+    },
+    "X-Amz-Firehose-Access-Key": {"aws_waf": "the Firehose HTTP endpoint's access key (the tenant's secret)"},
+    "X-Amz-Firehose-Request-Id": {"aws_waf": "delivery id: a Firehose retry of the same request is a no-op"},
     "Content-Encoding": {
         "opa": "`gzip` accepted (inflated within the size limit)",
         "coverage": "`gzip` accepted (inflated up to 16 MB)",
@@ -141,6 +182,11 @@ RESULT = {
             "type": "object",
             "description": "report uploads: opened / reopened / fixed / open counts",
         },
+        "requestId": {
+            "type": "string",
+            "description": "Firehose deliveries (X-Amz-Firehose-Request-Id): its request id, answered 200",
+        },
+        "timestamp": {"type": "integer", "description": "Firehose deliveries: our answer time, epoch ms"},
     },
 }
 

@@ -66,6 +66,12 @@ class Deliverer:
         elif source == "stripe":  # signed when sent (a resent event too): t is the session clock's now
             t = int(clock.now().timestamp())
             hdrs["stripe-signature"] = f"t={t},v1={stripe_signature(secret, t, body)}"
+        elif source in ("okta", "auth0"):  # the event hook's / log stream's Authorization value
+            hdrs["authorization"] = secret
+        elif source in ("cloudtrail", "guardduty"):  # an EventBridge connection's API key header
+            hdrs["x-companyos-key"] = secret
+        elif source == "aws_waf":  # the Firehose HTTP endpoint's access key
+            hdrs["x-amz-firehose-access-key"] = secret
         else:
             hdrs["x-companyos-signature"] = "sha256=" + hmac_sha256_hex(secret, body)
         result = ingest(

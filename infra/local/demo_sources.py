@@ -2,7 +2,9 @@
 and ingested through `companyos.ingest.ingest()` (the webhook function's logic; `demo_deliver`):
 GitHub pushes and builds leading to the seeded deployments (`demo_github`), PagerDuty v3 incident
 events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so findings get fixed)
-and OPA decision logs (gzip, bearer token) (`demo_security`), our own analytics / feature-flag
+and OPA decision logs (gzip, bearer token) (`demo_security`), Okta / Auth0 / CloudTrail sign-ins,
+WAF logs in Firehose requests, GuardDuty findings and GitHub security review requests
+(`demo_threats`), our own analytics / feature-flag
 (`demo_product`) and NPS / billing / OKR formats (`demo_business`), Prometheus through the pull
 connector against a local fake Prometheus (`demo_prometheus`), a CUR 2.0 Parquet export queried
 through `CostQuery` (`demo_cur`), Toggl CSV / Jira worklog time tracking (`demo_toil`), Stripe
@@ -37,6 +39,7 @@ from infra.local import (
     demo_product,
     demo_prometheus,
     demo_security,
+    demo_threats,
     demo_toil,
 )
 from infra.local.demo_deliver import Deliverer
@@ -60,6 +63,7 @@ SOURCES = (
     "time_tracking",
     "stripe",
     "finance",
+    *("okta", "auth0", "cloudtrail", "aws_waf", "guardduty"),
     "coverage",
     "prowler",
     "securityhub",
@@ -76,6 +80,7 @@ STEPS = {
     "cur": "CUR 2.0 cost export",
     "time_tracking": "Toggl and Jira time tracking",
     "finance": "Stripe events and finance uploads",
+    "threats": "sign-in, WAF and GuardDuty logs, security reviews",
     "coverage": "CI coverage reports",
     "compliance": "Prowler and Security Hub compliance reports",
     "inventory": "ACM certificates and the vendor register",
@@ -127,6 +132,7 @@ def seed_sources(
     timed("pagerduty", lambda: demo_incidents.pagerduty(out, demo, now, rng))
     timed("scanners", lambda: demo_security.scanners(out, demo, now, rng))
     timed("opa", lambda: demo_security.opa(out, demo, now, rng))
+    timed("threats", lambda: demo_threats.seed(out, demo, now, rng))
     telemetry = timed("analytics_flags", lambda: demo_product.seed(out, demo, now, rng))
     timed("business", lambda: demo_business.business(out, demo, now, rng))
     counts: dict[str, Any] = dict(out.counts)

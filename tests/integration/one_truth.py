@@ -715,10 +715,14 @@ def _counts_cited(panel: dict[str, Any]) -> bool:
     return _dict(panel.get("evidence")).get("type") == "score" and cited
 
 
-# The one panel whose numbers no KPI run delivers yet, said plainly (docs/decisions.md "Why rows
-# are delivered with runs"): OKR progress has no KPI in the health model; its rows cite the
-# okr_progress signals they were folded from. Remove it from here when a KPI run delivers them.
-NOT_FROM_RUNS = {"okrs": "no health-model KPI computes OKR progress yet"}
+# The panels whose numbers no KPI run delivers yet, said plainly (docs/decisions.md "Why rows
+# are delivered with runs"): OKR progress and the pending security reviews have no KPI in the
+# health model; their rows cite the okr_progress / security_review signals they were folded from.
+# Remove one from here when a KPI run delivers its rows.
+NOT_FROM_RUNS = {
+    "okrs": "no health-model KPI computes OKR progress yet",
+    "reviews": "no health-model KPI measures the security review queue (docs/decisions.md #16, CISO)",
+}
 
 
 def _dashboard_run_ids(t: str, p: str, dash: dict[str, Any]) -> list[str]:

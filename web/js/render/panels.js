@@ -293,6 +293,16 @@ function timeline(panel, ctx) {
   ];
 }
 
+/** A list item's own page in the tool it came from (a pull request): https links only. */
+function externalLink(item) {
+  if (typeof item.href !== "string" || !item.href.startsWith("https://")) return null;
+  return h(
+    "a",
+    { href: item.href, rel: "noopener noreferrer", target: "_blank", "data-testid": "item-link" },
+    item.title,
+  );
+}
+
 function list(panel, ctx) {
   const items = panel.items;
   const shown = isNum(panel.shown) ? panel.shown : items.length;
@@ -303,7 +313,7 @@ function list(panel, ctx) {
       { "data-testid": "panel-item", "data-item-id": item.id, "data-status": key, hidden: n >= shown },
       statusBadge(key),
       " ",
-      drillLink(item, ctx, item.title) || h("span", {}, item.title),
+      drillLink(item, ctx, item.title) || externalLink(item) || h("span", {}, item.title),
       item.detail ? h("p", { class: "muted item-detail" }, item.detail) : null,
       h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
     );

@@ -151,11 +151,12 @@ LAYOUTS: dict[str, Layout] = {
                 needs="Prowler or Security Hub compliance reports (POST /api/ingest/prowler)",
                 width="full",
             ),
-            _todo(
+            Panel(
                 "threats",
                 "Threat detection (24h)",
                 "kpi_tiles",
-                "auth-log, WAF and anomaly-detector ingestion",
+                source="threats",
+                needs="sign-in logs (Okta / Auth0 / CloudTrail), AWS WAF logs and GuardDuty findings",
             ),
             Panel(
                 "security_events",
@@ -164,7 +165,13 @@ LAYOUTS: dict[str, Layout] = {
                 source="security_events",
                 needs="secret-scan findings (Gitleaks/Trivy) and OPA decision logs",
             ),
-            _todo("reviews", "Pending security reviews", "list", "a security review queue source"),
+            Panel(
+                "reviews",
+                "Pending security reviews",
+                "list",
+                source="reviews",
+                needs="GitHub pull request events with a security team review request or security label",
+            ),
             Panel("drill", "Drill down", "links", source="links", drills=("score",), width="full"),
         ),
         "Last 30 days",

@@ -65,6 +65,12 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("secret_finding", "security", "aggregated"),
         KindRetention("authz_decision", "security", "aggregated"),
         KindRetention("finding_state", "security", "aggregated"),  # fixed findings; open never expire
+        # threat detection (Okta / Auth0 / CloudTrail sign-ins, WAF rule actions, GuardDuty findings)
+        # and security review requests (GitHub): security events, kept like the decisions
+        KindRetention("auth_event", "security", "aggregated"),
+        KindRetention("waf_request", "security", "aggregated"),
+        KindRetention("threat_finding", "security", "aggregated"),
+        KindRetention("security_review", "security", "aggregated"),
         KindRetention("compliance_check", "security", "aggregated"),  # Prowler / Security Hub results
         # product telemetry: raw samples; `product_daily` is their daily rollup (sources/product_rollup.py)
         KindRetention("product_session", "business", "raw"),

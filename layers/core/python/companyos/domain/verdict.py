@@ -330,3 +330,38 @@ def run_result(status: str | None, delivered_verdict: object) -> Band:
     if band in (Band.HEALTHY, Band.ATTENTION) and not delivered_verdict:
         return Band.UNKNOWN
     return band
+
+
+# ------------------------------------------------------------------ threat detection, security reviews
+
+
+def failed_sign_ins(count_24h: int) -> Band:
+    """Failed sign-ins of the last 24 hours, judged as an hourly rate by Failed Auth Attempts'
+    own target and critical (the KPI they feed)."""
+    return kpi_band("failed_auth_attempts", count_24h / 24)
+
+
+def blocked_requests(count: int) -> Band:
+    """Requests a WAF rule blocked: attacks stopped, not a failure, but worth a look (Attention)."""
+    return Band.ATTENTION if count else Band.HEALTHY
+
+
+def threat_findings(severity: str, count: int) -> Band:
+    """Active threat findings (GuardDuty) of one severity: any critical or high is Critical, a
+    medium Warning, a low Attention; none Healthy."""
+    if not count:
+        return Band.HEALTHY
+    if severity in ("critical", "high"):
+        return Band.CRITICAL
+    return Band.WARNING if severity == "medium" else Band.ATTENTION
+
+
+SECURITY_REVIEW_DUE_DAYS = 2.0  # a review requested within two days is on time
+SECURITY_REVIEW_LATE_DAYS = 7.0  # a week without a review blocks a change: Critical
+
+
+def pending_review(age_days: float) -> Band:
+    """A pending security review by its age: up to 2 days Healthy, up to 7 Warning, older Critical."""
+    if age_days <= SECURITY_REVIEW_DUE_DAYS:
+        return Band.HEALTHY
+    return Band.WARNING if age_days <= SECURITY_REVIEW_LATE_DAYS else Band.CRITICAL

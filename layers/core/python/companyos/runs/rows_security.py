@@ -1,5 +1,6 @@
 """Rows of the security KPI runs: open vulnerabilities by severity (vuln_sla_compliance), secret
-findings (secret_scan_violations) and denied authorisation decisions (failed_auth_attempts).
+findings (secret_scan_violations), denied authorisation decisions and the threat detection tiles
+(failed_auth_attempts, runs/rows_threats.py).
 See runs/rows.py."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from companyos.runs.rows import (
     register,
     window_start,
 )
+from companyos.runs.rows_threats import threats_entry
 
 
 def vuln_sla_days() -> dict[str, int]:
@@ -279,14 +281,17 @@ def _secret_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dic
 
 
 def _deny_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
+    """Denied decisions for the security events panel; the threat detection tiles (rows_threats)."""
     rows = list(signals.get("authz_decision", ()))
     since = window_start(ctx.as_of, SECURITY_EVENTS_DAYS)
+    threats = threats_entry(signals, ctx.as_of)
     if not rows:
-        return {"security_events": _unavailable("no OPA decision logs ingested")}
+        return {"security_events": _unavailable("no OPA decision logs ingested"), "threats": threats}
     return {
         "security_events": security_events(
             _deny_items(rows, since), _parts("authz_decision", _denies(rows, since))
-        )
+        ),
+        "threats": threats,
     }
 
 

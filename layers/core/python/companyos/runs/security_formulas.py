@@ -1,5 +1,5 @@
 """Security formulas: critical vulnerability age, vulnerability SLA compliance, secret findings and
-denied authorisation decisions."""
+failed attempts to get in (denied authorisation decisions, failed sign-ins)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,9 @@ def secret_scan_violations(buckets: Buckets, end: date, days: int) -> Outcome:
 
 
 def fold_authz(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
-    """`authz_decision`: allowed (bool) or result allow/deny."""
+    """`authz_decision`: allowed (bool) or result allow/deny (OPA: a deny is a refused attempt);
+    `auth_event`: failed (bool) — a failed sign-in from Okta, Auth0 or CloudTrail ConsoleLogin
+    (sources/auth_logs.py). Both are failed attempts to get in."""
     for s in signals.get("authz_decision", ()):
         allowed = s.attributes.get("allowed")
         if allowed is None and "result" in s.attributes:
@@ -118,8 +120,14 @@ def fold_authz(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Fo
         if allowed is None:
             continue
         yield s.occurred_at.date(), {"decisions": 1.0, "denied": 0.0 if allowed else 1.0}
+    for s in signals.get("auth_event", ()):
+        failed = s.attributes.get("failed")
+        if isinstance(failed, bool):
+            yield s.occurred_at.date(), {"sign_ins": 1.0, "failed_sign_ins": 1.0 if failed else 0.0}
 
 
 def failed_auth_attempts(buckets: Buckets, end: date, days: int) -> Outcome:
-    """Denied authorisation decisions per hour over the window."""
-    return Outcome(window_sum(buckets, end, days, "denied") / (days * 24))
+    """Failed attempts per hour over the window: denied authorisation decisions (OPA) plus failed
+    sign-ins (Okta, Auth0, AWS console)."""
+    failed = window_sum(buckets, end, days, "denied") + window_sum(buckets, end, days, "failed_sign_ins")
+    return Outcome(failed / (days * 24))

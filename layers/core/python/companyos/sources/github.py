@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from companyos.domain.errors import InvalidPayload
+from companyos.sources import github_reviews
 from companyos.sources.base import (
     ParsedDelivery,
     Signal,
@@ -170,11 +171,13 @@ def _check_run(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
 
 def _pull_request(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
     action = doc.get("action")
+    reviews = github_reviews.pull_request(doc)  # security review requests (github_reviews.py)
     if action != "closed":
-        return [], f"pull_request action '{action}' is not used (only 'closed' with a merge)"
+        why = f"pull_request action '{action}' is not used (only 'closed' with a merge, security reviews)"
+        return reviews, None if reviews else why
     pr = require(doc, "pull_request")
     if not pr.get("merged"):
-        return [], "pull request was closed without being merged"
+        return reviews, None if reviews else "pull request was closed without being merged"
     repo = require(doc, "repository.full_name")
     created = parse_time(pr.get("created_at"), "pull_request.created_at")
     merged = parse_time(pr.get("merged_at"), "pull_request.merged_at")
@@ -196,7 +199,12 @@ def _pull_request(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         "changed_files": pr.get("changed_files"),
         "repository": repo,
     }
-    return [Signal("change", merged, repo, attrs, key=f"pr:{attrs['number']}")], None
+    return [Signal("change", merged, repo, attrs, key=f"pr:{attrs['number']}"), *reviews], None
+
+
+def _pull_request_review(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
+    signals = github_reviews.pull_request_review(doc)
+    return signals, None if signals else "only submitted approvals / change requests are used"
 
 
 def _push(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
@@ -240,6 +248,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], tuple[list[Signal], str | None]]]
     "workflow_run": _workflow_run,
     "check_run": _check_run,
     "pull_request": _pull_request,
+    "pull_request_review": _pull_request_review,
     "push": _push,
     "ping": _ping,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from companyos.domain.errors import NotFound
 from companyos.sources import own
+from companyos.sources.auth_logs import Auth0Source, CloudTrailSource, OktaSource
 from companyos.sources.base import Source
 from companyos.sources.compliance import PROWLER, SECURITY_HUB
 from companyos.sources.coverage import CoverageSource
@@ -12,6 +13,7 @@ from companyos.sources.github import GitHubSource
 from companyos.sources.pagerduty import PagerDutySource
 from companyos.sources.scanners import GitleaksSource, SnykSource, TrivySource
 from companyos.sources.stripe import StripeSource
+from companyos.sources.threat_logs import AwsWafSource, GuardDutySource
 from companyos.sources.time_tracking import TimeTrackingSource
 
 SOURCES: dict[str, Source] = {
@@ -31,6 +33,11 @@ SOURCES: dict[str, Source] = {
         TimeTrackingSource(),
         StripeSource(),
         FinanceSource(),
+        OktaSource(),
+        Auth0Source(),
+        CloudTrailSource(),
+        AwsWafSource(),
+        GuardDutySource(),
         CoverageSource(),
         PROWLER,
         SECURITY_HUB,

@@ -48,6 +48,7 @@ from companyos.runs.rows_slo import (
     slo_objective,
 )
 from companyos.views.deliveries import Delivered, delivery_evidence, latest_delivery
+from companyos.views.security_reviews import REVIEW_LOOKBACK_DAYS, reviews_entry
 
 __all__ = [
     "MAX_ROWS",
@@ -98,6 +99,7 @@ def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
         "secret_finding": signals(tenant_id, "secret_finding", max(days, SECURITY_EVENTS_DAYS), now),
         "authz_decision": signals(tenant_id, "authz_decision", SECURITY_EVENTS_DAYS, now),
         "okr_progress": signals(tenant_id, "okr_progress", OKR_LOOKBACK_DAYS, now),
+        "security_review": signals(tenant_id, "security_review", REVIEW_LOOKBACK_DAYS, now),
         "cost_run": latest_cost_run(tenant_id),
         "nps_response": signals(tenant_id, "nps_response", days, now),
         "activity": {k: signals(tenant_id, k, days, now) for k in ACTIVITY_KINDS},
@@ -127,6 +129,7 @@ def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> d
         "cost": _cost_entry(tenant_id, data["cost_run"]),
         "infra_cost": _infra_cost_entry(tenant_id, data["cost_run"]),
         "okrs": _okrs_entry(data["okr_progress"], now),
+        "reviews": reviews_entry(data["security_review"], now),
         "features": _features_entry(data["activity"], days, now),
         "funnel": _funnel_entry(data["activity"], days, now),
         "nps": _nps_entry(data["nps_response"], days, now),
@@ -135,8 +138,9 @@ def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> d
 
 def not_from_runs(tenant_id: str, now: datetime) -> dict[str, dict[str, Any]]:
     """Per period, the snapshot panels no KPI run delivers rows for: the catalog's services, OKR
-    progress (no KPI of the health model computes it), and the cost tile/breakdown (read from the
-    infra_cost_mtd run's own delivery). Three Queries and the cost run's log rows."""
+    progress and pending security reviews (no KPI of the health model computes them), and the cost
+    tile/breakdown (read from the infra_cost_mtd run's own delivery). Four Queries and the cost
+    run's log rows."""
     services = catalog_services(tenant_id)
     cost_run = latest_cost_run(tenant_id)
     okrs = _okrs_entry(signals(tenant_id, "okr_progress", OKR_LOOKBACK_DAYS, now), now)
@@ -149,6 +153,7 @@ def not_from_runs(tenant_id: str, now: datetime) -> dict[str, dict[str, Any]]:
         "cost": _cost_entry(tenant_id, cost_run),
         "infra_cost": _infra_cost_entry(tenant_id, cost_run),
         "okrs": okrs,
+        "reviews": reviews_entry(signals(tenant_id, "security_review", REVIEW_LOOKBACK_DAYS, now), now),
     }
     return {p: dict(entry) for p in PERIODS}
 

@@ -99,6 +99,7 @@ PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "capacity": ("infra_utilization",),
     "vulns": ("vuln_sla_compliance",),
     "security_events": ("secret_scan_violations", "failed_auth_attempts"),
+    "threats": ("failed_auth_attempts",),
     "incidents": ("mttr",),
     "deployments": ("deployment_frequency",),
     "features": ("feature_adoption_rate",),

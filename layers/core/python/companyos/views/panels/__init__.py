@@ -24,6 +24,7 @@ from companyos.views.panels.incidents import incident_band, incidents
 from companyos.views.panels.ops import ops_headline
 from companyos.views.panels.services import platform, platform_summary, service_map, service_status
 from companyos.views.panels.stored import links, nps, stored, with_kpi
+from companyos.views.panels.threats import threats
 from companyos.views.panels.tiles import kpi_tile, tiles_for, unknown_tile
 
 __all__ = [
@@ -56,6 +57,7 @@ BUILDERS: dict[str, Callable[[Panel, Ctx], dict[str, Any]]] = {
     "nps": nps,
     "compliance": compliance,
     "links": links,
+    "threats": threats,
 }
 
 
