@@ -1,17 +1,15 @@
 """Persona dashboard layouts (exec-cockpit-spec.md wireframes), as data.
 
 Every panel of every persona's wireframe is listed here, in the wireframe's order. A panel is fed by
-one of three things:
+one of two things (`Panel.__post_init__` refuses a panel fed by neither):
 
 - `kpis`: KPI entries of the score snapshot (tiles, tables of KPIs);
 - `source`: a builder in `views/panels/` over the snapshot (health dimensions, risks, scores) or
   over the row data the score refresh stored with it (`views/panels_data.py`: incidents, deployments,
-  services, ...);
-- nothing yet: `needs` names the data the pipeline does not ingest or compute yet. Such a panel is
-  served as `not_built` with that plain reason; it never shows invented numbers.
+  services, ...).
 
-`needs` is also the reason given when a `source` panel finds no stored data, so a panel switches
-itself on when its data lands, with no change here.
+`needs` names the data a `source` panel shows: the reason given ("No data yet: …", kind `not_built`)
+when the tenant has not sent it yet, so a panel switches itself on when its data lands.
 """
 
 from __future__ import annotations
@@ -27,9 +25,13 @@ class Panel:
     # distribution | links | not_built
     kpis: tuple[str, ...] = ()
     source: str = ""  # builder name in views/panels/
-    needs: str = ""  # the missing data, when the panel cannot be fed (yet)
+    needs: str = ""  # the data a source panel shows: its reason while none has arrived
     width: str = "half"  # full | half — the wireframe's column span
     drills: tuple[str, ...] = ()  # drill-down kinds offered from this panel (links panels)
+
+    def __post_init__(self) -> None:
+        if not (self.kpis or self.source):
+            raise ValueError(f"panel {self.id!r} is fed by neither KPIs nor a source")
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,6 @@ class Layout:
     max_staleness_s: int  # exec-cockpit-spec.md "Data Freshness Requirements"
     panels: tuple[Panel, ...]
     window: str  # the wireframe's default window, e.g. "Last 30 days"
-
-
-def _todo(pid: str, title: str, kind: str, needs: str, width: str = "half") -> Panel:
-    """A panel of the wireframe that no pipeline feeds yet."""
-    return Panel(pid, title, kind, needs=needs, width=width)
 
 
 _PD = "PagerDuty incident ingestion"

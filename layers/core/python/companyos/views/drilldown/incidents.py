@@ -28,7 +28,7 @@ def incident_list(principal: Principal, tenant_id: str, period: str) -> dict[str
         return {
             "tenant_id": tenant_id,
             "period": period,
-            **unavailable(f"Not built yet: no PagerDuty incident events ingested in the last {days} days"),
+            **unavailable(f"No data yet: no PagerDuty incident events ingested in the last {days} days"),
         }
     folded = panels_data.fold_incidents(rows)
     return {
