@@ -18,7 +18,7 @@ from typing import Any
 
 from companyos.domain.layouts import Panel
 from companyos.views.panels.compliance import compliance
-from companyos.views.panels.context import NO_SNAPSHOT, Ctx, drill, not_built, plain
+from companyos.views.panels.context import NO_SNAPSHOT, Ctx, drill, plain
 from companyos.views.panels.health import dimension_score, dimensions, risks
 from companyos.views.panels.incidents import incident_band, incidents
 from companyos.views.panels.ops import ops_headline
