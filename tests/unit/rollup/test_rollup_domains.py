@@ -222,6 +222,37 @@ def test_a_kpi_the_snapshot_lacks_is_unknown_with_the_reason():
     assert "mtta" in org_mtta["reason"]
 
 
+def incident_rows(open_bands: list[str], mtta_min: float | None, run_id: str) -> dict[str, Any]:
+    return {
+        "available": True,
+        "open": len(open_bands),
+        "open_bands": open_bands,
+        "mtta_min": mtta_min,
+        "items": [],
+        "evidence": {"run_id": run_id, "kpi_id": "mttr", "href": f"/api/runs/{run_id}"},
+    }
+
+
+def test_open_incidents_and_mtta_come_from_the_incident_rows_the_mttr_run_delivered():
+    """The spec's incidents domain: open (summed; as bad as the worst open incident) and MTTA (the
+    median minutes to acknowledge; the escalation waits of 5 and 15 minutes are the thresholds)."""
+    a = {
+        **snapshot(mttr=entry(45.0, score=60.0)),
+        "panels": {"incidents": incident_rows(["critical"], 4.0, "run-a")},
+    }
+    b = {**snapshot(mttr=entry(30.0, score=80.0)), "panels": {"incidents": incident_rows([], 12.5, "run-b")}}
+    incidents = domain(build_domains([row(tenant("a"), a), row(tenant("b"), b)], period()), "incidents")
+    cards = {c["tenant"]["id"]: c["metrics"] for c in incidents["tenants"]}
+    assert (cards["a"]["open"]["value"], cards["a"]["open"]["status"]) == (1, "critical")
+    assert (cards["b"]["open"]["value"], cards["b"]["open"]["status"]) == (0, "healthy")
+    assert (cards["a"]["mtta"]["display"], cards["a"]["mtta"]["status"]) == ("4 min", "healthy")
+    assert (cards["b"]["mtta"]["display"], cards["b"]["mtta"]["status"]) == ("12 min", "warning")
+    assert cards["a"]["open"]["run_id"] == "run-a" and cards["b"]["mtta"]["run_id"] == "run-b"
+    org = {m["id"]: m for m in incidents["metrics"]}
+    assert (org["open"]["value"], org["open"]["status"]) == (1, "critical")
+    assert org["mtta"]["value"] == pytest.approx((4.0 + 12.5) / 2) and org["mtta"]["status"] == "warning"
+
+
 def test_unknown_is_never_coloured_even_if_the_snapshot_says_otherwise():
     rows = [row(tenant("a"), snapshot(mttr=entry(None, status="healthy", reason="stale: computed 9 h ago")))]
     card = domain(build_domains(rows, period()), "incidents")["tenants"][0]

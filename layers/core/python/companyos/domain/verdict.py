@@ -318,6 +318,26 @@ def certificates(window_days: int | None, count: int) -> Band:
     return _CERT_BANDS[window_days] if count > limit else Band.HEALTHY
 
 
+# An unacknowledged page escalates after 5 minutes, then 15 (exec-cockpit-spec.md "Escalation"): a
+# mean time to acknowledge within the first wait is on target, within the second a warning.
+MTTA_MINUTES = (5.0, 15.0)
+
+
+def open_incidents(bands: Iterable[Band | str]) -> Band:
+    """A tenant's open incidents: as bad as the worst of them (`incident`); none open is Healthy."""
+    found = [parse(b) for b in bands]
+    return worst(found) if found else Band.HEALTHY
+
+
+def mtta(minutes: float | None) -> Band:
+    """Median minutes from trigger to acknowledgement: within the first escalation wait Healthy,
+    within the second Warning, later Critical; no acknowledged incident Unknown."""
+    if minutes is None:
+        return Band.UNKNOWN
+    first, second = MTTA_MINUTES
+    return Band.HEALTHY if minutes <= first else Band.WARNING if minutes <= second else Band.CRITICAL
+
+
 def vendors_out_of_review(count: int) -> Band:
     """Tier-1 vendors whose review is overdue: none Healthy, one Warning, more Critical."""
     return Band.HEALTHY if count == 0 else Band.WARNING if count == 1 else Band.CRITICAL

@@ -3,10 +3,12 @@ deployments per service (deployment_frequency). See runs/rows.py."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from companyos.domain import verdict
 from companyos.runs.rows import (
     INCIDENT_LOOKBACK_DAYS,
     MAX_ROWS,
@@ -109,6 +111,12 @@ def is_production(dep: dict[str, Any]) -> bool:
     return str(dep.get("environment") or "").lower() in ("production", "prod")
 
 
+def _median_minutes(seconds: Iterable[float | None]) -> float | None:
+    """Median of the known durations, in minutes (incidents without a known start or ack left out)."""
+    known = [s for s in seconds if s is not None]
+    return round(statistics.median(known) / 60.0, 2) if known else None
+
+
 def _incidents_entry(
     tenant_id: str, incident_signals: list[Signal], days: int, now: datetime
 ) -> dict[str, Any]:
@@ -127,7 +135,9 @@ def _incidents_entry(
         "available": True,
         "window_days": days,
         "open": len(open_),
+        "open_bands": [verdict.incident(i["status"], i["priority"], i["urgency"]).value for i in open_],
         "in_window": len([i for i in folded if str(i["triggered_at"]) >= since]),
+        "mtta_min": _median_minutes(i["time_to_ack_s"] for i in folded if str(i["triggered_at"]) >= since),
         "last_p1_at": p1[0]["triggered_at"] if p1 else None,
         "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in recent[:MAX_ROWS]],
         "evidence": signal_evidence(

@@ -102,6 +102,26 @@ def kpi_cell(spec: MetricSpec, data: TenantData, period: Period) -> dict[str, An
     )
 
 
+def incident_rows_cell(spec: MetricSpec, data: TenantData) -> dict[str, Any]:
+    """A tenant's open incidents or MTTA: a figure of the incident rows its snapshot holds, which the
+    mttr run delivered (the run is the cell's evidence), judged by the model (`verdict`)."""
+    rows = ((data.snapshot or {}).get("panels") or {}).get("incidents")
+    if not isinstance(rows, Mapping) or not rows.get("available"):
+        why = (rows or {}).get("reason") if isinstance(rows, Mapping) else None
+        why = why or f"the snapshot carries no incident rows (delivered with the mttr run) for {spec.id}"
+        return make_cell(None, None, [], spec.unit, Band.UNKNOWN, why)
+    value = rows.get(spec.incident_rows)
+    if spec.incident_rows == "open":
+        band = verdict.open_incidents(rows.get("open_bands") or [])
+    else:
+        band = verdict.mtta(value)
+    evidence = rows.get("evidence") or {}
+    reason = "no incident of the period was acknowledged with its start on record"
+    return make_cell(
+        value, None, [], spec.unit, band, reason, run_id=evidence.get("run_id"), evidence=evidence
+    )
+
+
 def points_series(period: Period, fn: Callable[[date], float | None]) -> list[dict[str, Any]]:
     return [{"t": d.isoformat(), "v": fn(d)} for d in period.points()]
 

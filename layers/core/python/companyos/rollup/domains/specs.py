@@ -71,6 +71,8 @@ class MetricSpec:
     better: Literal["higher", "lower"]
     org: Agg
     kpis: tuple[str, ...] = ()  # candidate KPI ids in the snapshot (first present wins)
+    # else a field of the incident rows the snapshot holds (delivered with the mttr run)
+    incident_rows: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,8 @@ DOMAINS: tuple[DomainSpec, ...] = (
         "Incidents",
         "ops",
         (
-            MetricSpec(
-                "open", "Open incidents", "count", "lower", "sum", ("open_incidents", "incidents_open")
-            ),
-            MetricSpec("mtta", "MTTA", "minutes", "lower", "mean", ("mtta",)),
+            MetricSpec("open", "Open incidents", "count", "lower", "sum", incident_rows="open"),
+            MetricSpec("mtta", "MTTA", "minutes", "lower", "mean", incident_rows="mtta_min"),
             MetricSpec("mttr", "MTTR", "minutes", "lower", "mean", ("mttr",)),
             MetricSpec(
                 "postmortem_coverage",
