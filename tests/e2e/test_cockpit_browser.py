@@ -45,15 +45,34 @@ def test_cto_logs_in_and_sees_the_delivered_deployment_frequency_with_evidence(l
 
 
 def test_unknown_is_shown_as_unknown_with_its_reason_never_green(local, demo, page):
+    """Both demo tenants have a value for every KPI (#16): a tenant that has sent nothing yet shows
+    each KPI Unknown with the API's reason, never green."""
+    from companyos.adapters.repos import Catalog
+    from companyos.domain import clock
+    from companyos.views import snapshots
+
+    from tests.integration.conftest import make_tenant
+
+    make_tenant(local, "quietco", "Quiet Co")
+    snapshots.refresh(Catalog().get_tenant("quietco"), clock.now())
+    expected = api_tile(local, "cto@quietco.test", "quietco", "cto", "test_coverage")
+    assert expected["value"] is None and expected["status"] == "unknown" and expected["reason"]
+    login(page, local.url, "cto@quietco.test")
+    page.goto(f"{local.url}/#/quietco/cto")
+    quiet = page.locator('[data-testid="kpi-tile"][data-kpi-id="test_coverage"]')
+    quiet.wait_for(timeout=15000)
+    assert quiet.get_attribute("data-status") == "unknown"
+    assert quiet.locator('[data-testid="kpi-value"]').inner_text().strip() == "Unknown"
+    assert quiet.locator('[data-testid="kpi-reason"]').inner_text() == expected["reason"]
+
     login(page, local.url, "ciso@northwind.demo")
-    # the demo ingests every source the pipeline has a contract for; compliance has no connector
     page.goto(f"{local.url}/#/northwind/ciso")
+    # compliance is measured from the demo's Prowler / Security Hub reports: a value and its band
     compliance = page.locator('[data-testid="kpi-tile"][data-kpi-id="compliance_score"]')
     compliance.wait_for(timeout=15000)
-    assert compliance.get_attribute("data-status") == "unknown"
-    assert compliance.locator('[data-testid="kpi-value"]').inner_text().strip() == "Unknown"
-    reason = compliance.locator('[data-testid="kpi-reason"]').inner_text().lower()
-    assert "connector" in reason or "not measured" in reason
+    shown = api_tile(local, "ciso@northwind.demo", "northwind", "ciso", "compliance_score")
+    assert compliance.locator('[data-testid="kpi-value"]').inner_text().strip() == shown["display"]
+    assert compliance.get_attribute("data-status") == shown["status"] != "unknown"
     login(page, local.url, "cto@northwind.demo")
     # test coverage is measured from the demo's CI coverage uploads: a value, never green without one
     coverage = page.locator('[data-testid="kpi-tile"][data-kpi-id="test_coverage"]')
@@ -64,7 +83,7 @@ def test_unknown_is_shown_as_unknown_with_its_reason_never_green(local, demo, pa
     # the SLO table is fed by the Prometheus pull (slo_window good/total) the demo seeds
     slo = page.locator('[data-testid="panel-slo"]')
     slo.wait_for()
-    assert "Not built yet" not in slo.inner_text()
+    assert "No data yet" not in slo.inner_text()
 
 
 def test_personas_offered_follow_the_role(local, demo, page):

@@ -780,13 +780,26 @@ def _drill_run_ids(w: World) -> list[str]:
     return out
 
 
+# The roll-up domains counted from a tenant's inventory, not by a KPI run (executive-rollup.md:
+# certificate health, vendor risk; docs/decisions.md #16): their cells cite the inventory snapshot,
+# its time and the sources keeping its items (the ACM / Prometheus pull, the vendor register).
+INVENTORY_DOMAINS = {"certificates": "certificate inventory", "vendors": "vendor register"}
+
+
+def _cited(domain_id: str, cell: dict[str, Any], card: dict[str, Any]) -> bool:
+    if _run_id(cell.get("evidence")) or _run_id(card.get("evidence")):
+        return True
+    ev = _dict(cell.get("evidence"))
+    return domain_id in INVENTORY_DOMAINS and ev.get("type") == "inventory" and bool(ev.get("as_of"))
+
+
 def _rollup_run_ids(p: str, rollup: dict[str, Any]) -> list[str]:
     return [
         f"rollup {p} {d['id']}/{card['tenant']['id']}/{m_id}: value {cell['value']:.6g} without a run id"
         for d in rollup.get("domains") or []
         for card in d.get("tenants") or []
         for m_id, cell in _dict(card.get("metrics")).items()
-        if is_num(cell.get("value")) and not (_run_id(cell.get("evidence")) or _run_id(card.get("evidence")))
+        if is_num(cell.get("value")) and not _cited(d["id"], cell, card)
     ]
 
 

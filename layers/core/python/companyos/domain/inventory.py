@@ -153,7 +153,12 @@ def posture(
             for c in controls
         ],
         "certificates": [
-            {"cert_id": c.cert_id, "name": c.common_name, "not_after": utc(c.not_after).isoformat()}
+            {
+                "cert_id": c.cert_id,
+                "name": c.common_name,
+                "not_after": utc(c.not_after).isoformat(),
+                "source": c.source,
+            }
             for c in certificates
         ],
         "vendors": [

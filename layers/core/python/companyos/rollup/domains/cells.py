@@ -5,6 +5,7 @@ the reason), and the org value of a metric aggregated over the tenants' cells.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -120,6 +121,21 @@ def incident_rows_cell(spec: MetricSpec, data: TenantData) -> dict[str, Any]:
     return make_cell(
         value, None, [], spec.unit, band, reason, run_id=evidence.get("run_id"), evidence=evidence
     )
+
+
+def inventory_evidence(data: TenantData, what: str, href: str) -> dict[str, Any]:
+    """What an inventory count cites (no KPI run computes it): the tenant's inventory snapshot, its
+    time, and how many of its items each source keeps (the ACM or Prometheus pull, the API, the
+    vendor register); `href` lists the items themselves."""
+    items = (data.posture or {}).get(what) or []
+    counts = Counter(str(i.get("source") or "register") for i in items if isinstance(i, Mapping))
+    return {
+        "type": "inventory",
+        "object": what,
+        "sources": [{"type": source, "count": n} for source, n in sorted(counts.items())],
+        "as_of": data.posture_at.isoformat() if data.posture_at else None,
+        "href": href,
+    }
 
 
 def points_series(period: Period, fn: Callable[[date], float | None]) -> list[dict[str, Any]]:

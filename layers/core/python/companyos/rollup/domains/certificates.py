@@ -11,7 +11,7 @@ from companyos.domain import inventory as inv
 from companyos.domain import verdict
 from companyos.domain.verdict import Band
 from companyos.rollup.domains.cards import cert_list_href, domain_tile, tenant_card
-from companyos.rollup.domains.cells import make_cell, org_metric, points_series
+from companyos.rollup.domains.cells import inventory_evidence, make_cell, org_metric, points_series
 from companyos.rollup.domains.specs import DomainSpec, MetricSpec, Period, TenantData
 
 
@@ -37,6 +37,7 @@ def _cert_metrics(data: TenantData, period: Period) -> dict[str, Any]:
         return {
             k: make_cell(None, None, [], "count", Band.UNKNOWN, why, label=label) for k, label in CERT_METRICS
         }
+    evidence = inventory_evidence(data, "certificates", cert_list_href(data.tenant.id, None, "all"))
     now_c = inv.certificate_windows(data.posture, period.end)
     prev_c = inv.certificate_windows(data.posture, period.previous_end)
     metrics = {}
@@ -53,6 +54,7 @@ def _cert_metrics(data: TenantData, period: Period) -> dict[str, Any]:
             window=window,
             over_threshold=band is not Band.HEALTHY,
             href=cert_list_href(data.tenant.id, window, "expiring" if window else "expired"),
+            evidence=evidence,
         )
     return metrics
 

@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from companyos.domain import inventory as inv
 from companyos.domain import verdict
 from companyos.domain.verdict import Band
 from companyos.rollup.domains.cards import domain_tile, tenant_card
-from companyos.rollup.domains.cells import make_cell, org_metric, points_series
+from companyos.rollup.domains.cells import inventory_evidence, make_cell, org_metric, points_series
 from companyos.rollup.domains.specs import DomainSpec, MetricSpec, Period, TenantData
 
 
@@ -38,6 +39,9 @@ def vendors_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period)
                 verdict.vendors_out_of_review(now_v["out_of_review"]),
                 tier1=now_v["tier1"],
                 names=now_v["names"],
+                evidence=inventory_evidence(
+                    data, "vendors", f"/api/inventory/vendors?tenant={quote(data.tenant.id, safe='')}"
+                ),
             )
             severity = (float(now_v["out_of_review"]), float(now_v["tier1"]))
         cells.append(cell)
