@@ -41,7 +41,7 @@ _FORMATS: dict[str, str] = {
     "days": "{:.0f} d",
     "months": "{:.1f} mo",
     "count": "{:.0f}",
-    "per_hour": "{:.0f}/h",
+    "per_hour": "{:.1f}/h",  # failed sign-ins run at ~0.1/h: "0/h" read as none
     "per_month": "{:.0f}/mo",
     "per_day": "{:.1f}/day",
     "nps": "{:+.0f}",
