@@ -274,8 +274,7 @@ class Pause:
 def _moment(stored: str) -> datetime:
     """A stored pause bound. The API takes aware times only; a naive one stored before it did is UTC
     (so comparing it with the aware clock never raises and takes the tenant's dashboards down)."""
-    at = datetime.fromisoformat(stored)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return clock.utc(datetime.fromisoformat(stored))
 
 
 def _pause(data: dict[str, Any]) -> Pause:

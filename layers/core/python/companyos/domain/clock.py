@@ -19,6 +19,12 @@ def now() -> datetime:
     return datetime.now(UTC) + _offset
 
 
+def utc(instant: datetime) -> datetime:
+    """`instant` as an aware time: a naive one (a tool that writes UTC without a zone, a record
+    stored before times were checked) is read as UTC."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
 def start_at(instant: datetime) -> None:
     """From now on, `now()` reads `instant` plus the real time elapsed since this call."""
     global _offset

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from companyos.domain import verdict
+from companyos.domain import clock, verdict
 
 Framework = Literal["SOC2", "ISO27001", "HIPAA"]
 FRAMEWORKS: tuple[str, ...] = ("SOC2", "ISO27001", "HIPAA")
@@ -117,8 +117,7 @@ def _day(value: str | datetime | date) -> date:
     return _day(datetime.fromisoformat(value))
 
 
-def utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+utc = clock.utc
 
 
 # ------------------------------------------------------------------ the posture document

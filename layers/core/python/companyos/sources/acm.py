@@ -92,7 +92,7 @@ def to_certificate(detail: dict[str, Any], region: str) -> CertificateIn | None:
     c = AcmCertificate.model_validate(detail)
     if c.Status not in COUNTED or c.NotAfter is None:
         return None
-    not_after = c.NotAfter if c.NotAfter.tzinfo else c.NotAfter.replace(tzinfo=UTC)
+    not_after = clock.utc(c.NotAfter)
     return CertificateIn(
         cert_id=cert_id(c.CertificateArn, region),
         common_name=c.DomainName,

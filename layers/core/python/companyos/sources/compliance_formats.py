@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from companyos.domain import clock
 from companyos.domain.errors import InvalidPayload, MalformedBody
 from companyos.sources.base import parse_time, require
 
@@ -78,7 +79,7 @@ def _csv_time(raw: str, path: str) -> datetime:
         parsed = datetime.fromisoformat(raw.strip())
     except ValueError as exc:
         raise _bad(f"field '{path}' is not a timestamp: '{raw}'", path) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return clock.utc(parsed)
 
 
 def parse_prowler_csv(body: bytes) -> list[CheckResult]:

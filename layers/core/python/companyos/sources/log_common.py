@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from companyos.domain import clock
 from companyos.domain.errors import InvalidPayload, MalformedBody, SignatureInvalid
 from companyos.sources.base import (
     COMPANYOS_SIGNATURE,
@@ -85,7 +86,7 @@ def log_time(value: Any, path: str) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidPayload(f"field '{path}' is not an ISO-8601 timestamp", details={"path": path}) from exc
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return clock.utc(at)
 
 
 def epoch_ms(value: Any, path: str) -> datetime:
