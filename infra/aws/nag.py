@@ -21,6 +21,7 @@ from infra.aws.reasons import (
     FUNCTION_XRAY,
     FUNCTION_XRAY_ACM_LIST,
     INGEST_CHECKS,
+    PUBLIC_ROUTE_CHECKS,
     STAR_ACTIONS,
     STATE_MACHINE_LOGS_XRAY,
     sync_dlq_reason,
@@ -148,7 +149,8 @@ def acknowledge(stack: CockpitConstructs) -> None:
         stack.api.rest_api,
         "AwsSolutions-APIG3",
         "No regional web ACL yet ($5/month + $1 per rule + $0.60 per million requests, docs/decisions.md "
-        f"#17): every route but the ingest route needs a Cognito token, the stage is throttled at "
+        f"#17): every route but the two ingest routes (a delivery POST, a sender's verification GET) "
+        f"needs a Cognito token, the stage is throttled at "
         f"{stack.config.rate_limit} req/s (burst {stack.config.burst_limit}), and: {INGEST_CHECKS}",
     )
     _acknowledge_distribution(stack)
@@ -250,12 +252,12 @@ def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
             "also end in a random suffix).",
         )
     for route in spec.public_routes:
-        if route != "POST /api/ingest/{source}":
-            raise ValueError(f"{route}: INGEST_CHECKS describes the ingest route only; give it its reason")
+        if route not in PUBLIC_ROUTE_CHECKS:
+            raise ValueError(f"{route}: a public route needs its reason in reasons.PUBLIC_ROUTE_CHECKS")
         method, path = route.split(" ", 1)
         resource = stack.api.rest_api.root.resource_for_path(path).node.find_child(method)
-        _ack(resource, "AwsSolutions-APIG4", INGEST_CHECKS)
-        _ack(resource, "AwsSolutions-COG4", INGEST_CHECKS)
+        _ack(resource, "AwsSolutions-APIG4", PUBLIC_ROUTE_CHECKS[route])
+        _ack(resource, "AwsSolutions-COG4", PUBLIC_ROUTE_CHECKS[route])
 
 
 def _acknowledge_bucket_deployment(stack: CockpitConstructs) -> None:

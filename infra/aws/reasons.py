@@ -73,6 +73,20 @@ INGEST_CHECKS = (
     "stored."
 )
 
+VERIFICATION_CHECKS = (
+    "GET /api/ingest/{source} answers only a sender's one-time endpoint verification (Okta event hooks "
+    "send X-Okta-Verification-Challenge before they activate), so it cannot carry a Cognito token either. "
+    "It reads no body and stores nothing: an unknown source is 404, a source without a handshake 404 "
+    "no_verification_handshake, the Authorization secret is checked exactly like the POST's (an "
+    "unknown tenant answered as a wrong secret, 401), and only then is the challenge echoed."
+)
+
+# The reason of each public (unauthorized) route, by route.
+PUBLIC_ROUTE_CHECKS = {
+    "POST /api/ingest/{source}": INGEST_CHECKS,
+    "GET /api/ingest/{source}": VERIFICATION_CHECKS,
+}
+
 CUSTOM_RESOURCE_DLQ = (
     "CloudFormation invokes the custom resource handler once per deploy and waits for the handler to "
     "PUT its result to a presigned response URL; the handler reports its own failure there and "

@@ -433,18 +433,20 @@ def test_binary_media_types_let_gzip_and_pdf_bodies_through(synth: Synth) -> Non
     )  # API GW would inflate before the signature check
 
 
-def test_public_webhook_route_has_no_authorizer(synth: Synth) -> None:
+def test_public_webhook_routes_have_no_authorizer(synth: Synth) -> None:
+    """POST: the deliveries; GET: a sender's one-time verification (Okta event hooks)."""
     resources = synth.resources("dev", "AWS::ApiGateway::Resource")
     (source,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "{source}"]
-    (method,) = [
+    methods = [
         m
         for m in synth.resources("dev", "AWS::ApiGateway::Method").values()
         if m["Properties"]["ResourceId"] == {"Ref": source}
     ]
-    assert method["Properties"]["HttpMethod"] == "POST"
-    assert method["Properties"]["AuthorizationType"] == "NONE"
-    assert "AuthorizerId" not in method["Properties"]
-    assert method["Properties"]["RequestParameters"] == {"method.request.path.source": True}
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods) == ["GET", "POST"]
+    for method in methods:
+        assert method["Properties"]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in method["Properties"]
+        assert method["Properties"]["RequestParameters"] == {"method.request.path.source": True}
 
 
 def test_request_validator_access_logs_and_tracing(dev: Template, synth: Synth) -> None:

@@ -405,6 +405,19 @@ def test_vendor_risk_counts_tier_one_vendors_out_of_review():
     assert [c["status"] for c in vendors_domain["tenants"]] == ["critical", "unknown"]  # 2 overdue, no data
 
 
+def test_vendor_risk_before_the_register_existed_is_no_data_not_zero():
+    """A register imported 3 days ago: the previous period (28 days back) had no vendor to count, so
+    the change is unknown — not "2 more than 0"; the series starts on the day the vendors were added."""
+    vendors = [("AWS", 1, None), ("Okta", 1, None)]
+    added = NOW - timedelta(days=3)
+    rows = [row(tenant("a"), post=posture(vendors=vendors, vendors_added=added))]
+    cell = domain(build_domains(rows, period()), "vendors")["tenants"][0]["metrics"]["tier1_out_of_review"]
+    assert cell["value"] == 2
+    assert cell["previous"] is None
+    known = [p["t"] for p in cell["series"] if p["v"] is not None]
+    assert known[0] == added.date().isoformat() and known[-1] == TODAY.isoformat()
+
+
 # ------------------------------------------------------------------ appendix
 
 
@@ -416,3 +429,27 @@ def test_appendix_has_every_metric_of_every_tenant_and_bounds_rows_per_tenant():
     assert len(appendix) <= rows_per_tenant()
     mttr = next(r for r in appendix if r["domain"] == "Incidents" and r["metric"] == "MTTR")
     assert (mttr["value"], mttr["previous"], mttr["delta"]) == (30.0, 40.0, -10.0)
+
+
+@pytest.mark.parametrize(
+    ("framework", "label"),
+    [
+        # Security Hub StandardsArn slugs (standards/<slug>/v/<version>), as the console names them
+        (
+            "aws-foundational-security-best-practices v1.0.0",
+            "AWS Foundational Security Best Practices v1.0.0",
+        ),
+        ("cis-aws-foundations-benchmark v1.4.0", "CIS AWS Foundations Benchmark v1.4.0"),
+        ("pci-dss v3.2.1", "PCI DSS v3.2.1"),
+        # names the tools write themselves stay as written
+        ("SOC2", "SOC2"),
+        ("CIS-3.0", "CIS-3.0"),
+        ("NIST.800-53.r5", "NIST.800-53.r5"),
+    ],
+)
+def test_frameworks_are_named_as_people_read_them_on_the_board_pack(framework, label):
+    from companyos.domain import inventory as inv
+    from companyos.rollup.domains.compliance import _compliance_names
+
+    assert inv.framework_label(framework) == label
+    assert _compliance_names([framework])[framework] == f"{label} pass rate"  # the metric's name

@@ -91,6 +91,24 @@ def ingest(
     return IngestResult(**answer)
 
 
+def answer_verification(
+    tenant_id: str, source_name: str, request: WebhookRequest, *, secrets: SecretsLookup
+) -> dict[str, str]:
+    """A sender's one-time endpoint verification (Okta event hooks: a GET with a challenge header),
+    authenticated exactly like a delivery; nothing is read from a body and nothing is stored."""
+    source = registry.get(source_name)
+    answer = getattr(source, "answer_verification", None)
+    if answer is None:
+        raise NotFound(
+            f"source {source_name!r} has no verification handshake: deliveries are POSTed",
+            code="no_verification_handshake",
+        )
+    active = secrets(tenant_id, source_name) if _tenant_exists(tenant_id) else []
+    source.verify(WebhookRequest(request.headers, b""), active)
+    result: dict[str, str] = answer(request)
+    return result
+
+
 # A delivery is the same delivery when (tenant, source, delivery id) are: the sender's id (GitHub's
 # X-GitHub-Delivery, X-CompanyOS-Delivery) or the parser's digest of the body. Only signed, parsed
 # deliveries get here. A replay answers "duplicate" from the first answer (Powertools Idempotency);

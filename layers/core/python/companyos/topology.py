@@ -53,7 +53,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="ingest",
         description="Signed webhook ingestion: verify, parse the real payload, store signals, start runs",
         tables={"catalog": "read", "signals": "write", "audit": "write", "idempotency": "write"},
-        public_routes=("POST /api/ingest/{source}",),
+        # GET: a sender's one-time verification of the endpoint (Okta event hooks); it stores nothing
+        public_routes=("POST /api/ingest/{source}", "GET /api/ingest/{source}"),
         starts_state_machines=("kpi_run",),
         reads_webhook_secrets=True,
     ),
