@@ -150,11 +150,38 @@ def test_lineage_and_impact_reach_dashboards_and_alerts(api):
         "composite:company_health",
         "dashboard:ceo",
     } <= ids or "dashboard:cto" in ids
-    assert "alert:sla_breach:deployment_frequency" in lin["downstream"]
+    assert "alert:KpiSlaBreach:deployment_frequency" in lin["downstream"]
     impact = api.ok("cto", "GET", "/kpis/deployment_frequency/impact?change=pause")
     assert impact["affected"]["dashboard"] and impact["affected"]["alert"]
     bad = api.call("cto", "GET", "/kpis/deployment_frequency/impact?change=teleport")
     assert bad.status == 422 and bad.body["code"] == "unknown_change"
+
+
+def test_lineage_lists_every_pack_rule_that_reads_the_kpi(api):
+    """change_failure_rate's lineage used to show only the generic SLA / validation alerts: the pack
+    rules reading its value (DORARegression) and its run outcomes (the runtime anomaly) were missing."""
+    from companyos.domain.alert_rules import load_pack
+
+    lin = api.ok("cto", "GET", "/kpis/change_failure_rate/lineage")
+    alerts = {n["rule"]: n for n in lin["nodes"] if n["type"] == "alert"}
+    pack = load_pack()
+    expected = {
+        r.id
+        for r in pack.rules
+        if r.source == "run" or (r.source == "kpi" and r.metric == "change_failure_rate")
+    }
+    assert expected >= {"DORARegression", "KpiRuntimeAnomaly", "KpiSlaBreach", "KpiValidationHardFail"}
+    assert set(alerts) == expected
+    assert (
+        alerts["DORARegression"]["routes_to"] == "cto" and alerts["DORARegression"]["severity"] == "warning"
+    )
+    vulns = {
+        n["rule"]
+        for n in api.ok("cto", "GET", "/kpis/vuln_sla_compliance/lineage")["nodes"]
+        if n["type"] == "alert"
+    }
+    # the rows it delivers feed the per-severity rules
+    assert {"CriticalCVEDetected", "CVESLABreached", "CriticalDependencyOutdated"} <= vulns
 
 
 def test_catalog_search_and_facets(api):

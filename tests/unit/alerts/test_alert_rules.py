@@ -68,13 +68,10 @@ def test_rules_of_a_matrix_row_route_by_the_matrix_others_by_their_seed_delivery
 
 def test_thresholds_and_for_durations_follow_the_specs():
     pack = load_pack()
-    exhausted = pack.rule("SLOBudgetExhausted")
-    assert (exhausted.metric, exhausted.op, exhausted.threshold, exhausted.for_s) == (
-        "slo_attainment",
-        "<",
-        99.5,
-        300,
-    )
+    exhausted = pack.rule("SLOBudgetExhausted")  # per SLO: error_budget_remaining < 0.1 for 5m
+    assert exhausted.row is not None and (exhausted.row.panel, exhausted.row.field) == ("slo", "budget_left")
+    assert (exhausted.op, exhausted.threshold, exhausted.for_s, exhausted.period) == ("<", 0.1, 300, "28d")
+    assert pack.rule("SLOBudgetBurning").for_s == 300  # error_budget_burn_rate > 6 for 5m
     unpatched = pack.rule("CriticalVulnerabilityUnpatched")
     assert (unpatched.op, unpatched.threshold, unpatched.for_s, unpatched.severity) == (
         ">",
