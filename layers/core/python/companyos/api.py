@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,7 @@ from companyos.adapters.config import Settings, settings
 from companyos.adapters.models import bind_tables
 from companyos.adapters.transient import DEPENDENCY_ERRORS, transient_code
 from companyos.domain.auth import Principal
-from companyos.domain.errors import DomainError
+from companyos.domain.errors import DomainError, TransientError
 
 logger = Logger(service="companyos")
 RETRY_AFTER_S = 2  # what a 503 for a throttled dependency asks the caller to wait
@@ -35,6 +36,29 @@ def bootstrap() -> Settings:
     bind_tables(s.tables, s.region)
     configure_signer(s.audit_signing_key_id)
     return s
+
+
+Task = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def retried_when_transient(handler: Task) -> Task:
+    """A state machine task's handler: a throttled or conflicting AWS call that escapes it (after the
+    SDK's own retries) fails the task as `TransientError`, the error its Retry names, so Step
+    Functions retries the task with backoff instead of failing the execution for a busy table."""
+
+    @functools.wraps(handler)
+    def task(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            return handler(event, context)
+        except TransientError:
+            raise
+        except Exception as exc:
+            code = transient_code(exc)
+            if code is None:
+                raise
+            raise TransientError(f"{code}: {exc}") from exc
+
+    return task
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
