@@ -77,7 +77,11 @@ def _retryable_cancel(reasons: list[str]) -> bool:
 
 
 def transient_code(exc: BaseException) -> str | None:
-    """AWS's error code when `exc` (or what it wraps) is an AWS failure a retry may clear, else None."""
+    """AWS's error code when `exc` is an AWS failure a retry may clear (through whatever SDK layer
+    wraps it), else None — also for the use cases' own errors raised because of one (a
+    `DeliveryFailed`, a `Conflict`): those carry their own meaning and name."""
+    if not isinstance(exc, DEPENDENCY_ERRORS):
+        return None
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -4,12 +4,16 @@ re-applies its own change — never overwriting what the other writer stored."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from companyos.adapters.alerts_repo import AlertRepo
+from companyos.adapters.transient import transient_code
 from companyos.domain.alert_engine import Alert
 from companyos.domain.errors import Conflict
+
+BACKOFF_S = 0.05  # a throttled alert write is retried in place after 0.05, 0.1, 0.2 … s
 
 
 def save_with_retry(
@@ -17,13 +21,19 @@ def save_with_retry(
 ) -> Alert:
     """Save `alert`; on a version conflict (the escalation step logging a page, or an
     acknowledgement, wrote the alert meanwhile) re-read it and `reapply` this change to the fresh
-    copy — never overwrite what the other writer stored, never fail the evaluation for it."""
-    for _ in range(attempts):
+    copy — never overwrite what the other writer stored, never fail the evaluation for it. A
+    throttled write is retried in place: after a publish it is the write whose loss would send the
+    notification again."""
+    for attempt in range(attempts):
         try:
             repo.save(alert)
             return alert
         except Conflict:
             alert = reapply(repo.get(alert.alert_id))
+        except Exception as exc:  # throttled: the same write again (it did not happen), after a pause
+            if transient_code(exc) is None or attempt == attempts - 1:
+                raise
+            time.sleep(BACKOFF_S * 2**attempt)
     raise Conflict("the alert kept changing while saving it", code="version_conflict")
 
 
