@@ -69,7 +69,7 @@ SFN_THROTTLED = Error("ThrottlingException", "Rate exceeded")
 @dataclass
 class Fault:
     service: str
-    operation: str
+    operations: tuple[str, ...]
     error: Error
     calls: Collection[int] | None
     when: Callable[[dict[str, Any]], bool] | None
@@ -78,7 +78,7 @@ class Fault:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def strike(self, service: str, operation: str, params: dict[str, Any]) -> bool:
-        if (service, operation) != (self.service, self.operation):
+        if service != self.service or operation not in self.operations:
             return False
         if self.when is not None and not self.when(params):
             return False
@@ -105,15 +105,16 @@ def _faulty(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
 @contextlib.contextmanager
 def inject(
     service: str,
-    operation: str,
+    operation: str | tuple[str, ...],
     error: Error,
     *,
     calls: Collection[int] | None = (1,),
     when: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Iterator[Fault]:
     """Fail the `calls`-th matching calls of `service`.`operation` (botocore names: "dynamodb",
-    "TransactWriteItems") with `error` while the block runs."""
-    fault = Fault(service, operation, error, calls, when)
+    "TransactWriteItems"; several operations count together) with `error` while the block runs."""
+    operations = (operation,) if isinstance(operation, str) else operation
+    fault = Fault(service, operations, error, calls, when)
     _active.append(fault)
     _client._make_api_call = _faulty
     try:
