@@ -10,6 +10,7 @@ the task fails with an error its state machine retries (`TransientError`, `Deliv
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.integration.test_alerts_flow import (
     put_incident,
     put_snapshot,
     run_kpis,
+    wait_until,
 )
 
 SQS_DOWN = Error("InternalError", "We encountered an internal error. Please try again.", status=500)
@@ -206,3 +208,47 @@ def test_in_the_kpi_run_an_undeliverable_alert_is_retried_by_step_functions_and_
     [evaluated] = out["alerts"]["evaluated"]
     assert (evaluated["messages"], evaluated["dead_lettered"]) == (1, 0)
     assert rules_of(inbox.drain("data_quality.email")) == [("KpiValidationHardFail", "firing")]
+
+
+def off_main_thread(_: dict[str, Any]) -> bool:
+    """A `when` for calls made by the Step Functions executor (the escalation's steps), not by the
+    evaluation this test runs on its own thread."""
+    return threading.current_thread() is not threading.main_thread()
+
+
+def first_level_paged(local: Running, tenant_id: str, arn: str) -> list[dict[str, Any]]:
+    """Wait until the escalation's first step is over (it waits for the next level), then the log."""
+    sfn = boto3.client("stepfunctions")
+
+    def waiting() -> bool:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        entered = {(e.get("stateEnteredEventDetails") or {}).get("name") for e in events}
+        return "WaitForNextLevel" in entered
+
+    wait_until(waiting, timeout_s=60)
+    return list((alert_of(tenant_id, "P1IncidentDeclared").escalation or {})["notified"])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [("kms", "Sign", KMS_INTERNAL), ("dynamodb", "PutItem", THROTTLED)],
+    ids=["kms_audit_after_page", "dynamodb_page_log"],
+)
+def test_an_escalation_step_failing_after_its_page_does_not_page_twice(local, fault):
+    """The first escalation step pages the SRE on call, then its audit signature (KMS) or its page
+    log write (DynamoDB) fails: the step is retried (Escalate's Retry on TransientError, or in
+    place), and the on-call is paged exactly once, logged once."""
+    service, operation, error = fault
+    tenant = make_tenant(local, f"fa-esc-{service}", "Fault Alerts Escalation Step")
+    inbox = Inbox(local, tenant.id, only=("esc.sre_primary",))
+    put_incident(tenant.id, "FS1", "P1", "triggered", 1)
+    when = off_main_thread if service == "kms" else (lambda p: off_main_thread(p) and "ALERT#" in str(p))
+    with inject(service, operation, error, when=when) as injected:
+        [arn] = evaluate(local, tenant.id, snapshot=False)["escalations"]
+        notified = first_level_paged(local, tenant.id, arn)
+    assert injected.raised == 1
+    assert [(n["target"], n["level"]) for n in notified] == [("sre_primary", 0)]
+    assert [m["attributes"]["target"] for m in inbox.drain("esc.sre_primary")] == ["sre_primary"]
+    put_incident(tenant.id, "FS1", "P1", "resolved", 2)  # stop it
+    evaluate(local, tenant.id, snapshot=False)
+    local.stack.wait_for_execution(arn, timeout_s=30)

@@ -31,16 +31,15 @@ def save_with_retry(
         except Conflict:
             alert = reapply(repo.get(alert.alert_id))
         except Exception as exc:  # throttled: the same write again (it did not happen), after a pause
-            if transient_code(exc) is None or attempt == attempts - 1:
-                raise
-            time.sleep(BACKOFF_S * 2**attempt)
+            _pause_if_transient(exc, attempt, attempts)
     raise Conflict("the alert kept changing while saving it", code="version_conflict")
 
 
 def record_escalation(repo: AlertRepo, alert: Alert, record: dict[str, Any], attempts: int = 5) -> None:
     """Append a page to the alert's escalation log; an evaluation or acknowledgement may write the
-    alert at the same moment, so re-read and re-apply on a version conflict (the page was sent)."""
-    for _ in range(attempts):
+    alert at the same moment, so re-read and re-apply on a version conflict (the page was sent); a
+    throttled write is retried in place (lost, the retried step would page again)."""
+    for attempt in range(attempts):
         esc = dict(alert.escalation or {})
         esc["notified"] = [*esc.get("notified", []), record]
         try:
@@ -48,4 +47,13 @@ def record_escalation(repo: AlertRepo, alert: Alert, record: dict[str, Any], att
             return
         except Conflict:
             alert = repo.get(alert.alert_id)
+        except Exception as exc:
+            _pause_if_transient(exc, attempt, attempts)
     raise Conflict("the alert kept changing while recording its escalation", code="version_conflict")
+
+
+def _pause_if_transient(exc: Exception, attempt: int, attempts: int) -> None:
+    """A throttled write did not happen: pause, then the caller writes it again; else re-raise."""
+    if transient_code(exc) is None or attempt == attempts - 1:
+        raise exc
+    time.sleep(BACKOFF_S * 2**attempt)
