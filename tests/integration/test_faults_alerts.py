@@ -221,7 +221,7 @@ def first_level_paged(local: Running, tenant_id: str, arn: str) -> list[dict[str
     sfn = boto3.client("stepfunctions")
 
     def waiting() -> bool:
-        events = sfn.get_execution_history(executionArn=arn)["events"]
+        events: list[dict[str, Any]] = list(sfn.get_execution_history(executionArn=arn)["events"])  # type: ignore[arg-type]
         entered = {(e.get("stateEnteredEventDetails") or {}).get("name") for e in events}
         return "WaitForNextLevel" in entered
 
