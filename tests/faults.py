@@ -16,6 +16,8 @@ cancellation reasons — pynamodb turns it into its PutError / TransactWriteErro
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -123,6 +125,24 @@ def inject(
         _active.remove(fault)
         if not _active:
             _client._make_api_call = _original
+        _tally(fault)
+
+
+def _tally(fault: Fault) -> None:
+    """With FAULTS_LOG=<file>, one JSON line per injection (the figures of docs/reliability.md)."""
+    path = os.environ.get("FAULTS_LOG")
+    if not path:
+        return
+    line = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+        "call": f"{fault.service}.{'/'.join(fault.operations)}",
+        "error": fault.error.code,
+        "reasons": list(fault.error.reasons),
+        "matching_calls": fault.seen,
+        "raised": fault.raised,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def on_table(fragment: str, **key: str) -> Callable[[dict[str, Any]], bool]:
