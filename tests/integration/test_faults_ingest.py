@@ -29,6 +29,7 @@ SECRET = "nps-fault-secret"
 def tenant(local: Running) -> TenantFixture:
     t = make_tenant(local, TENANT, "Fault Ingest Co")
     local.stack.put_webhook_secret(TENANT, "nps", SECRET)
+    local.stack.put_webhook_secret(TENANT, "trivy", SECRET)
     return t
 
 
@@ -54,11 +55,11 @@ def marker(delivery_id: str) -> bool:
     return SignalStore(TENANT).delivery_seen("nps", delivery_id)
 
 
-def event_runs(local: Running, delivery_id: str) -> list[dict[str, Any]]:
+def event_runs(local: Running, delivery_id: str, source: str = "nps") -> list[dict[str, Any]]:
     """The kpi_run executions started for this delivery (named by tenant, source and delivery)."""
     import hashlib
 
-    digest = hashlib.sha256(f"{TENANT}|nps|{delivery_id}".encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{TENANT}|{source}|{delivery_id}".encode()).hexdigest()[:20]
     sfn = boto3.client("stepfunctions")
     machine = local.stack.state_machines["kpi_run"]
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
@@ -139,3 +140,35 @@ def test_event_run_not_started_the_retry_starts_it_once(local, tenant, error):
     assert len(stored(delivery)) == len(scores) and len(event_runs(local, delivery)) == 1
     post(local, body, delivery)
     assert len(event_runs(local, delivery)) == 1
+
+
+def test_a_report_whose_event_runs_were_refused_starts_them_on_the_retry(local, tenant):
+    """A Trivy report (the real fixture: 3 vulnerabilities) is stored as finding transitions, then
+    Step Functions refuses its runs: the retry is a duplicate that writes nothing and starts the
+    runs of the kinds the report changed, once."""
+    from companyos.adapters.repos import SignalStore
+    from companyos.sources.base import hmac_sha256_hex
+
+    from tests.integration.test_ingest_sources import trivy_report
+
+    body = trivy_report("2024-03-01T10:00:00Z")
+    headers = {
+        "Content-Type": "application/json",
+        "X-CompanyOS-Signature": "sha256=" + hmac_sha256_hex(SECRET, body),
+        "X-CompanyOS-Target": "faultin/fluentd",
+    }
+
+    def upload() -> Any:
+        return local.client.request("POST", f"/api/ingest/trivy?tenant={TENANT}", body, headers)
+
+    ours = lambda p: p["name"].startswith(f"evt-{TENANT}-")  # noqa: E731
+    with inject("stepfunctions", "StartExecution", SFN_QUOTA, when=ours) as fault:
+        refused(upload())
+    assert fault.raised == 1
+    opened = SignalStore(TENANT).findings("vulnerability", "open")
+    assert len(opened) == 3
+    again = upload()
+    assert again.status == 202 and again.body["status"] == "duplicate", again.body
+    assert again.body["runs_started"] == ["critical_cve_age", "vuln_sla_compliance"]
+    assert len(event_runs(local, again.body["delivery_id"], "trivy")) == 1
+    assert SignalStore(TENANT).findings("vulnerability", "open") == opened
