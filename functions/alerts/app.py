@@ -8,11 +8,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.alerts import escalation, evaluation
 from companyos.alerts.context import runtime
-from companyos.api import bootstrap, logger
+from companyos.api import bootstrap, logger, retried_when_transient
 
 bootstrap()
 
 
+@retried_when_transient
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()

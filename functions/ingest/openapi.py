@@ -305,6 +305,12 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
             " not one of its formats, malformed, or declares XML entities: nothing stored",
             "content": error,
         },
+        "503": {
+            "description": "dependency_unavailable: a storage or workflow service was throttled or failed"
+            " (details.aws_error); send the same delivery again after Retry-After seconds — it is stored"
+            " and its runs started exactly once (docs/reliability.md)",
+            "content": error,
+        },
     }
     _verification(doc["paths"]["/api/ingest/{source}"]["get"], sources, error)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})

@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters import lake
 from companyos.adapters.idempotency import config, idempotent_function, persistence
-from companyos.api import bootstrap, logger
+from companyos.api import bootstrap, logger, retried_when_transient
 from companyos.runs import steps
 from companyos.runs.run_state import TaskEvent, step_output
 
@@ -38,6 +38,7 @@ def run_step(task: TaskEvent) -> dict[str, Any]:
     return step_output(out)
 
 
+@retried_when_transient
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = TaskEvent.model_validate(event)

@@ -9,12 +9,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters.repos import Catalog
-from companyos.api import bootstrap, logger
+from companyos.api import bootstrap, logger, retried_when_transient
 from companyos.views import snapshots
 
 bootstrap()
 
 
+@retried_when_transient
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     catalog = Catalog()

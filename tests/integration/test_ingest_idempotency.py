@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Running
 from tests.integration.conftest import TenantFixture, make_tenant
+from tests.integration.nps_helpers import nps_stored, post_nps
 
 TENANT = "replayco"
 SECRET = "nps-replay-secret"
@@ -26,25 +27,11 @@ def tenant(local: Running) -> TenantFixture:
 
 
 def post(local: Running, body: bytes, delivery: str, secret: str = SECRET) -> Any:
-    from companyos.sources.base import hmac_sha256_hex
-
-    headers = {
-        "Content-Type": "application/json",
-        "X-CompanyOS-Signature": "sha256=" + hmac_sha256_hex(secret, body),
-        "X-CompanyOS-Delivery": delivery,
-    }
-    return local.client.request("POST", f"/api/ingest/nps?tenant={TENANT}", body, headers)
+    return post_nps(local, TENANT, secret, body, delivery)
 
 
 def stored(delivery_id: str) -> list[Any]:
-    from datetime import UTC, datetime
-
-    from companyos.adapters.repos import SignalStore
-
-    found = SignalStore(TENANT).query(
-        "nps_response", datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-    )
-    return [s for s in found if s.delivery_id == delivery_id]
+    return nps_stored(TENANT, delivery_id)
 
 
 def idempotency_records(local: Running) -> list[dict[str, Any]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -20,10 +21,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters.audit import configure_signer
 from companyos.adapters.config import Settings, settings
 from companyos.adapters.models import bind_tables
+from companyos.adapters.transient import DEPENDENCY_ERRORS, transient_code
 from companyos.domain.auth import Principal
-from companyos.domain.errors import DomainError
+from companyos.domain.errors import DomainError, TransientError
 
 logger = Logger(service="companyos")
+RETRY_AFTER_S = 2  # what a 503 for a throttled dependency asks the caller to wait
 
 
 @cache
@@ -33,6 +36,29 @@ def bootstrap() -> Settings:
     bind_tables(s.tables, s.region)
     configure_signer(s.audit_signing_key_id)
     return s
+
+
+Task = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def retried_when_transient(handler: Task) -> Task:
+    """A state machine task's handler: a throttled or conflicting AWS call that escapes it (after the
+    SDK's own retries) fails the task as `TransientError`, the error its Retry names, so Step
+    Functions retries the task with backoff instead of failing the execution for a busy table."""
+
+    @functools.wraps(handler)
+    def task(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            return handler(event, context)
+        except TransientError:
+            raise
+        except Exception as exc:
+            code = transient_code(exc)
+            if code is None:
+                raise
+            raise TransientError(f"{code}: {exc}") from exc
+
+    return task
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -103,6 +129,26 @@ def resolver(json_bodies: bool = True, text_media: tuple[str, ...] = ()) -> APIG
         else:
             logger.info("request refused", extra={"code": exc.code, "status": exc.status})
         return _json(exc.status, exc.to_body())
+
+    @app.exception_handler(list(DEPENDENCY_ERRORS))
+    def _dependency(exc: Exception) -> Response:
+        """A throttled or failing AWS dependency (after the SDK's own retries): 503 with a code and a
+        Retry-After, so the caller retries the whole request — never a dropped connection or a 502.
+        Any other AWS error is a defect and stays one (raised)."""
+        code = transient_code(exc)
+        if code is None:
+            raise exc
+        logger.warning("dependency unavailable", extra={"aws_error": code})
+        return Response(
+            status_code=503,
+            content_type=content_types.APPLICATION_JSON,
+            body={
+                "code": "dependency_unavailable",
+                "message": f"a storage or workflow service is busy ({code}); retry the request",
+                "details": {"aws_error": code},
+            },
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

@@ -158,7 +158,11 @@ def _store(
     writes: list[StateWrite] = []
     if parsed.snapshot is not None:
         if store.delivery_seen(source_name, parsed.delivery_id):
-            return _duplicate(parsed, sorted(set(parsed.snapshot.scopes) - set(mapping))).to_dict()
+            snap = parsed.snapshot  # its transitions are the finding states this delivery changed
+            states = store.finding_states(snap.scanner, snap.scopes)
+            kinds = {st.kind for st in states if st.changed_by == parsed.delivery_id}
+            unmapped_scopes = sorted(set(snap.scopes) - set(mapping))
+            return _stored_before(tenant_id, source_name, parsed, kinds, unmapped_scopes, start_run)
         current = store.finding_states(parsed.snapshot.scanner, parsed.snapshot.scopes)
         plan = plan_report(parsed.snapshot, parsed.signals, current, parsed.delivery_id, mapping)
         if plan.stale_reason:
@@ -175,7 +179,7 @@ def _store(
     ]
     unmapped = sorted(e for e in unmapped_entities if e not in mapping)
     if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
-        return _duplicate(parsed, unmapped).to_dict()
+        return _stored_before(tenant_id, source_name, parsed, {s.kind for s in stored}, unmapped, start_run)
     AuditTrail(tenant_id).append(
         AuditEvent(
             actor=f"webhook:{source_name}",
@@ -193,6 +197,22 @@ def _store(
     return IngestResult(
         "stored", parsed.delivery_id, parsed.event, len(stored), unmapped, runs_started=runs, report=report
     ).to_dict()
+
+
+def _stored_before(
+    tenant_id: str,
+    source_name: str,
+    parsed: ParsedDelivery,
+    kinds: set[str],
+    unmapped: list[str],
+    start_run: RunStarter,
+) -> dict[str, Any]:
+    """A delivery already stored answers "duplicate" — and (re)starts its event runs: the sender's
+    retry after a failure past the write (Step Functions refused the run, the answer was lost) must
+    not leave the delivery stored but never computed. The run's execution name is the delivery's,
+    so a run that did start is not started twice."""
+    runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, kinds, start_run)
+    return replace(_duplicate(parsed, unmapped), runs_started=runs or None).to_dict()
 
 
 def _roll_up_product(tenant_id: str) -> None:

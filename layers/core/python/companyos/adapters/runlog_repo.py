@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from companyos.adapters.conditions import is_condition_failure
 from companyos.adapters.models import KpiLogItem
@@ -49,6 +50,35 @@ class RunLog:
             raise
         return True
 
+    def end(
+        self,
+        run_id: str,
+        end: dict[str, Any],
+        index: tuple[str, dict[str, Any]],
+        delivery: dict[str, Any] | None = None,
+    ) -> bool:
+        """End an attempt in one transaction: its END row, its run-index row (`index`: started_at,
+        overview) and, for a delivered attempt, its DELIVERY row — so a delivery never exists without
+        its successful END (nor an END without its index row), whatever fails half-way. False when the
+        attempt had ended already (a retried terminal step): nothing is written."""
+        now, absent = _now(), KpiLogItem.pk.does_not_exist()
+        started_at, overview = index
+        rows = [(self._pk(run_id), "DELIVERY", "delivery", delivery)] if delivery is not None else []
+        rows += [
+            (self._pk(run_id), "END", "end", end),
+            (self._index_pk, f"{started_at}#{run_id}", "run_index", overview),
+        ]
+        try:
+            with TransactWrite(connection=KpiLogItem._get_connection().connection) as tx:
+                for pk, sk, record, data in rows:
+                    item = KpiLogItem(pk=pk, sk=sk, record=record, data=data, written_at=now)
+                    tx.save(item, condition=absent)
+        except TransactWriteError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     def rows(self, run_id: str) -> list[KpiLogItem]:
         rows = list(KpiLogItem.query(self._pk(run_id)))
         if not rows:
@@ -79,17 +109,6 @@ class RunLog:
     @property
     def _index_pk(self) -> str:
         return f"{self.tenant_id}#RUNS"
-
-    def append_index(self, started_at: str, run_id: str, overview: dict[str, Any]) -> bool:
-        sk = f"{started_at}#{run_id}"
-        item = KpiLogItem(pk=self._index_pk, sk=sk, record="run_index", data=overview, written_at=_now())
-        try:
-            item.save(condition=KpiLogItem.pk.does_not_exist())
-        except PutError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
 
     def index(
         self, since: datetime, until: datetime | None = None, *, limit: int = 5000, newest_first: bool = True

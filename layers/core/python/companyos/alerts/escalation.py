@@ -77,7 +77,8 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
     """One step of the escalation state machine: check, then notify `targets[level]`.
 
     The check before every step is what makes an acknowledgement (or a resolution, or a new
-    episode of the same alert) stop the escalation."""
+    episode of the same alert) stop the escalation. A level already in the alert's page log (of
+    this episode: a new episode starts a new escalation) is not paged again by a retried step."""
     repo = AlertRepo(state["tenant_id"])
     alert = repo.get(state["alert_id"])
     stop = None
@@ -91,19 +92,23 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
         return {**state, "done": True, "stopped": stop}
     level = int(state["level"])
     target = state["targets"][level]
-    outcome = rt.publisher.publish(routing.escalation_message(alert, target, level, rt.settings.cockpit_url))
-    record = {"target": target, "level": level, "at": rt.now().isoformat(), "outcome": outcome}
-    record_escalation(repo, alert, record)
-    audit(
-        alert.tenant_id,
-        SYSTEM,
-        "system",
-        "alert.escalated",
-        alert,
-        target=target,
-        level=level,
-        outcome=outcome,
-    )
+    paged = any(n.get("level") == level for n in (alert.escalation or {}).get("notified", []))
+    if not paged:  # a retried step whose page went out and was logged (then, say, its audit failed)
+        outcome = rt.publisher.publish(
+            routing.escalation_message(alert, target, level, rt.settings.cockpit_url)
+        )
+        record = {"target": target, "level": level, "at": rt.now().isoformat(), "outcome": outcome}
+        record_escalation(repo, alert, record)
+        audit(
+            alert.tenant_id,
+            SYSTEM,
+            "system",
+            "alert.escalated",
+            alert,
+            target=target,
+            level=level,
+            outcome=outcome,
+        )
     nxt = level + 1
     done = nxt >= len(state["targets"])
     return {**state, "level": nxt, "done": done, "wait_s": 0 if done else int(state["waits"][nxt])}

@@ -147,7 +147,15 @@ def _sla(state: State, started: datetime, finished: datetime, duration: float) -
     return False, None
 
 
-def finish(state: State, status: str, code: str | None = None, message: str | None = None) -> State:
+def finish(
+    state: State,
+    status: str,
+    code: str | None = None,
+    message: str | None = None,
+    *,
+    delivery: dict[str, Any] | None = None,
+) -> State:
+    """End the attempt: its END row, its index row and (delivered) its DELIVERY row, all or none."""
     run = state["run"]
     finished = now()
     started = datetime.fromisoformat(run["started_at"])
@@ -168,10 +176,8 @@ def finish(state: State, status: str, code: str | None = None, message: str | No
     }
     end["events"] = _events(state, status, end)
     log = log_of(state)
-    if log.append(run["run_id"], "END", "end", end):
-        log.append_index(run["started_at"], run["run_id"], _overview(state, end))
-    else:  # this attempt already ended (a retried terminal step): report what was recorded
-        end = log.row(run["run_id"], "END") or end
+    if not log.end(run["run_id"], end, (run["started_at"], _overview(state, end)), delivery):
+        end = log.row(run["run_id"], "END") or end  # ended already (a retried terminal step): as recorded
     return result_of(state, run, end)
 
 

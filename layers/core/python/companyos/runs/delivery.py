@@ -11,7 +11,7 @@ from companyos.domain import kpis
 from companyos.domain import verdict as verdict_model
 from companyos.runs.attempts import finish
 from companyos.runs.contracts import Contract
-from companyos.runs.run_state import State, contract_of, log_of
+from companyos.runs.run_state import State, contract_of
 
 
 def verdict(contract: Contract, value: float | None) -> str | None:
@@ -83,8 +83,8 @@ def deliver(state: State) -> State:
         **({"panels": state["inputs"]["panels"]} if state["inputs"].get("panels") else {}),
         **({"window": contract.window} if contract.window != "rolling" else {}),
     }
-    log_of(state).append(run_id, "DELIVERY", "delivery", row)
-    return finish({**state, "delivery": {"verdict": row["verdict"], "time_range": row["time_range"]}}, status)
+    summary = {"verdict": row["verdict"], "time_range": row["time_range"]}
+    return finish({**state, "delivery": summary}, status, delivery=row)  # with its END, atomically
 
 
 def _sources(state: State) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from companyos.adapters.transient import transient_code
 from companyos.domain.errors import DomainError, TransientError
 
 PRE_VALIDATION_FAILED = "PRE_VALIDATION_FAILED"  # a hard pre-validation rule failed: the run is skipped
@@ -32,6 +33,16 @@ def code_of(exc: BaseException) -> str:
     if isinstance(exc, DomainError):
         return exc.code
     return CODES.get(type(exc), type(exc).__name__)
+
+
+def retryable(exc: BaseException) -> BaseException:
+    """A throttled or conflicting AWS call (after the SDK's own retries) as the `TransientError`
+    the state machine's Retry takes — the step is retried as a new attempt instead of the run
+    failing for a busy table; any other exception as it is."""
+    if isinstance(exc, TransientError):
+        return exc
+    aws = transient_code(exc)
+    return TransientError(f"{aws}: {exc}"[:MAX_MESSAGE]) if aws else exc
 
 
 def message_of(exc: BaseException) -> str:

@@ -66,11 +66,10 @@ def correct_run(
         "output_sample": {"7d": new_values["7d"]["value"]},
         "corrects": original_run_id,
     }
-    log.append(run_id, "DELIVERY", "delivery", restated)
     state = {
         "tenant_id": tenant_id,
         "kpi_id": header["kpi_id"],
         "run": corrected,
         "delivery": {"verdict": delivery.get("verdict"), "time_range": delivery.get("time_range")},
     }
-    return finish(state, "success")
+    return finish(state, "success", delivery=restated)

@@ -45,7 +45,18 @@ STEPS: dict[str, Callable[[State], State]] = {
 
 
 def dispatch(step: str, state: State, *, environment: str, retry_count: int = 0) -> State:
-    """Run one step of one attempt; an exception ends the attempt `failed` before it propagates."""
+    """Run one step of one attempt; an exception ends the attempt `failed` before it propagates —
+    a throttled or conflicting AWS call as `TransientError`, which the state machine retries."""
+    try:
+        return _dispatch(step, state, environment, retry_count)
+    except Exception as exc:
+        err = failures.retryable(exc)
+        if err is exc:
+            raise
+        raise err from exc
+
+
+def _dispatch(step: str, state: State, environment: str, retry_count: int) -> State:
     if step == "record_failure":
         return record_failure(state)
     if step == "source":
@@ -55,5 +66,6 @@ def dispatch(step: str, state: State, *, environment: str, retry_count: int = 0)
     try:
         return STEPS[step](state)
     except Exception as exc:
-        attempts.finish(state, "failed", failures.code_of(exc), failures.message_of(exc))
+        err = failures.retryable(exc)
+        attempts.finish(state, "failed", failures.code_of(err), failures.message_of(err))
         raise

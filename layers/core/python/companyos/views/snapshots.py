@@ -249,8 +249,6 @@ def _health_summary(result: scoring.HealthResult) -> dict[str, Any]:
 def refresh(tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:
     now = now or clock.now()
     snaps = build_snapshots(tenant, now)
-    store = ScoreStore(tenant.id)
-    for period, data in snaps.items():
-        store.put_snapshot(period, data, now)
+    ScoreStore(tenant.id).put_snapshots(snaps, now)  # all periods or none
     compliance_feed.record(tenant.id, snaps["7d"]["panels"].get("compliance"), now)
     return {"tenant_id": tenant.id, "periods": list(snaps), "computed_at": now.isoformat()}
