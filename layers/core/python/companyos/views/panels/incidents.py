@@ -62,6 +62,7 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
                     "href": f"/api/drill/incidents/{quote(i['id'])}?tenant={ctx.tenant_id}",
                 },
                 "drill": drill("incident", i["id"]),
+                "postmortem_url": (i.get("postmortem") or {}).get("url"),
             }
         )
     return {
@@ -75,6 +76,9 @@ def _incident_detail(i: dict[str, Any]) -> str:
     parts = [f"#{i['number']}" if i.get("number") else None]  # its state is shown beside its band
     if i.get("time_to_ack_s") is not None:
         parts.append(f"acknowledged after {_duration(i['time_to_ack_s'])}")
+    pm = i.get("postmortem")
+    if pm:  # the wireframe's "→ Post-mortem completed"
+        parts.append("post-mortem completed" if pm.get("completed") else "post-mortem in progress")
     return " · ".join(p for p in parts if p)
 
 
