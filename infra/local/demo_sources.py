@@ -36,6 +36,7 @@ from infra.local import (
     demo_finance,
     demo_github,
     demo_incidents,
+    demo_integrations,
     demo_inventory,
     demo_postmortems,
     demo_product,
@@ -142,6 +143,7 @@ def seed_sources(
     counts: dict[str, Any] = dict(out.counts)
     counts["product"] = telemetry
     counts["prometheus_signals"] = timed("prometheus", lambda: demo_prometheus.seed_prometheus(demo, now))
+    demo_integrations.save_deeplinks(stack, demo)  # trace / log links, as an admin sets them
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))
