@@ -82,3 +82,25 @@ def test_an_auditor_reads_the_templates_without_the_form(local: Any, demo: Any, 
     sign_in(page, local.url, "auditor@globex.demo", "#/integrations")
     page.locator('[data-testid="integration-row"]').first.wait_for()
     assert page.locator('[data-testid="integrations-form"]').count() == 0
+
+
+def test_the_rollup_incidents_domain_shows_each_tenants_postmortem_coverage(local: Any, demo: Any, page: Any):
+    """The incidents tile expanded: each demo tenant's postmortem coverage as the API delivers it
+    (the mttr run's share, "77.8% (7 of 9)"), no Unknown cell."""
+    from infra.local.demo_tenants import PLATFORM_ADMIN
+
+    token = local.client.login(PLATFORM_ADMIN[0])
+    doc = local.client.request("GET", "/api/platform/executive?period=28d", token=token).body
+    incidents = next(d for d in doc["domains"] if d["id"] == "incidents")
+    page.goto(local.url + "/rollup.html")
+    page.locator(f'[data-testid="login-user"][data-username="{PLATFORM_ADMIN[0]}"]').click()
+    page.locator('[data-testid="rollup-tile"][data-domain="incidents"] [data-testid="tile-toggle"]').click()
+    for card in incidents["tenants"]:
+        pm = card["metrics"]["postmortem_coverage"]
+        assert pm["value"] is not None and pm["display"].endswith(")"), pm
+        tenant_card = f'[data-testid="tenant-card"][data-tenant="{card["tenant"]["id"]}"]'
+        cell = page.locator(f'{tenant_card} [data-metric="postmortem_coverage"]')
+        cell.wait_for()
+        assert pm["display"] in cell.inner_text()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "rollup-incidents.png"), full_page=True)

@@ -62,7 +62,7 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
                     "href": f"/api/drill/incidents/{quote(i['id'])}?tenant={ctx.tenant_id}",
                 },
                 "drill": drill("incident", i["id"]),
-                "postmortem_url": (i.get("postmortem") or {}).get("url"),
+                "postmortem": _postmortem(i.get("postmortem")),
             }
         )
     return {
@@ -72,13 +72,18 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
     }
 
 
+def _postmortem(pm: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The wireframe's "→ Post-mortem completed": the issue that reviews the incident."""
+    if not pm:
+        return None
+    label = "Post-mortem completed" if pm.get("completed") else "Post-mortem in progress"
+    return {"label": label, "url": pm.get("url"), "completed": bool(pm.get("completed"))}
+
+
 def _incident_detail(i: dict[str, Any]) -> str:
     parts = [f"#{i['number']}" if i.get("number") else None]  # its state is shown beside its band
     if i.get("time_to_ack_s") is not None:
         parts.append(f"acknowledged after {_duration(i['time_to_ack_s'])}")
-    pm = i.get("postmortem")
-    if pm:  # the wireframe's "→ Post-mortem completed"
-        parts.append("post-mortem completed" if pm.get("completed") else "post-mortem in progress")
     return " · ".join(p for p in parts if p)
 
 
