@@ -109,14 +109,14 @@ def test_scoped_pauses_are_what_is_paused_answers(api):
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
     }
-    api.ok("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", body)
+    api.ok("approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", body)
     api.ok(
-        "approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {"reason": "eu outage", "entities": ["eu"]}
+        "approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", {"reason": "eu outage", "entities": ["eu"]}
     )
     assert not is_paused("piedpiper", "mttr")
     assert is_paused("piedpiper", "mttr", start + timedelta(minutes=30))
     assert is_paused("piedpiper", "mttr", entity="eu") and not is_paused("piedpiper", "mttr", entity="us")
-    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {})
+    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", {})
     assert no_reason.status == 422 and no_reason.body["code"] == "reason_required"
 
 

@@ -132,9 +132,16 @@ def test_platform_admin_sees_six_domains_for_the_demo_tenants_from_their_snapsho
     )
     assert inc_card["metrics"]["open"]["run_id"] == inc_rows["evidence"]["run_id"]
     assert inc_card["metrics"]["mtta"]["value"] == inc_rows["mtta_min"] is not None
-    # no source of postmortems is ingested: Unknown with the reason, never a number
+    # postmortem coverage: the share the same mttr run delivered with its incident rows (the demo
+    # writes postmortems for most of Northwind's P1/P2 incidents, GitHub issues naming them)
     pm = inc_card["metrics"]["postmortem_coverage"]
-    assert pm["value"] is None and pm["status"] == "unknown" and pm["reason"]
+    pms = inc_rows["postmortems"]
+    assert pms["qualifying"] > 0 and pm["value"] == round(100 * pms["covered"] / pms["qualifying"], 1)
+    assert pm["value"] == inc_rows["postmortem_pct"] and pm["run_id"] == inc_rows["evidence"]["run_id"]
+    assert pm["status"] in ("healthy", "warning", "critical")
+    for card in incidents["tenants"]:  # both demo tenants have one: no Unknown tile on the page
+        if card["tenant"]["id"] in ("northwind", "globex"):
+            assert card["metrics"]["postmortem_coverage"]["value"] is not None
 
 
 def test_every_rollup_is_audited_on_the_platform_chain_with_its_purpose(local, platform_token):

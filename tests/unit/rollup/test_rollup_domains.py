@@ -253,6 +253,36 @@ def test_open_incidents_and_mtta_come_from_the_incident_rows_the_mttr_run_delive
     assert org["mtta"]["value"] == pytest.approx((4.0 + 12.5) / 2) and org["mtta"]["status"] == "warning"
 
 
+def test_postmortem_coverage_is_the_delivered_share_judged_by_the_model():
+    """Postmortem coverage: the incident rows' `postmortem_pct` (resolved P1/P2 incidents with a
+    postmortem), shown with its count; >= 90 % Healthy, >= 70 % Warning; none due Unknown."""
+
+    def with_pm(run_id: str, covered: int, due: int) -> dict[str, Any]:
+        rows = incident_rows([], 3.0, run_id)
+        pct = round(100.0 * covered / due, 1) if due else None
+        rows.update(
+            postmortem_pct=pct,
+            postmortems={"qualifying": due, "covered": covered, "completed": covered, "pct": pct},
+        )
+        return {**snapshot(mttr=entry(30.0, score=80.0)), "panels": {"incidents": rows}}
+
+    data = [row(tenant("a"), with_pm("run-a", 4, 5)), row(tenant("b"), with_pm("run-b", 1, 3))]
+    data.append(row(tenant("c"), with_pm("run-c", 0, 0)))
+    incidents = domain(build_domains(data, period()), "incidents")
+    cards = {c["tenant"]["id"]: c["metrics"]["postmortem_coverage"] for c in incidents["tenants"]}
+    assert (cards["a"]["value"], cards["a"]["display"], cards["a"]["status"]) == (
+        80.0,
+        "80.0% (4 of 5)",
+        "warning",
+    )
+    assert (cards["b"]["value"], cards["b"]["status"]) == (pytest.approx(33.3), "critical")
+    assert cards["a"]["run_id"] == "run-a" and cards["a"]["detail"]["qualifying"] == 5
+    assert cards["c"]["value"] is None and cards["c"]["status"] == "unknown"
+    assert "no P1/P2 incident" in cards["c"]["reason"]
+    org = next(m for m in incidents["metrics"] if m["id"] == "postmortem_coverage")
+    assert org["value"] == pytest.approx((80.0 + 33.3) / 2) and org["status"] == "critical"
+
+
 def test_unknown_is_never_coloured_even_if_the_snapshot_says_otherwise():
     rows = [row(tenant("a"), snapshot(mttr=entry(None, status="healthy", reason="stale: computed 9 h ago")))]
     card = domain(build_domains(rows, period()), "incidents")["tenants"][0]
