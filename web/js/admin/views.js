@@ -170,9 +170,9 @@ export async function renderAudit(view) {
     } catch (err) { view.showError(err); }
   } }, "Export evidence bundle");
   const { events } = await admin.audit(view.tenant);
-  const rows = events.map((e) => h("tr", { "data-testid": "audit-row" }, h("td", {}, e.seq), h("td", {}, formatDateTime(e.at)),
+  const rows = events.map((e) => h("tr", { "data-testid": "audit-row" }, h("td", {}, e.pending ? "pending" : e.seq), h("td", {}, formatDateTime(e.at)),
     h("td", {}, e.actor), h("td", {}, e.role), h("td", {}, e.action), h("td", {}, e.target), h("td", {}, e.reason),
-    h("td", {}, e.approver), h("td", { class: "mono" }, e.hash.slice(0, 12))));
+    h("td", {}, e.approver), h("td", { class: "mono" }, e.pending ? "awaiting seal" : e.hash.slice(0, 12))));
   replaceChildren(view.main, h("section", { class: "admin-panel" }, h("h1", {}, "Audit trail"),
     h("div", { class: "admin-actions" }, verify, exportButton), result,
     table(["#", "When", "Actor", "Role", "Action", "Target", "Reason", "Approver", "Hash"], rows, "audit-table")));

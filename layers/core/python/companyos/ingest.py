@@ -156,9 +156,7 @@ def _store(
         for i, s in enumerate(signals)
     ]
     unmapped = sorted(e for e in unmapped_entities if e not in mapping)
-    if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
-        return _duplicate(parsed, unmapped).to_dict()
-    AuditTrail(tenant_id).append(
+    record = AuditTrail(tenant_id).record(
         AuditEvent(
             actor=f"webhook:{source_name}",
             role="source",
@@ -168,6 +166,11 @@ def _store(
             | ({"report": report} if report else {}),
         )
     )
+    # the audit record commits in the delivery's (last) transaction: both are stored, or neither (#17)
+    if not store.put_delivery_chunked(
+        source_name, parsed.delivery_id, stored, source.retention_days, writes, audit=record
+    ):
+        return _duplicate(parsed, unmapped).to_dict()
     live = clock.now() - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
     if any(s.kind in product_rollup.ACTIVITY_KINDS and s.occurred_at >= live for s in stored):
         _roll_up_product(tenant_id)
