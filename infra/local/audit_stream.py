@@ -8,7 +8,8 @@ consumer: the real `audit_sealer` handler in the local stack. Like the mapping, 
 retried (the shard iterator only moves on after success); after `MAX_ATTEMPTS` it is logged and
 skipped (AWS: the on-failure destination), and the sweep seals those records. `drain()` delivers
 everything written so far (tests and the seed call it to see their writes sealed); `start()` polls
-in the background."""
+in the background. Delivered records are trimmed from moto's shard (DynamoDB keeps 24 hours of a
+stream; moto would keep every record in memory for the life of the stack)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+from infra.local.moto_patches import write_lock
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 3
@@ -67,6 +70,17 @@ class AuditStream:
                 if not out["Records"]:
                     return delivered
                 self._iterator = str(out["NextShardIterator"])
+                self._trim(int(out["Records"][-1]["dynamodb"]["SequenceNumber"]))
+
+    def _trim(self, last_delivered: int) -> None:
+        """Drop the shard's records up to `last_delivered` (sequence numbers stay what they were)."""
+        shard = self._backend.dynamodb.get_table(self.table_name).stream_shard
+        assert shard is not None  # the table has a stream (drain found its shard)
+        with write_lock:  # moto appends to the shard inside its (locked) writes
+            done = last_delivered + 1 - shard.starting_sequence_number
+            if done > 0:
+                del shard.items[:done]
+                shard.starting_sequence_number += done
 
     def start(self) -> None:
         threading.Thread(target=self._run, daemon=True, name="audit-stream").start()

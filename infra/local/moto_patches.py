@@ -114,20 +114,20 @@ def _apply(backend: DynamoDBBackend, item: dict[str, Any]) -> None:
         )
 
 
-_write_lock = threading.RLock()  # one write at a time: check-then-apply is atomic (see above)
+write_lock = threading.RLock()  # one write at a time: check-then-apply is atomic (see above)
 
 
 def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(original)
     def write(*args: Any, **kwargs: Any) -> Any:
-        with _write_lock:
+        with write_lock:
             return original(*args, **kwargs)
 
     return write
 
 
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    with _write_lock:
+    with write_lock:
         _transact_write_items(self, transact_items)
 
 

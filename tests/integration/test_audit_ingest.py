@@ -76,3 +76,22 @@ def test_two_parallel_posts_of_one_delivery_store_it_once_with_one_audit_record(
     stored = [r for r in replies if r.status < 300 and r.body.get("status") == "stored"]
     assert len(stored) == 1, [(r.status, r.body) for r in replies]
     assert len(audit_records(audited.id, "tx-parallel")) == 1
+
+
+def test_the_sweep_gives_a_new_tenant_its_genesis_digest_so_an_emptied_chain_is_caught(local):
+    from companyos.adapters.audit import AuditTrail
+    from companyos.adapters.models import AuditItem
+    from companyos.adapters.repos import Catalog, Tenant
+
+    Catalog().put_tenant(Tenant("genesisco", "Genesis Co", "prod", True, "us-east-1", "dora-2024", "test"))
+    out = local.stack.invoke("audit_sealer", {})  # the schedule's event: every tenant and PLATFORM
+    assert out["failed"] == [] and out["chains"] >= 2
+    trail = AuditTrail("genesisco")
+    [genesis] = trail.digests()
+    assert genesis["number"] == 1 and genesis["seq"] == 0 and genesis["prev_signature"] == ""
+    result = trail.verify()
+    assert result.ok and result.events == 0 and result.digests == 1
+    local.stack.invoke("audit_sealer", {"chains": ["genesisco"]})
+    assert len(trail.digests()) == 1  # the genesis is fresh: no heartbeat due yet
+    next(iter(AuditItem.query("genesisco#DIGEST"))).delete()
+    assert trail.verify().problem == "chain_empty"

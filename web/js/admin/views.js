@@ -156,7 +156,8 @@ export async function renderAudit(view) {
     try {
       const v = await admin.verify(view.tenant);
       replaceChildren(result, v.ok
-        ? h("span", { class: `verify-ok ${stateClass("ok")}` }, `Chain intact: ${v.events} events, head signed by KMS (signature valid).`)
+        ? h("span", { class: `verify-ok ${stateClass("ok")}` }, `Chain intact: ${v.events} events, ` + (v.signature_valid ? "head signed by KMS (signature valid)." : "not signed yet.")
+          + (v.pending_events ? ` ${v.pending_events} pending sealing${v.sealing_overdue ? " (overdue: check the sealer)" : ""}.` : ""))
         : h("span", { class: `verify-bad ${stateClass("failed")}` }, `Chain broken at ${v.broken_at ?? "?"}: ${v.problem}`));
     } catch (err) { view.showError(err); }
   } }, "Verify chain and signature");
