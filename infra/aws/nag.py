@@ -20,6 +20,7 @@ from infra.aws.reasons import (
     DEPLOYMENT_INVALIDATION,
     FUNCTION_XRAY,
     FUNCTION_XRAY_ACM_LIST,
+    FUNCTION_XRAY_STREAM,
     INGEST_CHECKS,
     PUBLIC_ROUTE_CHECKS,
     STAR_ACTIONS,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_iam as iam
 
     from infra.aws.alerts import Alerts
+    from infra.aws.audit import AuditSigning
     from infra.aws.api import Api
     from infra.aws.config import StageConfig
     from infra.aws.cost import Cost
@@ -61,6 +63,7 @@ class CockpitConstructs(Resolves, Protocol):
     web: Web
     reports: Reports
     cost: Cost
+    audit: AuditSigning
 
     @property
     def node(self) -> Node: ...
@@ -137,6 +140,13 @@ def acknowledge(stack: CockpitConstructs) -> None:
     )
     _ack(stack.alerts.dlq, "Serverless-SQSRedrivePolicy", dlq_reason)
     _ack(stack.alerts.dlq, "AwsSolutions-SQS3", dlq_reason)
+    sealer_reason = (
+        "The audit sealer's stream mapping sends a batch that failed every retry here (its on-failure "
+        "destination: shard and sequence numbers, kept 14 days); it is itself the dead-letter queue, "
+        "and the 5-minute sweep seals those records anyway."
+    )
+    _ack(stack.audit.sealer_failures, "Serverless-SQSRedrivePolicy", sealer_reason)  # type: ignore[arg-type]
+    _ack(stack.audit.sealer_failures, "AwsSolutions-SQS3", sealer_reason)  # type: ignore[arg-type]
     for machine in stack.pipeline.state_machines.values():
         _ack_star(stack, machine.role, machine.role, STATE_MACHINE_LOGS_XRAY)
     _ack(
@@ -187,6 +197,8 @@ def _acknowledge_distribution(stack: CockpitConstructs) -> None:
 def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
     fn = stack.functions.functions[spec.name]
     star = FUNCTION_XRAY_ACM_LIST if spec.reads_certificates else FUNCTION_XRAY
+    if spec.audit_key == "sign":  # the sealer reads the audit table's stream
+        star = FUNCTION_XRAY_STREAM
     _ack_star(stack, fn.role, fn.role, star)  # type: ignore[arg-type]
     if spec.reads_certificates:
         _ack(

@@ -36,6 +36,8 @@ STATE_MACHINE_LOGS_XRAY = frozenset(
 DEPLOYMENT_INVALIDATION = frozenset({"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"})
 # the ACM connector (`reads_certificates`): tracing plus listing this account's certificates
 FUNCTION_XRAY_ACM_LIST = FUNCTION_XRAY | {"acm:ListCertificates"}
+# the audit sealer (#17), consumer of the audit table's stream: tracing plus listing streams
+FUNCTION_XRAY_STREAM = FUNCTION_XRAY | {"dynamodb:ListStreams"}
 
 STAR_ACTIONS: dict[frozenset[str], str] = {
     FUNCTION_XRAY: (
@@ -55,6 +57,13 @@ STAR_ACTIONS: dict[frozenset[str], str] = {
         "Active tracing (xray:PutTraceSegments, PutTelemetryRecords: no resource-level permissions), and "
         "the ACM connector's acm:ListCertificates, which supports no resource-level permissions either "
         "(AWS requires Resource '*'); it only lists. Describing is granted per certificate ARN."
+    ),
+    FUNCTION_XRAY_STREAM: (
+        "Active tracing (xray:PutTraceSegments, PutTelemetryRecords: no resource-level permissions), and "
+        "the audit sealer's event source mapping on the audit table's stream: aws-cdk-lib's "
+        "DynamoEventSource grants dynamodb:ListStreams, which supports no resource-level permissions "
+        "(AWS requires Resource '*'); reading the records (DescribeStream, GetShardIterator, GetRecords) "
+        "is granted on the audit table's stream ARN only."
     ),
     DEPLOYMENT_INVALIDATION: (
         "aws-cdk-lib's BucketDeployment grants cloudfront:CreateInvalidation and GetInvalidation on '*' "

@@ -234,11 +234,12 @@ def test_canary_takes_a_share_of_entities(api):
     assert canary_version("piedpiper", "build_success_rate", "prod", "svc-other") == "1.1.0"
 
 
-def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(api, capsys):
-    from companyos.adapters.audit import check_bundle
+def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(local, api, capsys):
+    from companyos.adapters.audit_verify import check_bundle
 
     from tools import audit_cli as cli
 
+    local.stack.seal_audit()
     bundle = api.ok("auditor", "GET", "/audit/export")
     for name, text in bundle["files"].items():
         assert hashlib.sha256(text.encode()).hexdigest() == bundle["manifest"]["checksums"][name]
@@ -261,6 +262,7 @@ def test_the_cli_exits_1_when_an_event_was_tampered_with(local, api, tmp_path, c
     trail = AuditTrail("piedpiper-tamper")
     for i in range(3):
         trail.append(AuditEvent("a@x", "tenant_admin", f"act{i}", "t"))
+    local.stack.seal_audit()
     assert cli.main(["audit", "export", "--tenant", "piedpiper-tamper", "--out", str(tmp_path)]) == 0
     sums = (tmp_path / "SHA256SUMS").read_text().splitlines()
     for line in sums:
@@ -271,3 +273,25 @@ def test_the_cli_exits_1_when_an_event_was_tampered_with(local, api, tmp_path, c
     item.save()
     assert cli.main(["audit", "verify", "--tenant", "piedpiper-tamper"]) == 1
     assert '"hash_mismatch"' in capsys.readouterr().out
+
+
+def test_the_cli_catches_a_rolled_back_tail_against_an_exported_digest(local, tmp_path, capsys):
+    from companyos.adapters.audit import AuditEvent, AuditTrail
+    from companyos.adapters.models import AuditItem
+
+    from tools import audit_cli as cli
+
+    trail = AuditTrail("piedpiper-rollback")
+    trail.append(AuditEvent("a@x", "tenant_admin", "act0", "t"))
+    local.stack.seal_audit()
+    trail.append(AuditEvent("a@x", "tenant_admin", "act1", "t"))
+    local.stack.seal_audit()
+    assert cli.main(["audit", "export", "--tenant", "piedpiper-rollback", "--out", str(tmp_path)]) == 0
+    # delete the last sealing batch whole: its entry and its digest (the chain looks one event shorter)
+    list(AuditItem.query("piedpiper-rollback"))[-1].delete()
+    list(AuditItem.query("piedpiper-rollback#DIGEST"))[-1].delete()
+    capsys.readouterr()
+    assert cli.main(["audit", "verify", "--tenant", "piedpiper-rollback"]) == 0  # within the heartbeat
+    anchor = str(tmp_path / "digests.json")
+    assert cli.main(["audit", "verify", "--tenant", "piedpiper-rollback", "--anchor", anchor]) == 1
+    assert '"anchor_missing"' in capsys.readouterr().out

@@ -178,9 +178,7 @@ def _store(
         for i, s in enumerate(signals)
     ]
     unmapped = sorted(e for e in unmapped_entities if e not in mapping)
-    if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
-        return _stored_before(tenant_id, source_name, parsed, {s.kind for s in stored}, unmapped, start_run)
-    AuditTrail(tenant_id).append(
+    record = AuditTrail(tenant_id).record(
         AuditEvent(
             actor=f"webhook:{source_name}",
             role="source",
@@ -190,6 +188,11 @@ def _store(
             | ({"report": report} if report else {}),
         )
     )
+    # the audit record commits in the delivery's (last) transaction: both are stored, or neither (#17)
+    if not store.put_delivery_chunked(
+        source_name, parsed.delivery_id, stored, source.retention_days, writes, audit=record
+    ):
+        return _stored_before(tenant_id, source_name, parsed, {s.kind for s in stored}, unmapped, start_run)
     live = clock.now() - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
     if any(s.kind in product_rollup.ACTIVITY_KINDS and s.occurred_at >= live for s in stored):
         _roll_up_product(tenant_id)
