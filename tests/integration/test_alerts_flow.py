@@ -183,9 +183,10 @@ def test_a_kpi_crossing_its_threshold_notifies_exactly_the_matrix_subscribers_on
     put_snapshot(tenant.id, {"net_revenue_retention": 96.5})
     out = evaluate(local, tenant.id)
     assert [t["to"] for t in out["transitions"]] == ["firing"]
-    # Then the CEO gets Slack and Head of Product gets email — nobody else (severity matrix row)
+    # Then the CEO gets Slack and Head of Product gets email (the severity matrix row), and the CEO
+    # email too (the CEO block's delivery: email, slack_dm) — nobody else
     got = inbox.drain_all()
-    assert sorted(got) == ["ceo.slack", "product.email"]
+    assert sorted(got) == ["ceo.email", "ceo.slack", "product.email"]
     [msg] = got["ceo.slack"]
     assert msg["attributes"] == {
         "kind": "alert", "tenant": tenant.id, "persona": "ceo", "channel": "slack", "severity": "high",
@@ -203,7 +204,7 @@ def test_a_kpi_crossing_its_threshold_notifies_exactly_the_matrix_subscribers_on
     put_snapshot(tenant.id, {"net_revenue_retention": 101.0})
     evaluate(local, tenant.id)
     got = inbox.drain_all()
-    assert sorted(got) == ["ceo.slack", "product.email"]
+    assert sorted(got) == ["ceo.email", "ceo.slack", "product.email"]
     assert got["ceo.slack"][0]["attributes"]["status"] == "resolved"
 
 
@@ -213,10 +214,12 @@ def test_a_p1_incident_pages_the_matrix_row_and_escalates(local, quiet):
     out = evaluate(local, tenant.id, snapshot=False)
     got = inbox.drain_all()
     alert_queues = {k: v for k, v in got.items() if not k.startswith("esc.")}
-    assert sorted(alert_queues) == [
+    assert sorted(alert_queues) == [  # the matrix row, and the CTO block's SMS and Slack
         "ceo.sms",
         "ciso.email",
         "cto.pagerduty",
+        "cto.slack",
+        "cto.sms",
         "ops.pagerduty",
         "product.email",
     ]
@@ -251,7 +254,7 @@ def test_fast_burn_page_inhibits_the_slow_burn_ticket_of_the_same_slo(local, qui
     got = inbox.drain_all()
     assert [m["attributes"]["rule"] for m in got["cto.email"]] == ["SLOBudgetBurningSlow"]
     assert alert_of(tenant.id, "SLOBudgetBurning").state == "pending"
-    with clock_at(start + timedelta(minutes=5)):
+    with clock_at(start + timedelta(minutes=5, seconds=1)):  # the pending alert's `since` is after `start`
         evaluate(local, tenant.id, snapshot=False, slo=slo)
     got = inbox.drain_all()
     # SLOBudgetBurning routes CTO slack + email; from now on it inhibits the ticket of the same SLO
@@ -304,7 +307,8 @@ def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, 
     monkeypatch.setattr(publisher, "clients", AwsClients(overrides={"sns": Flaky(real, failures=10_000)}))
     put_snapshot(tenant.id, {"change_failure_rate": 22.0, "compliance_score": 80.0})
     out = evaluate(local, tenant.id)
-    assert (out["messages"], out["dead_lettered"]) == (2, 2)  # ComplianceDropped: CTO email, CISO PagerDuty
+    # ComplianceDropped: CTO email, CISO PagerDuty (matrix), CISO email (the CISO block)
+    assert (out["messages"], out["dead_lettered"]) == (3, 3)
     assert inbox.drain_all() == {}
     sqs = boto3.client("sqs")
     dlq = local.stack.settings.alerts_dlq_url
@@ -315,7 +319,7 @@ def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, 
             if doc["message"]["attributes"]["tenant"] == tenant.id:
                 dead.append(doc)
             sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
-    assert sorted(d["message"]["attributes"]["persona"] for d in dead) == ["ciso", "cto"]
+    assert sorted(d["message"]["attributes"]["persona"] for d in dead) == ["ciso", "ciso", "cto"]
     assert all(d["message"]["attributes"]["rule"] == "ComplianceDropped" and d["attempts"] == 3 for d in dead)
     assert alert_of(tenant.id, "ComplianceDropped").state == "firing"
 

@@ -93,8 +93,8 @@ class Rule(_Frozen):
     severity: Severity
     dimension: str  # one of the five health dimensions, "company" or "platform"
     persona: str = Field(pattern=r"^(ceo|cto|ciso|ops|product)$")  # the drill-down dashboard
-    alert_type: str | None = None  # a row of the severity matrix; routes come from it
-    routes: tuple[Route, ...] = ()  # used when the rule has no matrix row
+    alert_type: str | None = None  # a row of the severity matrix
+    routes: tuple[Route, ...] = ()  # the persona block's delivery; notified with the matrix row
     burn: Literal["page", "ticket"] | None = None  # slo_burn: which multiwindow rules count
     signal: SignalSelector | None = None
     row: RowSelector | None = None
@@ -112,8 +112,8 @@ class Rule(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.alert_type is None) == (not self.routes):
-            raise ValueError(f"{self.id}: give exactly one of alert_type (matrix row) or routes")
+        if self.alert_type is None and not self.routes:
+            raise ValueError(f"{self.id}: give its matrix row (alert_type), its own routes, or both")
         if self.source == "slo_burn" and self.burn is None:
             raise ValueError(f"{self.id}: slo_burn rules name the burn severity (page or ticket)")
         if self.source == "signal" and self.signal is None:
@@ -238,10 +238,11 @@ class AlertPack(_Frozen):
         return [r for r in self.rules if reads(r)]
 
     def routes_of(self, rule: Rule) -> list[tuple[str, str]]:
-        """(persona, channel) pairs the rule notifies: its matrix row, else its own routes."""
-        if rule.alert_type is not None:
-            return list(self.matrix[rule.alert_type].items())
-        return [(r.persona, c) for r in rule.routes for c in r.channels]
+        """(persona, channel) pairs the rule notifies: the union of its severity-matrix row and its
+        own routes (the persona block's `delivery` of the spec), the matrix's first."""
+        matrix = list(self.matrix[rule.alert_type].items()) if rule.alert_type is not None else []
+        own = [(r.persona, c) for r in rule.routes for c in r.channels]
+        return list(dict.fromkeys([*matrix, *own]))
 
 
 class RuleTuning(_Frozen):
