@@ -52,7 +52,9 @@ def routed(rule_id: str, status: str = "firing") -> list[tuple[str, str]]:
             ("ceo", "sms"), ("cto", "pagerduty"), ("ciso", "email"),
             ("ops", "pagerduty"), ("product", "email"), ("cto", "sms"), ("cto", "slack"),
         ]),
-        ("SLOBudgetExhausted", [("ceo", "email"), ("cto", "pagerduty"), ("ops", "pagerduty"), ("cto", "slack")]),
+        ("SLOBudgetExhausted", [
+            ("ceo", "email"), ("cto", "pagerduty"), ("ops", "pagerduty"), ("cto", "slack"),
+        ]),
         ("CriticalCVEDetected", [
             ("cto", "email"), ("ciso", "pagerduty"), ("ops", "email"), ("ciso", "slack"), ("ciso", "sms"),
         ]),
