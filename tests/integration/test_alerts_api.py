@@ -141,7 +141,7 @@ def test_tenants_tune_thresholds_through_the_api_and_the_next_evaluation_uses_th
 
 
 def test_an_escalation_step_for_an_acknowledged_alert_stops_without_notifying(local, firing):
-    t, tok = firing
+    t, _tok = firing
     # NRR (episode 1) was acknowledged above and is still below target
     nrr = alert_of(t.id, "NRRBelowTarget")
     assert (nrr.state, nrr.episode) == ("firing", 1) and nrr.acked_at is not None
