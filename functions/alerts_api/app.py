@@ -1,5 +1,5 @@
-"""The alert inbox API: firing/recent alerts per persona, acknowledge, resolve; rule tuning and
-escalation routes per tenant. Every write is audited; every refusal is a 4xx with a `code`."""
+"""The alert inbox API: firing/recent alerts per persona, acknowledge, resolve; rule tuning,
+escalation routes and silences per tenant. Every write is audited; every refusal is a 4xx with a `code`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from companyos.alerts import inbox, tuning
+from companyos.alerts import inbox, silences, tuning
 from companyos.alerts.context import runtime
 from companyos.api import bootstrap, logger, principal_of, resolver
 from companyos.domain import clock
+from companyos.domain.alert_silences import SilenceIn
 from pydantic import BaseModel, ConfigDict, Field
 
 bootstrap()
@@ -88,6 +89,25 @@ def put_routes(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
     return tuning.put_routes(principal_of(app), tenant, body)
+
+
+@app.get("/api/alert-silences")
+def get_silences(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+    return silences.list_silences(principal_of(app), tenant, clock.now())
+
+
+@app.post("/api/alert-silences")
+def post_silence(
+    tenant: Annotated[str, Query(min_length=1)], body: Annotated[SilenceIn, Body()]
+) -> dict[str, Any]:
+    return silences.create(principal_of(app), tenant, body, clock.now())
+
+
+@app.delete("/api/alert-silences/<silence_id>")
+def expire_silence(
+    silence_id: Annotated[str, Path(max_length=40)], tenant: Annotated[str, Query(min_length=1)]
+) -> dict[str, Any]:
+    return silences.expire(principal_of(app), tenant, silence_id, clock.now())
 
 
 @logger.inject_lambda_context(clear_state=True)

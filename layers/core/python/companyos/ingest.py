@@ -403,6 +403,9 @@ def _start_event_runs(
     tenant_id: str, source: str, delivery_id: str, kinds: set[str], start_run: RunStarter
 ) -> list[str]:
     kpi_ids = sorted({k for kind in kinds for k in contracts.consumers_of(kind)})
+    if kpi_ids:  # a paused KPI runs on no trigger: not the schedule's, not a delivery's (#18)
+        paused = contracts.paused_ids(tenant_id)
+        kpi_ids = [k for k in kpi_ids if k not in paused]
     if not kpi_ids:
         return []
     digest = hashlib.sha256(f"{tenant_id}|{source}|{delivery_id}".encode()).hexdigest()[:20]

@@ -124,9 +124,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="alerts_api",
-        description="Alert inbox: firing/recent alerts per persona, acknowledge, resolve; tuning, routes",
+        description="Alert inbox: alerts per persona, acknowledge, resolve; tuning, routes, silences",
         tables={"catalog": "write", "audit": "write"},
-        api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes"),
+        api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes", "/api/alert-silences"),
         publishes_alerts=True,
         stops_state_machines=("escalation",),
     ),

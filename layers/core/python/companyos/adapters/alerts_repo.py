@@ -17,11 +17,14 @@ from companyos.adapters.models import CatalogItem
 from companyos.domain import clock
 from companyos.domain.alert_engine import Alert
 from companyos.domain.alert_rules import EscalationRoutes, RuleTuning
+from companyos.domain.alert_silences import Silence
 from companyos.domain.errors import Conflict, NotFound
 
 ALERT_PREFIX = "ALERT#"
 TUNING_SK = "ALERTCFG#TUNING"
 ROUTES_SK = "ALERTCFG#ROUTES"
+SILENCE_PREFIX = "SILENCE#"
+PAUSE_PREFIX = "PAUSE#"  # the admin plane's KPI pauses (admin/catalog.py), read for maintenance
 
 
 class AlertRepo:
@@ -91,6 +94,30 @@ class AlertRepo:
             self._config(TUNING_SK)
         data = {k: v.model_dump(exclude_none=True) for k, v in tunings.items()}
         self._save(TUNING_SK, "alert_tuning", data)
+
+    # ------------------------------------------------------------------ silences and maintenance
+
+    def silences(self) -> list[Silence]:
+        """Every silence of the tenant, expired ones included (one Query)."""
+        items = CatalogItem.query(self._pk, CatalogItem.sk.startswith(SILENCE_PREFIX))
+        return [Silence.model_validate(i.data) for i in items]
+
+    def put_silence(self, silence: Silence) -> None:
+        """A new silence (its id is new) or a change of one read by `silence`."""
+        self._save(SILENCE_PREFIX + silence.silence_id, "alert_silence", silence.model_dump(mode="json"))
+
+    def silence(self, silence_id: str) -> Silence:
+        sk = SILENCE_PREFIX + silence_id
+        try:
+            item = CatalogItem.get(self._pk, sk)
+        except CatalogItem.DoesNotExist as exc:
+            raise NotFound(f"silence '{silence_id}' does not exist", code="silence_not_found") from exc
+        self._versions[sk] = item.version
+        return Silence.model_validate(item.data)
+
+    def pauses(self) -> list[dict[str, Any]]:
+        """The tenant's KPI pauses as the admin plane stored them (kpi_id, scope, window, reason)."""
+        return [dict(i.data) for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith(PAUSE_PREFIX))]
 
     def routes(self) -> EscalationRoutes | None:
         data = self._config(ROUTES_SK)

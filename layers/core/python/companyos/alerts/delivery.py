@@ -13,31 +13,44 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.adapters.alerts_repo import AlertRepo
 from companyos.alerts import routing
-from companyos.alerts.context import Runtime
+from companyos.alerts.context import SYSTEM, Runtime, audit
 from companyos.alerts.notify import DeliveryFailed
 from companyos.alerts.writes import save_with_retry
 from companyos.domain.alert_engine import Alert
 from companyos.domain.alert_rules import AlertPack
 
 LEASE_S = 120  # a claim this old was left by a deliverer that died: the next delivery takes it over
+KEPT_SILENCED = 20  # silenced notifications kept on the alert item (the audit trail has them all)
+Mute = Callable[[Alert], dict[str, Any] | None]
 
 
-def deliver(rt: Runtime, repo: AlertRepo, pack: AlertPack, current: dict[str, Alert]) -> dict[str, int]:
+def deliver(
+    rt: Runtime, repo: AlertRepo, pack: AlertPack, current: dict[str, Alert], mute: Mute | None = None
+) -> dict[str, int]:
     """Claim and publish every undelivered notification (this evaluation's and leftovers), one
     message group (rule, status) at a time; each published claim is dropped, each group that could
     not be delivered (`DeliveryFailed`: neither SNS nor the DLQ took it) goes back to the outbox so
-    the retry sends that group again — never the groups that went out before it."""
+    the retry sends that group again — never the groups that went out before it. A notification
+    of a muted alert (`mute`: a silence, a KPI in maintenance) is recorded on the alert and in the
+    audit trail as silenced, and not sent."""
     claim, now = uuid.uuid4().hex, rt.now()
     groups: dict[tuple[str, str], list[tuple[Alert, str]]] = {}
+    silenced = 0
     for alert_id, alert in list(current.items()):
         if not alert.outbox and not _expired(alert, now):
             continue
         current[alert_id] = claimed = _claim(repo, alert, claim, now)
+        why = mute(claimed) if mute is not None else None
+        if why is not None and _mine(claimed, claim):
+            current[alert_id] = _record_silenced(repo, claimed, claim, why, now)
+            silenced += len(_mine(claimed, claim))
+            continue
         for status in _mine(claimed, claim):
             groups.setdefault((claimed.rule_id, status), []).append((claimed, status))
     outcomes: list[str] = []
@@ -55,7 +68,23 @@ def deliver(rt: Runtime, repo: AlertRepo, pack: AlertPack, current: dict[str, Al
             current[alert_id] = save_with_retry(repo, settle(current[alert_id]), settle)
     if failed is not None:
         raise failed
-    return {"messages": len(outcomes), "dead_lettered": outcomes.count("dead_lettered")}
+    return {"messages": len(outcomes), "dead_lettered": outcomes.count("dead_lettered"), "silenced": silenced}
+
+
+def _record_silenced(repo: AlertRepo, alert: Alert, claim: str, why: dict[str, Any], now: datetime) -> Alert:
+    """The claimed notifications dropped unsent and recorded (newest `KEPT_SILENCED` on the item)."""
+    statuses = _mine(alert, claim)
+
+    def drop(fresh: Alert) -> Alert:
+        kept = _settle(claim, statuses, True, fresh)
+        records = [{"status": s, "at": now.isoformat(), "episode": fresh.episode, **why} for s in statuses]
+        log = [*fresh.silenced_notifications, *records][-KEPT_SILENCED:]
+        return kept.model_copy(update={"silenced": why, "silenced_notifications": log})
+
+    saved = save_with_retry(repo, drop(alert), drop)
+    for status in statuses:
+        audit(repo.tenant_id, SYSTEM, "system", "alert.notification_silenced", saved, status=status, **why)
+    return saved
 
 
 def _expired(alert: Alert, now: datetime) -> bool:

@@ -6,8 +6,9 @@ or on a direct observation event)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from companyos.adapters.alerts_repo import AlertRepo
@@ -16,6 +17,7 @@ from companyos.alerts.context import SYSTEM, Runtime, audit
 from companyos.alerts.delivery import deliver
 from companyos.alerts.escalation import start_escalations, stop_execution
 from companyos.alerts.writes import save_with_retry
+from companyos.domain import alert_silences
 from companyos.domain.alert_engine import Alert, evaluate
 from companyos.domain.alert_rules import AlertPack, Rule, effective_rules, load_pack
 
@@ -26,6 +28,27 @@ class Observations:
     metrics: list[Mapping[str, Any]] = field(default_factory=list)
     slos: list[Mapping[str, Any]] = field(default_factory=list)
     snapshot: bool = True
+
+
+def mute_of(pack: AlertPack, repo: AlertRepo, now: datetime) -> Callable[[Alert], dict[str, Any] | None]:
+    """Why an alert is muted now: the tenant's silences and its KPIs in maintenance (two Queries)."""
+    silences = [s for s in repo.silences() if s.active(now)]
+    paused = alert_silences.pauses_in_force(repo.pauses(), now)
+    return functools.partial(alert_silences.muted, pack, silences=silences, paused=paused, now=now)
+
+
+def _released(a: Alert, why: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A firing alert whose silence ended (or whose KPI left maintenance) while its firing
+    notification of this episode was held back is notified now, as Alertmanager does."""
+    held = [
+        r
+        for r in a.silenced_notifications
+        if r.get("episode") == a.episode and r.get("status") == "firing" and not r.get("released_at")
+    ]
+    if why is not None or a.state != "firing" or not held:
+        return {}
+    log = [{**r, "released_at": now.isoformat()} if r in held else r for r in a.silenced_notifications]
+    return {"outbox": [*a.outbox, "firing"], "silenced_notifications": log}
 
 
 def tenant_rules(pack: AlertPack, repo: AlertRepo) -> list[Rule]:
@@ -77,6 +100,11 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
     for n in ev.notifications:
         a = ev.changed[n.alert.alert_id]
         ev.changed[a.alert_id] = a.model_copy(update={"outbox": [*a.outbox, n.status]})
+    mute = mute_of(pack, repo, now)
+    for alert_id, a in {**existing, **ev.changed}.items():  # the inbox shows why an alert is muted
+        why = mute(a) if a.state in ("pending", "firing") else None
+        if why != a.silenced:
+            ev.changed[alert_id] = a.model_copy(update={"silenced": why, **_released(a, why, now)})
     transitions = []
     for alert_id, after in ev.changed.items():
         before = existing.get(alert_id)
@@ -103,7 +131,7 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
                 previous_state=old,
             )
     current = {**existing, **ev.changed}
-    delivery = deliver(rt, repo, pack, current)
+    delivery = deliver(rt, repo, pack, current, mute)
     escalations = start_escalations(rt, repo, current)
     return {
         "tenant_id": tenant_id,

@@ -73,6 +73,8 @@ class Alert(BaseModel):
     outbox: list[str] = []  # notifications ("firing"/"resolved") stored but not yet delivered
     # notifications a delivery claimed and is publishing: {status, claim, at} (alerts/delivery.py)
     sending: list[dict[str, Any]] = []
+    silenced: dict[str, Any] | None = None  # why its notifications are held back (domain/alert_silences)
+    silenced_notifications: list[dict[str, Any]] = []  # the newest ones recorded instead of sent
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,14 @@ def get(kpi_id: str) -> Contract:
         raise NotFound(f"no contract for KPI '{kpi_id}'", code="contract_not_found") from exc
 
 
+def paused_ids(tenant_id: str) -> set[str]:
+    """KPIs whose active pointer for the tenant is paused (its own, else the platform's): two
+    Queries, the scheduler's rule (runs/schedule.py), for the runs a delivery would start."""
+    platform = {a["kpi_id"]: a for a in ContractStore(None).actives()}
+    own = {a["kpi_id"]: a for a in ContractStore(tenant_id).actives()}
+    return {k for k, a in {**platform, **own}.items() if a.get("paused")}
+
+
 def consumers_of(signal_kind: str) -> list[str]:
     """KPIs whose inputs include a signal kind (event-triggered runs after ingestion)."""
     return [c.kpi_id for c in CONTRACTS.values() if signal_kind in c.signal_kinds()]
