@@ -1,5 +1,7 @@
 """Operator CLI. `python -m tools.audit_cli audit verify --tenant X` re-walks a tenant's audit chain and
-checks its KMS-signed digest (exit 0 when intact, 1 when not); `audit export --tenant X --out DIR`
+its KMS-signed digest chain (exit 0 when intact, 1 when not; `--every-signature` checks each digest's
+signature, `--anchor digests.json` requires the latest digest of an earlier export to be still there,
+so a rolled-back tail is caught at once); `audit export --tenant X --out DIR`
 writes an evidence bundle (files + manifest.json + SHA256SUMS, checkable with `sha256sum -c`).
 
 Uses the same environment as the functions (Settings.from_env: table names, region, signing key)."""
@@ -12,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from companyos.adapters.audit import AuditTrail, configure_signer, evidence_bundle
+from companyos.adapters.audit import AuditTrail, configure_signer
+from companyos.adapters.audit_verify import evidence_bundle
 from companyos.adapters.config import Settings
 from companyos.adapters.models import bind_tables
 
@@ -24,8 +27,9 @@ def _trail(tenant: str) -> AuditTrail:
     return AuditTrail(tenant, signer)
 
 
-def verify(tenant: str) -> int:
-    result = _trail(tenant).verify()
+def verify(tenant: str, anchor: Path | None = None, every_signature: bool = False) -> int:
+    last = json.loads(anchor.read_text(encoding="utf-8"))[-1] if anchor else None
+    result = _trail(tenant).verify(anchor=last, every_signature=every_signature)
     print(json.dumps({"tenant": tenant, **result.to_dict()}, indent=2, default=str))
     return 0 if result.ok else 1
 
@@ -56,12 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="command", required=True)
     v = audit.add_parser("verify", help="re-walk the chain and check the signed digest")
     v.add_argument("--tenant", required=True)
+    v.add_argument("--anchor", type=Path, help="digests.json of an earlier export: its latest must remain")
+    v.add_argument("--every-signature", action="store_true", help="check every digest's signature")
     e = audit.add_parser("export", help="write an evidence bundle with SHA-256 checksums")
     e.add_argument("--tenant", required=True)
     e.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "verify":
-        return verify(args.tenant)
+        return verify(args.tenant, args.anchor, args.every_signature)
     return export(args.tenant, args.out)
 
 

@@ -1,4 +1,5 @@
-"""POST /api/ingest/{source}?tenant=<id>: signed webhooks from the tools themselves."""
+"""POST /api/ingest/{source}?tenant=<id>: signed webhooks from the tools themselves; GET answers a
+sender's one-time endpoint verification (Okta event hooks)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.adapters.aws import AwsError, aws, error_code
 from companyos.api import bootstrap, logger, resolver
 from companyos.domain import clock
-from companyos.ingest import bind_invocation, ingest, secrets_from_value
+from companyos.ingest import answer_verification, bind_invocation, ingest, secrets_from_value
 from companyos.sources.base import WebhookRequest
 
 cfg = bootstrap()
@@ -62,6 +63,15 @@ def post_webhook(
         status = 200
         body |= {"requestId": firehose, "timestamp": int(clock.now().timestamp() * 1000)}
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.get("/api/ingest/<source>")
+def verify_endpoint(
+    source: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
+) -> dict[str, str]:
+    event = app.current_event
+    request = WebhookRequest({k.lower(): v for k, v in (event.headers or {}).items()}, b"")
+    return answer_verification(tenant, source, request, secrets=_secrets)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -312,6 +312,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
             "content": error,
         },
     }
+    _verification(doc["paths"]["/api/ingest/{source}"]["get"], sources, error)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(_own_schemas())
     schemas["IngestResult"] = RESULT
@@ -320,6 +321,47 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
         if f'schemas/{unused}"' not in json.dumps(doc["paths"]):
             schemas.pop(unused, None)
     return doc
+
+
+def _verification(op: dict[str, Any], sources: list[str], error: dict[str, Any]) -> None:
+    """GET: a sender's one-time verification of the endpoint (Okta event hooks)."""
+    for param in op.get("parameters", []):
+        if param["name"] == "source":
+            param["schema"] = {"type": "string", "enum": sources, "title": "Source"}
+    op["parameters"] += [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 256},
+            "description": text,
+        }
+        for name, text in (
+            ("X-Okta-Verification-Challenge", "okta: the challenge Okta sends to a new event hook"),
+            ("Authorization", "okta: the event hook's authentication secret (the tenant's okta secret)"),
+        )
+    ]
+    op["summary"] = "Answer a sender's one-time verification of this endpoint (Okta event hooks)"
+    op["description"] = (
+        "Okta verifies a new event hook with a GET carrying `X-Okta-Verification-Challenge` and the "
+        "hook's authentication header; the secret is checked like a delivery's, then the challenge is "
+        "echoed. Nothing is read from a body and nothing is stored."
+    )
+    verification = {
+        "type": "object",
+        "properties": {"verification": {"type": "string"}},
+        "required": ["verification"],
+    }
+    op["responses"] = {
+        "200": {
+            "description": "the challenge, echoed",
+            "content": {"application/json": {"schema": verification}},
+        },
+        "400": {"description": "no usable challenge header (verification_challenge_*)", "content": error},
+        "401": {"description": "secret missing or wrong (an unknown tenant too)", "content": error},
+        "404": {"description": "unknown source, or one without a handshake", "content": error},
+        "422": {"description": "the tenant query parameter is missing", "content": error},
+    }
 
 
 def spec() -> str:

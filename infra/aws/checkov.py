@@ -20,7 +20,7 @@ from infra.aws.reasons import (
     ASYNC_TARGETS,
     CUSTOM_RESOURCE_DLQ,
     DEPLOYMENT_INVALIDATION,
-    INGEST_CHECKS,
+    PUBLIC_ROUTE_CHECKS,
     STAR_ACTIONS,
     sync_dlq_reason,
 )
@@ -83,11 +83,14 @@ def skips(config: StageConfig) -> list[Skip]:
     distribution = ("Web/Distribution/Resource",)
     found = [
         *_function_skips(),
-        Skip(
-            "CKV_AWS_59",
-            "AWS::ApiGateway::Method",
-            ("Api/RestApi/Default/api/ingest/{source}/POST/Resource",),
-            INGEST_CHECKS,
+        *(
+            Skip(
+                "CKV_AWS_59",
+                "AWS::ApiGateway::Method",
+                (f"Api/RestApi/Default{route.split(' ', 1)[1]}/{route.split(' ', 1)[0]}/Resource",),
+                reason,
+            )
+            for route, reason in PUBLIC_ROUTE_CHECKS.items()
         ),
         Skip(
             "CKV_AWS_120",

@@ -45,6 +45,7 @@ class Data(Construct):
                     point_in_time_recovery_enabled=True
                 ),
                 time_to_live_attribute=spec.ttl_attribute,
+                stream=ddb.StreamViewType(spec.stream) if spec.stream else None,
                 deletion_protection=retain,
                 removal_policy=removal,
             )

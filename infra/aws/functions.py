@@ -5,7 +5,7 @@ state machines started / settled / stopped, webhook secrets, alert publishing + 
 reports bucket, audit signing), an explicit log group, arm64 and the three layers: Powertools
 (AWS-managed), third-party deps (bundled locally, no Docker) and the domain package. The environment is
 the full `Settings.to_env()` map with real resource references, except `AUDIT_SIGNING_KEY_ID`, which only
-`signs_audit` functions get (an audit writer with a key id signs, and would fail without kms:Sign).
+functions with an `audit_key` get: the sealer signs with it, the verifiers verify (infra/aws/audit.py).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ class Functions(Construct):
             alerts_dlq_url=self._alerts.dlq.queue_url,
             escalation_state_machine_arn=self._state_machine_arns["escalation"],
             approval_state_machine_arn=self._state_machine_arns["approval"],
-            audit_signing_key_id=self._audit.key.key_id if spec.signs_audit else "",
+            audit_signing_key_id=self._audit.key.key_id if spec.audit_key else "",
             webhook_secret_prefix=self._config.webhook_secret_prefix,
             cockpit_url=f"https://{self._config.cockpit_domain}" if self._config.cockpit_domain else "",
             org_name=self._config.org_name,
@@ -303,8 +303,10 @@ class Functions(Construct):
             self._alerts.grant_dead_letter(role)
         if spec.reports_bucket:
             self._reports.grant_objects(role, spec.reports_bucket)
-        if spec.signs_audit:
+        if spec.audit_key == "sign":
             self._audit.grant_sign(role)
+        elif spec.audit_key == "verify":
+            self._audit.grant_verify(role)
         if spec.queries_lake:
             self._cost.grant_query(role)
         if spec.reads_certificates:

@@ -36,6 +36,8 @@ STATE_MACHINE_LOGS_XRAY = frozenset(
 DEPLOYMENT_INVALIDATION = frozenset({"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"})
 # the ACM connector (`reads_certificates`): tracing plus listing this account's certificates
 FUNCTION_XRAY_ACM_LIST = FUNCTION_XRAY | {"acm:ListCertificates"}
+# the audit sealer (#17), consumer of the audit table's stream: tracing plus listing streams
+FUNCTION_XRAY_STREAM = FUNCTION_XRAY | {"dynamodb:ListStreams"}
 
 STAR_ACTIONS: dict[frozenset[str], str] = {
     FUNCTION_XRAY: (
@@ -56,6 +58,13 @@ STAR_ACTIONS: dict[frozenset[str], str] = {
         "the ACM connector's acm:ListCertificates, which supports no resource-level permissions either "
         "(AWS requires Resource '*'); it only lists. Describing is granted per certificate ARN."
     ),
+    FUNCTION_XRAY_STREAM: (
+        "Active tracing (xray:PutTraceSegments, PutTelemetryRecords: no resource-level permissions), and "
+        "the audit sealer's event source mapping on the audit table's stream: aws-cdk-lib's "
+        "DynamoEventSource grants dynamodb:ListStreams, which supports no resource-level permissions "
+        "(AWS requires Resource '*'); reading the records (DescribeStream, GetShardIterator, GetRecords) "
+        "is granted on the audit table's stream ARN only."
+    ),
     DEPLOYMENT_INVALIDATION: (
         "aws-cdk-lib's BucketDeployment grants cloudfront:CreateInvalidation and GetInvalidation on '*' "
         "to its singleton handler, which CloudFormation invokes with this stack's distribution id only, "
@@ -72,6 +81,20 @@ INGEST_CHECKS = (
     "before it decodes or parses anything; an unsigned or wrongly signed request gets 401 and nothing is "
     "stored."
 )
+
+VERIFICATION_CHECKS = (
+    "GET /api/ingest/{source} answers only a sender's one-time endpoint verification (Okta event hooks "
+    "send X-Okta-Verification-Challenge before they activate), so it cannot carry a Cognito token either. "
+    "It reads no body and stores nothing: an unknown source is 404, a source without a handshake 404 "
+    "no_verification_handshake, the Authorization secret is checked exactly like the POST's (an "
+    "unknown tenant answered as a wrong secret, 401), and only then is the challenge echoed."
+)
+
+# The reason of each public (unauthorized) route, by route.
+PUBLIC_ROUTE_CHECKS = {
+    "POST /api/ingest/{source}": INGEST_CHECKS,
+    "GET /api/ingest/{source}": VERIFICATION_CHECKS,
+}
 
 CUSTOM_RESOURCE_DLQ = (
     "CloudFormation invokes the custom resource handler once per deploy and waits for the handler to "

@@ -54,6 +54,8 @@ class CockpitStack(Stack):
                 sm.name: state_machine_arn(self, config.prefix, sm.name) for sm in STATE_MACHINES
             },
         )
+        # the audit table's stream feeds the sealer, the one signer of the audit digests (#17)
+        self.audit.feed_sealer(self.functions.functions["audit_sealer"], self.data.tables["audit"])
         self.pipeline = Pipeline(
             self,
             "Pipeline",

@@ -19,9 +19,11 @@ PRIORITIES = {"P1": "PRIO0P1", "P2": "PRIO0P2", "P3": "PRIO0P3"}
 TITLES = ("High error rate", "Latency above SLO", "Queue backlog growing", "Pod crash loop", "5xx spike")
 
 
-def pagerduty(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) -> None:
+def pagerduty(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """Sends the events; returns the incidents resolved by `now` (for their postmortems)."""
     sub = demo.tenant.id
     number = 0
+    resolved_incidents: list[dict[str, Any]] = []
     for day in range(demo.days, -1, -1):
         for _ in range(_poisson(rng, demo.incidents_per_day)):
             number += 1
@@ -44,6 +46,11 @@ def pagerduty(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Rando
             else:
                 priority_after = priority
             steps.append(("incident.resolved", "resolved", resolved))
+            if resolved <= now:
+                resolved_incidents.append(
+                    {"id": incident, "number": number, "url": f"https://{sub}.pagerduty.com/incidents/{incident}",
+                     "title": title, "service": service, "priority": priority_after, "resolved": resolved}
+                )  # fmt: skip
             for k, (event_type, status, at) in enumerate(steps):
                 if at > now:
                     break
@@ -54,6 +61,7 @@ def pagerduty(out: Deliverer, demo: DemoTenant, now: datetime, rng: random.Rando
                 )
                 out.send("pagerduty", _pd_event(sub, incident, number, event_type, status, at, triggered,
                                                 pd_id, service, prio, title, f"{incident}-{k}"))  # fmt: skip
+    return resolved_incidents
 
 
 def _pd_event(

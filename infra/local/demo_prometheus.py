@@ -233,7 +233,5 @@ def seed_prometheus(demo: DemoTenant, now: datetime) -> int:
     config = demo_prometheus_config(
         fake.url, "micrometer" if demo.tenant.id == "globex" else "prometheus_client"
     )
-    prometheus.save_config(demo.tenant.id, config)
-    if demo.tenant.id in DEEP_LINKS:
-        deeplinks.save_config(demo.tenant.id, DEEP_LINKS[demo.tenant.id])
+    prometheus.save_config(demo.tenant.id, config)  # the deep links: demo_integrations (admin API)
     return int(prometheus.pull_tenant(demo.tenant.id, config, now=now)["signals"])

@@ -1,7 +1,8 @@
 """Demo deliveries for every source, in each tool's real format, signed with the tool's own scheme
 and ingested through `companyos.ingest.ingest()` (the webhook function's logic; `demo_deliver`):
 GitHub pushes and builds leading to the seeded deployments (`demo_github`), PagerDuty v3 incident
-events (`demo_incidents`), Trivy / Snyk / Gitleaks reports (two uploads each, so findings get fixed)
+events (`demo_incidents`) and GitHub postmortem issues naming them (`demo_postmortems`),
+Trivy / Snyk / Gitleaks reports (two uploads each, so findings get fixed)
 and OPA decision logs (gzip, bearer token) (`demo_security`), Okta / Auth0 / CloudTrail sign-ins,
 WAF logs in Firehose requests, GuardDuty findings and GitHub security review requests
 (`demo_threats`), our own analytics / feature-flag
@@ -35,7 +36,9 @@ from infra.local import (
     demo_finance,
     demo_github,
     demo_incidents,
+    demo_integrations,
     demo_inventory,
+    demo_postmortems,
     demo_product,
     demo_prometheus,
     demo_security,
@@ -72,6 +75,7 @@ SOURCES = (
 STEPS = {
     "github": "GitHub pushes and builds",
     "pagerduty": "PagerDuty incidents",
+    "postmortems": "GitHub postmortem issues",
     "scanners": "Trivy, Snyk and Gitleaks reports",
     "opa": "OPA decision logs",
     "analytics_flags": "product analytics and feature flags",
@@ -129,7 +133,8 @@ def seed_sources(
         return result
 
     timed("github", lambda: demo_github.github_builds(out, demo, deployed, rng))
-    timed("pagerduty", lambda: demo_incidents.pagerduty(out, demo, now, rng))
+    resolved = timed("pagerduty", lambda: demo_incidents.pagerduty(out, demo, now, rng))
+    timed("postmortems", lambda: demo_postmortems.seed(out, demo, now, resolved))  # type: ignore[arg-type]
     timed("scanners", lambda: demo_security.scanners(out, demo, now, rng))
     timed("opa", lambda: demo_security.opa(out, demo, now, rng))
     timed("threats", lambda: demo_threats.seed(out, demo, now, rng))
@@ -138,6 +143,7 @@ def seed_sources(
     counts: dict[str, Any] = dict(out.counts)
     counts["product"] = telemetry
     counts["prometheus_signals"] = timed("prometheus", lambda: demo_prometheus.seed_prometheus(demo, now))
+    demo_integrations.save_deeplinks(stack, demo)  # trace / log links, as an admin sets them
     counts["cur_rows"] = timed("cur", lambda: demo_cur.seed_cur(demo, now))
     counts["time_tracking"] = timed("time_tracking", lambda: demo_toil.seed(out, demo, now, rng))
     counts["finance"] = timed("finance", lambda: demo_finance.seed_finance(out, demo, now))

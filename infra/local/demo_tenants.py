@@ -30,6 +30,8 @@ class DemoTenant:
     # Monthly cloud budget = last month's CUR cost x (1 + this): a tenant contract version of
     # infra_cost_mtd with budget_vs_actual ("vs plan" on the Ops tile). None: no plan.
     cost_plan_growth: float | None = None
+    # every n-th resolved P1/P2 incident has no postmortem yet (demo_postmortems): 6 -> 5 of 6 covered
+    postmortem_gap: int = 6
 
 
 DEMO = (
@@ -70,6 +72,7 @@ DEMO = (
         failure_rate=0.2,
         pd_services=(("PGX0PORTAL", "portal"),),
         incidents_per_day=0.2,
+        postmortem_gap=2,
         products=("portal",),
         accounts=25,
         nps_responses=150,

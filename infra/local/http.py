@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import mimetypes
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 # A client that stops sending (a declared length it never delivers, an idle keep-alive) frees its
 # thread after this long instead of holding it forever.
 SOCKET_TIMEOUT_S = 30.0
+logger = logging.getLogger("companyos.local.http")
 
 
 def proxy_event(
@@ -148,6 +150,9 @@ class CockpitHandler(BaseHTTPRequestHandler):
         except TimeoutError:  # the declared body did not arrive in time
             self.close_connection = True
             self._json(408, {"code": "request_timeout", "message": "the request body did not arrive in time"})
+        except Exception:  # a function that raised: API Gateway answers 502 for it, so does the demo
+            logger.exception("%s %s raised", method, url.path)
+            self._json(502, {"code": "function_error", "message": "Internal server error"})
 
     def _auth(self, method: str, path: str) -> None:
         if method == "GET" and path == "/api/auth/demo-users":

@@ -18,6 +18,11 @@ touches an item at most once. So this version checks every condition first (moto
 evaluator, moto's own error list) and only then applies the writes with moto's own put/delete/
 update. Same answers (TransactionCanceledException with per-item reasons, ValidationException for
 two operations on one item), no copies.
+
+moto's server serves requests on threads, and neither its transactions nor its conditional writes
+hold a lock: two transactions could both pass their conditions before either wrote (two parallel
+posts of one delivery both "stored"). Every write (transaction, put, update, delete) therefore runs
+under one lock, as DynamoDB applies a transaction atomically against every other write.
 """
 
 from __future__ import annotations
@@ -109,7 +114,24 @@ def _apply(backend: DynamoDBBackend, item: dict[str, Any]) -> None:
         )
 
 
+write_lock = threading.RLock()  # one write at a time: check-then-apply is atomic (see above)
+
+
+def _locked(original: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(original)
+    def write(*args: Any, **kwargs: Any) -> Any:
+        with write_lock:
+            return original(*args, **kwargs)
+
+    return write
+
+
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    with write_lock:
+        _transact_write_items(self, transact_items)
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     seen: set[tuple[str, str]] = set()
@@ -121,8 +143,15 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
 
 
 def patch_moto_transactions() -> None:
-    """Idempotent: replace moto's TransactWriteItems with the copy-free version above."""
+    """Idempotent: replace moto's TransactWriteItems with the copy-free version above, and run
+    every write under the one write lock."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    for name in ("put_item", "update_item", "delete_item"):
+        method = getattr(DynamoDBBackend, name)
+        if not getattr(method, "_companyos_locked", False):
+            locked = _locked(method)
+            locked._companyos_locked = True  # type: ignore[attr-defined]
+            setattr(DynamoDBBackend, name, locked)
 
 
 # ---------------------------------------------------------------------------------------- Query

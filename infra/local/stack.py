@@ -25,6 +25,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
 from infra.local.alerts_topology import provision_alerts
+from infra.local.audit_stream import AuditStream
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
 from infra.local.moto_patches import (
     patch_in_process_transport,
@@ -66,6 +67,7 @@ class LocalStack:
     _server: ThreadedMotoServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     registry: HandlerRegistry = field(default_factory=lambda: HandlerRegistry(REGION, ACCOUNT, PREFIX))
+    audit_stream: AuditStream | None = None
 
     def start(self) -> LocalStack:
         self.moto_port = self.moto_port or free_port()
@@ -131,11 +133,16 @@ class LocalStack:
                 "audit_signing_key_id": provision_audit_key(),
             }
         )
-        configure_signer(self.settings.audit_signing_key_id)  # in-process writers (seed, tests) sign too
+        configure_signer(
+            self.settings.audit_signing_key_id
+        )  # in-process verifiers (tests, CLI) check digests
         self.settings = provision_alerts(self.settings, self.state_machines, PREFIX)
         self.settings = provision_reports(self.settings, self.state_machines, PREFIX)  # board pack (#8)
         os.environ.update(self.settings.to_env())
         settings.cache_clear()
+        # the audit table's stream feeds the sealer, as the event source mapping does in AWS (#17)
+        self.audit_stream = AuditStream(names.audit, lambda batch: self.invoke("audit_sealer", batch))
+        self.audit_stream.start()
 
     # ------------------------------------------------------------------ operations
 
@@ -148,6 +155,12 @@ class LocalStack:
             sm.create_secret(Name=name, SecretString=value)
         except sm.exceptions.ResourceExistsException:
             sm.put_secret_value(SecretId=name, SecretString=value)
+
+    def seal_audit(self) -> int:
+        """Deliver the audit stream to the sealer now (what the background poller does every 0.5 s);
+        the number of records delivered. Tests and the seed call it to read their writes sealed."""
+        assert self.audit_stream
+        return self.audit_stream.drain()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.registry.invoke(function, event)
@@ -195,5 +208,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.audit_stream:
+            self.audit_stream.stop()
         if self._server:
             self._server.stop()

@@ -225,9 +225,9 @@ def test_function_environment_follows_settings(synth: Synth, spec: Any) -> None:
     assert refs["ALERTS_DLQ_URL"].startswith('{"Ref": "AlertsDeadLetters')  # a queue's Ref is its URL
     assert '"ReportsBucket' in refs["REPORTS_BUCKET"]
     assert '"ReportsExportsTopic' in refs["EXPORTS_TOPIC_ARN"]
-    # Only signers get the key id: an audit writer with a key id signs, and needs kms:Sign for that.
-    assert ('"AuditSigningKey' in refs["AUDIT_SIGNING_KEY_ID"]) is spec.signs_audit
-    assert spec.signs_audit or env["AUDIT_SIGNING_KEY_ID"] == ""
+    # Only the sealer (signs) and the verifiers get the key id; request-path writers only put records.
+    assert ('"AuditSigningKey' in refs["AUDIT_SIGNING_KEY_ID"]) is bool(spec.audit_key)
+    assert spec.audit_key or env["AUDIT_SIGNING_KEY_ID"] == ""
     assert env["ORG_NAME"] == "CompanyOS"
     assert env["EXPORT_LINK_TTL_S"] == "86400"
     assert env["BOARD_PACK_SYNC_MAX_ROWS"] == "400"
@@ -261,7 +261,8 @@ def test_function_role_is_least_privilege(synth: Synth, spec: Any) -> None:
         s for s in statements if "sqs:SendMessage" in _actions(s) and "AlertsDeadLetters" in json.dumps(s)
     ]
     assert bool(to_alerts_dlq) is spec.publishes_alerts  # the publisher's fallback
-    assert ("kms:Sign" in actions) is spec.signs_audit
+    assert ("kms:Sign" in actions) is (spec.audit_key == "sign")  # the sealer only (#17)
+    assert ("kms:Verify" in actions) is bool(spec.audit_key)
     assert ("s3:GetObject" in actions) is bool(spec.reports_bucket or spec.queries_lake)
     assert ("s3:PutObject" in actions) is (spec.reports_bucket == "write" or spec.queries_lake)
     assert ("athena:StartQueryExecution" in actions) is spec.queries_lake
@@ -291,11 +292,37 @@ def test_alert_publishers_may_dead_letter_to_the_alerts_dlq_only(synth: Synth, s
     assert statement["Resource"]["Fn::GetAtt"][0].startswith("AlertsDeadLetters")
 
 
-@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.signs_audit], ids=lambda s: s.name)
-def test_audit_signers_use_the_signing_key_only(synth: Synth, spec: Any) -> None:
-    statement = _statement_for(synth, spec.name, "kms:Sign")
+def test_the_sealer_is_the_only_signer_of_the_audit_digests(synth: Synth) -> None:
+    assert [f.name for f in FUNCTIONS if f.audit_key == "sign"] == ["audit_sealer"]
+    statement = _statement_for(synth, "audit_sealer", "kms:Sign")
     assert sorted(_actions(statement)) == ["kms:GetPublicKey", "kms:Sign", "kms:Verify"]
     assert statement["Resource"]["Fn::GetAtt"][0].startswith("AuditSigningKey")
+
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.audit_key == "verify"], ids=lambda s: s.name)
+def test_audit_verifiers_may_verify_but_not_sign(synth: Synth, spec: Any) -> None:
+    statement = _statement_for(synth, spec.name, "kms:Verify")
+    assert sorted(_actions(statement)) == ["kms:GetPublicKey", "kms:Verify"]
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("AuditSigningKey")
+
+
+def test_the_audit_stream_feeds_the_sealer_in_filtered_bisected_batches_with_a_failure_queue(
+    synth: Synth,
+) -> None:
+    (table,) = [
+        r for k, r in synth.resources("dev", "AWS::DynamoDB::Table").items() if k.startswith("DataAuditTable")
+    ]
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    (mapping,) = synth.resources("dev", "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionName"]["Ref"] == _function(synth, "audit_sealer")[0]
+    assert "DataAuditTable" in json.dumps(props["EventSourceArn"])
+    assert props["BisectBatchOnFunctionError"] is True and props["MaximumRetryAttempts"] == 5
+    assert props["ParallelizationFactor"] == 1 and props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["BatchSize"] == 100 and props["MaximumBatchingWindowInSeconds"] == 60
+    assert "AuditSigningSealerStreamFailures" in json.dumps(props["DestinationConfig"])
+    (pattern,) = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "REC#"}]}}}}
 
 
 @pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.settles_state_machines], ids=lambda s: s.name)
@@ -433,18 +460,20 @@ def test_binary_media_types_let_gzip_and_pdf_bodies_through(synth: Synth) -> Non
     )  # API GW would inflate before the signature check
 
 
-def test_public_webhook_route_has_no_authorizer(synth: Synth) -> None:
+def test_public_webhook_routes_have_no_authorizer(synth: Synth) -> None:
+    """POST: the deliveries; GET: a sender's one-time verification (Okta event hooks)."""
     resources = synth.resources("dev", "AWS::ApiGateway::Resource")
     (source,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "{source}"]
-    (method,) = [
+    methods = [
         m
         for m in synth.resources("dev", "AWS::ApiGateway::Method").values()
         if m["Properties"]["ResourceId"] == {"Ref": source}
     ]
-    assert method["Properties"]["HttpMethod"] == "POST"
-    assert method["Properties"]["AuthorizationType"] == "NONE"
-    assert "AuthorizerId" not in method["Properties"]
-    assert method["Properties"]["RequestParameters"] == {"method.request.path.source": True}
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods) == ["GET", "POST"]
+    for method in methods:
+        assert method["Properties"]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in method["Properties"]
+        assert method["Properties"]["RequestParameters"] == {"method.request.path.source": True}
 
 
 def test_request_validator_access_logs_and_tracing(dev: Template, synth: Synth) -> None:

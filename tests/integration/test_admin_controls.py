@@ -109,14 +109,14 @@ def test_scoped_pauses_are_what_is_paused_answers(api):
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
     }
-    api.ok("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", body)
+    api.ok("approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", body)
     api.ok(
-        "approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {"reason": "eu outage", "entities": ["eu"]}
+        "approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", {"reason": "eu outage", "entities": ["eu"]}
     )
     assert not is_paused("piedpiper", "mttr")
     assert is_paused("piedpiper", "mttr", start + timedelta(minutes=30))
     assert is_paused("piedpiper", "mttr", entity="eu") and not is_paused("piedpiper", "mttr", entity="us")
-    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/2.0.0/pause", {})
+    no_reason = api.call("approver1", "POST", "/kpis/mttr/versions/2.1.0/pause", {})
     assert no_reason.status == 422 and no_reason.body["code"] == "reason_required"
 
 
@@ -150,11 +150,38 @@ def test_lineage_and_impact_reach_dashboards_and_alerts(api):
         "composite:company_health",
         "dashboard:ceo",
     } <= ids or "dashboard:cto" in ids
-    assert "alert:sla_breach:deployment_frequency" in lin["downstream"]
+    assert "alert:KpiSlaBreach:deployment_frequency" in lin["downstream"]
     impact = api.ok("cto", "GET", "/kpis/deployment_frequency/impact?change=pause")
     assert impact["affected"]["dashboard"] and impact["affected"]["alert"]
     bad = api.call("cto", "GET", "/kpis/deployment_frequency/impact?change=teleport")
     assert bad.status == 422 and bad.body["code"] == "unknown_change"
+
+
+def test_lineage_lists_every_pack_rule_that_reads_the_kpi(api):
+    """change_failure_rate's lineage used to show only the generic SLA / validation alerts: the pack
+    rules reading its value (DORARegression) and its run outcomes (the runtime anomaly) were missing."""
+    from companyos.domain.alert_rules import load_pack
+
+    lin = api.ok("cto", "GET", "/kpis/change_failure_rate/lineage")
+    alerts = {n["rule"]: n for n in lin["nodes"] if n["type"] == "alert"}
+    pack = load_pack()
+    expected = {
+        r.id
+        for r in pack.rules
+        if r.source == "run" or (r.source == "kpi" and r.metric == "change_failure_rate")
+    }
+    assert expected >= {"DORARegression", "KpiRuntimeAnomaly", "KpiSlaBreach", "KpiValidationHardFail"}
+    assert set(alerts) == expected
+    assert (
+        alerts["DORARegression"]["routes_to"] == "cto" and alerts["DORARegression"]["severity"] == "warning"
+    )
+    vulns = {
+        n["rule"]
+        for n in api.ok("cto", "GET", "/kpis/vuln_sla_compliance/lineage")["nodes"]
+        if n["type"] == "alert"
+    }
+    # the rows it delivers feed the per-severity rules
+    assert {"CriticalCVEDetected", "CVESLABreached", "CriticalDependencyOutdated"} <= vulns
 
 
 def test_catalog_search_and_facets(api):
@@ -207,11 +234,12 @@ def test_canary_takes_a_share_of_entities(api):
     assert canary_version("piedpiper", "build_success_rate", "prod", "svc-other") == "1.1.0"
 
 
-def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(api, capsys):
-    from companyos.adapters.audit import check_bundle
+def test_audit_export_checksums_match_and_the_cli_verifies_the_chain(local, api, capsys):
+    from companyos.adapters.audit_verify import check_bundle
 
     from tools import audit_cli as cli
 
+    local.stack.seal_audit()
     bundle = api.ok("auditor", "GET", "/audit/export")
     for name, text in bundle["files"].items():
         assert hashlib.sha256(text.encode()).hexdigest() == bundle["manifest"]["checksums"][name]
@@ -234,6 +262,7 @@ def test_the_cli_exits_1_when_an_event_was_tampered_with(local, api, tmp_path, c
     trail = AuditTrail("piedpiper-tamper")
     for i in range(3):
         trail.append(AuditEvent("a@x", "tenant_admin", f"act{i}", "t"))
+    local.stack.seal_audit()
     assert cli.main(["audit", "export", "--tenant", "piedpiper-tamper", "--out", str(tmp_path)]) == 0
     sums = (tmp_path / "SHA256SUMS").read_text().splitlines()
     for line in sums:
@@ -244,3 +273,25 @@ def test_the_cli_exits_1_when_an_event_was_tampered_with(local, api, tmp_path, c
     item.save()
     assert cli.main(["audit", "verify", "--tenant", "piedpiper-tamper"]) == 1
     assert '"hash_mismatch"' in capsys.readouterr().out
+
+
+def test_the_cli_catches_a_rolled_back_tail_against_an_exported_digest(local, tmp_path, capsys):
+    from companyos.adapters.audit import AuditEvent, AuditTrail
+    from companyos.adapters.models import AuditItem
+
+    from tools import audit_cli as cli
+
+    trail = AuditTrail("piedpiper-rollback")
+    trail.append(AuditEvent("a@x", "tenant_admin", "act0", "t"))
+    local.stack.seal_audit()
+    trail.append(AuditEvent("a@x", "tenant_admin", "act1", "t"))
+    local.stack.seal_audit()
+    assert cli.main(["audit", "export", "--tenant", "piedpiper-rollback", "--out", str(tmp_path)]) == 0
+    # delete the last sealing batch whole: its entry and its digest (the chain looks one event shorter)
+    list(AuditItem.query("piedpiper-rollback"))[-1].delete()
+    list(AuditItem.query("piedpiper-rollback#DIGEST"))[-1].delete()
+    capsys.readouterr()
+    assert cli.main(["audit", "verify", "--tenant", "piedpiper-rollback"]) == 0  # within the heartbeat
+    anchor = str(tmp_path / "digests.json")
+    assert cli.main(["audit", "verify", "--tenant", "piedpiper-rollback", "--anchor", anchor]) == 1
+    assert '"anchor_missing"' in capsys.readouterr().out

@@ -52,18 +52,18 @@ def test_a_pause_needs_aware_sane_times_and_a_kpi_version_that_exists(api):
     now = clock.now()
     soon, later = now + timedelta(hours=1), now + timedelta(hours=2)
     naive = {"reason": "migration", "starts_at": "2026-01-01T00:00:00"}  # crashed every dashboard
-    assert _pause(api, "mttr", "2.0.0", naive) == (422, "invalid_request")
+    assert _pause(api, "mttr", "2.1.0", naive) == (422, "invalid_request")
     year_1084 = {"reason": "typo", "ends_at": "1084-01-01T00:00:00+00:00"}
-    assert _pause(api, "mttr", "2.0.0", year_1084) == (422, "invalid_request")
+    assert _pause(api, "mttr", "2.1.0", year_1084) == (422, "invalid_request")
     past = {"reason": "late", "ends_at": (now - timedelta(hours=1)).isoformat()}
-    assert _pause(api, "mttr", "2.0.0", past) == (422, "invalid_window")
+    assert _pause(api, "mttr", "2.1.0", past) == (422, "invalid_window")
     window = {"reason": "vendor", "starts_at": soon.isoformat(), "ends_at": later.isoformat()}
     assert _pause(api, "not_a_kpi", "1.0.0", window) == (404, "kpi_not_found")
     assert _pause(api, "mttr", "9.9.9", window) == (404, "version_not_found")
-    assert _pause(api, "mttr", "2.0.0", {**window, "reason": "  "}) == (422, "reason_required")
-    assert _pause(api, "mttr", "2.0.0", {**window, "eta": "x" * 201}) == (422, "invalid_request")
+    assert _pause(api, "mttr", "2.1.0", {**window, "reason": "  "}) == (422, "reason_required")
+    assert _pause(api, "mttr", "2.1.0", {**window, "eta": "x" * 201}) == (422, "invalid_request")
     assert api.ok("approver1", "GET", "/kpis/mttr").get("pauses", []) == []  # nothing was stored
-    assert _pause(api, "mttr", "2.0.0", window)[0] == 200
+    assert _pause(api, "mttr", "2.1.0", window)[0] == 200
 
 
 def test_a_naive_pause_stored_before_the_api_refused_them_does_not_break_reads(opened):
@@ -91,7 +91,7 @@ def test_a_naive_pause_stored_before_the_api_refused_them_does_not_break_reads(o
 
 WRITES = [
     ("PUT", "/admin/change-window"),
-    ("POST", "/kpis/mttr/versions/2.0.0/pause"),
+    ("POST", "/kpis/mttr/versions/2.1.0/pause"),
     ("POST", "/kpis/churned_revenue/versions"),
 ]
 BAD_BODIES = [

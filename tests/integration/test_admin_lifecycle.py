@@ -119,9 +119,11 @@ def test_full_lifecycle_through_approvals_to_active_in_prod_then_rollback(local,
     assert back["to"] == "2.0.0" and back["record"]["envs"]["prod"]["active"] == "2.0.0"
     assert run_once(local, "hooli", KPI)["contract_version"] == "2.0.0"
 
-    # Every step is in the audit chain, which verifies with its KMS-signed digest
+    # Every step is in the audit chain, which verifies with its KMS-signed digest once sealed
+    local.stack.seal_audit()
     verify = api.ok("auditor", "GET", "/audit/verify")
     assert verify["ok"] and verify["signature_valid"] and verify["unsigned_events"] == 0
+    assert verify["pending_events"] == 0
     actions = [e["action"] for e in api.ok("auditor", "GET", "/audit?limit=500")["events"]]
     expected: tuple[str, ...] = ("kpi.draft.create", "change.approve.submit", "approval.approve")
     expected += ("change.approve.approved", "kpi.publish", "change.promote.approved", "kpi.rollback")

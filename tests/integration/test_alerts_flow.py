@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from companyos.domain import clock
 
-from tests.conftest import Running
+from tests.conftest import Running, clock_at
 from tests.integration.conftest import make_tenant
 
 PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
@@ -74,8 +75,14 @@ class Inbox:
         return {k: msgs for k in self.queues if (msgs := self.drain(k))}
 
 
-def put_snapshot(tenant_id: str, values: dict[str, float | None], health: float | None = 80.0) -> None:
-    """What the score refresh writes: the latest 7d snapshot with KPI values and evidence."""
+def put_snapshot(
+    tenant_id: str,
+    values: dict[str, float | None],
+    health: float | None = 80.0,
+    panels: dict[str, Any] | None = None,
+) -> None:
+    """What the score refresh writes: the latest 7d snapshot with KPI values and evidence (and the
+    breakdown rows the runs delivered, `panels`)."""
     from companyos.adapters.repos import ScoreStore
 
     kpis = {
@@ -84,7 +91,15 @@ def put_snapshot(tenant_id: str, values: dict[str, float | None], health: float 
         for k, v in values.items()
     }  # fmt: skip
     data = {"kpis": kpis, "health": {"score": health, "three_way": "healthy", "dimensions": []}}
-    ScoreStore(tenant_id).put_snapshot("7d", data, clock.now())
+    ScoreStore(tenant_id).put_snapshot("7d", data | {"panels": panels or {}}, clock.now())
+
+
+def vulns_panel(tenant_id: str, critical_open: int) -> dict[str, Any]:
+    """The vulnerability summary rows the vuln_sla_compliance run delivers (runs/rows_security.py)."""
+    evidence = {"run_id": "run-vulns", "href": f"/api/runs/run-vulns?tenant={tenant_id}"}
+    row = {"id": "critical", "severity": "critical", "open": critical_open, "overdue": 0,
+           "oldest_age_days": 2.0, "sla_days": 7, "evidence": evidence}  # fmt: skip
+    return {"vulns": {"available": True, "items": [row], "evidence": evidence}}
 
 
 def evaluate(local: Running, tenant_id: str, **extra: Any) -> dict[str, Any]:
@@ -168,9 +183,10 @@ def test_a_kpi_crossing_its_threshold_notifies_exactly_the_matrix_subscribers_on
     put_snapshot(tenant.id, {"net_revenue_retention": 96.5})
     out = evaluate(local, tenant.id)
     assert [t["to"] for t in out["transitions"]] == ["firing"]
-    # Then the CEO gets Slack and Head of Product gets email — nobody else (severity matrix row)
+    # Then the CEO gets Slack and Head of Product gets email (the severity matrix row), and the CEO
+    # email too (the CEO block's delivery: email, slack_dm) — nobody else
     got = inbox.drain_all()
-    assert sorted(got) == ["ceo.slack", "product.email"]
+    assert sorted(got) == ["ceo.email", "ceo.slack", "product.email"]
     [msg] = got["ceo.slack"]
     assert msg["attributes"] == {
         "kind": "alert", "tenant": tenant.id, "persona": "ceo", "channel": "slack", "severity": "high",
@@ -188,7 +204,7 @@ def test_a_kpi_crossing_its_threshold_notifies_exactly_the_matrix_subscribers_on
     put_snapshot(tenant.id, {"net_revenue_retention": 101.0})
     evaluate(local, tenant.id)
     got = inbox.drain_all()
-    assert sorted(got) == ["ceo.slack", "product.email"]
+    assert sorted(got) == ["ceo.email", "ceo.slack", "product.email"]
     assert got["ceo.slack"][0]["attributes"]["status"] == "resolved"
 
 
@@ -198,10 +214,12 @@ def test_a_p1_incident_pages_the_matrix_row_and_escalates(local, quiet):
     out = evaluate(local, tenant.id, snapshot=False)
     got = inbox.drain_all()
     alert_queues = {k: v for k, v in got.items() if not k.startswith("esc.")}
-    assert sorted(alert_queues) == [
+    assert sorted(alert_queues) == [  # the matrix row, and the CTO block's SMS and Slack
         "ceo.sms",
         "ciso.email",
         "cto.pagerduty",
+        "cto.slack",
+        "cto.sms",
         "ops.pagerduty",
         "product.email",
     ]
@@ -230,22 +248,31 @@ def test_fast_burn_page_inhibits_the_slow_burn_ticket_of_the_same_slo(local, qui
         return {"5m": c(fast), "1h": c(fast), "30m": c(fast), "6h": c(max(fast, slow)), "3d": c(slow)}
 
     slo = [{"service": "checkout", "slo": "availability", "objective": 0.999, "windows": windows(20, 2)}]
+    start = clock.now()
     evaluate(local, tenant.id, snapshot=False, slo=slo)
+    # The ticket has no `for`; the page waits 5 minutes (pending inhibits nothing, as in Alertmanager)
     got = inbox.drain_all()
-    # SLOBudgetBurning routes CTO slack + email; the inhibited ticket (CTO email) is not sent
+    assert [m["attributes"]["rule"] for m in got["cto.email"]] == ["SLOBudgetBurningSlow"]
+    assert alert_of(tenant.id, "SLOBudgetBurning").state == "pending"
+    with clock_at(start + timedelta(minutes=5, seconds=1)):  # the pending alert's `since` is after `start`
+        evaluate(local, tenant.id, snapshot=False, slo=slo)
+    got = inbox.drain_all()
+    # SLOBudgetBurning routes CTO slack + email; from now on it inhibits the ticket of the same SLO
     assert [m["attributes"]["rule"] for m in got["cto.email"]] == ["SLOBudgetBurning"]
     assert [m["attributes"]["rule"] for m in got["cto.slack"]] == ["SLOBudgetBurning"]
     assert (
         alert_of(tenant.id, "SLOBudgetBurningSlow").inhibited_by
         == alert_of(tenant.id, "SLOBudgetBurning").alert_id
     )
-    # When the fast burn stops but the slow burn continues, the ticket goes out — once
+    # When the fast burn stops but the slow burn continues, the page resolves; the ticket (already
+    # sent) is not sent again
     slo[0]["windows"] = windows(0.5, 2)
-    evaluate(local, tenant.id, snapshot=False, slo=slo)
-    evaluate(local, tenant.id, snapshot=False, slo=slo)
+    with clock_at(start + timedelta(minutes=6)):
+        evaluate(local, tenant.id, snapshot=False, slo=slo)
+        evaluate(local, tenant.id, snapshot=False, slo=slo)
     got = inbox.drain_all()
     assert sorted((m["attributes"]["rule"], m["attributes"]["status"]) for m in got["cto.email"]) == [
-        ("SLOBudgetBurning", "resolved"), ("SLOBudgetBurningSlow", "firing")
+        ("SLOBudgetBurning", "resolved")
     ]  # fmt: skip
 
 
@@ -280,7 +307,8 @@ def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, 
     monkeypatch.setattr(publisher, "clients", AwsClients(overrides={"sns": Flaky(real, failures=10_000)}))
     put_snapshot(tenant.id, {"change_failure_rate": 22.0, "compliance_score": 80.0})
     out = evaluate(local, tenant.id)
-    assert (out["messages"], out["dead_lettered"]) == (2, 2)  # ComplianceDropped: CTO email, CISO PagerDuty
+    # ComplianceDropped: CTO email, CISO PagerDuty (matrix), CISO email (the CISO block)
+    assert (out["messages"], out["dead_lettered"]) == (3, 3)
     assert inbox.drain_all() == {}
     sqs = boto3.client("sqs")
     dlq = local.stack.settings.alerts_dlq_url
@@ -291,7 +319,7 @@ def test_sns_errors_are_retried_and_undeliverable_alerts_land_in_the_dlq(local, 
             if doc["message"]["attributes"]["tenant"] == tenant.id:
                 dead.append(doc)
             sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
-    assert sorted(d["message"]["attributes"]["persona"] for d in dead) == ["ciso", "cto"]
+    assert sorted(d["message"]["attributes"]["persona"] for d in dead) == ["ciso", "ciso", "cto"]
     assert all(d["message"]["attributes"]["rule"] == "ComplianceDropped" and d["attempts"] == 3 for d in dead)
     assert alert_of(tenant.id, "ComplianceDropped").state == "firing"
 
@@ -333,7 +361,8 @@ def test_escalation_without_ack_notifies_three_levels_and_with_ack_exactly_one(l
     routes["routes"][0]["escalation"] = [{"after": "4s", "notify": "ciso"}, {"after": "8s", "notify": "cto"}]
     assert api(local, admin, "PUT", f"/api/alert-routes?tenant={tenant.id}", routes).status == 200
     ciso = add_user(local, tenant.id, "ciso")
-    [arn] = evaluate(local, tenant.id, metrics=[{"name": "critical_cve_count", "value": 2}])["escalations"]
+    put_snapshot(tenant.id, {"secret_scan_violations": 1.0}, panels=vulns_panel(tenant.id, critical_open=2))
+    [arn] = evaluate(local, tenant.id)["escalations"]
     wait_until(lambda: inbox.drain("esc.security_primary"))
     alert = alert_of(tenant.id, "CriticalCVEDetected")
     reply = api(

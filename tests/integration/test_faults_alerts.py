@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from tests.conftest import Running
-from tests.faults import KMS_INTERNAL, SFN_QUOTA, SNS_INTERNAL, THROTTLED, Error, inject, on_table
+from tests.faults import SFN_QUOTA, SNS_INTERNAL, THROTTLED, Error, inject, on_table
 from tests.integration.conftest import make_tenant
 from tests.integration.test_alerts_flow import (
     Inbox,
@@ -147,13 +147,16 @@ def test_the_outbox_clear_after_a_publish_throttled_sends_nothing_twice(local):
     assert rules_of(inbox.drain("cto.email")) == [("DORARegression", "firing")]
 
 
-def test_kms_failing_the_transition_audit_keeps_the_outbox_and_the_retry_delivers_once(local):
+def test_the_transition_audit_write_failing_keeps_the_outbox_and_the_retry_delivers_once(local):
+    """The audit record of the transition is throttled (DynamoDB; since #17 the request path signs
+    nothing — the sealer does): the alert is stored with its outbox, the retry delivers it once."""
     from companyos.domain.errors import TransientError
 
-    tenant = make_tenant(local, "fa-kms", "Fault Alerts KMS")
+    tenant = make_tenant(local, "fa-kms", "Fault Alerts Audit")
     inbox = Inbox(local, tenant.id, only=("cto.email",))
     put_snapshot(tenant.id, {"change_failure_rate": 22.0})
-    with inject("kms", "Sign", KMS_INTERNAL) as fault, pytest.raises(TransientError):
+    audit_put = on_table("audit")
+    with inject("dynamodb", "PutItem", THROTTLED, when=audit_put) as fault, pytest.raises(TransientError):
         evaluate(local, tenant.id)
     assert fault.raised == 1
     alert = alert_of(tenant.id, "DORARegression")
@@ -231,19 +234,25 @@ def first_level_paged(local: Running, tenant_id: str, arn: str) -> list[dict[str
 
 @pytest.mark.parametrize(
     "fault",
-    [("kms", "Sign", KMS_INTERNAL), ("dynamodb", "PutItem", THROTTLED)],
-    ids=["kms_audit_after_page", "dynamodb_page_log"],
+    [("audit", "PutItem", THROTTLED), ("dynamodb", "PutItem", THROTTLED)],
+    ids=["audit_write_after_page", "dynamodb_page_log"],
 )
 def test_an_escalation_step_failing_after_its_page_does_not_page_twice(local, fault):
-    """The first escalation step pages the SRE on call, then its audit signature (KMS) or its page
-    log write (DynamoDB) fails: the step is retried (Escalate's Retry on TransientError, or in
+    """The first escalation step pages the SRE on call, then its audit record or its page log write
+    (DynamoDB) fails: the step is retried (Escalate's Retry on TransientError, or in
     place), and the on-call is paged exactly once, logged once."""
     service, operation, error = fault
     tenant = make_tenant(local, f"fa-esc-{service}", "Fault Alerts Escalation Step")
     inbox = Inbox(local, tenant.id, only=("esc.sre_primary",))
     put_incident(tenant.id, "FS1", "P1", "triggered", 1)
-    when = off_main_thread if service == "kms" else (lambda p: off_main_thread(p) and "ALERT#" in str(p))
-    with inject(service, operation, error, when=when) as injected:
+    table = "audit" if service == "audit" else "ALERT#"
+    audit_put = on_table("audit")
+    when = (
+        (lambda p: off_main_thread(p) and audit_put(p))
+        if service == "audit"
+        else (lambda p: off_main_thread(p) and table in str(p))
+    )
+    with inject("dynamodb", operation, error, when=when) as injected:
         [arn] = evaluate(local, tenant.id, snapshot=False)["escalations"]
         notified = first_level_paged(local, tenant.id, arn)
     assert injected.raised == 1

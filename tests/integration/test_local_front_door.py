@@ -104,3 +104,21 @@ def test_parallel_requests_through_one_handler_each_get_their_own_answer(local: 
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(ask, asks))
     assert answers == asks
+
+
+def test_a_function_that_raises_is_a_502_with_a_code_not_a_dropped_connection(
+    local: Running, tenants, monkeypatch
+) -> None:
+    """API Gateway answers 502 when the Lambda function raises; the demo's front door did the same
+    thing only by dropping the connection ("Empty reply from server")."""
+
+    def raising(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        raise TypeError("a bug in a handler")
+
+    monkeypatch.setattr(local.stack, "invoke_api", raising)
+    status, body = raw(
+        port_of(local),
+        "GET /api/dashboards/cto?tenant=door-a HTTP/1.1\nHost: x\nConnection: close\n"
+        f"Authorization: Bearer {tenants['door-a'].cto_token}\n",
+    )
+    assert status == 502 and body == {"code": "function_error", "message": "Internal server error"}

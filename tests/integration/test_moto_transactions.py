@@ -87,3 +87,40 @@ def test_conditions_are_checked_against_the_state_before_the_transaction(table: 
         ]
     )
     assert _items(table) == {"a": "1", "b": "2"}
+
+
+def test_two_racing_transactions_on_one_item_commit_exactly_once(table: str, monkeypatch) -> None:
+    """The check-then-apply of a transaction is atomic against other writers (the local stack's moto
+    server serves requests on threads): a slow condition check cannot let two "create once" win."""
+    import threading
+    import time
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.get_item
+
+    def slow_get_item(self, *args, **kwargs):  # widen the window between check and apply
+        found = original(self, *args, **kwargs)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", slow_get_item)
+    ddb = boto3.client("dynamodb")
+    outcomes: list[str] = []
+    go = threading.Barrier(2)
+
+    def create(value: str) -> None:
+        go.wait()
+        try:
+            ddb.transact_write_items(TransactItems=[_put(table, "once", value, "attribute_not_exists(pk)")])
+            outcomes.append("stored")
+        except ClientError as err:
+            outcomes.append(err.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=create, args=(v,)) for v in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["TransactionCanceledException", "stored"]
+    assert list(_items(table)) == ["once"]

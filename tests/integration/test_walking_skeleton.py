@@ -208,5 +208,6 @@ def test_every_ingest_is_audited_in_a_verifiable_chain(local, acme):
     from companyos.adapters.audit import AuditTrail
 
     post_github(local, acme, real_fixture(SUCCESS), "deployment_status", "audit-1")
+    local.stack.seal_audit()  # the stream → sealer (the background poller does it within a second)
     result = AuditTrail("acme").verify()
-    assert result.ok and result.events >= 1
+    assert result.ok and result.events >= 1 and result.signature_valid and result.pending_events == 0

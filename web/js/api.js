@@ -119,6 +119,8 @@ export const adminApi = {
   deleteVendor: (t, id, reason) => adminRequest("DELETE", `/admin/vendors/${seg(id)}?${query({ reason })}`, t),
   importVendors: (t, csv, reason) =>
     request(`/admin/vendors/import?${query({ tenant: t, reason })}`, { method: "POST", csv }),
+  deepLinks: (t) => adminRequest("GET", "/admin/integrations/deeplinks", t),
+  saveDeepLinks: (t, body) => adminRequest("PUT", "/admin/integrations/deeplinks", t, body),
 };
 
 /** The executive roll-up, its board pack export and the inventory lists it links (docs/rollup.md). */

@@ -105,3 +105,19 @@ class WindowIn(BaseModel):
         pattern=r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM UTC; 24:00 = midnight"
     )
     reason: str = Field(default="", max_length=1000, description="required: why the window changes")
+
+
+class DeepLinksIn(Write):
+    """A tenant's trace and log URL templates (Admin → Integrations); an omitted or empty template
+    removes that link. Checked by the use case: https only, known placeholders, bounded length."""
+
+    trace_system: Literal["tempo", "xray"] | None = Field(
+        default=None, description="Grafana Tempo / AWS X-Ray"
+    )
+    trace_url_template: str | None = Field(
+        default=None, max_length=8192, description="https URL with {{service}}, {{start_ms}}, … placeholders"
+    )
+    log_system: Literal["loki", "cloudwatch"] | None = Field(
+        default=None, description="Grafana Loki / CloudWatch Logs Insights"
+    )
+    log_url_template: str | None = Field(default=None, max_length=8192)

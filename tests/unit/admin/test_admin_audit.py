@@ -1,43 +1,49 @@
-"""The audit chain detects every edit, deletion and reordering; the head digest is KMS-signed
-(ECDSA P-256, moto's KMS Sign/Verify); evidence bundles carry SHA-256 checksums that match."""
+"""The audit chain (#17): the sealer chains what the request path recorded and signs a digest chain
+(ECDSA P-256, moto's KMS); the verifier detects every edit, deletion (middle and tail), reordering,
+truncation, an emptied chain and a forged digest, and reports records pending sealing apart from
+tampering. Evidence bundles carry SHA-256 checksums that match."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
+
+from tests.conftest import clock_at
+from tests.unit.admin.audit_helpers import audit_stream, digest_items, entries, write
 
 N = 8
 
 
-def chain(name: str, n: int = N):
-    from companyos.adapters.audit import AuditEvent, AuditTrail
+@pytest.fixture(scope="module")
+def stream(aws):
+    s, _ = audit_stream()
+    return s
 
-    trail = AuditTrail(name)
-    for i in range(n):
-        trail.append(AuditEvent(f"user{i}@t", "tenant_admin", f"kpi.action{i}", f"kpi_{i}", reason=f"r{i}"))
+
+def sealed(name: str, stream, n: int = N):
+    trail = write(name, n)
+    stream.drain()
     return trail
 
 
-def items(name: str):
-    from companyos.adapters.models import AuditItem
-
-    return list(AuditItem.query(name))
-
-
-def test_an_untouched_chain_verifies_with_a_valid_kms_signature(aws):
-    trail = chain("t-ok")
+def test_an_untouched_chain_verifies_with_a_valid_kms_signature(aws, stream):
+    trail = sealed("t-ok", stream)
     result = trail.verify()
-    assert result.ok and result.events == N and result.signature_valid is True and result.unsigned_events == 0
+    assert result.ok and result.events == N and result.signature_valid is True
+    assert result.unsigned_events == 0 and result.pending_events == 0 and result.problem == ""
     assert result.digest is not None and result.digest["seq"] == N and result.digest["key_id"] == aws
+    assert [e["seq"] for e in trail.events()] == list(range(1, N + 1))
+    assert [e["action"] for e in trail.events()] == [f"kpi.action{i}" for i in range(N)]  # written order
 
 
 @pytest.mark.parametrize("seq", range(1, N + 1))
-def test_editing_any_event_is_detected(aws, seq):
-    trail = chain(f"t-edit-{seq}")
-    item = items(trail.chain)[seq - 1]
+def test_editing_any_event_is_detected(aws, stream, seq):
+    trail = sealed(f"t-edit-{seq}", stream)
+    item = entries(trail.chain)[seq - 1]
     item.event = {**item.event, "reason": "nothing to see here"}
     item.save()
     result = trail.verify()
@@ -45,11 +51,11 @@ def test_editing_any_event_is_detected(aws, seq):
 
 
 @pytest.mark.parametrize("seq", range(1, N + 1))
-def test_editing_an_event_and_recomputing_its_hash_is_detected(aws, seq):
+def test_editing_an_event_and_recomputing_its_hash_is_detected(aws, stream, seq):
     from companyos.adapters.audit import chain_hash
 
-    trail = chain(f"t-rehash-{seq}")
-    item = items(trail.chain)[seq - 1]
+    trail = sealed(f"t-rehash-{seq}", stream)
+    item = entries(trail.chain)[seq - 1]
     item.event = {**item.event, "actor": "mallory"}
     item.hash = chain_hash(item.prev_hash, item.event)
     item.save()
@@ -60,23 +66,92 @@ def test_editing_an_event_and_recomputing_its_hash_is_detected(aws, seq):
 
 
 @pytest.mark.parametrize("seq", range(1, N + 1))
-def test_deleting_any_event_is_detected(aws, seq):
-    trail = chain(f"t-del-{seq}")
-    items(trail.chain)[seq - 1].delete()
+def test_deleting_any_event_middle_or_tail_is_detected(aws, stream, seq):
+    trail = sealed(f"t-del-{seq}", stream)
+    entries(trail.chain)[seq - 1].delete()
     result = trail.verify()
     assert not result.ok
-    assert result.problem in ("sequence_gap", "digest_head_mismatch")
+    assert result.problem == ("digest_head_mismatch" if seq == N else "sequence_gap")
+
+
+def test_deleting_the_last_event_together_with_its_digest_is_detected(aws, stream):
+    trail = sealed("t-tail", stream, 5)  # digest 1 signs 1..5
+    write("t-tail", 3, start=5)
+    stream.drain()  # digest 2 signs 6..8
+    assert [d.event["seq"] for d in digest_items("t-tail")] == [5, 8]
+    entries("t-tail")[-1].delete()
+    digest_items("t-tail")[-1].delete()
+    result = trail.verify()
+    # 6 and 7 are sealed, but no digest covers them: the sealer writes entries and digest together
+    assert not result.ok and result.problem == "unsigned_tail" and result.unsigned_events == 2
+
+
+def test_rolling_back_a_whole_sealing_batch_is_caught_by_the_heartbeat_and_by_an_anchor(aws, stream):
+    from companyos.domain import clock
+
+    trail = sealed("t-rollback", stream, 5)
+    write("t-rollback", 3, start=5)
+    stream.drain()
+    exported = trail.digests()[-1]  # what an auditor's earlier evidence bundle holds
+    for item in entries("t-rollback")[5:] + digest_items("t-rollback")[-1:]:
+        item.delete()  # the chain now looks exactly like it did after the first batch
+    result = trail.verify(anchor=exported)
+    assert not result.ok and result.problem == "anchor_missing"
+    # without an anchor: the chain is signed at least every HEARTBEAT, so its latest digest goes stale
+    from companyos.adapters.audit_verify import STALE_AFTER
+
+    with clock_at(clock.now() + STALE_AFTER + timedelta(minutes=1)):
+        assert trail.verify().problem == "digest_stale"
+
+
+def test_an_idle_chain_gets_heartbeat_digests_and_stays_verifiable(aws, stream):
+    from companyos.adapters.audit import current_signer
+    from companyos.adapters.audit_seal import HEARTBEAT, Sealer
+    from companyos.adapters.audit_verify import STALE_AFTER
+    from companyos.domain import clock
+
+    trail = sealed("t-idle", stream, 2)
+    signer = current_signer()
+    assert signer is not None
+    sealer = Sealer(signer)
+    assert sealer.heartbeat("t-idle") is False  # the latest digest is fresh
+    later = clock.now() + STALE_AFTER + timedelta(minutes=1)
+    with clock_at(later - HEARTBEAT):
+        assert sealer.heartbeat("t-idle") is True
+    with clock_at(later):
+        result = trail.verify()
+    assert result.ok and result.digests == 2 and result.events == 2
+    assert trail.digests()[-1]["first_seq"] == 3 and trail.digests()[-1]["seq"] == 2  # covers nothing new
+
+
+@pytest.mark.parametrize("keep", [0, 3, 7])
+def test_truncating_the_chain_is_detected(aws, stream, keep):
+    trail = sealed(f"t-trunc-{keep}", stream)
+    for item in entries(trail.chain)[keep:]:
+        item.delete()
+    result = trail.verify()
+    assert not result.ok and result.problem == "digest_head_mismatch"
+
+
+def test_an_emptied_chain_is_detected_and_a_new_one_is_pending_not_tampered(aws, stream):
+    trail = sealed("t-empty", stream, 3)
+    for item in entries("t-empty") + digest_items("t-empty"):
+        item.delete()
+    result = trail.verify()
+    assert not result.ok and result.problem == "chain_empty" and result.events == 0
+    fresh = write("t-new", 2)  # written, not sealed yet
+    result = fresh.verify()
+    assert result.ok and result.pending_events == 2 and result.events == 0 and not result.sealing_overdue
 
 
 @pytest.mark.parametrize("a,b", [(1, 2), (3, 6), (7, 8), (1, 8)])
-def test_reordering_events_is_detected(aws, a, b):
+def test_reordering_events_is_detected(aws, stream, a, b):
     from companyos.adapters.models import AuditItem
 
-    trail = chain(f"t-swap-{a}-{b}")
-    rows = items(trail.chain)
+    trail = sealed(f"t-swap-{a}-{b}", stream)
+    rows = entries(trail.chain)
     x, y = rows[a - 1], rows[b - 1]
-    # swap the two events' content (event, hashes) between the two positions
-    for target, source in ((x, y), (y, x)):
+    for target, source in ((x, y), (y, x)):  # swap the two events' content (event, hashes)
         AuditItem(
             pk=target.pk,
             sk=target.sk,
@@ -88,49 +163,84 @@ def test_reordering_events_is_detected(aws, a, b):
     assert not trail.verify().ok
 
 
-def test_rewriting_the_whole_chain_without_the_key_is_detected(aws):
+def test_rewriting_the_whole_chain_without_the_key_is_detected(aws, stream):
     from companyos.adapters.audit import GENESIS, chain_hash
     from companyos.adapters.models import AuditItem
 
-    trail = chain("t-forge")
+    trail = sealed("t-forge", stream)
     prev = GENESIS
-    for item in items(trail.chain):  # a consistent forged chain: every link and hash recomputed
+    for item in entries(trail.chain):  # a consistent forged chain: every link and hash recomputed
         event = {**item.event, "actor": "mallory"}
         h = chain_hash(prev, event)
         AuditItem(pk=item.pk, sk=item.sk, seq=item.seq, prev_hash=prev, hash=h, event=event).save()
         prev = h
     result = trail.verify()
-    assert not result.ok and result.problem == "digest_head_mismatch" and result.signature_valid is True
+    assert not result.ok and result.problem == "digest_head_mismatch"
 
 
-def test_a_forged_digest_signature_is_detected(aws):
-    from companyos.adapters.models import AuditItem
-
-    trail = chain("t-sig")
-    digest = next(iter(AuditItem.query("t-sig#DIGEST", scan_index_forward=False, limit=1)))
-    sig = bytearray(base64.b64decode(digest.event["signature"]))
+def _flip(signature: str) -> str:
+    sig = bytearray(base64.b64decode(signature))
     sig[-1] ^= 0x01
-    digest.event = {**digest.event, "signature": base64.b64encode(bytes(sig)).decode()}
-    digest.save()
+    return base64.b64encode(bytes(sig)).decode()
+
+
+def two_batches(name: str, stream):
+    trail = sealed(name, stream, 4)
+    write(name, 4, start=4)
+    stream.drain()
+    assert len(digest_items(name)) == 2
+    return trail
+
+
+def test_a_forged_digest_is_detected_latest_or_earlier(aws, stream):
+    trail = two_batches("t-sig", stream)
+    latest = digest_items("t-sig")[-1]
+    latest.event = {**latest.event, "signature": _flip(latest.event["signature"])}
+    latest.save()
     result = trail.verify()
     assert not result.ok and result.problem == "digest_signature_invalid" and result.signature_valid is False
 
+    trail = two_batches("t-sig-mid", stream)
+    first = digest_items("t-sig-mid")[0]
+    first.event = {**first.event, "signature": _flip(first.event["signature"])}
+    first.save()  # its successor names the real signature
+    assert trail.verify().problem == "digest_chain_broken"
+    assert trail.verify(every_signature=True).problem == "digest_signature_invalid"  # checked first
 
-def test_events_after_the_last_signed_head_are_reported(aws):
-    from companyos.adapters.audit import AuditEvent, AuditTrail
+    trail = two_batches("t-sig-head", stream)
+    first = digest_items("t-sig-head")[0]
+    first.event = {**first.event, "head": "f" * 64}
+    first.save()
+    assert trail.verify().problem == "digest_head_mismatch"
 
-    trail = chain("t-tail", 3)
-    AuditTrail("t-tail", signer=None).append(AuditEvent("x", "tenant_admin", "unsigned.write", "t"))
+
+def test_pending_records_are_reported_apart_from_tampering(aws, stream):
+    from companyos.adapters.audit_verify import SEALING_DELAY
+    from companyos.domain import clock
+
+    trail = sealed("t-pending", stream, 3)
+    write("t-pending", 2, start=3)  # the sealer has not seen these yet
     result = trail.verify()
-    assert not result.ok and result.problem == "unsigned_tail" and result.unsigned_events == 1
-    trail.sign_head()  # the next signed head covers it
-    assert trail.verify().ok
+    assert result.ok and result.events == 3 and result.pending_events == 2 and not result.sealing_overdue
+    events = trail.events()
+    assert [e["pending"] for e in events] == [False] * 3 + [True] * 2 and events[-1]["seq"] is None
+    assert [e["action"] for e in trail.events(newest_first=True, limit=3)] == [
+        "kpi.action4",
+        "kpi.action3",
+        "kpi.action2",
+    ]
+    with clock_at(clock.now() + SEALING_DELAY + timedelta(seconds=30)):
+        late = trail.verify()
+    assert late.ok and late.sealing_overdue  # an operational alarm, not tampering
+    stream.drain()
+    result = trail.verify()
+    assert result.ok and result.events == 5 and result.pending_events == 0
 
 
-def test_evidence_bundle_checksums_match_and_catch_an_altered_file(aws):
-    from companyos.adapters.audit import check_bundle, evidence_bundle
+def test_evidence_bundle_checksums_match_and_catch_an_altered_file(aws, stream):
+    from companyos.adapters.audit_verify import check_bundle, evidence_bundle
 
-    trail = chain("t-bundle", 4)
+    trail = sealed("t-bundle", stream, 4)
     bundle = evidence_bundle(trail, {"catalog.json": [{"kpi_id": "x"}]}, generated_by="unit")
     files, sums = bundle["files"], bundle["manifest"]["checksums"]
     assert set(files) == {"events.json", "digests.json", "verify.json", "catalog.json", "public_key.json"}
@@ -143,17 +253,18 @@ def test_evidence_bundle_checksums_match_and_catch_an_altered_file(aws):
     assert check_bundle(bundle) == ["events.json"]
 
 
-def test_the_signature_verifies_offline_with_the_exported_public_key(aws):
+def test_every_signature_verifies_offline_with_the_exported_public_key(aws, stream):
     from companyos.adapters.audit import current_signer, digest_message
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    trail = chain("t-offline", 2)
-    digest = trail.latest_digest()
-    assert digest is not None
+    trail = two_batches("t-offline", stream)
     signer = current_signer()
     assert signer is not None
     key = serialization.load_pem_public_key(signer.public_key_pem().encode())
     assert isinstance(key, ec.EllipticCurvePublicKey)
-    message = digest_message("t-offline", digest["seq"], digest["head"], digest["signed_at"])
-    key.verify(base64.b64decode(digest["signature"]), message, ec.ECDSA(hashes.SHA256()))  # raises if invalid
+    previous = ""
+    for digest in trail.digests():
+        assert digest["prev_signature"] == previous  # each digest names its predecessor's signature
+        key.verify(base64.b64decode(digest["signature"]), digest_message(digest), ec.ECDSA(hashes.SHA256()))
+        previous = digest["signature"]

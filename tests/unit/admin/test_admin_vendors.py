@@ -73,6 +73,41 @@ def test_a_good_csv_imports_every_row_in_one_audited_write(aws):
     assert vendors.list_vendors(ctx(tenant))["tier1_out_of_review"] == 1  # aws reviewed on 2026-06-01
 
 
+def test_a_vendor_keeps_the_day_it_entered_the_register_across_updates_and_re_imports(aws):
+    """The roll-up's "previous period" reads the register as it was then: re-importing or editing
+    a vendor must not move the day it was added (which made every re-imported register look new,
+    with a previous value of 0 overdue)."""
+    from companyos.adapters.inventory_repo import InventoryRepo
+    from companyos.admin import vendors
+    from companyos.domain import inventory as inv
+
+    from tests.conftest import clock_at
+
+    tenant, first = "v-added", NOW - timedelta(days=40)
+    with clock_at(first):
+        vendors.import_vendors(ctx(tenant), GOOD.encode())
+    vendors.import_vendors(ctx(tenant), GOOD.replace("2025-05-01", "2026-06-01").encode())
+    body = inv.VendorIn(vendor_id="stripe", name="Stripe", tier=1, last_review=date(2026, 6, 1))
+    vendors.update_vendor(ctx(tenant), "stripe", body)
+    with clock_at(NOW):
+        vendors.create_vendor(ctx(tenant), inv.VendorIn(vendor_id="new", name="New Co", tier=1))
+    doc = InventoryRepo(tenant).refresh_posture(NOW)
+    added = {v["vendor_id"]: v["added"] for v in doc["vendors"]}
+    assert added == {
+        **{v: first.date().isoformat() for v in ("aws", "stripe", "okta", "legacy-crm", "figma")},
+        "new": TODAY.isoformat(),
+    }
+    # 30 days ago the register held the first import's five vendors (the one added today did not
+    # count); the register keeps each vendor's current review date, so AWS (reviewed since) is in review
+    thirty_days_ago = TODAY - timedelta(days=30)
+    assert inv.vendors_out_of_review(doc, thirty_days_ago) == {
+        "tier1": 3,
+        "out_of_review": 1,
+        "names": ["Okta"],
+    }
+    assert inv.has_vendors(doc, first.date() - timedelta(days=1)) is False
+
+
 @pytest.mark.parametrize(
     ("body", "rows"),
     [

@@ -19,6 +19,12 @@ def kpi(kpi_id: str, value):
     return Sample("kpi", kpi_id, {"kpi": kpi_id}, value, {"evidence": f"/api/runs/r-{kpi_id}?tenant=t"})
 
 
+def slo_row(service: str, budget_left):
+    """A row of the SLO table the slo_attainment run delivered (budget_left: a ratio)."""
+    key = PACK.rule("SLOBudgetExhausted").sample_key
+    return Sample(*key, {"service": service}, budget_left, {"evidence": "/api/runs/r-slo?tenant=t"})
+
+
 class Tenant:
     """Carries alert state between evaluations like the store does."""
 
@@ -57,25 +63,37 @@ def test_a_rule_without_for_fires_at_once_and_notifies_once():
 
 def test_for_duration_keeps_an_alert_pending_until_it_held_long_enough():
     t = Tenant()
-    t.eval([kpi("slo_attainment", 99.1)], T0)
-    assert t.alert("SLOBudgetExhausted", kpi="slo_attainment").state == "pending"
-    assert t.eval([kpi("slo_attainment", 99.2)], T0 + timedelta(minutes=4)).notifications == []
-    ev = t.eval([kpi("slo_attainment", 99.0)], T0 + timedelta(minutes=5))
-    a = t.alert("SLOBudgetExhausted", kpi="slo_attainment")
+    t.eval([slo_row("api", 0.05)], T0)
+    assert t.alert("SLOBudgetExhausted", service="api").state == "pending"
+    assert t.eval([slo_row("api", 0.04)], T0 + timedelta(minutes=4)).notifications == []
+    ev = t.eval([slo_row("api", -0.2)], T0 + timedelta(minutes=5))
+    a = t.alert("SLOBudgetExhausted", service="api")
     assert a.state == "firing" and a.since == T0.isoformat()
+    assert a.summary == "Service api has -20.0% of its error budget left (below 10%)"
     assert [n.status for n in ev.notifications] == ["firing"]
 
 
 def test_a_pending_alert_whose_condition_clears_goes_back_to_inactive_silently():
     t = Tenant()
-    t.eval([kpi("slo_attainment", 99.1)], T0)
-    ev = t.eval([kpi("slo_attainment", 99.95)], T0 + timedelta(minutes=2))
-    assert t.alert("SLOBudgetExhausted", kpi="slo_attainment").state == "inactive"
+    t.eval([slo_row("api", 0.05)], T0)
+    ev = t.eval([slo_row("api", 0.5)], T0 + timedelta(minutes=2))
+    assert t.alert("SLOBudgetExhausted", service="api").state == "inactive"
     assert ev.notifications == []
     # and the `for` clock restarts
-    t.eval([kpi("slo_attainment", 99.1)], T0 + timedelta(minutes=3))
-    t.eval([kpi("slo_attainment", 99.1)], T0 + timedelta(minutes=7))
-    assert t.alert("SLOBudgetExhausted", kpi="slo_attainment").state == "pending"
+    t.eval([slo_row("api", 0.05)], T0 + timedelta(minutes=3))
+    t.eval([slo_row("api", 0.05)], T0 + timedelta(minutes=7))
+    assert t.alert("SLOBudgetExhausted", service="api").state == "pending"
+
+
+def test_each_slo_is_its_own_alert():
+    """Per SLO, not the tenant-wide attainment: two overspent services are two alerts, a healthy one none."""
+    t = Tenant()
+    rows = [slo_row("api", -0.158), slo_row("web", -0.938), slo_row("gateway", 0.207)]
+    t.eval(rows, T0)
+    t.eval(rows, T0 + timedelta(minutes=5))
+    assert t.alert("SLOBudgetExhausted", service="api").state == "firing"
+    assert t.alert("SLOBudgetExhausted", service="web").state == "firing"
+    assert t.alert("SLOBudgetExhausted", service="gateway") is None  # never pending, nothing stored
 
 
 def test_firing_resolves_with_a_resolved_notification_and_a_new_crossing_is_a_new_episode():
@@ -131,18 +149,23 @@ def slo(rates):
 def test_slo_burn_uses_the_multiwindow_rules_fast_page_inhibits_slow_ticket():
     t = Tenant()
     labels = {"service": "api", "slo": "availability"}
-    # Given a fast burn (20x over 1h and 5m) that has also burnt 2x over 3d/6h
-    ev = t.eval(slo(burn_windows(20, 20, 8, 8, 2)), T0)
+    # Given a fast burn (20x over 1h and 5m) that has also burnt 2x over 3d/6h, for 5 minutes
+    first = t.eval(slo(burn_windows(20, 20, 8, 8, 2)), T0)
+    assert t.alert("SLOBudgetBurning", **labels).state == "pending"  # the page waits `for: 5m`
+    # a pending alert inhibits nothing (as in Alertmanager, which never sees pending alerts): the
+    # ticket, which has no `for`, goes out first
+    assert [n.alert.rule_id for n in first.notifications] == ["SLOBudgetBurningSlow"]
+    ev = t.eval(slo(burn_windows(20, 20, 8, 8, 2)), T0 + timedelta(minutes=5))
     fast, slow = t.alert("SLOBudgetBurning", **labels), t.alert("SLOBudgetBurningSlow", **labels)
     assert fast.state == "firing" and fast.value == pytest.approx(20.0)
     assert slow.state == "firing" and slow.inhibited_by == fast.alert_id
-    # Then only the page is notified: the ticket for the same SLO is inhibited
+    # Then the page is notified once it held 5 minutes, and the ticket is inhibited by it
     assert [n.alert.rule_id for n in ev.notifications] == ["SLOBudgetBurning"]
-    # When the fast burn stops but the slow one continues (2x over 3d and 6h), the ticket is notified (once)
+    # When the fast burn stops but the slow one continues (2x over 3d and 6h), the page resolves; the
+    # ticket, notified before the page fired, is not notified again
     ev = t.eval(slo(burn_windows(2, 2, 2, 2, 2)), T0 + timedelta(hours=1))
-    assert [(n.alert.rule_id, n.status) for n in ev.notifications] == [
-        ("SLOBudgetBurning", "resolved"), ("SLOBudgetBurningSlow", "firing")
-    ]  # fmt: skip
+    assert [(n.alert.rule_id, n.status) for n in ev.notifications] == [("SLOBudgetBurning", "resolved")]
+    assert t.alert("SLOBudgetBurningSlow", **labels).inhibited_by is None
     assert t.eval(slo(burn_windows(2, 2, 2, 2, 2)), T0 + timedelta(hours=2)).notifications == []
 
 
@@ -155,6 +178,7 @@ def test_slo_burn_alerts_use_the_factors_of_the_slo_period():
         samples = slo_samples([{"service": "api", "slo": "availability", "objective": 0.999,
                                 "period_days": period_days, "windows": windows}])  # fmt: skip
         t.eval(samples, T0)
+        t.eval(samples, T0 + timedelta(minutes=5))
         return t.alert("SLOBudgetBurning", service="api", slo="availability")
 
     fired = page(28)
@@ -167,9 +191,17 @@ def test_inhibition_is_per_label_set():
     t = Tenant()
     other = slo_samples([{"service": "web", "slo": "availability", "objective": 0.999,
                           "windows": burn_windows(2, 2, 2, 2, 2)}])  # fmt: skip
-    ev = t.eval(slo(burn_windows(20, 20, 8, 8, 2)) + other, T0)
-    notified = sorted((n.alert.rule_id, n.alert.labels["service"]) for n in ev.notifications)
-    assert notified == [("SLOBudgetBurning", "api"), ("SLOBudgetBurningSlow", "web")]
+    t.eval(slo(burn_windows(20, 20, 8, 8, 2)) + other, T0)
+    ev = t.eval(slo(burn_windows(20, 20, 8, 8, 2)) + other, T0 + timedelta(minutes=5))
+    api, web = (
+        t.alert("SLOBudgetBurningSlow", service="api", slo="availability"),
+        t.alert("SLOBudgetBurningSlow", service="web", slo="availability"),
+    )
+    # api's page inhibits api's ticket, not web's
+    assert api.inhibited_by is not None and web.inhibited_by is None and web.state == "firing"
+    assert [(n.alert.rule_id, n.alert.labels["service"]) for n in ev.notifications] == [
+        ("SLOBudgetBurning", "api")
+    ]
 
 
 def test_slo_without_windows_is_unknown_and_a_quiet_slo_is_zero():

@@ -38,6 +38,25 @@ Compliance Drop      | -     | Email     | PagerDuty | -         | -
 """
 PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
 
+# exec-cockpit-spec.md's persona alert blocks (ceo_alerts, cto_alerts, ciso_alerts): `delivery`
+# as written there (slack_dm is our slack channel)
+SPEC_DELIVERY = {
+    ("ceo", "NRRBelowTarget"): "email, slack_dm",
+    ("ceo", "HealthScoreCritical"): "email, slack_dm, sms",
+    ("ceo", "ChurnRiskAlert"): "email",
+    ("cto", "SLOBudgetBurning"): "slack_dm, email",
+    ("cto", "SLOBudgetExhausted"): "pagerduty, slack_dm",
+    ("cto", "P1IncidentDeclared"): "pagerduty, sms, slack_dm",
+    ("cto", "DORARegression"): "email",
+    ("cto", "CriticalDependencyOutdated"): "email",
+    ("ciso", "CriticalCVEDetected"): "pagerduty, slack_dm, sms",
+    ("ciso", "CVESLABreached"): "email, slack_dm",
+    ("ciso", "AnomalyDetected"): "slack_dm, email",
+    ("ciso", "ComplianceDropped"): "email",
+    ("ciso", "SecretCommitted"): "pagerduty, slack_dm",
+    ("ciso", "ABACPolicyGap"): "email, slack_dm",
+}
+
 
 def test_every_alert_the_specs_name_is_a_rule():
     ids = {r.id for r in load_pack().rules}
@@ -56,8 +75,11 @@ def test_the_matrix_is_the_spec_table_cell_by_cell():
 def test_rules_of_a_matrix_row_route_by_the_matrix_others_by_their_seed_delivery():
     pack = load_pack()
     assert pack.routes_of(pack.rule("SLOBudgetExhausted")) == [
-        ("ceo", "email"), ("cto", "pagerduty"), ("ops", "pagerduty")
-    ]  # fmt: skip
+        ("ceo", "email"),
+        ("cto", "pagerduty"),
+        ("ops", "pagerduty"),
+        ("cto", "slack"),
+    ]  # fmt: skip  (the matrix row, then the CTO block's slack_dm)
     assert pack.routes_of(pack.rule("HealthScoreCritical")) == [
         ("ceo", "email"),
         ("ceo", "slack"),
@@ -66,15 +88,30 @@ def test_rules_of_a_matrix_row_route_by_the_matrix_others_by_their_seed_delivery
     assert pack.routes_of(pack.rule("KpiSlaBreach")) == [("cfo_office", "email"), ("ops", "slack")]
 
 
+@pytest.mark.parametrize(("persona", "rule_id"), sorted(SPEC_DELIVERY))
+def test_a_rule_notifies_its_matrix_row_and_every_channel_of_its_persona_block(persona, rule_id):
+    """Delivery is the union: the severity matrix row (when the rule has one) plus the persona
+    block's channels. Before, a rule with a matrix row dropped its block's channels (the CEO's NRR
+    email, the CTO's P1 SMS and Slack, the CISO's critical-CVE Slack and SMS, ...)."""
+    pack = load_pack()
+    rule = pack.rule(rule_id)
+    routes = pack.routes_of(rule)
+    block = {
+        (persona, c.strip().replace("slack_dm", "slack"))
+        for c in SPEC_DELIVERY[(persona, rule_id)].split(",")
+    }
+    assert block <= set(routes)
+    if rule.alert_type is not None:
+        assert set(pack.matrix[rule.alert_type].items()) <= set(routes)
+    assert len(routes) == len(set(routes))  # each (persona, channel) once
+
+
 def test_thresholds_and_for_durations_follow_the_specs():
     pack = load_pack()
-    exhausted = pack.rule("SLOBudgetExhausted")
-    assert (exhausted.metric, exhausted.op, exhausted.threshold, exhausted.for_s) == (
-        "slo_attainment",
-        "<",
-        99.5,
-        300,
-    )
+    exhausted = pack.rule("SLOBudgetExhausted")  # per SLO: error_budget_remaining < 0.1 for 5m
+    assert exhausted.row is not None and (exhausted.row.panel, exhausted.row.field) == ("slo", "budget_left")
+    assert (exhausted.op, exhausted.threshold, exhausted.for_s, exhausted.period) == ("<", 0.1, 300, "28d")
+    assert pack.rule("SLOBudgetBurning").for_s == 300  # error_budget_burn_rate > 6 for 5m
     unpatched = pack.rule("CriticalVulnerabilityUnpatched")
     assert (unpatched.op, unpatched.threshold, unpatched.for_s, unpatched.severity) == (
         ">",

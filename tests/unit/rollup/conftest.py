@@ -47,9 +47,10 @@ def posture(
     controls: list[tuple[str, str, date, list[tuple[datetime, str]]]] = (),  # type: ignore[assignment]
     certs: list[tuple[str, datetime]] = (),  # type: ignore[assignment]
     vendors: list[tuple[str, int, date | None]] = (),  # type: ignore[assignment]
+    vendors_added: datetime | None = None,
 ) -> dict[str, Any]:
     """controls: (framework, id, in scope since, [(collected_at, result)]); certs: (id, not_after);
-    vendors: (name, tier, last review)."""
+    vendors: (name, tier, last review), in the register since `vendors_added` (400 days ago)."""
     c_models, e_models = [], []
     for fw, cid, since, evidence in controls:
         c_models.append(
@@ -72,7 +73,14 @@ def posture(
         inv.Certificate(cert_id=i, common_name=f"{i}.test", not_after=na, updated_at=NOW) for i, na in certs
     ]
     vendor_models = [
-        inv.Vendor(vendor_id=n.lower(), name=n, tier=t, last_review=r, updated_at=NOW - timedelta(days=400))
+        inv.Vendor(
+            vendor_id=n.lower(),
+            name=n,
+            tier=t,
+            last_review=r,
+            updated_at=NOW,
+            created_at=vendors_added or NOW - timedelta(days=400),
+        )
         for n, t, r in vendors
     ]
     return inv.posture(c_models, e_models, cert_models, vendor_models, NOW)

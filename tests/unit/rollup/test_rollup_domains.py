@@ -253,6 +253,36 @@ def test_open_incidents_and_mtta_come_from_the_incident_rows_the_mttr_run_delive
     assert org["mtta"]["value"] == pytest.approx((4.0 + 12.5) / 2) and org["mtta"]["status"] == "warning"
 
 
+def test_postmortem_coverage_is_the_delivered_share_judged_by_the_model():
+    """Postmortem coverage: the incident rows' `postmortem_pct` (resolved P1/P2 incidents with a
+    postmortem), shown with its count; >= 90 % Healthy, >= 70 % Warning; none due Unknown."""
+
+    def with_pm(run_id: str, covered: int, due: int) -> dict[str, Any]:
+        rows = incident_rows([], 3.0, run_id)
+        pct = round(100.0 * covered / due, 1) if due else None
+        rows.update(
+            postmortem_pct=pct,
+            postmortems={"qualifying": due, "covered": covered, "completed": covered, "pct": pct},
+        )
+        return {**snapshot(mttr=entry(30.0, score=80.0)), "panels": {"incidents": rows}}
+
+    data = [row(tenant("a"), with_pm("run-a", 4, 5)), row(tenant("b"), with_pm("run-b", 1, 3))]
+    data.append(row(tenant("c"), with_pm("run-c", 0, 0)))
+    incidents = domain(build_domains(data, period()), "incidents")
+    cards = {c["tenant"]["id"]: c["metrics"]["postmortem_coverage"] for c in incidents["tenants"]}
+    assert (cards["a"]["value"], cards["a"]["display"], cards["a"]["status"]) == (
+        80.0,
+        "80.0% (4 of 5)",
+        "warning",
+    )
+    assert (cards["b"]["value"], cards["b"]["status"]) == (pytest.approx(33.3), "critical")
+    assert cards["a"]["run_id"] == "run-a" and cards["a"]["detail"]["qualifying"] == 5
+    assert cards["c"]["value"] is None and cards["c"]["status"] == "unknown"
+    assert "no P1/P2 incident" in cards["c"]["reason"]
+    org = next(m for m in incidents["metrics"] if m["id"] == "postmortem_coverage")
+    assert org["value"] == pytest.approx((80.0 + 33.3) / 2) and org["status"] == "critical"
+
+
 def test_unknown_is_never_coloured_even_if_the_snapshot_says_otherwise():
     rows = [row(tenant("a"), snapshot(mttr=entry(None, status="healthy", reason="stale: computed 9 h ago")))]
     card = domain(build_domains(rows, period()), "incidents")["tenants"][0]
@@ -405,6 +435,19 @@ def test_vendor_risk_counts_tier_one_vendors_out_of_review():
     assert [c["status"] for c in vendors_domain["tenants"]] == ["critical", "unknown"]  # 2 overdue, no data
 
 
+def test_vendor_risk_before_the_register_existed_is_no_data_not_zero():
+    """A register imported 3 days ago: the previous period (28 days back) had no vendor to count, so
+    the change is unknown — not "2 more than 0"; the series starts on the day the vendors were added."""
+    vendors = [("AWS", 1, None), ("Okta", 1, None)]
+    added = NOW - timedelta(days=3)
+    rows = [row(tenant("a"), post=posture(vendors=vendors, vendors_added=added))]
+    cell = domain(build_domains(rows, period()), "vendors")["tenants"][0]["metrics"]["tier1_out_of_review"]
+    assert cell["value"] == 2
+    assert cell["previous"] is None
+    known = [p["t"] for p in cell["series"] if p["v"] is not None]
+    assert known[0] == added.date().isoformat() and known[-1] == TODAY.isoformat()
+
+
 # ------------------------------------------------------------------ appendix
 
 
@@ -416,3 +459,27 @@ def test_appendix_has_every_metric_of_every_tenant_and_bounds_rows_per_tenant():
     assert len(appendix) <= rows_per_tenant()
     mttr = next(r for r in appendix if r["domain"] == "Incidents" and r["metric"] == "MTTR")
     assert (mttr["value"], mttr["previous"], mttr["delta"]) == (30.0, 40.0, -10.0)
+
+
+@pytest.mark.parametrize(
+    ("framework", "label"),
+    [
+        # Security Hub StandardsArn slugs (standards/<slug>/v/<version>), as the console names them
+        (
+            "aws-foundational-security-best-practices v1.0.0",
+            "AWS Foundational Security Best Practices v1.0.0",
+        ),
+        ("cis-aws-foundations-benchmark v1.4.0", "CIS AWS Foundations Benchmark v1.4.0"),
+        ("pci-dss v3.2.1", "PCI DSS v3.2.1"),
+        # names the tools write themselves stay as written
+        ("SOC2", "SOC2"),
+        ("CIS-3.0", "CIS-3.0"),
+        ("NIST.800-53.r5", "NIST.800-53.r5"),
+    ],
+)
+def test_frameworks_are_named_as_people_read_them_on_the_board_pack(framework, label):
+    from companyos.domain import inventory as inv
+    from companyos.rollup.domains.compliance import _compliance_names
+
+    assert inv.framework_label(framework) == label
+    assert _compliance_names([framework])[framework] == f"{label} pass rate"  # the metric's name

@@ -1,16 +1,18 @@
 // KPI Admin console (admin.html): the shell signs in (shared session with the cockpit) and asks /me;
-// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit | #/vendors.
+// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit | #/vendors | #/integrations.
 
 import { h } from "../dom.js";
 import { clearError, renderMessage, setStatus, startShell } from "../shell.js";
 import { renderApprovals, renderAudit, renderCatalog, renderKpi } from "./views.js";
 import { renderVendors } from "./vendors.js";
+import { renderIntegrations } from "./integrations.js";
 
 const SECTIONS = [
   ["#/catalog", "nav-catalog", "Catalog"],
   ["#/approvals", "nav-approvals", "Change requests"],
   ["#/audit", "nav-audit", "Audit"],
   ["#/vendors", "nav-vendors", "Vendors"],
+  ["#/integrations", "nav-integrations", "Integrations"],
 ];
 const state = { tenant: null, me: null };
 const shell = startShell({
@@ -70,6 +72,7 @@ async function route() {
     else if (section === "approvals") await renderApprovals(view);
     else if (section === "audit") await renderAudit(view);
     else if (section === "vendors") await renderVendors(view);
+    else if (section === "integrations") await renderIntegrations(view);
     else await renderCatalog(view);
   } catch (err) {
     handle(err);

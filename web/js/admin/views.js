@@ -156,7 +156,8 @@ export async function renderAudit(view) {
     try {
       const v = await admin.verify(view.tenant);
       replaceChildren(result, v.ok
-        ? h("span", { class: `verify-ok ${stateClass("ok")}` }, `Chain intact: ${v.events} events, head signed by KMS (signature valid).`)
+        ? h("span", { class: `verify-ok ${stateClass("ok")}` }, `Chain intact: ${v.events} events, ` + (v.signature_valid ? "head signed by KMS (signature valid)." : "not signed yet.")
+          + (v.pending_events ? ` ${v.pending_events} pending sealing${v.sealing_overdue ? " (overdue: check the sealer)" : ""}.` : ""))
         : h("span", { class: `verify-bad ${stateClass("failed")}` }, `Chain broken at ${v.broken_at ?? "?"}: ${v.problem}`));
     } catch (err) { view.showError(err); }
   } }, "Verify chain and signature");
@@ -170,9 +171,9 @@ export async function renderAudit(view) {
     } catch (err) { view.showError(err); }
   } }, "Export evidence bundle");
   const { events } = await admin.audit(view.tenant);
-  const rows = events.map((e) => h("tr", { "data-testid": "audit-row" }, h("td", {}, e.seq), h("td", {}, formatDateTime(e.at)),
+  const rows = events.map((e) => h("tr", { "data-testid": "audit-row" }, h("td", {}, e.pending ? "pending" : e.seq), h("td", {}, formatDateTime(e.at)),
     h("td", {}, e.actor), h("td", {}, e.role), h("td", {}, e.action), h("td", {}, e.target), h("td", {}, e.reason),
-    h("td", {}, e.approver), h("td", { class: "mono" }, e.hash.slice(0, 12))));
+    h("td", {}, e.approver), h("td", { class: "mono" }, e.pending ? "awaiting seal" : e.hash.slice(0, 12))));
   replaceChildren(view.main, h("section", { class: "admin-panel" }, h("h1", {}, "Audit trail"),
     h("div", { class: "admin-actions" }, verify, exportButton), result,
     table(["#", "When", "Actor", "Role", "Action", "Target", "Reason", "Approver", "Hash"], rows, "audit-table")));

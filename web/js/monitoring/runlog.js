@@ -114,7 +114,7 @@ function correctionForm(ctx, ev) {
     submit.disabled = true;
     try {
       const out = await api.correctRun(ev.run.run_id, ctx.tenant, { values, reason: reason.value });
-      ctx.say(`Correction ${out.run_id} appended (audit #${out.audit_seq}); the original run is unchanged.`);
+      ctx.say(`Correction ${out.run_id} appended (audit record ${out.audit_record}); the original run is unchanged.`);
       ctx.navigate(ctx.hash({ view: "run", runId: out.run_id }));
     } catch (err) {
       submit.disabled = false;

@@ -8,7 +8,7 @@ import { h, replaceChildren } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber } from "../format.js";
 import { statePill, statusBadge, statusClass, statusKey } from "../status.js";
 import { kpiTile } from "./kpi.js";
-import { deepLinks, diffBlock, edgesBlock, endpointsBlock, table } from "./drill_traffic.js";
+import { deepLinks, diffBlock, edgesBlock, endpointsBlock, external, table } from "./drill_traffic.js";
 import { drillLink, evidenceRef, isNum } from "./refs.js";
 
 const seg = encodeURIComponent;
@@ -312,7 +312,7 @@ function deploymentsTable(items, ctx, withIncidents = false) {
 
 function incidentsTable(items, ctx) {
   return table(
-    ["Incident", "Title", "Priority", "Service", "Triggered", "Status", "Time to resolve"],
+    ["Incident", "Title", "Priority", "Service", "Triggered", "Status", "Time to resolve", "Post-mortem"],
     items.map((i) =>
       h(
         "tr",
@@ -324,9 +324,17 @@ function incidentsTable(items, ctx) {
         h("td", {}, when(i.triggered_at)),
         h("td", {}, incidentStatus(i)),
         h("td", {}, minutes(i.duration_s)),
+        h("td", {}, postmortemLink(i.postmortem, "—")),
       ),
     ),
   );
+}
+
+/** "Post-mortem links": the issue that reviews the incident, completed (closed) or in progress. */
+function postmortemLink(pm, none) {
+  if (!pm) return none;
+  const label = pm.completed ? "Post-mortem completed" : "Post-mortem in progress";
+  return pm.url ? external(pm.url, label, "postmortem-link") : label;
 }
 
 function renderService(data, ctx) {
@@ -446,6 +454,14 @@ function renderIncident(data, ctx) {
     ),
     level("Deployments in the 24 h before", "drill-changes", data.changes, (b) =>
       b.items.length ? deploymentsTable(b.items, ctx) : h("p", { class: "muted" }, "No deployment of this service in the 24 hours before."),
+    ),
+    section(
+      "Post-mortem",
+      "drill-postmortem",
+      h("p", {}, i.postmortem
+        ? [postmortemLink(i.postmortem), i.postmortem.title ? ` · ${i.postmortem.title}` : ""]
+        : h("span", { class: "muted" }, "No post-mortem names this incident yet (a GitHub issue labelled postmortem with its PagerDuty link)."),
+      ),
     ),
     level("Correlated logs", "drill-logs", data.logs, (b) => h("p", {}, deepLinks(b, "log-link"))),
     level("Traces", "drill-traces", data.traces, (b) => h("p", {}, deepLinks(b, "trace-link"))),

@@ -27,7 +27,7 @@ const ms = (v) => (isNum(v) ? `${(v * 1000).toFixed(1)} ms` : unknown);
 const count = (v) => (isNum(v) ? formatNumber(v) : unknown);
 
 /** An external link (a trace / log store, GitHub): a new tab, never the opener. */
-function external(href, text, testid) {
+export function external(href, text, testid) {
   return h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "external-link", "data-testid": testid }, text);
 }
 

@@ -284,6 +284,9 @@ function timeline(panel, ctx) {
                 item.service ? ` · ${item.service}` : "",
                 item.display ? [" · duration ", h("span", { "data-testid": "item-value" }, item.display)] : "",
                 item.detail ? ` · ${item.detail}` : "",
+                item.postmortem ? [" · → ", item.postmortem.url
+                  ? h("a", { href: item.postmortem.url, target: "_blank", rel: "noopener noreferrer", "data-testid": "postmortem-link" }, item.postmortem.label)
+                  : item.postmortem.label] : "",
               ),
               h("p", { class: "item-foot" }, evidenceRef(item, ctx)),
             );

@@ -91,6 +91,24 @@ def ingest(
     return IngestResult(**answer)
 
 
+def answer_verification(
+    tenant_id: str, source_name: str, request: WebhookRequest, *, secrets: SecretsLookup
+) -> dict[str, str]:
+    """A sender's one-time endpoint verification (Okta event hooks: a GET with a challenge header),
+    authenticated exactly like a delivery; nothing is read from a body and nothing is stored."""
+    source = registry.get(source_name)
+    answer = getattr(source, "answer_verification", None)
+    if answer is None:
+        raise NotFound(
+            f"source {source_name!r} has no verification handshake: deliveries are POSTed",
+            code="no_verification_handshake",
+        )
+    active = secrets(tenant_id, source_name) if _tenant_exists(tenant_id) else []
+    source.verify(WebhookRequest(request.headers, b""), active)
+    result: dict[str, str] = answer(request)
+    return result
+
+
 # A delivery is the same delivery when (tenant, source, delivery id) are: the sender's id (GitHub's
 # X-GitHub-Delivery, X-CompanyOS-Delivery) or the parser's digest of the body. Only signed, parsed
 # deliveries get here. A replay answers "duplicate" from the first answer (Powertools Idempotency);
@@ -160,9 +178,7 @@ def _store(
         for i, s in enumerate(signals)
     ]
     unmapped = sorted(e for e in unmapped_entities if e not in mapping)
-    if not store.put_delivery_chunked(source_name, parsed.delivery_id, stored, source.retention_days, writes):
-        return _stored_before(tenant_id, source_name, parsed, {s.kind for s in stored}, unmapped, start_run)
-    AuditTrail(tenant_id).append(
+    record = AuditTrail(tenant_id).record(
         AuditEvent(
             actor=f"webhook:{source_name}",
             role="source",
@@ -172,6 +188,11 @@ def _store(
             | ({"report": report} if report else {}),
         )
     )
+    # the audit record commits in the delivery's (last) transaction: both are stored, or neither (#17)
+    if not store.put_delivery_chunked(
+        source_name, parsed.delivery_id, stored, source.retention_days, writes, audit=record
+    ):
+        return _stored_before(tenant_id, source_name, parsed, {s.kind for s in stored}, unmapped, start_run)
     live = clock.now() - timedelta(days=product_rollup.GRACE_DAYS)  # not a backfill of history
     if any(s.kind in product_rollup.ACTIVITY_KINDS and s.occurred_at >= live for s in stored):
         _roll_up_product(tenant_id)

@@ -32,8 +32,10 @@ class FunctionSpec:
     reports_bucket: Access | None = None  # the board-pack reports bucket (S3)
     # State machines whose task tokens this function settles (states:SendTaskSuccess/Failure).
     settles_state_machines: tuple[str, ...] = ()
-    # kms:Sign (+ GetPublicKey, Verify) on the audit signing key: signs the chain's head digest.
-    signs_audit: bool = False
+    # The audit signing key (AUDIT_SIGNING_KEY_ID): "sign" (kms:Sign, Verify, GetPublicKey) for the
+    # sealer only — the one signer of digests (#17); "verify" (kms:Verify, GetPublicKey) for the
+    # functions that verify chains or export evidence. Request-path writers need neither.
+    audit_key: Literal["sign", "verify"] | None = None
     # State machines whose executions this function stops (states:StopExecution on their executions).
     stops_state_machines: tuple[str, ...] = ()
     # Runs SQL over the lake (runs/lake.py): the LAKE_* environment, Athena on the cost workgroup,
@@ -53,7 +55,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="ingest",
         description="Signed webhook ingestion: verify, parse the real payload, store signals, start runs",
         tables={"catalog": "read", "signals": "write", "audit": "write", "idempotency": "write"},
-        public_routes=("POST /api/ingest/{source}",),
+        # GET: a sender's one-time verification of the endpoint (Okta event hooks); it stores nothing
+        public_routes=("POST /api/ingest/{source}", "GET /api/ingest/{source}"),
         starts_state_machines=("kpi_run",),
         reads_webhook_secrets=True,
     ),
@@ -109,7 +112,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Approval workflow task: park a change request on its task token, apply or reject",
         tables={"catalog": "write", "audit": "write"},
         publishes_alerts=True,
-        signs_audit=True,
     ),
     FunctionSpec(
         name="alerts",
@@ -136,7 +138,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         api_prefixes=("/api/catalog", "/api/kpis", "/api/approvals", "/api/audit", "/api/admin"),
         starts_state_machines=("approval",),
         settles_state_machines=("approval",),
-        signs_audit=True,
+        audit_key="verify",
         memory_mb=1024,
     ),
     FunctionSpec(
@@ -144,7 +146,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Platform executive roll-up across tenants; compliance, certificate and vendor inventory",
         tables={"catalog": "write", "scores": "write", "audit": "write"},
         api_prefixes=("/api/platform", "/api/inventory"),
-        signs_audit=True,
         memory_mb=1024,
     ),
     FunctionSpec(
@@ -154,7 +155,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         api_prefixes=("/api/platform/executive/exports",),
         starts_state_machines=("board_pack",),
         reports_bucket="write",
-        signs_audit=True,
         memory_mb=1024,
         timeout_s=120,
     ),
@@ -173,6 +173,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=120,
         memory_mb=256,
         reads_certificates=True,
+    ),
+    FunctionSpec(
+        name="audit_sealer",
+        description="Audit sealer: chains the audit table's stream of records, signs digests (KMS)",
+        # catalog read: the schedule's sweep seals and heartbeats every tenant's chain
+        tables={"catalog": "read", "audit": "write"},
+        audit_key="sign",
+        timeout_s=120,
+        memory_mb=256,
     ),
 )
 
@@ -238,6 +247,8 @@ PULL_SCHEDULES: tuple[PullScheduleSpec, ...] = (
     PullScheduleSpec("prom-pull", "rate(5 minutes)", "prom_pull", 300),
     # certificates expire in days: one pull a day (06:00 UTC) is enough for the 7/30/90-day windows
     PullScheduleSpec("cert-pull", "cron(0 6 * * ? *)", "cert_pull", 86400),
+    # the audit sweep: seal what the stream left pending, heartbeat digests (adapters/audit_seal.py)
+    PullScheduleSpec("audit-sweep", "rate(5 minutes)", "audit_sealer", 60),
 )
 
 

@@ -107,6 +107,32 @@ class TenantCatalog:
             item.version = CatalogItem.get(self._pk, sk).version
         item.save()
 
+    def connector_item(self, source: str) -> tuple[dict[str, Any] | None, int | None, datetime | None]:
+        """A connector configuration with its revision (the item's version) and last change time."""
+        try:
+            item = CatalogItem.get(self._pk, f"CONNECTOR#{source}")
+        except CatalogItem.DoesNotExist:
+            return None, None, None
+        return dict(item.data), item.version, item.updated_at
+
+    def put_connector_at(self, source: str, config: dict[str, Any], expected_revision: int | None) -> int:
+        """Write a connector configuration only over `expected_revision` (None: only if there is none
+        yet); 409 `version_conflict` when it moved. Returns the new revision."""
+        item = CatalogItem(pk=self._pk, sk=f"CONNECTOR#{source}", kind="connector", data=config)
+        item.updated_at = _now()
+        if expected_revision is not None:  # the VersionAttribute makes the save conditional on it
+            item.version = expected_revision  # (unset: only if the item does not exist yet)
+        try:
+            item.save()
+        except PutError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(
+                    f"the {source} configuration was changed by someone else; reload and retry",
+                    code="version_conflict",
+                ) from exc
+            raise
+        return int(item.version or 0)
+
     def connector(self, source: str) -> dict[str, Any] | None:
         """The connector configuration of a pull source; None when the tenant has none."""
         try:

@@ -186,10 +186,20 @@ class InventoryRepo:
 
     def put_vendor(self, v: inv.VendorIn, *, create: bool = False) -> inv.Vendor:
         """Upsert a vendor; `create`: it must not exist yet (409 `vendor_exists`)."""
-        vendor = inv.Vendor(**v.model_dump(), updated_at=_now())
+        now = _now()
+        created = now if create else self._vendor_created(v.vendor_id, now)
+        vendor = inv.Vendor(**v.model_dump(), updated_at=now, created_at=created)
         self._put(f"VENDOR#{v.vendor_id}", "vendor", vendor, create_only=create)
         self.refresh_posture()
         return vendor
+
+    def _vendor_created(self, vendor_id: str, now: datetime) -> datetime:
+        """When the vendor entered the register: its stored `created_at` (or first stored update)."""
+        try:
+            before = self.vendor(vendor_id)
+        except NotFound:
+            return now
+        return before.created_at or before.updated_at
 
     def vendors(self) -> list[inv.Vendor]:
         return self._list("VENDOR#", inv.Vendor)
@@ -206,7 +216,11 @@ class InventoryRepo:
             i.sk: i.version for i in CatalogItem.query(self._pk, CatalogItem.sk.startswith("VENDOR#"))
         }
         now = _now()
-        stored = [inv.Vendor(**v.model_dump(), updated_at=now) for v in vendors]
+        created = {v.vendor_id: v.created_at or v.updated_at for v in self.vendors()}
+        stored = [
+            inv.Vendor(**v.model_dump(), updated_at=now, created_at=created.get(v.vendor_id, now))
+            for v in vendors
+        ]
         try:
             with TransactWrite(connection=CatalogItem._get_connection().connection) as tx:
                 for v in stored:

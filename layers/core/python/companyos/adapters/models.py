@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import STREAM_NEW_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -127,16 +128,24 @@ class ScoreItem(Model):
 
 
 class AuditItem(Model):
-    """One audit event in the tenant's chain. pk=<tenant or PLATFORM>, sk=seq (zero-padded)."""
+    """The audit table (adapters/audit.py): one tenant's (or PLATFORM's) records, chain and digests.
+
+    - record  pk=REC#<chain>, sk=<record id>: written by the request path in its own transaction;
+      deleted by the sealer in the transaction that chains it (so this partition holds what is pending)
+    - chain   pk=<chain>, sk=<seq, zero-padded>: seq, prev_hash, hash, event (the record, with seq)
+    - digest  pk=<chain>#DIGEST, sk=<digest number>: seq = head seq, hash = head hash, event = digest
+
+    The table's stream (NEW_IMAGE) feeds the sealer (adapters/audit_seal.py)."""
 
     class Meta:
         table_name = "audit"
+        stream_view_type = STREAM_NEW_IMAGE
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    seq = NumberAttribute()
-    prev_hash = UnicodeAttribute()
-    hash = UnicodeAttribute()
+    seq = NumberAttribute(null=True)  # None on a record (not sealed yet)
+    prev_hash = UnicodeAttribute(null=True)
+    hash = UnicodeAttribute(null=True)
     event = JSONAttribute()
 
 
@@ -198,6 +207,7 @@ class TableSpec:
     sort_key: KeySpec | None
     ttl_attribute: str | None
     indexes: list[IndexSpec] = field(default_factory=list)
+    stream: str | None = None  # StreamViewType ("NEW_IMAGE"), when the table has a stream
 
 
 def _key(attr_name: str, model: type[Model]) -> KeySpec:
@@ -224,6 +234,7 @@ def describe(logical_name: str) -> TableSpec:
         sort_key=_key(range_key, model) if range_key else None,
         ttl_attribute=ttl,
         indexes=indexes,
+        stream=getattr(model.Meta, "stream_view_type", None),
     )
 
 

@@ -13,8 +13,9 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from companyos.adapters.audit import record_condition
 from companyos.adapters.conditions import is_condition_failure
-from companyos.adapters.models import SignalItem
+from companyos.adapters.models import AuditItem, SignalItem
 from companyos.domain import clock, retention
 from companyos.domain.errors import Conflict
 
@@ -88,9 +89,13 @@ class SignalStore:
         signals: Sequence[StoredSignal],
         retention_days: int,
         states: Sequence[StateWrite] = (),
+        audit: AuditItem | None = None,
     ) -> bool:
         """Store a delivery of any size once. False if it was seen before; Conflict (409) when a
         finding state changed under us (a concurrent report of the same scope — retry).
+
+        `audit`: the delivery's audit record (`AuditTrail.record`), committed in the marker's
+        transaction — the delivery counts as stored exactly when its audit record is written (#17).
 
         Up to 99 items this is one transaction with the delivery marker.
         Larger deliveries go in chunks of 99 and the marker is written with the last chunk: every item
@@ -125,7 +130,7 @@ class SignalStore:
                 else (SignalItem.delivery_id == w.expected_change)
             )
             writes.append((self._state_item(w.state, now, retention_days), expected | mine))
-        size = TRANSACTION_LIMIT - 1
+        size = TRANSACTION_LIMIT - 1 - (audit is not None)
         chunks = [writes[i : i + size] for i in range(0, len(writes), size)] or [[]]
         if len(chunks) > 1 and self.delivery_seen(source, delivery_id):
             return False
@@ -137,6 +142,8 @@ class SignalStore:
                         tx.save(item, condition=condition)
                     if last:
                         tx.save(marker, condition=SignalItem.pk.does_not_exist())
+                        if audit is not None:
+                            tx.save(audit, condition=record_condition())
             except TransactWriteError as exc:
                 if not is_condition_failure(exc):
                     raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from companyos.adapters.audit import AuditTrail
-from companyos.adapters.audit import evidence_bundle as bundle
+from companyos.adapters.audit_verify import evidence_bundle as bundle
 from companyos.admin import approvals, catalog
 from companyos.admin.catalog import ChangeWindow
 from companyos.admin.context import Ctx, audit, auth
@@ -47,6 +47,7 @@ def audit_events(ctx: Ctx, limit: int) -> dict[str, Any]:
     auth(ctx, "audit:view")
     return {
         "tenant_id": ctx.tenant_id,
+        # sealed events newest first, after the records pending sealing (`pending: true`, no seq)
         "events": AuditTrail(ctx.tenant_id).events(limit=limit, newest_first=True),
     }
 

@@ -1,5 +1,6 @@
 """Lineage DAG and change impact: sources → KPIs → derived KPIs → dimensions/composite → dashboards,
-and each KPI's alerts (SLA breach → CFO office & ops; validation failure → data quality).
+and every alert rule of the pack that reads the KPI (its value, the rows its runs deliver, its run
+outcomes: SLA breach, validation failure, runtime anomaly), with whom each rule notifies.
 
 Built from the tenant's search index (contracts' sources, already in memory), the persona layouts
 (which KPIs each dashboard shows) and the KPI dictionary (which dimension a KPI feeds). Node ids are
@@ -13,6 +14,7 @@ from typing import Any
 
 from companyos.admin import search
 from companyos.domain import kpis as dictionary
+from companyos.domain.alert_rules import load_pack
 from companyos.domain.errors import InvalidPayload, NotFound
 from companyos.topology import SCHEDULES
 
@@ -51,6 +53,7 @@ def graph(
     nodes: dict[str, dict[str, Any]] = {}
     edges: set[tuple[str, str]] = set()
     shown = _dashboards()
+    pack = load_pack()
     try:
         book = {k.id: k.dimension for k in dictionary.load_dictionary().all()}
     except Exception:  # pragma: no cover — the dictionary ships with the code
@@ -80,8 +83,10 @@ def graph(
             edges.add((dim, node("composite:company_health")))
         for persona in sorted(shown.get(e["kpi_id"], ())):
             edges.add((k, node(f"dashboard:{persona}")))
-        edges.add((k, node(f"alert:sla_breach:{e['kpi_id']}", routes_to="cfo_office,ops")))
-        edges.add((k, node(f"alert:validation_failure:{e['kpi_id']}", routes_to="data_quality")))
+        for rule in pack.rules_reading(e["kpi_id"]):
+            personas = sorted({p for p, _ in pack.routes_of(rule)})
+            alert = f"alert:{rule.id}:{e['kpi_id']}" if rule.source == "run" else f"alert:{rule.id}"
+            edges.add((k, node(alert, rule=rule.id, severity=rule.severity, routes_to=",".join(personas))))
     edges.add(("composite:company_health", node("dashboard:ceo")))
     return nodes, edges
 

@@ -6,7 +6,7 @@ or on a direct observation event)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,10 @@ def evaluate_tenant(rt: Runtime, tenant_id: str, obs: Observations) -> dict[str,
         if a.state in ("pending", "firing") and "kpi" in a.labels and a.rule_id in run_rules
     }
     samples += observe.run_samples(tenant_id, run_kpis, pack.runtime_anomaly)
-    samples += observe.metric_samples(obs.metrics) + observe.slo_samples(obs.slos)
+    slos: Sequence[Mapping[str, Any]] = obs.slos
+    if not slos and any(r.source == "slo_burn" for r in rules):  # the pulled SLO windows
+        slos = observe.burn_observations(tenant_id, now)
+    samples += observe.metric_samples(obs.metrics) + observe.slo_samples(slos)
     ev = evaluate(tenant_id, rules, samples, existing, now)
     for n in ev.notifications:
         a = ev.changed[n.alert.alert_id]

@@ -89,6 +89,18 @@ def acknowledge(
     return _view(acked)
 
 
+# Sources the evaluator re-reads from stored data every time (snapshot, rows, signals, run log, SLO
+# windows): their open alerts resolve by themselves. Only event-supplied metrics cannot be re-checked.
+REEVALUATED = ("kpi", "health", "dimension", "row", "signal", "run", "slo_burn")
+
+
+def _reevaluated(alert: Alert) -> bool:
+    try:
+        return load_pack().rule(alert.rule_id).source in REEVALUATED
+    except KeyError:  # a rule no longer in the pack: nothing will evaluate it again
+        return False
+
+
 def resolve(rt: Runtime, principal: Principal, tenant_id: str, alert_id: str, note: str) -> dict[str, Any]:
     role = authorize(principal, "alerts:ack", tenant_id)
     repo = AlertRepo(tenant_id)
@@ -97,6 +109,22 @@ def resolve(rt: Runtime, principal: Principal, tenant_id: str, alert_id: str, no
     if alert.state not in ("firing", "pending"):
         raise Conflict(
             f"alert '{alert_id}' is {alert.state}; only open alerts are resolved", code="alert_not_open"
+        )
+    if _reevaluated(alert):
+        # The rule's input is re-read from stored data at every evaluation and its condition held at
+        # the last one: resolved by hand, the next evaluation would fire it again as a new episode
+        # (new messages, escalation restarted, the acknowledgement lost).
+        raise Conflict(
+            f"the condition of {alert.rule_id} still holds ({alert.value} {alert.op} {alert.threshold} at "
+            "its last evaluation): it resolves by itself once it no longer does. Acknowledge it to stop "
+            "the escalation, or disable or retune the rule.",
+            code="condition_holds",
+            details={
+                "value": alert.value,
+                "op": alert.op,
+                "threshold": alert.threshold,
+                "state": alert.state,
+            },
         )
     now = rt.now().isoformat()
     outbox = [*alert.outbox, "resolved"] if alert.notified_at else alert.outbox

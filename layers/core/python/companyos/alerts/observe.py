@@ -14,6 +14,7 @@ from companyos.adapters.repos import RunLog, ScoreStore, SignalStore
 from companyos.domain import slo, verdict
 from companyos.domain.alert_engine import Sample
 from companyos.domain.alert_rules import Rule, SignalSelector
+from companyos.runs import formulas_slo
 
 HARD_FAIL_CODES = ("PRE_VALIDATION_FAILED", "POST_VALIDATION_FAILED")
 CLOSED = "(closed)"
@@ -48,14 +49,48 @@ def snapshot_samples(snapshot: Mapping[str, Any]) -> list[Sample]:
     return out
 
 
+def row_samples(snapshot: Mapping[str, Any], rule: Rule) -> list[Sample]:
+    """One sample per breakdown row of the rule's panel, as the KPI run delivered it (the page shows
+    the same rows with the same run as evidence). A panel the run could not deliver gives no sample:
+    Unknown never fires and never resolves."""
+    sel = rule.row
+    panel = (snapshot.get("panels") or {}).get(sel.panel) if sel is not None else None
+    if sel is None or not isinstance(panel, Mapping) or not panel.get("available"):
+        return []
+    out = []
+    for item in panel.get("items") or []:
+        if not isinstance(item, Mapping) or item.get(sel.key) is None:
+            continue
+        if sel.where_field is not None and str(item.get(sel.where_field)) not in sel.where_values:
+            continue
+        value = item.get(sel.field)
+        ctx: dict[str, Any] = {
+            k: v for k, v in item.items() if isinstance(v, str | int | float) and not isinstance(v, bool)
+        }
+        evidence = item.get("evidence") or panel.get("evidence") or {}
+        ctx |= {"evidence": evidence.get("href"), "run_id": evidence.get("run_id")}
+        labels = {sel.label: str(item[sel.key])}
+        out.append(Sample("row", rule.sample_key[1], labels, _number(value), ctx))
+    return out
+
+
+SNAPSHOT_SOURCES = ("kpi", "health", "dimension", "row")
+
+
 def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
-    """Samples of the latest snapshot of every period the snapshot-based rules read."""
-    periods = sorted({r.period for r in rules if r.source in ("kpi", "health", "dimension")})
+    """Samples of the latest snapshot of every period the snapshot-based rules read: its KPI values,
+    composite and dimensions, and the delivered rows the row rules of that period read."""
+    rules = list(rules)
+    periods = sorted({r.period for r in rules if r.source in SNAPSHOT_SOURCES})
     out = []
     for period in periods:
         latest = ScoreStore(tenant_id).latest(period)
-        if latest is not None:
-            out.extend(snapshot_samples(latest[0]))
+        if latest is None:
+            continue
+        out.extend(snapshot_samples(latest[0]))
+        for rule in rules:
+            if rule.source == "row" and rule.period == period:
+                out.extend(row_samples(latest[0], rule))
     return out
 
 
@@ -150,6 +185,31 @@ def metric_samples(metrics: Iterable[Mapping[str, Any]]) -> list[Sample]:
         )
         for m in metrics
     ]
+
+
+SLO_KIND = "slo_window"
+BURN_LOOKBACK = timedelta(seconds=max(slo.WINDOW_SECONDS.values()) + 86400)  # the 3d window + a day
+
+
+def burn_observations(tenant_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Per service, (good, total) over each multiwindow alert window (5m … 3d) of the pulled
+    Prometheus SLO windows (`slo_window` signals), folded as the service SLO drill-down folds them
+    (`formulas_slo.recent_counts`): what the SLO burn rules read when no event hands them counts.
+    A window the pulled series cannot cover is left out, so its rules stay Unknown."""
+    by_service: dict[str, list[Any]] = {}
+    for sig in SignalStore(tenant_id).query(SLO_KIND, now - BURN_LOOKBACK, now):
+        by_service.setdefault(sig.service or sig.entity or "unmapped", []).append(sig)
+    out = []
+    for service, rows in sorted(by_service.items()):
+        windows = {}
+        for label, seconds in slo.WINDOW_SECONDS.items():
+            counts = formulas_slo.recent_counts(rows, seconds)
+            if counts is not None:
+                windows[label] = [counts["good"], counts["total"]]
+        if windows:
+            objective = formulas_slo.default_objective()
+            out.append({"service": service, "objective": objective, "windows": windows})
+    return out
 
 
 def slo_samples(slos: Iterable[Mapping[str, Any]]) -> list[Sample]:

@@ -20,7 +20,7 @@ DEFAULT_PACK = "alerts-v1.yaml"
 Severity = Literal["critical", "high", "warning", "medium", "info"]
 Channel = Literal["sms", "pagerduty", "email", "slack"]
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
-Source = Literal["kpi", "health", "dimension", "metric", "signal", "run", "slo_burn"]
+Source = Literal["kpi", "health", "dimension", "metric", "signal", "run", "slo_burn", "row"]
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "warning": 2, "medium": 3, "info": 4}
 DASHBOARD_PERSONAS = ("ceo", "cto", "ciso", "ops", "product")
 
@@ -57,6 +57,19 @@ class SignalSelector(_Frozen):
     label: str = "key"
 
 
+class RowSelector(_Frozen):
+    """Breakdown rows a KPI run delivered (the snapshot's `panels[panel].items`, each with its run
+    as evidence): one sample per row, labelled `label: row[key]`, valued `row[field]`; `where_field`
+    / `where_values` keep only the rows whose field is one of the values (e.g. severity critical)."""
+
+    panel: str
+    field: str
+    key: str = "id"
+    label: str = "row"
+    where_field: str | None = None
+    where_values: tuple[str, ...] = ()
+
+
 class Route(_Frozen):
     persona: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # a dashboard persona or a team
     channels: tuple[Channel, ...] = Field(min_length=1)
@@ -80,10 +93,11 @@ class Rule(_Frozen):
     severity: Severity
     dimension: str  # one of the five health dimensions, "company" or "platform"
     persona: str = Field(pattern=r"^(ceo|cto|ciso|ops|product)$")  # the drill-down dashboard
-    alert_type: str | None = None  # a row of the severity matrix; routes come from it
-    routes: tuple[Route, ...] = ()  # used when the rule has no matrix row
+    alert_type: str | None = None  # a row of the severity matrix
+    routes: tuple[Route, ...] = ()  # the persona block's delivery; notified with the matrix row
     burn: Literal["page", "ticket"] | None = None  # slo_burn: which multiwindow rules count
     signal: SignalSelector | None = None
+    row: RowSelector | None = None
     inhibits: tuple[Inhibit, ...] = ()
     period: str = "7d"
     seed: str = ""  # where the rule comes from (spec and condition as written there)
@@ -98,13 +112,15 @@ class Rule(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.alert_type is None) == (not self.routes):
-            raise ValueError(f"{self.id}: give exactly one of alert_type (matrix row) or routes")
+        if self.alert_type is None and not self.routes:
+            raise ValueError(f"{self.id}: give its matrix row (alert_type), its own routes, or both")
         if self.source == "slo_burn" and self.burn is None:
             raise ValueError(f"{self.id}: slo_burn rules name the burn severity (page or ticket)")
         if self.source == "signal" and self.signal is None:
             raise ValueError(f"{self.id}: signal rules need a signal selector")
-        if self.source not in ("health", "signal", "slo_burn") and not self.metric:
+        if (self.source == "row") != (self.row is not None):
+            raise ValueError(f"{self.id}: row rules, and only they, name their delivered rows")
+        if self.source not in ("health", "signal", "slo_burn", "row") and not self.metric:
             raise ValueError(f"{self.id}: a {self.source} rule names its metric")
         if self.op not in ("==", "!=") and not isinstance(self.threshold, int | float):
             raise ValueError(f"{self.id}: ordering operators need a numeric threshold")
@@ -117,6 +133,10 @@ class Rule(_Frozen):
             return (self.source, str(self.burn))
         if self.source == "signal" and self.signal is not None:
             return (self.source, f"{self.signal.kind}.{self.signal.field}")
+        if self.source == "row" and self.row is not None:
+            sel = self.row
+            where = f"[{sel.where_field}={'|'.join(sel.where_values)}]" if sel.where_field else ""
+            return (self.source, f"{self.row.panel}{where}.{self.row.field}")
         return (self.source, self.metric)
 
 
@@ -203,11 +223,26 @@ class AlertPack(_Frozen):
                 return r
         raise KeyError(rule_id)
 
+    def rules_reading(self, kpi_id: str) -> list[Rule]:
+        """The rules whose input a KPI's runs produce: its delivered value (kpi rules), the rows it
+        delivers (row rules over its panels), its run outcomes (run rules read every KPI's)."""
+        from companyos.domain.panel_runs import PANEL_RUNS
+
+        def reads(r: Rule) -> bool:
+            if r.source == "kpi":
+                return r.metric == kpi_id
+            if r.source == "row" and r.row is not None:
+                return kpi_id in PANEL_RUNS.get(r.row.panel, ())
+            return r.source == "run"
+
+        return [r for r in self.rules if reads(r)]
+
     def routes_of(self, rule: Rule) -> list[tuple[str, str]]:
-        """(persona, channel) pairs the rule notifies: its matrix row, else its own routes."""
-        if rule.alert_type is not None:
-            return list(self.matrix[rule.alert_type].items())
-        return [(r.persona, c) for r in rule.routes for c in r.channels]
+        """(persona, channel) pairs the rule notifies: the union of its severity-matrix row and its
+        own routes (the persona block's `delivery` of the spec), the matrix's first."""
+        matrix = list(self.matrix[rule.alert_type].items()) if rule.alert_type is not None else []
+        own = [(r.persona, c) for r in rule.routes for c in r.channels]
+        return list(dict.fromkeys([*matrix, *own]))
 
 
 class RuleTuning(_Frozen):

@@ -104,6 +104,9 @@ class Certificate(CertificateIn):
 
 class Vendor(VendorIn):
     updated_at: datetime
+    # when the vendor entered the register (kept by updates and re-imports; records from before this
+    # field was kept read their last update as the day they were added)
+    created_at: datetime | None = None
 
     def review_due(self) -> date | None:
         return self.last_review + timedelta(days=self.review_interval_days) if self.last_review else None
@@ -166,7 +169,7 @@ def posture(
                 "name": v.name,
                 "tier": v.tier,
                 "review_due": d.isoformat() if (d := v.review_due()) else None,
-                "added": _day(v.updated_at).isoformat(),
+                "added": _day(v.created_at or v.updated_at).isoformat(),
                 "status": v.status,
             }
             for v in vendors
@@ -232,6 +235,27 @@ def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, 
     return {k: out[k] for k in framework_order(out)}
 
 
+# Security Hub standards by the slug of their StandardsArn (`standards/<slug>/v/<version>`, kept as
+# `<slug> v<version>`), named as the Security Hub console names them.
+_STANDARD_NAMES = {
+    "aws-foundational-security-best-practices": "AWS Foundational Security Best Practices",
+    "cis-aws-foundations-benchmark": "CIS AWS Foundations Benchmark",
+    "pci-dss": "PCI DSS",
+    "nist-800-53": "NIST SP 800-53",
+    "nist-800-171": "NIST SP 800-171",
+    "aws-resource-tagging-standard": "AWS Resource Tagging Standard",
+}
+
+
+def framework_label(framework: str) -> str:
+    """How a framework is named on a page: a Security Hub standard by its console name
+    (`aws-foundational-security-best-practices v1.0.0` → `AWS Foundational Security Best Practices
+    v1.0.0`); every other name as the tool wrote it (`SOC2`, `CIS-3.0`, `ISO27001-2022`)."""
+    slug, sep, version = framework.partition(" v")
+    name = _STANDARD_NAMES.get(slug)
+    return f"{name}{sep}{version}" if name else framework
+
+
 def framework_order(names: Iterable[str]) -> list[str]:
     """The managed frameworks first (SOC2, ISO27001, HIPAA), then the scanned ones by name."""
     present = set(names)
@@ -244,8 +268,11 @@ def has_certificates(doc: Mapping[str, Any] | None) -> bool:
     return bool((doc or {}).get("certificates"))
 
 
-def has_vendors(doc: Mapping[str, Any] | None) -> bool:
-    return bool((doc or {}).get("vendors"))
+def has_vendors(doc: Mapping[str, Any] | None, day: date | None = None) -> bool:
+    """The register holds a vendor (by the end of `day`, when given: before that there was nothing
+    to count, which is no data, not zero overdue)."""
+    vendors = (doc or {}).get("vendors") or []
+    return any(day is None or _day(v["added"]) <= day for v in vendors)
 
 
 def certificate_windows(doc: Mapping[str, Any] | None, day: date) -> dict[str, int]:

@@ -56,6 +56,7 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("commit", "service", "aggregated"),
         KindRetention("coverage_report", "service", "aggregated"),  # a CI coverage report: one per upload
         KindRetention("incident", "service", "aggregated"),
+        KindRetention("postmortem", "service", "aggregated"),  # GitHub issues labelled `postmortem`
         # Prometheus: instant samples are raw; windows (SLO good/total per window) are the rollup
         KindRetention("prom_sample", "service", "raw"),
         KindRetention("slo_window", "service", "aggregated"),

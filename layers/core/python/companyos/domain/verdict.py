@@ -338,6 +338,20 @@ def mtta(minutes: float | None) -> Band:
     return Band.HEALTHY if minutes <= first else Band.WARNING if minutes <= second else Band.CRITICAL
 
 
+# Postmortem coverage of resolved P1/P2 incidents (runs/rows_postmortems.py): every major incident
+# gets a postmortem; one in ten missing is still on target, more than three in ten is Critical.
+POSTMORTEM_COVERAGE_PCT = (90.0, 70.0)
+
+
+def postmortem_coverage(pct: float | None) -> Band:
+    """Share of the window's resolved P1/P2 incidents with a postmortem: ≥ 90 % Healthy, ≥ 70 %
+    Warning, less Critical; no such incident (no share) Unknown."""
+    if pct is None:
+        return Band.UNKNOWN
+    healthy, warning = POSTMORTEM_COVERAGE_PCT
+    return Band.HEALTHY if pct >= healthy else Band.WARNING if pct >= warning else Band.CRITICAL
+
+
 def vendors_out_of_review(count: int) -> Band:
     """Tier-1 vendors whose review is overdue: none Healthy, one Warning, more Critical."""
     return Band.HEALTHY if count == 0 else Band.WARNING if count == 1 else Band.CRITICAL

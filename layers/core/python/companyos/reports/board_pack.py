@@ -223,7 +223,7 @@ def _domain_page(d: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[Any
         prev = "n/a" if m["previous"] is None else display(m["previous"], m["unit"])
         metrics.append(
             [
-                m["name"],
+                Paragraph(_esc(m["name"]), s["cell"]),  # long framework names wrap inside the column
                 m["display"],
                 word(m["status"]),
                 prev,

@@ -211,5 +211,5 @@ def executive(
         "period": {**p.to_dict(), "note": note},
         "scope": scope.to_dict(),
         "domains": domains,
-        "audit": {"chain": PLATFORM_CHAIN, "seq": event["seq"], "purpose": purpose},
+        "audit": {"chain": PLATFORM_CHAIN, "record_id": event["record_id"], "purpose": purpose},
     }

@@ -105,6 +105,6 @@ def submit(
         "values": changes,
         "reason": reason.strip(),
         "corrected_by": actor,
-        "audit_seq": event["seq"],
+        "audit_record": event["record_id"],
         "href": f"/api/runs/{result['run_id']}?tenant={tenant_id}",
     }

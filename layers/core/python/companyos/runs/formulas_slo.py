@@ -124,6 +124,35 @@ def usable_counts(good: float, total: float) -> tuple[float, float] | None:
     return good, total
 
 
+def recent_counts(rows: list[Any], seconds: int) -> dict[str, Any] | None:
+    """(good, total) over the newest `seconds` of complete windows: the coarsest window length
+    that divides `seconds` and whose newest windows cover it without a gap; None otherwise."""
+    series: dict[int, dict[datetime, dict[str, float]]] = {}
+    for s in rows:
+        step = int(s.attributes.get("step_s") or 0)
+        if step and seconds % step == 0 and s.attributes.get("value") is not None:
+            point = series.setdefault(step, {}).setdefault(s.occurred_at, {})
+            point[str(s.attributes["metric"])] = float(s.attributes["value"])
+    for step in sorted(series, reverse=True):
+        ends = sorted(
+            (at for at, p in series[step].items() if {"slo_good", "slo_total"} <= set(p)), reverse=True
+        )
+        want = seconds // step
+        newest = ends[:want]
+        if len(newest) < want or (newest[0] - newest[-1]).total_seconds() != (want - 1) * step:
+            continue
+        counted = [
+            usable_counts(series[step][at]["slo_good"], series[step][at]["slo_total"]) for at in newest
+        ]
+        if any(c is None for c in counted):
+            continue
+        good = sum(c[0] for c in counted if c)
+        total = sum(c[1] for c in counted if c)
+        start = newest[-1] - timedelta(seconds=step)
+        return {"good": good, "total": total, "from": start.isoformat(), "to": newest[0].isoformat()}
+    return None
+
+
 def fold_slo_windows(signals: Mapping[str, Sequence[SignalRow]], params: Params) -> Folded:
     """One item per (service, day) with traffic: services 1, its attainment (good / total), good,
     total and budget (allowed bad requests = total x (1 - objective)). Negative counts are kept

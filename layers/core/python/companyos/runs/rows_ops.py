@@ -4,11 +4,12 @@ deployments per service (deployment_frequency). See runs/rows.py."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.domain import verdict
+from companyos.runs import rows_postmortems
 from companyos.runs.rows import (
     INCIDENT_LOOKBACK_DAYS,
     MAX_ROWS,
@@ -118,7 +119,11 @@ def _median_minutes(seconds: Iterable[float | None]) -> float | None:
 
 
 def _incidents_entry(
-    tenant_id: str, incident_signals: list[Signal], days: int, now: datetime
+    tenant_id: str,
+    incident_signals: list[Signal],
+    days: int,
+    now: datetime,
+    postmortem_signals: Sequence[Signal] = (),
 ) -> dict[str, Any]:
     if not incident_signals:
         return {
@@ -127,7 +132,19 @@ def _incidents_entry(
             f"{max(days, INCIDENT_LOOKBACK_DAYS)} days",
         }
     folded = fold_incidents(incident_signals)
+    rows_postmortems.attach(folded, postmortem_signals)
     since = window_start(now, days).isoformat()
+    postmortems = rows_postmortems.coverage(folded, since, days)
+    evidence = signal_evidence(
+        "incident",
+        incident_signals,
+        max(days, INCIDENT_LOOKBACK_DAYS),
+        f"/api/drill/incidents?tenant={tenant_id}",
+    )
+    if postmortem_signals:  # the postmortems read beside the incidents
+        evidence["sources"] += signal_evidence(
+            "postmortem", postmortem_signals, max(days, INCIDENT_LOOKBACK_DAYS), ""
+        )["sources"]
     recent = [i for i in folded if str(i["triggered_at"]) >= since or i["status"] != "resolved"]
     open_ = [i for i in folded if i["status"] != "resolved"]
     p1 = [i for i in folded if i["priority"] == "P1"]
@@ -139,13 +156,10 @@ def _incidents_entry(
         "in_window": len([i for i in folded if str(i["triggered_at"]) >= since]),
         "mtta_min": _median_minutes(i["time_to_ack_s"] for i in folded if str(i["triggered_at"]) >= since),
         "last_p1_at": p1[0]["triggered_at"] if p1 else None,
+        "postmortem_pct": postmortems["pct"],
+        "postmortems": postmortems,
         "items": [{k: v for k, v in i.items() if k != "signal_ids"} for i in recent[:MAX_ROWS]],
-        "evidence": signal_evidence(
-            "incident",
-            incident_signals,
-            max(days, INCIDENT_LOOKBACK_DAYS),
-            f"/api/drill/incidents?tenant={tenant_id}",
-        ),
+        "evidence": evidence,
     }
 
 
@@ -192,7 +206,8 @@ def _deployments_entry(
 def _incident_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
     lookback = ctx.as_of - timedelta(days=max(days, INCIDENT_LOOKBACK_DAYS))
     rows = [s for s in signals.get("incident", ()) if s.occurred_at >= lookback]
-    return {"incidents": _incidents_entry(ctx.tenant_id, rows, days, ctx.as_of)}
+    postmortems = [s for s in signals.get("postmortem", ()) if s.occurred_at >= lookback]
+    return {"incidents": _incidents_entry(ctx.tenant_id, rows, days, ctx.as_of, postmortems)}
 
 
 def _deployment_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:

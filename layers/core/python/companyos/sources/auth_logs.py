@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from companyos.domain.errors import InvalidPayload
+from companyos.domain.errors import InvalidPayload, MalformedBody
 from companyos.sources.base import ParsedDelivery, Signal, WebhookRequest, content_id, require
 from companyos.sources.log_common import (
     API_KEY_HEADER,
@@ -55,8 +55,26 @@ OKTA_SIGN_IN = ("user.session.start", "user.authentication.")
 OKTA_FAILED = {"FAILURE", "DENY"}
 
 
+OKTA_CHALLENGE = "X-Okta-Verification-Challenge"
+MAX_CHALLENGE_CHARS = 256  # Okta's challenges are 40-character tokens
+
+
 class OktaSource(_LogSource):
     name = "okta"
+
+    def answer_verification(self, request: WebhookRequest) -> dict[str, str]:
+        """Okta's one-time event hook verification: a GET carrying `X-Okta-Verification-Challenge`
+        (and the hook's Authorization secret, checked before this), answered `{"verification": <it>}`
+        (developer.okta.com/docs/concepts/event-hooks/#one-time-verification-request)."""
+        challenge = (request.header(OKTA_CHALLENGE) or "").strip()
+        if not challenge:
+            raise MalformedBody(f"missing the {OKTA_CHALLENGE} header", code="verification_challenge_missing")
+        if len(challenge) > MAX_CHALLENGE_CHARS or not challenge.isprintable():
+            raise MalformedBody(
+                f"the {OKTA_CHALLENGE} header is not a verification token",
+                code="verification_challenge_invalid",
+            )
+        return {"verification": challenge}
 
     def parse(self, request: WebhookRequest) -> ParsedDelivery:
         doc = json_records(request.body)

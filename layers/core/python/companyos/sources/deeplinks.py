@@ -24,7 +24,7 @@ SOURCE = "deeplinks"
 PLACEHOLDERS = frozenset(
     {"service", "route", "incident_id", "start", "end", "start_ms", "end_ms", "start_s", "end_s"}
 )
-_TOKEN = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+TOKEN = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 TRACE_SYSTEMS = {"tempo": "Grafana Tempo", "xray": "AWS X-Ray"}
 LOG_SYSTEMS = {"loki": "Grafana Loki", "cloudwatch": "CloudWatch Logs Insights"}
 NO_TRACE_LINK = "No trace link configured — set a Tempo/X-Ray URL template in Admin → Integrations"
@@ -36,7 +36,7 @@ NO_LOG_LINK = (
 def _template(value: str | None) -> str | None:
     if value is None:
         return None
-    unknown = sorted(set(_TOKEN.findall(value)) - PLACEHOLDERS)
+    unknown = sorted(set(TOKEN.findall(value)) - PLACEHOLDERS)
     if unknown:
         raise ValueError(f"unknown placeholders {unknown}; allowed: {sorted(PLACEHOLDERS)}")
     return value
@@ -67,7 +67,7 @@ def render(template: str, start: datetime, end: datetime, **values: str | None) 
         "end_s": str(int(end.timestamp())),
     }
     filled = {**window, **{k: v or "" for k, v in values.items()}}
-    return _TOKEN.sub(lambda m: quote(filled.get(m.group(1), ""), safe=""), template)
+    return TOKEN.sub(lambda m: quote(filled.get(m.group(1), ""), safe=""), template)
 
 
 def links(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from companyos.domain.errors import InvalidPayload
-from companyos.sources import github_reviews
+from companyos.sources import github_postmortems, github_reviews
 from companyos.sources.base import (
     ParsedDelivery,
     Signal,
@@ -250,5 +250,6 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], tuple[list[Signal], str | None]]]
     "pull_request": _pull_request,
     "pull_request_review": _pull_request_review,
     "push": _push,
+    "issues": github_postmortems.issues,  # postmortems (issues labelled `postmortem`)
     "ping": _ping,
 }

@@ -92,6 +92,7 @@ def fetch(tenant_id: str, days: int, now: datetime) -> dict[str, Any]:
         "services": catalog_services(tenant_id),
         "deployment": signals(tenant_id, "deployment", days, now),
         "incident": signals(tenant_id, "incident", max(days, INCIDENT_LOOKBACK_DAYS), now),
+        "postmortem": signals(tenant_id, "postmortem", max(days, INCIDENT_LOOKBACK_DAYS), now),
         SLO_KIND: signals(tenant_id, SLO_KIND, days, now),
         SAMPLE_KIND: signals(tenant_id, SAMPLE_KIND, CAPACITY_DAYS + 1, now),  # the last 24 h: from yesterday
         "vulnerability": signals(tenant_id, "vulnerability", days, now),
@@ -118,7 +119,11 @@ def _rows(tenant_id: str, period: str, now: datetime, data: dict[str, Any]) -> d
             "items": list(services.values())[:50],
         },
         "incidents": _incidents_entry(
-            tenant_id, [s for s in data["incident"] if s.occurred_at >= lookback], days, now
+            tenant_id,
+            [s for s in data["incident"] if s.occurred_at >= lookback],
+            days,
+            now,
+            data["postmortem"],
         ),
         "deployments": _deployments_entry(tenant_id, data["deployment"], days, now, period),
         "slo": slo_table,

@@ -11,6 +11,7 @@ from typing import Any
 
 from companyos.adapters.repos import RunLog, ScoreStore, Tenant
 from companyos.domain import clock, dora, kpis, scoring, verdict
+from companyos.domain.panel_runs import PANEL_RUNS
 from companyos.runs import contracts, rows_security
 from companyos.runs.contracts import PERIODS
 from companyos.views import compliance_feed, panels_data
@@ -90,24 +91,6 @@ def _kpi_entry(
     return entry
 
 
-# Which KPI runs deliver each panel's rows (runs/rows*.py); a panel fed by two runs merges them.
-PANEL_RUNS: dict[str, tuple[str, ...]] = {
-    "slo": ("slo_attainment",),
-    "endpoints": ("slo_attainment",),
-    "dependencies": ("slo_attainment",),
-    "burn": ("error_budget_burn_rate",),
-    "capacity": ("infra_utilization",),
-    "vulns": ("vuln_sla_compliance",),
-    "security_events": ("secret_scan_violations", "failed_auth_attempts"),
-    "threats": ("failed_auth_attempts",),
-    "incidents": ("mttr",),
-    "deployments": ("deployment_frequency",),
-    "features": ("feature_adoption_rate",),
-    "funnel": ("feature_adoption_rate",),
-    "nps": ("nps_score",),
-    "coverage": ("test_coverage",),  # the KPI deep dive's per-service rows (views/drilldown)
-    "compliance": ("compliance_score",),
-}
 _ROW_LISTS = ("items", "recent", "per_service")
 
 

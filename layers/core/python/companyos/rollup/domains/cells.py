@@ -112,15 +112,35 @@ def incident_rows_cell(spec: MetricSpec, data: TenantData) -> dict[str, Any]:
         why = why or f"the snapshot carries no incident rows (delivered with the mttr run) for {spec.id}"
         return make_cell(None, None, [], spec.unit, Band.UNKNOWN, why)
     value = rows.get(spec.incident_rows)
+    extra: dict[str, Any] = {}
     if spec.incident_rows == "open":
         band = verdict.open_incidents(rows.get("open_bands") or [])
+    elif spec.incident_rows == "postmortem_pct":
+        band = verdict.postmortem_coverage(value)
+        pm = rows.get("postmortems") or {}
+        if value is not None:  # "4 of 5 · 80.0%": the count it is a share of
+            extra["text"] = f"{display(value, spec.unit)} ({pm.get('covered')} of {pm.get('qualifying')})"
+        extra["detail"] = {k: pm.get(k) for k in ("qualifying", "covered", "completed", "rule")}
     else:
         band = verdict.mtta(value)
     evidence = rows.get("evidence") or {}
-    reason = "no incident of the period was acknowledged with its start on record"
     return make_cell(
-        value, None, [], spec.unit, band, reason, run_id=evidence.get("run_id"), evidence=evidence
+        value,
+        None,
+        [],
+        spec.unit,
+        band,
+        _NO_ROWS_VALUE.get(spec.incident_rows, "not computable for this period"),
+        run_id=evidence.get("run_id"),
+        evidence=evidence,
+        **extra,
     )
+
+
+_NO_ROWS_VALUE = {
+    "mtta_min": "no incident of the period was acknowledged with its start on record",
+    "postmortem_pct": "no P1/P2 incident was resolved in the period, so no postmortem was due",
+}
 
 
 def inventory_evidence(data: TenantData, what: str, href: str) -> dict[str, Any]:

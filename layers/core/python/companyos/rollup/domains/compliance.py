@@ -93,7 +93,10 @@ def _chevron(tenant_id: str, metrics: Mapping[str, Any], frameworks: Sequence[st
 
 
 def _compliance_names(frameworks: Iterable[str]) -> dict[str, str]:
-    return {"pass_rate": "Control pass rate", **{fw: f"{fw} pass rate" for fw in frameworks}}
+    return {
+        "pass_rate": "Control pass rate",
+        **{fw: f"{inv.framework_label(fw)} pass rate" for fw in frameworks},
+    }
 
 
 def _compliance_org(

@@ -28,7 +28,12 @@ def _org_band(spec: MetricSpec, cells: Sequence[Mapping[str, Any]]) -> verdict.B
         return verdict.worst(c["status"] for c in cells if c["value"] is not None) if cells else None
     if spec.incident_rows:
         known = [c["value"] for c in cells if c["value"] is not None]
-        return verdict.mtta(statistics.fmean(known) if known else None)
+        mean = statistics.fmean(known) if known else None
+        return (
+            verdict.postmortem_coverage(mean)
+            if spec.incident_rows == "postmortem_pct"
+            else verdict.mtta(mean)
+        )
     return None
 
 

@@ -131,7 +131,7 @@ DOMAINS: tuple[DomainSpec, ...] = (
                 "percent",
                 "higher",
                 "mean",
-                ("postmortem_coverage",),
+                incident_rows="postmortem_pct",
             ),
         ),
         headline="mttr",

@@ -16,7 +16,10 @@ from companyos.rollup.domains.cells import inventory_evidence, make_cell, org_me
 from companyos.rollup.domains.specs import DomainSpec, MetricSpec, Period, TenantData
 
 
-def _vendor_count(doc: Mapping[str, Any] | None, day: date) -> float:
+def _vendor_count(doc: Mapping[str, Any] | None, day: date) -> float | None:
+    """Overdue tier-1 vendors on `day`; None before the register held any vendor (no data, not 0)."""
+    if not inv.has_vendors(doc, day):
+        return None
     return float(inv.vendors_out_of_review(doc, day)["out_of_review"])
 
 
@@ -30,10 +33,9 @@ def vendors_domain(spec: DomainSpec, rows: Sequence[TenantData], period: Period)
             severity = None
         else:
             now_v = inv.vendors_out_of_review(data.posture, period.end)
-            prev_v = inv.vendors_out_of_review(data.posture, period.previous_end)
             cell = make_cell(
                 float(now_v["out_of_review"]),
-                float(prev_v["out_of_review"]),
+                _vendor_count(data.posture, period.previous_end),
                 points_series(period, partial(_vendor_count, data.posture)),
                 "count",
                 verdict.vendors_out_of_review(now_v["out_of_review"]),

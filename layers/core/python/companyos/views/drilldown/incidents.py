@@ -10,6 +10,7 @@ from typing import Any
 from companyos.adapters.repos import SignalStore
 from companyos.domain.auth import Principal
 from companyos.domain.errors import NotFound
+from companyos.runs.rows_postmortems import attach
 from companyos.views import panels, panels_data
 from companyos.views.drilldown import traffic
 from companyos.views.drilldown.base import CORRELATION_WINDOW, authorized, latest_snapshot, unavailable
@@ -31,6 +32,7 @@ def incident_list(principal: Principal, tenant_id: str, period: str) -> dict[str
             **unavailable(f"No data yet: no PagerDuty incident events ingested in the last {days} days"),
         }
     folded = panels_data.fold_incidents(rows)
+    attach(folded, panels_data.signals(tenant_id, "postmortem", days, now))  # "Post-mortem links"
     return {
         "tenant_id": tenant_id,
         "period": period,
@@ -50,6 +52,7 @@ def incident(principal: Principal, tenant_id: str, incident_id: str) -> dict[str
     if not rows:
         raise NotFound(f"no incident '{incident_id}' in this tenant", code="incident_not_found")
     folded = panels_data.fold_incidents(rows)[0]
+    attach([folded], panels_data.signals(tenant_id, "postmortem", days, now))
     timeline = [
         {
             "at": s.occurred_at.isoformat(),

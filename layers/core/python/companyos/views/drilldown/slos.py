@@ -4,45 +4,16 @@ and the multiwindow burn-rate alerts that fire on them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from companyos.domain import slo, verdict
-from companyos.runs.formulas_slo import usable_counts
+from companyos.runs.formulas_slo import recent_counts
 from companyos.views import panels_data
 from companyos.views.drilldown.base import unavailable
 
 # The SRE workbook's alert windows (model.slo.burn_rules), the 1d one the table also shows.
 BURN_WINDOWS = slo.WINDOW_SECONDS
-
-
-def _recent_counts(rows: list[Any], seconds: int) -> dict[str, Any] | None:
-    """(good, total) over the newest `seconds` of complete windows: the coarsest window length
-    that divides `seconds` and whose newest windows cover it without a gap; None otherwise."""
-    series: dict[int, dict[datetime, dict[str, float]]] = {}
-    for s in rows:
-        step = int(s.attributes.get("step_s") or 0)
-        if step and seconds % step == 0 and s.attributes.get("value") is not None:
-            point = series.setdefault(step, {}).setdefault(s.occurred_at, {})
-            point[str(s.attributes["metric"])] = float(s.attributes["value"])
-    for step in sorted(series, reverse=True):
-        ends = sorted(
-            (at for at, p in series[step].items() if {"slo_good", "slo_total"} <= set(p)), reverse=True
-        )
-        want = seconds // step
-        newest = ends[:want]
-        if len(newest) < want or (newest[0] - newest[-1]).total_seconds() != (want - 1) * step:
-            continue
-        counted = [
-            usable_counts(series[step][at]["slo_good"], series[step][at]["slo_total"]) for at in newest
-        ]
-        if any(c is None for c in counted):
-            continue
-        good = sum(c[0] for c in counted if c)
-        total = sum(c[1] for c in counted if c)
-        start = newest[-1] - timedelta(seconds=step)
-        return {"good": good, "total": total, "from": start.isoformat(), "to": newest[0].isoformat()}
-    return None
 
 
 def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str, Any]:
@@ -65,7 +36,7 @@ def service_slo(tenant_id: str, name: str, days: int, now: datetime) -> dict[str
     attainment_pct = None if attainment is None else 100.0 * attainment
     budget_left = slo.error_budget_remaining(good, total, objective)
     burn_rate = slo.burn_rate(good, total, objective)
-    windows = {label: _recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
+    windows = {label: recent_counts(rows, seconds) for label, seconds in BURN_WINDOWS.items()}
     known = {k: (w["good"], w["total"]) for k, w in windows.items() if w is not None}
     period = slo.DEFAULT_PERIOD_DAYS
     alerts = slo.multiwindow_alerts(known, objective, period)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from companyos.domain import inventory as inv
 from companyos.domain import verdict
 from companyos.domain.layouts import Panel
 from companyos.views.panels.context import Ctx, drill
@@ -45,12 +46,12 @@ def _row(item: dict[str, Any], evidence: Any) -> dict[str, Any]:
     more = int(item.get("controls", 0)) + int(item.get("not_evaluated", 0)) - len(chips)
     return {
         "id": item["id"],
-        "label": item["id"],
+        "label": inv.framework_label(item["id"]),
         "value": rate,
         "display": f"{rate:.1f}%" if rate is not None else "Unknown",
         "status": verdict.kpi_band(KPI, rate).value,
         "cells": {
-            "framework": item["id"],
+            "framework": inv.framework_label(item["id"]),
             "pass_rate": f"{rate:.1f}%" if rate is not None else None,
             "controls": str(item.get("controls", 0)),
             "failing": str(item.get("failing", 0)),

@@ -62,6 +62,7 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
                     "href": f"/api/drill/incidents/{quote(i['id'])}?tenant={ctx.tenant_id}",
                 },
                 "drill": drill("incident", i["id"]),
+                "postmortem": _postmortem(i.get("postmortem")),
             }
         )
     return {
@@ -69,6 +70,14 @@ def incidents(panel: Panel, ctx: Ctx) -> dict[str, Any]:
         "summary": f"{data['open']} open · {data['in_window']} in the last {data['window_days']} days",
         "evidence": data["evidence"],
     }
+
+
+def _postmortem(pm: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The wireframe's "→ Post-mortem completed": the issue that reviews the incident."""
+    if not pm:
+        return None
+    label = "Post-mortem completed" if pm.get("completed") else "Post-mortem in progress"
+    return {"label": label, "url": pm.get("url"), "completed": bool(pm.get("completed"))}
 
 
 def _incident_detail(i: dict[str, Any]) -> str:
