@@ -486,3 +486,57 @@ def test_two_evaluations_racing_over_one_recovery_audit_and_notify_it_once(local
     assert late["transitions"] == [] and late["messages"] == 0
     actions = [e["action"] for e in AuditTrail(tenant.id).events()]
     assert actions.count("alert.firing") == 1 and actions.count("alert.resolved") == 1, actions
+
+
+def test_overlapping_evaluations_make_one_episode_one_audit_entry_and_one_message_per_channel(local):
+    """Six failed deploys within seconds started overlapping evaluations of one tenant: one episode
+    was audited three times and its one-recipient rule sent four messages (a stale result re-applied
+    over another run's write; each delivery also sent the other runs' pending outbox entries)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from companyos.adapters.audit import AuditTrail
+
+    tenant = make_tenant(local, "alerts-parallel", "Alerts Parallel Co")
+    inbox = Inbox(local, tenant.id, only=("cto.email",))
+    put_snapshot(tenant.id, {"change_failure_rate": 40.0})  # DORARegression: CTO email only
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outs = list(pool.map(lambda _: evaluate(local, tenant.id), range(6)))
+    firing = [t for o in outs for t in o["transitions"] if t["rule"] == "DORARegression"]
+    assert [t["to"] for t in firing] == ["firing"]  # one evaluation made the transition
+    assert sum(o["messages"] for o in outs) == 1
+    assert [m["attributes"]["rule"] for m in inbox.drain("cto.email")] == ["DORARegression"]
+    events = [e for e in AuditTrail(tenant.id).events() if e["action"] == "alert.firing"]
+    assert len(events) == 1
+    alert = alert_of(tenant.id, "DORARegression")
+    assert (alert.state, alert.episode, alert.outbox) == ("firing", 1, [])
+
+
+def test_a_claim_left_by_a_deliverer_that_died_is_sent_by_the_next_evaluation_once(local):
+    """A delivery claims the outbox, then its Lambda dies before publishing: within the lease the
+    next evaluation leaves the claim alone (its owner may still be publishing); after it, the claim
+    is taken over and sent — once."""
+    from companyos.adapters.alerts_repo import AlertRepo
+    from companyos.alerts.delivery import LEASE_S
+
+    tenant = make_tenant(local, "alerts-lease", "Alerts Lease Co")
+    inbox = Inbox(local, tenant.id, only=("cto.email",))
+    put_snapshot(tenant.id, {"change_failure_rate": 40.0})
+    evaluate(local, tenant.id)
+    assert [m["attributes"]["rule"] for m in inbox.drain("cto.email")] == ["DORARegression"]
+    # Given the alert resolves and its "resolved" notification is claimed by a deliverer that dies
+    repo = AlertRepo(tenant.id)
+    alert = alert_of(tenant.id, "DORARegression")
+    repo.get(alert.alert_id)
+    dead = {"status": "resolved", "claim": "dead-deliverer", "at": clock.now().isoformat()}
+    repo.save(alert.model_copy(update={"state": "resolved", "sending": [dead]}))
+    put_snapshot(tenant.id, {"change_failure_rate": 5.0})
+    assert evaluate(local, tenant.id)["messages"] == 0  # within the lease: not ours
+    assert inbox.drain("cto.email") == []
+    with clock_at(clock.now() + timedelta(seconds=LEASE_S + 1)):
+        assert evaluate(local, tenant.id)["messages"] == 1
+        assert evaluate(local, tenant.id)["messages"] == 0
+    got = inbox.drain("cto.email")
+    assert [(m["attributes"]["rule"], m["attributes"]["status"]) for m in got] == [
+        ("DORARegression", "resolved")
+    ]
+    assert alert_of(tenant.id, "DORARegression").sending == []

@@ -43,11 +43,12 @@ def _keep_concurrent(evaluated: Alert, stored: dict[str, str], fresh: Alert) -> 
     evaluation already made this transition, its notifications were queued by that evaluation."""
     stored["state"] = fresh.state
     if fresh.episode != evaluated.episode:
-        return evaluated
+        return evaluated.model_copy(update={"sending": fresh.sending})  # a delivery's claim, never ours
     update: dict[str, object] = {
         "escalation": fresh.escalation,
         "acked_at": fresh.acked_at,
         "acked_by": fresh.acked_by,
+        "sending": fresh.sending,  # a delivery's claim, never ours
     }
     if fresh.state == evaluated.state:
         update["outbox"] = fresh.outbox  # not ours to send twice

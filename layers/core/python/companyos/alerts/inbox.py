@@ -28,7 +28,7 @@ def audience(pack: AlertPack, alert: Alert) -> set[str]:
 
 
 def _view(a: Alert) -> dict[str, Any]:
-    doc = a.model_dump(mode="json", exclude={"outbox"})
+    doc = a.model_dump(mode="json", exclude={"outbox", "sending"})
     doc["acknowledged"] = a.acked_at is not None
     return doc
 

@@ -71,6 +71,8 @@ class Alert(BaseModel):
     context: dict[str, Any] = {}
     escalation: dict[str, Any] | None = None
     outbox: list[str] = []  # notifications ("firing"/"resolved") stored but not yet delivered
+    # notifications a delivery claimed and is publishing: {status, claim, at} (alerts/delivery.py)
+    sending: list[dict[str, Any]] = []
 
 
 @dataclass(frozen=True)
