@@ -1,7 +1,8 @@
 """Fault injection on alert evaluation and delivery (the `alerts` task: evaluate → store the alert
 with its outbox → audit the transition → publish to SNS (DLQ on failure) → clear the outbox → start
 the escalation): SNS internal errors, the dead-letter queue unreachable, DynamoDB throttling the
-alert writes, KMS failing the audit digest signature, Step Functions refusing the escalation.
+alert writes and their audit records, Step Functions refusing the escalation (KMS, which signs
+only in the audit sealer since #17: test_faults_audit.py).
 
 What must hold each time: no notification marked delivered that was not published (or dead-lettered),
 none sent twice by the retry, none lost (the outbox keeps it until the retried task sends it), and

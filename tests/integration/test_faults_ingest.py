@@ -172,3 +172,18 @@ def test_a_report_whose_event_runs_were_refused_starts_them_on_the_retry(local, 
     assert again.body["runs_started"] == ["critical_cve_age", "vuln_sla_compliance"]
     assert len(event_runs(local, again.body["delivery_id"], "trivy")) == 1
     assert SignalStore(TENANT).findings("vulnerability", "open") == opened
+
+
+def test_a_delivery_larger_than_one_transaction_cut_off_midway_is_completed_once_by_the_retry(local, tenant):
+    """150 responses go in two transactions (the second with the delivery marker); the second is
+    throttled: 503, no marker. The retry replays the first chunk as a no-op (every item is
+    conditioned on "absent or this delivery's") and writes the rest: 150 signals, once."""
+    delivery, scores = "chunked", [i % 11 for i in range(150)]
+    body = body_of(delivery, scores)
+    with inject("dynamodb", "TransactWriteItems", THROTTLED, calls=(2,), when=on_table("signals")) as fault:
+        reply = post(local, body, delivery)
+    assert (fault.seen, fault.raised) == (2, 1)
+    refused(reply)
+    # the first chunk is stored, the delivery not yet counted (no marker): the window the retry closes
+    assert 0 < len(stored(delivery)) < len(scores) and not marker(delivery)
+    retried_once(local, delivery, body, len(scores))
