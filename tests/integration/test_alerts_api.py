@@ -26,9 +26,9 @@ def rules_in(reply) -> list[str]:
 
 
 def audit_actions(tenant_id: str) -> list[str]:
-    from companyos.adapters.models import AuditItem
+    from companyos.adapters.audit import AuditTrail
 
-    return [i.event["action"] for i in AuditItem.query(tenant_id)]
+    return [e["action"] for e in AuditTrail(tenant_id).events()]  # sealed, then pending sealing
 
 
 def test_each_persona_sees_the_alerts_routed_to_it(local, firing):
