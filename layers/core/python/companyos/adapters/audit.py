@@ -204,6 +204,8 @@ class AuditTrail:
         sealed = [
             {**dict(i.event), "hash": i.hash, "prev_hash": i.prev_hash, "pending": False} for i in items
         ]
+        chained = {e.get("record_id") for e in sealed}
+        pending = [e for e in pending if e["record_id"] not in chained]  # sealed between the two reads
         ordered = pending[::-1] + sealed if newest_first else sealed + pending
         return ordered[:limit] if limit is not None else ordered
 
