@@ -24,7 +24,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from companyos.adapters.audit import (
+from companyos.adapters.audit_chain import (
     DIGEST_SUFFIX,
     GENESIS,
     RECORD_PREFIX,
