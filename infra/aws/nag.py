@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from aws_cdk import aws_iam as iam
 
     from infra.aws.alerts import Alerts
-    from infra.aws.audit import AuditSigning
     from infra.aws.api import Api
+    from infra.aws.audit import AuditSigning
     from infra.aws.config import StageConfig
     from infra.aws.cost import Cost
     from infra.aws.functions import Functions
