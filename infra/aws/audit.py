@@ -19,6 +19,7 @@ No reserved concurrency is needed for ordering (shards bound the concurrency).
 
 from __future__ import annotations
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
@@ -59,14 +60,14 @@ class AuditSigning(Construct):
             iam.PolicyStatement(actions=VERIFYING_ACTIONS, resources=[self.key.key_arn])
         )
 
-    def feed_sealer(self, sealer: lambda_.Function, table: ddb.ITable) -> None:
+    def feed_sealer(self, sealer: lambda_.Function, table: ddb.ITable, data_key: kms.IKey) -> None:
         """The audit table's stream → `sealer` (see the module docstring)."""
         self.sealer_failures = sqs.Queue(
             self,
             "SealerStreamFailures",
-            # A stream mapping's failure record holds the batch's shard and sequence numbers, not
-            # its items: SQS-managed encryption (no key grant to the sealer for sending).
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # the data key, like the functions' dead-letter queues (granted in `_FailureQueue.bind`)
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=data_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
@@ -79,7 +80,7 @@ class AuditSigning(Construct):
                 bisect_batch_on_error=True,
                 retry_attempts=5,
                 parallelization_factor=1,
-                on_failure=sources.SqsDlq(self.sealer_failures),
+                on_failure=_FailureQueue(self.sealer_failures, data_key),
                 filters=[
                     lambda_.FilterCriteria.filter(
                         {
@@ -90,3 +91,28 @@ class AuditSigning(Construct):
                 ],
             )
         )
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _FailureQueue:
+    """`SqsDlq` with exact key actions: SqsDlq grants the queue key's `kms:GenerateDataKey*` and
+    `kms:ReEncrypt*` wildcards; sending to a KMS-encrypted queue needs GenerateDataKey and Decrypt."""
+
+    def __init__(self, queue: sqs.Queue, key: kms.IKey) -> None:
+        self._queue, self._key = queue, key
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        role = target_handler.role
+        assert role is not None
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                resources=[self._queue.queue_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self._key.key_arn])
+        )
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)

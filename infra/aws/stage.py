@@ -55,7 +55,9 @@ class CockpitStack(Stack):
             },
         )
         # the audit table's stream feeds the sealer, the one signer of the audit digests (#17)
-        self.audit.feed_sealer(self.functions.functions["audit_sealer"], self.data.tables["audit"])
+        self.audit.feed_sealer(
+            self.functions.functions["audit_sealer"], self.data.tables["audit"], self.data.key
+        )
         self.pipeline = Pipeline(
             self,
             "Pipeline",

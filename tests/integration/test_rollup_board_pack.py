@@ -213,12 +213,13 @@ def test_page_one_renders_to_png(pdf, tmp_path: Path):
 
 
 def test_sync_export_is_audited_with_its_purpose(local, pdf):
-    from companyos.adapters.models import AuditItem
+    from companyos.adapters.audit import AuditTrail
 
-    last = next(iter(AuditItem.query("PLATFORM", scan_index_forward=False, limit=1)))
-    assert last.event["action"] == "platform:export"
-    assert last.event["reason"] == "Q4 board pack"
-    assert last.event["actor"] == PLATFORM
+    local.stack.seal_audit()
+    last = AuditTrail("PLATFORM").events(limit=1, newest_first=True)[0]
+    assert last["action"] == "platform:export" and not last["pending"]
+    assert last["reason"] == "Q4 board pack"
+    assert last["actor"] == PLATFORM
 
 
 def test_export_is_forbidden_to_non_platform_admins(local, tenants):
@@ -297,9 +298,9 @@ def test_large_export_is_async_202_then_s3_object_sns_link_and_ready_status(loca
     with urllib.request.urlopen(link, timeout=30) as resp:  # the time-limited link works
         assert resp.read().startswith(b"%PDF")
 
-    from companyos.adapters.models import AuditItem
+    from companyos.adapters.audit import AuditTrail
 
-    events = [i.event for i in AuditItem.query("PLATFORM", scan_index_forward=False, limit=10)]
+    events = AuditTrail("PLATFORM").events(limit=10, newest_first=True)  # pending sealing first
     actions = {(e["action"], e["request_id"] or "") for e in events if e["actor"] == email}
     assert ("platform:export", job["job_id"]) in actions  # the render's cross-tenant read
     assert any(a == "platform:export_requested" for a, _ in actions)

@@ -268,3 +268,35 @@ def test_every_signature_verifies_offline_with_the_exported_public_key(aws, stre
         assert digest["prev_signature"] == previous  # each digest names its predecessor's signature
         key.verify(base64.b64decode(digest["signature"]), digest_message(digest), ec.ECDSA(hashes.SHA256()))
         previous = digest["signature"]
+
+
+def test_a_chain_written_before_17_verifies_and_the_sealer_continues_it(aws, stream):
+    """Per-append entries and per-append digests (four signed fields), with an unsigned tail entry
+    (an old writer without the key): the first new digest covers it and chains from the old one."""
+    from companyos.adapters.audit import GENESIS, AuditTrail, chain_hash, current_signer, digest_message
+    from companyos.adapters.models import AuditItem
+    from companyos.domain import clock
+
+    signer = current_signer()
+    assert signer is not None
+    prev = GENESIS
+    for seq in (1, 2, 3):
+        event = {"actor": "old@t", "action": f"old{seq}", "tenant": "t-legacy", "seq": seq, "at": "x"}
+        h = chain_hash(prev, event)
+        AuditItem(pk="t-legacy", sk=f"{seq:012d}", seq=seq, prev_hash=prev, hash=h, event=event).save()
+        if seq < 3:
+            legacy = {"chain": "t-legacy", "seq": seq, "head": h, "signed_at": clock.now().isoformat()}
+            legacy |= {"key_id": signer.key_id, "algorithm": "ECDSA_SHA_256"}
+            legacy["signature"] = signer.sign(digest_message(legacy))
+            AuditItem(
+                pk="t-legacy#DIGEST", sk=f"{seq:012d}", seq=seq, prev_hash="", hash=h, event=legacy
+            ).save()
+        prev = h
+    trail = AuditTrail("t-legacy")
+    assert trail.verify().problem == "unsigned_tail"  # as before #17
+    write("t-legacy", 2)
+    stream.drain()
+    result = trail.verify(every_signature=True)
+    assert result.ok and result.events == 5
+    new = trail.digests()[-1]
+    assert (new["number"], new["first_seq"], new["seq"]) == (3, 3, 5)

@@ -100,3 +100,22 @@ def test_a_large_batch_is_sealed_in_transactions_of_at_most_48_records_each_sign
     assert all(d["seq"] - d["first_seq"] + 1 <= SEAL_BATCH for d in digests)
     assert digests[-1]["seq"] == digests[-1]["count"] == 2 * SEAL_BATCH + 5
     assert trail.verify(every_signature=True).ok
+
+
+def test_an_admin_write_and_its_audit_record_commit_together(aws, monkeypatch):
+    """`admin_store.put(audit=...)` (the approval workflow's writes): both items or neither."""
+    from companyos.adapters import admin_store
+    from companyos.adapters.audit import AuditEvent, AuditTrail
+    from companyos.adapters.models import AuditItem
+    from companyos.domain.errors import Conflict
+
+    trail = AuditTrail("t-admin-tx")
+    item = admin_store.Stored("t-admin-tx", "APPROVAL#r1", "approval", {"status": "pending"})
+    monkeypatch.setattr(admin_store, "record_condition", lambda: AuditItem.sk.exists())  # the audit put fails
+    with pytest.raises(Conflict):
+        admin_store.put(item, create=True, audit=trail.record(AuditEvent("a@t", "author", "x", "r1")))
+    assert admin_store.get("t-admin-tx", "APPROVAL#r1") is None and trail.pending() == []
+    monkeypatch.undo()
+    admin_store.put(item, create=True, audit=trail.record(AuditEvent("a@t", "author", "x", "r1")))
+    assert admin_store.get("t-admin-tx", "APPROVAL#r1") is not None
+    assert [r.event["target"] for r in trail.pending()] == ["r1"]

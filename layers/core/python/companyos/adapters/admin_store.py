@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
+from companyos.adapters.audit import record_condition
 from companyos.adapters.conditions import is_condition_failure
-from companyos.adapters.models import CatalogItem
+from companyos.adapters.models import AuditItem, CatalogItem
 from companyos.domain import clock
 from companyos.domain.errors import Conflict
 
 __all__ = ["Stored", "WriteError", "delete", "get", "put", "query"]
 
-WriteError = (PutError, DeleteError)  # a write the table refused for another reason than a condition
+# a write the table refused for another reason than a condition
+WriteError = (PutError, DeleteError, TransactWriteError)
 
 
 @dataclass
@@ -63,10 +66,13 @@ def query(tenant_id: str, prefix: str) -> Iterator[Stored]:
         yield _stored(tenant_id, item)
 
 
-def put(stored: Stored, *, create: bool = False, touch: bool = True) -> Stored:
+def put(
+    stored: Stored, *, create: bool = False, touch: bool = True, audit: AuditItem | None = None
+) -> Stored:
     """Write the item under its version (None: it must not have one yet); `create`: it must not exist.
     `touch` stamps `updated_at` with now. Raises Conflict (code `condition_failed`) when a condition
-    did not hold; `stored.version` is the new version afterwards."""
+    did not hold; `stored.version` is the new version afterwards. `audit`: the change's audit record
+    (`AuditTrail.record`), committed in one transaction with the item — both or neither (#17)."""
     item = CatalogItem(
         pk=_pk(stored.tenant_id),
         sk=stored.sk,
@@ -76,9 +82,15 @@ def put(stored: Stored, *, create: bool = False, touch: bool = True) -> Stored:
     )
     if stored.version is not None:
         item.version = stored.version
+    condition = CatalogItem.sk.does_not_exist() if create else None
     try:
-        item.save(condition=CatalogItem.sk.does_not_exist() if create else None)
-    except PutError as exc:
+        if audit is None:
+            item.save(condition=condition)
+        else:
+            with TransactWrite(connection=CatalogItem._get_connection().connection) as tx:
+                tx.save(item, condition=condition)
+                tx.save(audit, condition=record_condition())
+    except (PutError, TransactWriteError) as exc:
         if is_condition_failure(exc):
             raise Conflict(
                 f"{stored.sk} of tenant '{stored.tenant_id}' changed concurrently", code="condition_failed"

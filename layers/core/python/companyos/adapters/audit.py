@@ -17,95 +17,51 @@ Verifier (adapters/audit_verify.py): walks the chain and the digest chain; see i
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.transactions import TransactWrite
 
+from companyos.adapters.audit_chain import (
+    DIGEST_SUFFIX,
+    GENESIS,
+    RECORD_PREFIX,
+    SIGNED_FIELDS,
+    SIGNING_ALGORITHM,
+    KmsSigner,
+    Signer,
+    canonical,
+    chain_hash,
+    digest_message,
+    sha256_hex,
+)
 from companyos.adapters.models import AuditItem
 from companyos.domain import clock
 
 if TYPE_CHECKING:
     from companyos.adapters.audit_verify import VerifyResult
 
-GENESIS = "0" * 64
-DIGEST_SUFFIX = "#DIGEST"
-RECORD_PREFIX = "REC#"
-SIGNING_ALGORITHM = "ECDSA_SHA_256"
-# The fields a digest's signature covers (a digest written before #17 signed the first four only).
-SIGNED_FIELDS = ("chain", "number", "first_seq", "seq", "count", "head", "prev_signature", "signed_at")
-_LEGACY_SIGNED_FIELDS = ("chain", "seq", "head", "signed_at")
-
-
-def canonical(event: dict[str, Any]) -> str:
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def chain_hash(prev_hash: str, event: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def digest_message(digest: dict[str, Any]) -> bytes:
-    """The exact bytes a digest's signature is over (canonical JSON of its signed fields)."""
-    fields = SIGNED_FIELDS if "number" in digest else _LEGACY_SIGNED_FIELDS
-    return canonical({k: digest[k] for k in fields}).encode()
-
-
-# ---------------------------------------------------------------------------- signing
-
-
-class Signer(Protocol):
-    key_id: str
-
-    def sign(self, message: bytes) -> str: ...
-
-    def verify(self, message: bytes, signature_b64: str) -> bool: ...
-
-    def public_key_pem(self) -> str: ...
-
-
-class KmsSigner:
-    """Signs digests with an asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY); the key never leaves KMS."""
-
-    def __init__(self, key_id: str, client: Any = None) -> None:
-        import boto3
-
-        self.key_id = key_id
-        self._kms = client or boto3.client("kms")
-
-    def sign(self, message: bytes) -> str:
-        out = self._kms.sign(
-            KeyId=self.key_id, Message=message, MessageType="RAW", SigningAlgorithm=SIGNING_ALGORITHM
-        )
-        return base64.b64encode(out["Signature"]).decode()
-
-    def verify(self, message: bytes, signature_b64: str) -> bool:
-        try:
-            out = self._kms.verify(
-                KeyId=self.key_id,
-                Message=message,
-                MessageType="RAW",
-                Signature=base64.b64decode(signature_b64),
-                SigningAlgorithm=SIGNING_ALGORITHM,
-            )
-        except self._kms.exceptions.KMSInvalidSignatureException:
-            return False
-        return bool(out.get("SignatureValid"))
-
-    def public_key_pem(self) -> str:
-        der = self._kms.get_public_key(KeyId=self.key_id)["PublicKey"]
-        b64 = base64.encodebytes(der).decode().replace("\n", "")
-        lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
-        return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+__all__ = [
+    "DIGEST_SUFFIX",
+    "GENESIS",
+    "RECORD_PREFIX",
+    "SIGNED_FIELDS",
+    "SIGNING_ALGORITHM",
+    "AuditEvent",
+    "AuditTrail",
+    "KmsSigner",
+    "Signer",
+    "canonical",
+    "chain_hash",
+    "configure_signer",
+    "current_signer",
+    "digest_message",
+    "new_record_id",
+    "record_condition",
+    "sha256_hex",
+]
 
 
 _signer: Signer | None = None
@@ -204,6 +160,8 @@ class AuditTrail:
         sealed = [
             {**dict(i.event), "hash": i.hash, "prev_hash": i.prev_hash, "pending": False} for i in items
         ]
+        chained = {e.get("record_id") for e in sealed}
+        pending = [e for e in pending if e["record_id"] not in chained]  # sealed between the two reads
         ordered = pending[::-1] + sealed if newest_first else sealed + pending
         return ordered[:limit] if limit is not None else ordered
 

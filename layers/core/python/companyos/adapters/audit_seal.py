@@ -24,7 +24,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from companyos.adapters.audit import (
+from companyos.adapters.audit_chain import (
     DIGEST_SUFFIX,
     GENESIS,
     RECORD_PREFIX,
@@ -90,7 +90,7 @@ class Sealer:
             seq, head = _head(chain)
             try:
                 with TransactWrite(connection=_connection()) as tx:
-                    self._put_digest(tx, chain, _latest_digest(chain), seq, head, seq)
+                    self._put_digest(tx, chain, _latest_digest(chain), head, seq)
                 return True
             except TransactWriteError as exc:
                 if not is_condition_failure(exc):
@@ -105,7 +105,6 @@ class Sealer:
             if not records:
                 return 0  # all chained already (a redelivered batch)
             seq, head = _head(chain)
-            first = seq
             try:
                 with TransactWrite(connection=_connection()) as tx:
                     for rec in records:
@@ -122,7 +121,7 @@ class Sealer:
                         head = str(entry.hash)
                         tx.save(entry, condition=AuditItem.sk.does_not_exist())
                         tx.delete(rec, condition=AuditItem.sk.exists())
-                    self._put_digest(tx, chain, _latest_digest(chain), first, head, seq)
+                    self._put_digest(tx, chain, _latest_digest(chain), head, seq)
                 return len(records)
             except TransactWriteError as exc:
                 if not is_condition_failure(exc):
@@ -130,17 +129,15 @@ class Sealer:
                 # a concurrent sealer took the seq, the digest number or some of the records: re-read
         raise RuntimeError(f"audit chain {chain}: the head kept moving; the batch will be retried")
 
-    def _put_digest(
-        self, tx: TransactWrite, chain: str, prev: AuditItem | None, first_seq: int, head: str, seq: int
-    ) -> None:
-        """Sign (chain, number, first_seq..seq, count, head, previous signature, time) into `tx`.
-
-        `first_seq` is the head seq before this digest: the digest covers first_seq+1..seq."""
+    def _put_digest(self, tx: TransactWrite, chain: str, prev: AuditItem | None, head: str, seq: int) -> None:
+        """Sign (chain, number, first_seq..seq, count, head, previous signature, time) into `tx`: the
+        digest covers every entry after the previous digest's seq (a chain written before #17 may
+        have entries its last per-append digest did not cover: the first new digest covers them)."""
         number = int(prev.sk) + 1 if prev is not None else 1
         digest: dict[str, Any] = {
             "chain": chain,
             "number": number,
-            "first_seq": first_seq + 1,
+            "first_seq": int(prev.event["seq"]) + 1 if prev is not None else 1,
             "seq": seq,
             "count": seq,  # records in the chain, from seq 1
             "head": head if seq else GENESIS,

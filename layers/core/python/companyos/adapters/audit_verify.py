@@ -22,14 +22,14 @@ some are older than `SEALING_DELAY` (the sealer is behind or failing: an operati
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from companyos.adapters.audit import (
+from companyos.adapters.audit_chain import (
     GENESIS,
     SIGNING_ALGORITHM,
-    AuditTrail,
     Signer,
     canonical,
     chain_hash,
@@ -39,6 +39,26 @@ from companyos.adapters.audit import (
 from companyos.adapters.audit_seal import HEARTBEAT
 from companyos.adapters.models import AuditItem
 from companyos.domain import clock
+
+
+class Trail(Protocol):
+    """What verifying reads of a trail (`companyos.adapters.audit.AuditTrail`)."""
+
+    chain: str
+    signer: Signer | None
+
+    def entries(self) -> Iterable[AuditItem]: ...
+
+    def pending(self) -> list[AuditItem]: ...
+
+    def digest_items(self) -> list[AuditItem]: ...
+
+    def digests(self) -> list[dict[str, Any]]: ...
+
+    def events(self, limit: int | None = None, newest_first: bool = False) -> list[dict[str, Any]]: ...
+
+    def verify(self) -> VerifyResult: ...
+
 
 SEALING_DELAY = timedelta(minutes=5)  # stream batching window + retries; the sweep runs every 5 min
 STALE_AFTER = 2 * HEARTBEAT + SEALING_DELAY
@@ -72,7 +92,7 @@ def _link_problem(item: AuditItem, prev: str, expected_seq: int) -> str:
     return ""
 
 
-def _pending(trail: AuditTrail, now: datetime) -> tuple[int, bool]:
+def _pending(trail: Trail, now: datetime) -> tuple[int, bool]:
     records = trail.pending()
     overdue = any(datetime.fromisoformat(str(r.event["at"])) < now - SEALING_DELAY for r in records)
     return len(records), overdue
@@ -103,7 +123,7 @@ def _digest_problem(
     return ""
 
 
-def _walk(trail: AuditTrail, base: VerifyResult) -> tuple[VerifyResult, dict[int, str]]:
+def _walk(trail: Trail, base: VerifyResult) -> tuple[VerifyResult, dict[int, str]]:
     """Every sealed entry in seq order, linked and hashed; the result so far and the hash per seq."""
     prev, count, hashes = GENESIS, 0, {0: GENESIS}
     for item in trail.entries():
@@ -131,11 +151,25 @@ def _check_digests(
     return replace(result, signature_valid=True)
 
 
+# What a sealer committing between the walk of the entries and the read of the digests looks like
+# for a moment (a digest beyond the entries walked, or entries beyond the digests read): read again.
+_RACY = frozenset({"digest_head_mismatch", "unsigned_tail"})
+
+
 def verify_trail(
-    trail: AuditTrail,
+    trail: Trail,
     signer: Signer | None,
     anchor: dict[str, Any] | None = None,
     every_signature: bool = False,
+) -> VerifyResult:
+    result = _verify_once(trail, signer, anchor, every_signature)
+    if result.problem in _RACY:  # tampering persists; a concurrent seal does not
+        result = _verify_once(trail, signer, anchor, every_signature)
+    return result
+
+
+def _verify_once(
+    trail: Trail, signer: Signer | None, anchor: dict[str, Any] | None, every_signature: bool
 ) -> VerifyResult:
     now = clock.now()
     pending, overdue = _pending(trail, now)
@@ -172,7 +206,7 @@ def verify_trail(
 
 
 def evidence_bundle(
-    trail: AuditTrail, extra_files: dict[str, Any] | None = None, generated_by: str = ""
+    trail: Trail, extra_files: dict[str, Any] | None = None, generated_by: str = ""
 ) -> dict[str, Any]:
     """An auditor's evidence bundle: files (JSON text) with SHA-256 checksums and a manifest.
 

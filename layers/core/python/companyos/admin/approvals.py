@@ -73,14 +73,7 @@ def await_decision(request: dict[str, Any], task_token: str) -> dict[str, Any]:
         "task_token": task_token,
         "submitted_at": clock.now().isoformat(),
     }
-    try:
-        admin_store.put(Stored(tenant_id, _sk(request_id), "approval", data), create=True)
-    except Conflict:  # a retried await step: keep the first record, refresh its token
-        existing = _item(tenant_id, request_id)
-        existing.data = {**existing.data, "task_token": task_token}
-        admin_store.put(existing, touch=False)
-        return {"request_id": request_id, "status": existing.data["status"]}
-    AuditTrail(tenant_id).append(
+    record = AuditTrail(tenant_id).record(
         AuditEvent(
             actor=request.get("requested_by", "unknown"),
             role=request.get("role", ""),
@@ -96,6 +89,13 @@ def await_decision(request: dict[str, Any], task_token: str) -> dict[str, Any]:
             },
         )
     )
+    try:  # the change request and its audit record: one transaction (#17)
+        admin_store.put(Stored(tenant_id, _sk(request_id), "approval", data), create=True, audit=record)
+    except Conflict:  # a retried await step: keep the first record, refresh its token
+        existing = _item(tenant_id, request_id)
+        existing.data = {**existing.data, "task_token": task_token}
+        admin_store.put(existing, touch=False)
+        return {"request_id": request_id, "status": existing.data["status"]}
     return {"request_id": request_id, "status": "pending"}
 
 
@@ -199,9 +199,8 @@ def settle(step: str, request: dict[str, Any]) -> dict[str, Any]:
         "result": result,
         "error": error,
     }
-    admin_store.put(item)
     approvers = [a["approver"] for a in decision.get("approvals", [])]
-    AuditTrail(tenant_id).append(
+    record = AuditTrail(tenant_id).record(
         AuditEvent(
             actor=str(decision.get("decided_by", "system")),
             role="approval_workflow",
@@ -218,4 +217,5 @@ def settle(step: str, request: dict[str, Any]) -> dict[str, Any]:
             },
         )
     )
+    admin_store.put(item, audit=record)  # the outcome and its audit record: one transaction (#17)
     return {"tenant_id": tenant_id, "request_id": request_id, "outcome": outcome, "result": result}
