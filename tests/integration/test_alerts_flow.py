@@ -540,3 +540,48 @@ def test_a_claim_left_by_a_deliverer_that_died_is_sent_by_the_next_evaluation_on
         ("DORARegression", "resolved")
     ]
     assert alert_of(tenant.id, "DORARegression").sending == []
+
+
+def test_after_the_last_level_an_unacknowledged_alert_is_paged_again_until_someone_acks(local):
+    """Past the last escalation level an unacknowledged P1 stayed firing for an hour with no
+    reminder; the route's `repeat` now pages its last target again at the interval, `times` times,
+    and an acknowledgement stops the repeats."""
+    tenant = make_tenant(local, "alerts-repeat", "Alerts Repeat Co")
+    inbox = Inbox(local, tenant.id, only=("esc.sre_primary", "esc.cto"))
+    put_incident(tenant.id, "RP1", "P1", "triggered", 1)
+    [arn] = evaluate(local, tenant.id, snapshot=False)["escalations"]
+    boto3.client("stepfunctions").stop_execution(executionArn=arn)  # the steps are driven by hand below
+    alert = alert_of(tenant.id, "P1IncidentDeclared")
+    # a route paging sre_primary, then cto, then cto again every 30 minutes, twice
+    state = {"tenant_id": tenant.id, "alert_id": alert.alert_id, "episode": alert.episode,
+             "targets": ["sre_primary", "cto"], "waits": [0, 0], "level": 0, "wait_s": 0, "done": False,
+             "repeat_s": 1800, "repeats": 2}  # fmt: skip
+    waits = []
+    while not state["done"]:
+        state = local.stack.invoke("alerts", {"step": "escalate", "state": state})
+        waits.append(state["wait_s"])
+    assert waits == [0, 1800, 1800, 0]  # to cto; to the 1st repeat; to the 2nd; done
+    pages = [
+        (n["target"], n["level"], n.get("repeat"))
+        for n in alert_of(tenant.id, "P1IncidentDeclared").escalation["notified"]
+    ]
+    assert pages == [("sre_primary", 0, None), ("cto", 1, None), ("cto", 2, 1), ("cto", 3, 2)]
+    assert [m["attributes"]["target"] for m in inbox.drain("esc.cto")] == ["cto", "cto", "cto"]
+    # When someone acknowledges, a pending repeat pages nobody
+    api(
+        local,
+        add_user(local, tenant.id, "cto"),
+        "POST",
+        f"/api/alerts/{alert.alert_id}/ack?tenant={tenant.id}",
+        {},
+    )
+    out = local.stack.invoke("alerts", {"step": "escalate", "state": {**state, "level": 2, "done": False}})
+    assert out["stopped"] == "acknowledged" and inbox.drain("esc.cto") == []
+
+
+def test_the_pack_routes_repeat_their_last_target():
+    from companyos.domain.alert_rules import load_pack
+
+    routes = {(r.severity, r.dimension): r for r in load_pack().escalation.routes}
+    rel = routes[("critical", "reliability")]
+    assert rel.repeat is not None and (rel.repeat.after_s, rel.repeat.times) == (1800, 4)

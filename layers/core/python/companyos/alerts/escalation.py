@@ -46,6 +46,9 @@ def start_escalations(rt: Runtime, repo: AlertRepo, current: dict[str, Alert]) -
             "level": 0,
             "wait_s": 0,
             "done": False,
+            # after the last level: the last target again every repeat_s, `repeats` times
+            "repeat_s": route.repeat.after_s if route.repeat else 0,
+            "repeats": route.repeat.times if route.repeat else 0,
         }
         # Record the escalation first, then start it: its first step reads a settled alert item.
         arn = rt.settings.escalation_state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
@@ -90,14 +93,16 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
         stop = alert.state
     if stop:
         return {**state, "done": True, "stopped": stop}
-    level = int(state["level"])
-    target = state["targets"][level]
+    level, targets = int(state["level"]), state["targets"]
+    target = targets[min(level, len(targets) - 1)]  # past the last level: a repeat of the last target
     paged = any(n.get("level") == level for n in (alert.escalation or {}).get("notified", []))
     if not paged:  # a retried step whose page went out and was logged (then, say, its audit failed)
         outcome = rt.publisher.publish(
             routing.escalation_message(alert, target, level, rt.settings.cockpit_url)
         )
         record = {"target": target, "level": level, "at": rt.now().isoformat(), "outcome": outcome}
+        if level >= len(targets):
+            record["repeat"] = level - len(targets) + 1
         record_escalation(repo, alert, record)
         audit(
             alert.tenant_id,
@@ -110,8 +115,9 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
             outcome=outcome,
         )
     nxt = level + 1
-    done = nxt >= len(state["targets"])
-    return {**state, "level": nxt, "done": done, "wait_s": 0 if done else int(state["waits"][nxt])}
+    done = nxt >= len(targets) + int(state.get("repeats") or 0)
+    wait = 0 if done else int(state["waits"][nxt]) if nxt < len(targets) else int(state["repeat_s"])
+    return {**state, "level": nxt, "done": done, "wait_s": wait}
 
 
 def stop_execution(rt: Runtime, alert: Alert, cause: str) -> None:

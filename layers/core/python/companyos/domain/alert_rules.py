@@ -158,14 +158,32 @@ class EscalationStep(_Frozen):
         return data
 
 
+class Repeat(_Frozen):
+    """After the last level, the last target is paged again every `after` while the alert fires
+    unacknowledged, at most `times` times (PagerDuty's "repeat this policy")."""
+
+    after_s: int = Field(ge=60, le=86400)
+    times: int = Field(ge=1, le=24)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _after(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "after" in data:
+            data = {**data, "after_s": parse_duration(data["after"])}
+            data.pop("after")
+        return data
+
+
 class EscalationRoute(_Frozen):
     """A PagerDuty-style route: alerts matching severity and dimension page `receiver`, then each
-    step's target `after` the alert fired unless it was acknowledged (or resolved) before."""
+    step's target `after` the alert fired unless it was acknowledged (or resolved) before; then,
+    with `repeat`, the last target again at that interval."""
 
     severity: Severity
     dimension: str
     receiver: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     escalation: tuple[EscalationStep, ...] = ()
+    repeat: Repeat | None = None
 
     @field_validator("escalation")
     @classmethod
