@@ -32,7 +32,7 @@ def _refuse(field: str, code: str, message: str) -> InvalidPayload:
 def _check(field: str, template: str) -> None:
     if len(template) > MAX_TEMPLATE:
         raise _refuse(field, "template_too_long", f"{field} is longer than {MAX_TEMPLATE} characters")
-    if any(c.isspace() for c in template):
+    if any(c.isspace() for c in deeplinks.TOKEN.sub("", template)):  # `{{ service }}` may have them
         raise _refuse(field, "invalid_url_template", f"{field} must not contain spaces or line breaks")
     parts = urlsplit(template)
     if parts.scheme != "https" or not parts.hostname:
