@@ -72,7 +72,7 @@ def issues(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         else None,
         "incident_ids": ids,
         "incident_numbers": numbers,
-        "author": (issue.get("user") or {}).get("login"),
+        "author": user.get("login") if isinstance(user := issue.get("user"), dict) else None,
     }
     key = f"{repo}#{number}:{action}:{updated.isoformat()}"
     return [Signal(KIND, updated, repo, attrs, key=key, fact=True)], None
