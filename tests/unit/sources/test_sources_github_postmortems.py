@@ -90,6 +90,7 @@ def test_removing_the_label_is_recorded_and_other_labels_are_not():
         (lambda d: d["issue"].update(updated_at="yesterday"), "issue.updated_at"),
         (lambda d: d.pop("repository"), "repository.full_name"),
         (lambda d: d.update(issue="#7"), "issue"),
+        (lambda d: d["repository"].update(full_name={"a": 1}), "repository.full_name"),
     ],
 )
 def test_an_odd_issue_body_is_refused_with_the_field(change, path):

@@ -51,7 +51,11 @@ def issues(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
     label_removed = action == "unlabeled" and _is_postmortem_label(doc.get("label"))
     if not labelled and not label_removed:
         return [], "the issue carries no postmortem label"
-    repo = str(require(doc, "repository.full_name"))
+    repo = require(doc, "repository.full_name")
+    if not isinstance(repo, str):
+        raise InvalidPayload(
+            "field 'repository.full_name' must be text", details={"path": "repository.full_name"}
+        )
     number = require(doc, "issue.number")
     title, body = str(issue.get("title") or ""), str(issue.get("body") or "")
     ids, numbers = references(f"{title}\n{body[:MAX_TEXT]}")
