@@ -119,7 +119,9 @@ def test_the_incident_drill_shows_the_post_mortem_links(local: Any, demo: Any, p
     assert reviewed, "the demo writes postmortems for Northwind's P1/P2 incidents"
     login(page, local.url, "ops@northwind.demo")
     page.goto(f"{local.url}/#/northwind/ops/drill/incidents?period=28d")
-    links = page.locator('[data-testid="postmortem-link"]')
+    drill = page.locator('[data-testid="drill"][data-drill-kind="incidents"]')
+    drill.wait_for()  # (the dashboard before it has post-mortem links too: its incident timeline)
+    links = drill.locator('[data-testid="postmortem-link"]')
     links.first.wait_for()
     assert links.count() == len(reviewed)
     SHOTS.mkdir(exist_ok=True)
@@ -127,7 +129,9 @@ def test_the_incident_drill_shows_the_post_mortem_links(local: Any, demo: Any, p
 
     one = reviewed[0]
     page.goto(f"{local.url}/#/northwind/ops/drill/incident/{one['id']}")
-    section = page.locator('[data-testid="drill-postmortem"]')
+    section = page.locator(
+        '[data-testid="drill"][data-drill-kind="incident"] [data-testid="drill-postmortem"]'
+    )
     section.wait_for()
     link = section.locator('[data-testid="postmortem-link"]')
     assert link.get_attribute("href") == one["postmortem"]["url"]
