@@ -20,7 +20,7 @@ from functions.read_api.openapi import _PLACEHOLDER_ENV
 THIRD_PARTY: dict[str, tuple[str, str]] = {
     "github": (
         "GitHub webhook payloads: deployment, deployment_status, workflow_run, check_run,"
-        " pull_request, push, ping",
+        " pull_request, pull_request_review, push, issues (postmortems), ping",
         "https://docs.github.com/en/webhooks/webhook-events-and-payloads",
     ),
     "pagerduty": (

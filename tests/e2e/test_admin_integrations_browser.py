@@ -104,3 +104,38 @@ def test_the_rollup_incidents_domain_shows_each_tenants_postmortem_coverage(loca
         assert pm["display"] in cell.inner_text()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "rollup-incidents.png"), full_page=True)
+
+
+def test_the_incident_drill_shows_the_post_mortem_links(local: Any, demo: Any, page: Any) -> None:
+    """ "Post-mortem links" (exec-cockpit-spec.md drill-down paths): the incident history has a
+    post-mortem column, and an incident's page links the issue that reviews it."""
+    from tests.e2e.test_cockpit_browser import login
+
+    token = local.client.login("ops@northwind.demo")
+    listing = local.client.request(
+        "GET", "/api/drill/incidents?tenant=northwind&period=28d", token=token
+    ).body
+    reviewed = [i for i in listing["items"] if i.get("postmortem")]
+    assert reviewed, "the demo writes postmortems for Northwind's P1/P2 incidents"
+    login(page, local.url, "ops@northwind.demo")
+    page.goto(f"{local.url}/#/northwind/ops/drill/incidents?period=28d")
+    drill = page.locator('[data-testid="drill"][data-drill-kind="incidents"]')
+    drill.wait_for()  # (the dashboard before it has post-mortem links too: its incident timeline)
+    links = drill.locator('[data-testid="postmortem-link"]')
+    links.first.wait_for()
+    assert links.count() == len(reviewed)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "drill-incidents-postmortems.png"), full_page=True)
+
+    one = reviewed[0]
+    page.goto(f"{local.url}/#/northwind/ops/drill/incident/{one['id']}")
+    section = page.locator(
+        '[data-testid="drill"][data-drill-kind="incident"] [data-testid="drill-postmortem"]'
+    )
+    section.wait_for()
+    link = section.locator('[data-testid="postmortem-link"]')
+    assert link.get_attribute("href") == one["postmortem"]["url"]
+    assert link.inner_text() == (
+        "Post-mortem completed" if one["postmortem"]["completed"] else "Post-mortem in progress"
+    )
+    page.screenshot(path=str(SHOTS / "drill-incident-postmortem.png"), full_page=True)

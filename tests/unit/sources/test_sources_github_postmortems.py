@@ -90,6 +90,7 @@ def test_removing_the_label_is_recorded_and_other_labels_are_not():
         (lambda d: d["issue"].update(updated_at="yesterday"), "issue.updated_at"),
         (lambda d: d.pop("repository"), "repository.full_name"),
         (lambda d: d.update(issue="#7"), "issue"),
+        (lambda d: d["repository"].update(full_name={"a": 1}), "repository.full_name"),
     ],
 )
 def test_an_odd_issue_body_is_refused_with_the_field(change, path):
@@ -214,3 +215,11 @@ def test_no_resolved_major_incident_is_no_coverage_not_100_percent():
 )
 def test_the_model_judges_postmortem_coverage_90_healthy_70_warning(pct, band):
     assert verdict.postmortem_coverage(pct) is band
+
+
+def test_odd_optional_fields_are_read_as_absent_not_a_crash():
+    doc = postmortem(8, "https://acme.pagerduty.com/incidents/PX", at=NOW)
+    doc["issue"].update(user="octocat", title=None, body=None, closed_at=17)
+    doc["label"] = "postmortem"
+    (s,) = parse(doc).signals
+    assert s.attributes["author"] is None and s.attributes["incident_ids"] == []

@@ -31,7 +31,8 @@ function field(data, [kind, label, systemKey, templateKey]) {
     Object.entries(systems).map(([id, name]) => h("option", { value: id, selected: data.deeplinks[systemKey] === id }, name)));
   const text = h("textarea", { name: templateKey, rows: 3, cols: 90, maxlength: data.max_length, "data-testid": `${kind}-template`,
     placeholder: "https://… with {{service}}, {{start_ms}}, {{end_ms}} …" }, data.deeplinks[templateKey] || "");
-  return h("fieldset", { class: "admin-panel" }, h("legend", {}, label), h("label", {}, "Store", select), h("label", {}, "URL template", text));
+  return h("fieldset", { class: "admin-panel integration-field" }, h("legend", {}, label),
+    h("label", {}, "Store", select), h("label", {}, "URL template", text));
 }
 
 function editForm(view, data, done) {

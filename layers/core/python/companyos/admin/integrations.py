@@ -25,23 +25,32 @@ _KINDS = (
 )
 
 
+_NAMES = {
+    "trace_url_template": "The trace URL template",
+    "log_url_template": "The log URL template",
+    "trace_system": "The trace store",
+    "log_system": "The log store",
+}
+
+
 def _refuse(field: str, code: str, message: str) -> InvalidPayload:
     return InvalidPayload(message, code=code, details={"path": field})
 
 
 def _check(field: str, template: str) -> None:
+    name = _NAMES[field]
     if len(template) > MAX_TEMPLATE:
-        raise _refuse(field, "template_too_long", f"{field} is longer than {MAX_TEMPLATE} characters")
-    if any(c.isspace() for c in template):
-        raise _refuse(field, "invalid_url_template", f"{field} must not contain spaces or line breaks")
+        raise _refuse(field, "template_too_long", f"{name} is longer than {MAX_TEMPLATE:,} characters")
+    if any(c.isspace() for c in deeplinks.TOKEN.sub("", template)):  # `{{ service }}` may have them
+        raise _refuse(field, "invalid_url_template", f"{name} must not contain spaces or line breaks")
     parts = urlsplit(template)
     if parts.scheme != "https" or not parts.hostname:
-        raise _refuse(field, "template_not_https", f"{field} must be an https:// URL with a host")
+        raise _refuse(field, "template_not_https", f"{name} must be an https:// URL with a host")
     unknown = sorted(set(deeplinks.TOKEN.findall(template)) - deeplinks.PLACEHOLDERS)
     if unknown:
         allowed = ", ".join(f"{{{{{p}}}}}" for p in sorted(deeplinks.PLACEHOLDERS))
         raise InvalidPayload(
-            f"{field} uses unknown placeholders {unknown}; allowed: {allowed}",
+            f"{name} uses unknown placeholders {', '.join(unknown)}; allowed: {allowed}",
             code="unknown_placeholder",
             details={"path": field, "unknown": unknown, "allowed": sorted(deeplinks.PLACEHOLDERS)},
         )

@@ -51,7 +51,11 @@ def issues(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
     label_removed = action == "unlabeled" and _is_postmortem_label(doc.get("label"))
     if not labelled and not label_removed:
         return [], "the issue carries no postmortem label"
-    repo = str(require(doc, "repository.full_name"))
+    repo = require(doc, "repository.full_name")
+    if not isinstance(repo, str):
+        raise InvalidPayload(
+            "field 'repository.full_name' must be text", details={"path": "repository.full_name"}
+        )
     number = require(doc, "issue.number")
     title, body = str(issue.get("title") or ""), str(issue.get("body") or "")
     ids, numbers = references(f"{title}\n{body[:MAX_TEXT]}")
@@ -72,7 +76,7 @@ def issues(doc: dict[str, Any]) -> tuple[list[Signal], str | None]:
         else None,
         "incident_ids": ids,
         "incident_numbers": numbers,
-        "author": (issue.get("user") or {}).get("login"),
+        "author": user.get("login") if isinstance(user := issue.get("user"), dict) else None,
     }
     key = f"{repo}#{number}:{action}:{updated.isoformat()}"
     return [Signal(KIND, updated, repo, attrs, key=key, fact=True)], None
