@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.alerts import inbox, tuning
 from companyos.alerts.context import runtime
-from companyos.api import bootstrap, logger, principal_of, resolver
+from companyos.api import WRITE_REFUSALS, answers, bootstrap, logger, principal_of, resolver
 from companyos.domain import clock
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,23 +29,23 @@ class Tuning(BaseModel):
     enabled: bool | None = None
 
 
-@app.get("/api/alerts")
+@app.get("/api/alerts", responses=answers())
 def list_alerts(
     tenant: Annotated[str, Query(min_length=1)],
-    persona: Annotated[str, Query(min_length=1)],
+    persona: Annotated[Literal["ceo", "cto", "ciso", "ops", "product"], Query()],
     view: Annotated[Literal["firing", "recent"], Query()] = "firing",
 ) -> dict[str, Any]:
     return inbox.list_alerts(principal_of(app), tenant, persona, view, clock.now())
 
 
-@app.get("/api/alerts/<alert_id>")
+@app.get("/api/alerts/<alert_id>", responses=answers())
 def get_alert(
     alert_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:
     return inbox.get_alert(principal_of(app), tenant, alert_id)
 
 
-@app.post("/api/alerts/<alert_id>/ack")
+@app.post("/api/alerts/<alert_id>/ack", responses=answers(*WRITE_REFUSALS))
 def acknowledge(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -54,7 +54,7 @@ def acknowledge(
     return inbox.acknowledge(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.post("/api/alerts/<alert_id>/resolve")
+@app.post("/api/alerts/<alert_id>/resolve", responses=answers(*WRITE_REFUSALS))
 def resolve(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -63,12 +63,12 @@ def resolve(
     return inbox.resolve(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.get("/api/alert-rules")
+@app.get("/api/alert-rules", responses=answers())
 def get_rules(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.rules_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-rules/<rule_id>")
+@app.put("/api/alert-rules/<rule_id>", responses=answers(*WRITE_REFUSALS))
 def put_rule(
     rule_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -78,12 +78,12 @@ def put_rule(
     return tuning.tune_rule(principal_of(app), tenant, rule_id, change)
 
 
-@app.get("/api/alert-routes")
+@app.get("/api/alert-routes", responses=answers())
 def get_routes(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.routes_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-routes")
+@app.put("/api/alert-routes", responses=answers(*WRITE_REFUSALS))
 def put_routes(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
