@@ -218,7 +218,7 @@ def _request_body(schemas: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "required": True,
         "content": {
-            "application/json": {"schema": {"oneOf": schemas}},
+            "application/json": {"schema": {"anyOf": schemas}},
             "application/gzip": {"schema": {"type": "string", "format": "binary"}},
             "text/csv": {
                 "schema": {
