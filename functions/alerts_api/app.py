@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.alerts import answers as shapes
 from companyos.alerts import inbox, tuning
 from companyos.alerts.context import runtime
 from companyos.api import WRITE_REFUSALS, answers, bootstrap, logger, principal_of, resolver
@@ -29,7 +30,7 @@ class Tuning(BaseModel):
     enabled: bool | None = None
 
 
-@app.get("/api/alerts", responses=answers())
+@app.get("/api/alerts", responses=answers(model=shapes.AlertList))
 def list_alerts(
     tenant: Annotated[str, Query(min_length=1)],
     persona: Annotated[Literal["ceo", "cto", "ciso", "ops", "product"], Query()],
@@ -38,14 +39,14 @@ def list_alerts(
     return inbox.list_alerts(principal_of(app), tenant, persona, view, clock.now())
 
 
-@app.get("/api/alerts/<alert_id>", responses=answers())
+@app.get("/api/alerts/<alert_id>", responses=answers(model=shapes.AlertView))
 def get_alert(
     alert_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:
     return inbox.get_alert(principal_of(app), tenant, alert_id)
 
 
-@app.post("/api/alerts/<alert_id>/ack", responses=answers(*WRITE_REFUSALS))
+@app.post("/api/alerts/<alert_id>/ack", responses=answers(*WRITE_REFUSALS, model=shapes.AlertView))
 def acknowledge(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -54,7 +55,7 @@ def acknowledge(
     return inbox.acknowledge(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.post("/api/alerts/<alert_id>/resolve", responses=answers(*WRITE_REFUSALS))
+@app.post("/api/alerts/<alert_id>/resolve", responses=answers(*WRITE_REFUSALS, model=shapes.AlertView))
 def resolve(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -63,12 +64,12 @@ def resolve(
     return inbox.resolve(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.get("/api/alert-rules", responses=answers())
+@app.get("/api/alert-rules", responses=answers(model=shapes.RulesView))
 def get_rules(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.rules_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-rules/<rule_id>", responses=answers(*WRITE_REFUSALS))
+@app.put("/api/alert-rules/<rule_id>", responses=answers(*WRITE_REFUSALS, model=shapes.RuleView))
 def put_rule(
     rule_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -78,12 +79,12 @@ def put_rule(
     return tuning.tune_rule(principal_of(app), tenant, rule_id, change)
 
 
-@app.get("/api/alert-routes", responses=answers())
+@app.get("/api/alert-routes", responses=answers(model=shapes.RoutesView))
 def get_routes(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.routes_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-routes", responses=answers(*WRITE_REFUSALS))
+@app.put("/api/alert-routes", responses=answers(*WRITE_REFUSALS, model=shapes.RoutesView))
 def put_routes(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:

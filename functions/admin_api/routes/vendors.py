@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from companyos.admin import answers as shapes
 from companyos.admin import vendors
 from companyos.api import WRITE_REFUSALS, answers
 from companyos.domain.inventory import VendorIn
@@ -27,23 +28,26 @@ IMPORT_DOC = (
 )
 
 
-@router.get("/api/admin/vendors", responses=answers())
+@router.get("/api/admin/vendors", responses=answers(model=shapes.VendorList))
 def get_vendors(tenant: Tenant) -> dict[str, Any]:
     return vendors.list_vendors(ctx(router, tenant))
 
 
-@router.get("/api/admin/vendors/<vendor_id>", responses=answers())
+@router.get("/api/admin/vendors/<vendor_id>", responses=answers(model=shapes.VendorRow))
 def get_vendor(vendor_id: VendorId, tenant: Tenant) -> dict[str, Any]:
     return vendors.get_vendor(ctx(router, tenant), vendor_id)
 
 
-@router.post("/api/admin/vendors", responses=answers(*WRITE_REFUSALS, ok=201, description="created"))
+@router.post(
+    "/api/admin/vendors",
+    responses=answers(*WRITE_REFUSALS, model=shapes.VendorRow, ok=201, description="created"),
+)
 def post_vendor(tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = "") -> Response[Any]:
     created = vendors.create_vendor(ctx(router, tenant), body, reason)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
-@router.put("/api/admin/vendors/<vendor_id>", responses=answers(*WRITE_REFUSALS))
+@router.put("/api/admin/vendors/<vendor_id>", responses=answers(*WRITE_REFUSALS, model=shapes.VendorRow))
 def put_vendor(
     vendor_id: VendorId, tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = ""
 ) -> dict[str, Any]:
@@ -58,7 +62,11 @@ def delete_vendor(vendor_id: VendorId, tenant: Tenant, reason: Reason = "") -> R
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
-@router.post("/api/admin/vendors/import", description=IMPORT_DOC, responses=answers(*WRITE_REFUSALS))
+@router.post(
+    "/api/admin/vendors/import",
+    description=IMPORT_DOC,
+    responses=answers(*WRITE_REFUSALS, model=shapes.VendorImport),
+)
 def post_vendor_import(tenant: Tenant, reason: Reason = "") -> dict[str, Any]:
     event = router.current_event
     raw = event.body or ""

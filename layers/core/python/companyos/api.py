@@ -57,15 +57,18 @@ PARAMETER_CODES = {"period": "invalid_period", "audience": "invalid_audience", "
 
 
 def answers(
-    *codes: int, ok: int = 200, description: str = "Successful Response"
+    *codes: int, model: Any = None, ok: int = 200, description: str = "Successful Response"
 ) -> dict[int, OpenAPIResponse]:
-    """A route's documented answers: `ok` (the return annotation's schema) and every refusal it can
-    give, each as `ErrorBody` — 401/403/404/422 on every route, and `codes` (e.g. WRITE_REFUSALS)."""
+    """A route's documented answers: `ok` with `model`'s schema (documentation: the body is what the
+    view built; the schemathesis runs check that it conforms) and every refusal the route can give,
+    each as `ErrorBody`: 401/403/404/422 on every route, and `codes` (e.g. WRITE_REFUSALS)."""
     error: OpenAPIResponse = {
         "description": "",
         "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
     }
     out: dict[int, OpenAPIResponse] = {ok: {"description": description}}
+    if model is not None:
+        out[ok]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
     if ok == 204:
         out[ok]["content"] = {}
     for code in sorted({401, 403, 404, 422, *codes}):
