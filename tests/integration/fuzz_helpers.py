@@ -283,6 +283,7 @@ def run_spec(
     if ingest:  # the tools' JSON formats are most of what ingest reads: a run of their own
         json_only = fuzz(load(spec_file, json_bodies=True), target, examples=examples, only=only)
         tally.merge(json_only, "json")
+    print(f"schemathesis {spec_file}: {tally.cases} cases")  # shown with `pytest -rP`
     assert not tally.failures, tally.report()
     answered = [label for label, seen in tally.statuses.items() if any(200 <= s < 300 for s in seen)]
     # (signed deliveries of generated bodies reach the parsers: most are refused there, 422)

@@ -50,7 +50,9 @@ class Lineage(Closed):
 class Impact(Closed):
     kpi_id: str
     change: str
-    affected: list[Open]
+    affected: dict[str, list[str]] = Field(
+        description="what the change reaches, by kind: alert, composite, dashboard, dimension, kpi"
+    )
     affected_count: int
     notes: list[Any]
 
