@@ -289,3 +289,56 @@ def run_spec(
     # (signed deliveries of generated bodies reach the parsers: most are refused there, 422)
     assert answered or (ingest and 422 in tally.statuses[f"{INGEST} [positive] json"]), tally.statuses
     return tally
+
+
+def stateful(
+    local: Running,
+    spec_file: str,
+    tenant: FuzzTenant,
+    path_regex: str,
+    scenarios: int,
+    reset: Callable[[], None],
+) -> Tally:
+    """schemathesis' stateful run over the operations under `path_regex`, following the spec's OpenAPI
+    links (a created item is read, changed and deleted by the id its answer carries), as the admin;
+    `reset` puts the tenant back before each scenario."""
+    target = Target(wsgi_app(local, tenant.secrets), tenant.admin_token, tenant.id)
+    tally = Tally()
+
+    class Machine(load(spec_file).include(path_regex=path_regex).as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:  # each scenario from the same state: Hypothesis replays scenarios
+            reset()
+
+        def before_call(self, case: Any) -> None:
+            if isinstance(case.query, dict) and "tenant" in case.query:
+                case.query["tenant"] = target.tenant
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"app": target.app, "headers": {"Authorization": f"Bearer {target.token}"}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            tally.add(f"{case.operation.label} [stateful]", response.status_code)
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as exc:
+                tally.failures.append(f"{case.operation.label} [stateful] {response.status_code}: {exc}")
+                raise
+
+    config = settings(
+        max_examples=scenarios,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        stateful_step_count=6,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    try:
+        Machine.run(settings=config)
+    except (Exception, BaseExceptionGroup) as exc:
+        if not tally.failures:
+            tally.failures.append(f"stateful {path_regex}: {type(exc).__name__}: {exc!r}"[:3000])
+    print(f"schemathesis {spec_file} stateful {path_regex}: {tally.cases} cases")
+    assert not tally.failures, tally.report()
+    return tally

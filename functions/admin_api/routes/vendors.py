@@ -28,6 +28,17 @@ IMPORT_DOC = (
 )
 
 
+# What a created vendor lets a client do next (OpenAPI links: schemathesis follows them)
+_THE_VENDOR = {"vendor_id": "$response.body#/vendor_id", "tenant": "$request.query.tenant"}
+CREATED_LINKS = {
+    f"{verb.title()}Vendor": {
+        "operationId": f"{verb}_vendor_api_admin_vendors__vendor_id__{verb}",
+        "parameters": _THE_VENDOR,
+    }
+    for verb in ("get", "put", "delete")
+}
+
+
 @router.get("/api/admin/vendors", responses=answers(model=shapes.VendorList))
 def get_vendors(tenant: Tenant) -> dict[str, Any]:
     return vendors.list_vendors(ctx(router, tenant))
@@ -40,7 +51,9 @@ def get_vendor(vendor_id: VendorId, tenant: Tenant) -> dict[str, Any]:
 
 @router.post(
     "/api/admin/vendors",
-    responses=answers(*WRITE_REFUSALS, model=shapes.VendorRow, ok=201, description="created"),
+    responses=answers(
+        *WRITE_REFUSALS, model=shapes.VendorRow, ok=201, description="created", links=CREATED_LINKS
+    ),
 )
 def post_vendor(tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = "") -> Response[Any]:
     created = vendors.create_vendor(ctx(router, tenant), body, reason)

@@ -57,7 +57,11 @@ PARAMETER_CODES = {"period": "invalid_period", "audience": "invalid_audience", "
 
 
 def answers(
-    *codes: int, model: Any = None, ok: int = 200, description: str = "Successful Response"
+    *codes: int,
+    model: Any = None,
+    ok: int = 200,
+    description: str = "Successful Response",
+    links: dict[str, Any] | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """A route's documented answers: `ok` with `model`'s schema (documentation: the body is what the
     view built; the schemathesis runs check that it conforms) and every refusal the route can give,
@@ -71,6 +75,8 @@ def answers(
         out[ok]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
     if ok == 204:
         out[ok]["content"] = {}
+    if links:  # OpenAPI links: what the answer lets a client call next (schemathesis' stateful runs)
+        out[ok]["links"] = links
     for code in sorted({401, 403, 404, 422, *codes}):
         out[code] = {**error, "description": REFUSALS[code]}
     return out
