@@ -94,6 +94,7 @@ openapi: install
 	$(PY) -m functions.read_api.openapi > docs/openapi.json
 	$(PY) -m functions.admin_api.openapi > docs/openapi-admin.json
 	$(PY) -m functions.ingest.openapi > docs/openapi-ingest.json
+	$(PY) -m functions.alerts_api.openapi > docs/openapi-alerts.json
 
 # The KPI dictionary, generated from the pack (a unit test fails when the two differ).
 docs: install

@@ -23,8 +23,9 @@ def spec() -> str:
     }.items():
         os.environ.setdefault(key, value)
     from functions.admin_api.app import app
+    from functions.read_api.openapi import tidy
 
-    return app.get_openapi_json_schema(title="CompanyOS admin control plane API", version="1.0.0")
+    return tidy(app.get_openapi_json_schema(title="CompanyOS admin control plane API", version="1.0.0"))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from companyos.alerts import answers as shapes
 from companyos.alerts import inbox, silences, tuning
 from companyos.alerts.context import runtime
-from companyos.api import bootstrap, logger, principal_of, resolver
+from companyos.api import WRITE_REFUSALS, answers, bootstrap, logger, principal_of, resolver
 from companyos.domain import clock
 from companyos.domain.alert_silences import SilenceIn
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,23 +31,23 @@ class Tuning(BaseModel):
     enabled: bool | None = None
 
 
-@app.get("/api/alerts")
+@app.get("/api/alerts", responses=answers(model=shapes.AlertList))
 def list_alerts(
     tenant: Annotated[str, Query(min_length=1)],
-    persona: Annotated[str, Query(min_length=1)],
+    persona: Annotated[Literal["ceo", "cto", "ciso", "ops", "product"], Query()],
     view: Annotated[Literal["firing", "recent"], Query()] = "firing",
 ) -> dict[str, Any]:
     return inbox.list_alerts(principal_of(app), tenant, persona, view, clock.now())
 
 
-@app.get("/api/alerts/<alert_id>")
+@app.get("/api/alerts/<alert_id>", responses=answers(model=shapes.AlertView))
 def get_alert(
     alert_id: Annotated[str, Path()], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:
     return inbox.get_alert(principal_of(app), tenant, alert_id)
 
 
-@app.post("/api/alerts/<alert_id>/ack")
+@app.post("/api/alerts/<alert_id>/ack", responses=answers(*WRITE_REFUSALS, model=shapes.AlertView))
 def acknowledge(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -55,7 +56,7 @@ def acknowledge(
     return inbox.acknowledge(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.post("/api/alerts/<alert_id>/resolve")
+@app.post("/api/alerts/<alert_id>/resolve", responses=answers(*WRITE_REFUSALS, model=shapes.AlertView))
 def resolve(
     alert_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -64,12 +65,12 @@ def resolve(
     return inbox.resolve(runtime(), principal_of(app), tenant, alert_id, body.note)
 
 
-@app.get("/api/alert-rules")
+@app.get("/api/alert-rules", responses=answers(model=shapes.RulesView))
 def get_rules(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.rules_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-rules/<rule_id>")
+@app.put("/api/alert-rules/<rule_id>", responses=answers(*WRITE_REFUSALS, model=shapes.RuleView))
 def put_rule(
     rule_id: Annotated[str, Path()],
     tenant: Annotated[str, Query(min_length=1)],
@@ -79,31 +80,31 @@ def put_rule(
     return tuning.tune_rule(principal_of(app), tenant, rule_id, change)
 
 
-@app.get("/api/alert-routes")
+@app.get("/api/alert-routes", responses=answers(model=shapes.RoutesView))
 def get_routes(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return tuning.routes_view(principal_of(app), tenant)
 
 
-@app.put("/api/alert-routes")
+@app.put("/api/alert-routes", responses=answers(*WRITE_REFUSALS, model=shapes.RoutesView))
 def put_routes(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
     return tuning.put_routes(principal_of(app), tenant, body)
 
 
-@app.get("/api/alert-silences")
+@app.get("/api/alert-silences", responses=answers(model=shapes.SilenceList))
 def get_silences(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
     return silences.list_silences(principal_of(app), tenant, clock.now())
 
 
-@app.post("/api/alert-silences")
+@app.post("/api/alert-silences", responses=answers(*WRITE_REFUSALS, model=shapes.SilenceView))
 def post_silence(
     tenant: Annotated[str, Query(min_length=1)], body: Annotated[SilenceIn, Body()]
 ) -> dict[str, Any]:
     return silences.create(principal_of(app), tenant, body, clock.now())
 
 
-@app.delete("/api/alert-silences/<silence_id>")
+@app.delete("/api/alert-silences/<silence_id>", responses=answers(*WRITE_REFUSALS, model=shapes.SilenceView))
 def expire_silence(
     silence_id: Annotated[str, Path(max_length=40)], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import Any
 
+from companyos.api import ErrorBody
+
 from functions.read_api.openapi import _PLACEHOLDER_ENV
 
 # Third-party formats: the tool's own documentation is the schema (we parse what the tool writes).
@@ -190,19 +192,6 @@ RESULT = {
     },
 }
 
-ERROR = {
-    "type": "object",
-    "required": ["code", "message"],
-    "properties": {
-        "code": {
-            "type": "string",
-            "description": "machine-readable, e.g. signature_invalid, payload_too_large, invalid_payload",
-        },
-        "message": {"type": "string"},
-        "details": {"type": "object", "description": "e.g. {path: 'events.0.occurred_at'} for schema errors"},
-    },
-}
-
 
 def _own_schemas() -> dict[str, Any]:
     """Our formats' JSON Schemas as OpenAPI components (their `$defs` lifted to components)."""
@@ -229,7 +218,7 @@ def _request_body(schemas: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "required": True,
         "content": {
-            "application/json": {"schema": {"oneOf": schemas}},
+            "application/json": {"schema": {"anyOf": schemas}},
             "application/gzip": {"schema": {"type": "string", "format": "binary"}},
             "text/csv": {
                 "schema": {
@@ -285,7 +274,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
     op["requestBody"] = _request_body([*own.values(), *third.values()])
     op["x-source-schemas"] = {s: own.get(s) or third[s] for s in sources}
     answer = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/IngestError"}}}
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     op["responses"] = {
         "200": {"description": "stored: the delivery's signals were written once", "content": answer},
         "202": {
@@ -316,7 +305,7 @@ def enrich(doc: dict[str, Any]) -> dict[str, Any]:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(_own_schemas())
     schemas["IngestResult"] = RESULT
-    schemas["IngestError"] = ERROR
+    schemas["ErrorBody"] = ErrorBody.model_json_schema()  # the one refusal of every API
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         if f'schemas/{unused}"' not in json.dumps(doc["paths"]):
             schemas.pop(unused, None)

@@ -36,6 +36,17 @@ PROXY_PATH = "/api/{proxy+}"
 BINARY_MEDIA_TYPES = ["*/*"]
 
 
+# (construct id, API Gateway's response type, our code) — the status stays API Gateway's own
+GATEWAY_REFUSALS = (
+    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "unauthenticated"),
+    ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, "forbidden"),
+    ("TooLarge", apigw.ResponseType.REQUEST_TOO_LARGE, "payload_too_large"),
+    ("Throttled", apigw.ResponseType.THROTTLED, "throttled"),
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "bad_request"),
+    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, "gateway_error"),
+)
+
+
 def _path_parameters(path: str) -> dict[str, bool]:
     return {f"method.request.path.{name.rstrip('+')}": True for name in re.findall(r"{([^}]+)}", path)}
 
@@ -85,6 +96,20 @@ class Api(Construct):
             "Validator", validate_request_parameters=True, validate_request_body=True
         )
         self._routes(functions)
+        self._refusals()
+
+    def _refusals(self) -> None:
+        """The answers API Gateway gives itself (the authorizer's 401/403, a body over its limit,
+        throttling, any other 4xx/5xx before a function) in the one error schema of the specs,
+        `{code, message}` (docs/cockpit-api.md), instead of its `{"message": ...}`."""
+        for name, kind, code in GATEWAY_REFUSALS:
+            self.rest_api.add_gateway_response(
+                name,
+                type=kind,
+                templates={
+                    "application/json": f'{{"code": "{code}", "message": $context.error.messageString}}'
+                },
+            )
 
     def _rest_api(self, config: StageConfig, removal: RemovalPolicy) -> apigw.RestApi:
         """The regional REST API: JSON access logs (KMS-encrypted), error execution logs, X-Ray, throttle."""

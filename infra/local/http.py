@@ -41,7 +41,9 @@ def proxy_event(
     method: str, path: str, query: str, headers: dict[str, str], body: bytes, claims: dict[str, str] | None
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, with the Cognito authorizer's claims where authorized."""
-    qs = {k: v[-1] for k, v in parse_qs(query).items()}
+    # blank values kept, as API Gateway passes them (`?days=` is days="", refused by the resolver)
+    multi = parse_qs(query, keep_blank_values=True)
+    qs = {k: v[-1] for k, v in multi.items()}
     try:
         text, b64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -53,7 +55,7 @@ def proxy_event(
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": qs or None,
-        "multiValueQueryStringParameters": {k: v for k, v in parse_qs(query).items()} or None,
+        "multiValueQueryStringParameters": multi or None,
         "pathParameters": {"proxy": path.removeprefix("/api/")},
         "stageVariables": None,
         "requestContext": {

@@ -65,6 +65,19 @@ def test_every_stage_synthesizes_with_its_own_names(synth: Synth) -> None:
         assert names == set(table_names(f"companyos-{env}").model_dump().values())
 
 
+def test_api_gateway_refuses_in_the_error_schema_of_the_specs(synth: Synth) -> None:
+    # the authorizer's 401 (no / bad token) and API Gateway's other refusals answer {code, message}
+    # like the handlers (docs/cockpit-api.md), not API Gateway's {"message": ...}
+    for env in ENVS:
+        answers = synth.resources(env, "AWS::ApiGateway::GatewayResponse").values()
+        by_type = {r["Properties"]["ResponseType"]: r["Properties"]["ResponseTemplates"] for r in answers}
+        assert {"UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(by_type)
+        template = json.loads(
+            by_type["UNAUTHORIZED"]["application/json"].replace("$context.error.messageString", '"x"')
+        )
+        assert template == {"code": "unauthenticated", "message": "x"}
+
+
 def test_stage_throttling_comes_from_cdk_json(synth: Synth) -> None:
     context = json.loads((ROOT / "cdk.json").read_text())["context"]["companyos"]["environments"]
     for env in ENVS:

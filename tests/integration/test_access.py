@@ -59,7 +59,9 @@ def test_an_expired_token_says_so_without_the_libraries_words(local):
 
 def test_unknown_persona_and_period_are_clear_errors(local, acme):
     persona = local.client.request("GET", "/api/dashboards/cfo?tenant=acme", token=acme.cto_token)
-    assert persona.status == 403 and persona.body["code"] == "persona_unknown"
+    # persona is an enum of the spec: refused by the resolver's validation, with its own code
+    assert persona.status == 422 and persona.body["code"] == "persona_unknown"
+    assert persona.body["details"]["path"] == "path.persona"
     period = local.client.request("GET", "/api/dashboards/cto?tenant=acme&period=2d", token=acme.cto_token)
     assert period.status == 422 and period.body["code"] == "invalid_period"
 

@@ -5,7 +5,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from companyos.admin import answers as shapes
 from companyos.admin import drafts
+from companyos.api import WRITE_REFUSALS, answers
 
 from .bodies import ScheduleIn, SlaIn, ValidationIn
 from .context import Kpi, Tenant, Ver, ctx
@@ -13,7 +15,9 @@ from .context import Kpi, Tenant, Ver, ctx
 router = Router()
 
 
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/schedule")
+@router.post(
+    "/api/kpis/<kpi_id>/versions/<ver>/schedule", responses=answers(*WRITE_REFUSALS, model=shapes.Derived)
+)
 def post_schedule(
     kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[ScheduleIn, Body()]
 ) -> dict[str, Any]:
@@ -23,7 +27,9 @@ def post_schedule(
     )
 
 
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/sla")
+@router.post(
+    "/api/kpis/<kpi_id>/versions/<ver>/sla", responses=answers(*WRITE_REFUSALS, model=shapes.Derived)
+)
 def post_sla(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[SlaIn, Body()]) -> dict[str, Any]:
     patch = body.model_dump(include={"max_duration_s", "finish_by"})
     return drafts.derive(
@@ -31,7 +37,9 @@ def post_sla(kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[SlaIn, Body(
     )
 
 
-@router.post("/api/kpis/<kpi_id>/versions/<ver>/validation")
+@router.post(
+    "/api/kpis/<kpi_id>/versions/<ver>/validation", responses=answers(*WRITE_REFUSALS, model=shapes.Derived)
+)
 def post_validation(
     kpi_id: Kpi, ver: Ver, tenant: Tenant, body: Annotated[ValidationIn, Body()]
 ) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from companyos.admin import answers as shapes
 from companyos.admin import vendors
+from companyos.api import WRITE_REFUSALS, answers
 from companyos.domain.inventory import VendorIn
 
 from .context import Tenant, ctx
@@ -26,36 +28,58 @@ IMPORT_DOC = (
 )
 
 
-@router.get("/api/admin/vendors")
+# What a created vendor lets a client do next (OpenAPI links: schemathesis follows them)
+_THE_VENDOR = {"vendor_id": "$response.body#/vendor_id", "tenant": "$request.query.tenant"}
+CREATED_LINKS = {
+    f"{verb.title()}Vendor": {
+        "operationId": f"{verb}_vendor_api_admin_vendors__vendor_id__{verb}",
+        "parameters": _THE_VENDOR,
+    }
+    for verb in ("get", "put", "delete")
+}
+
+
+@router.get("/api/admin/vendors", responses=answers(model=shapes.VendorList))
 def get_vendors(tenant: Tenant) -> dict[str, Any]:
     return vendors.list_vendors(ctx(router, tenant))
 
 
-@router.get("/api/admin/vendors/<vendor_id>")
+@router.get("/api/admin/vendors/<vendor_id>", responses=answers(model=shapes.VendorRow))
 def get_vendor(vendor_id: VendorId, tenant: Tenant) -> dict[str, Any]:
     return vendors.get_vendor(ctx(router, tenant), vendor_id)
 
 
-@router.post("/api/admin/vendors")
+@router.post(
+    "/api/admin/vendors",
+    responses=answers(
+        *WRITE_REFUSALS, model=shapes.VendorRow, ok=201, description="created", links=CREATED_LINKS
+    ),
+)
 def post_vendor(tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = "") -> Response[Any]:
     created = vendors.create_vendor(ctx(router, tenant), body, reason)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
-@router.put("/api/admin/vendors/<vendor_id>")
+@router.put("/api/admin/vendors/<vendor_id>", responses=answers(*WRITE_REFUSALS, model=shapes.VendorRow))
 def put_vendor(
     vendor_id: VendorId, tenant: Tenant, body: Annotated[VendorIn, Body()], reason: Reason = ""
 ) -> dict[str, Any]:
     return vendors.update_vendor(ctx(router, tenant), vendor_id, body, reason)
 
 
-@router.delete("/api/admin/vendors/<vendor_id>")
+@router.delete(
+    "/api/admin/vendors/<vendor_id>", responses=answers(409, ok=204, description="deleted: no body")
+)
 def delete_vendor(vendor_id: VendorId, tenant: Tenant, reason: Reason = "") -> Response[Any]:
     vendors.delete_vendor(ctx(router, tenant), vendor_id, reason)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
-@router.post("/api/admin/vendors/import", description=IMPORT_DOC)
+@router.post(
+    "/api/admin/vendors/import",
+    description=IMPORT_DOC,
+    responses=answers(*WRITE_REFUSALS, model=shapes.VendorImport),
+)
 def post_vendor_import(tenant: Tenant, reason: Reason = "") -> dict[str, Any]:
     event = router.current_event
     raw = event.body or ""

@@ -16,7 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from companyos.adapters.audit import configure_signer
 from companyos.adapters.config import Settings, settings
@@ -27,6 +29,60 @@ from companyos.domain.errors import DomainError, TransientError
 
 logger = Logger(service="companyos")
 RETRY_AFTER_S = 2  # what a 503 for a throttled dependency asks the caller to wait
+
+
+class ErrorBody(BaseModel):
+    """Every refusal of the cockpit's APIs: 4xx with a machine-readable code and a human message."""
+
+    code: str = Field(description="machine-readable, e.g. invalid_request, tenant_forbidden, kpi_not_found")
+    message: str = Field(description="for a person: what was wrong and what to do")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="optional: e.g. {path, errors[]} for an invalid request (the field path of the"
+        " first error and up to 10 errors as {loc, msg, type})",
+    )
+
+
+REFUSALS: dict[int, str] = {
+    400: "malformed body (not UTF-8 text / not JSON)",
+    401: "no bearer token, or one that does not verify (unauthenticated, token_expired, invalid_token)",
+    403: "not a member of the tenant, or the caller's role may not do this",
+    404: "no such route, tenant resource or item",
+    409: "a concurrent change: an optimistic lock moved, or the item is not in a state that allows it",
+    413: "the body is over the route's size limit (API Gateway's 10 MB for every route)",
+    415: "the body is not application/json",
+    422: "a parameter or the body is invalid (invalid_request with details.path), or the value is refused",
+}
+WRITE_REFUSALS = (400, 409, 413, 415)
+# The code of a refused enum parameter (422, with details.path as for any invalid request): the one the
+# views raised before the spec declared the enum, which clients and tests already know
+PARAMETER_CODES = {"period": "invalid_period", "audience": "invalid_audience", "persona": "persona_unknown"}
+
+
+def answers(
+    *codes: int,
+    model: Any = None,
+    ok: int = 200,
+    description: str = "Successful Response",
+    links: dict[str, Any] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: `ok` with `model`'s schema (documentation: the body is what the
+    view built; the schemathesis runs check that it conforms) and every refusal the route can give,
+    each as `ErrorBody`: 401/403/404/422 on every route, and `codes` (e.g. WRITE_REFUSALS)."""
+    error: OpenAPIResponse = {
+        "description": "",
+        "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+    }
+    out: dict[int, OpenAPIResponse] = {ok: {"description": description}}
+    if model is not None:
+        out[ok]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
+    if ok == 204:
+        out[ok]["content"] = {}
+    if links:  # OpenAPI links: what the answer lets a client call next (schemathesis' stateful runs)
+        out[ok]["links"] = links
+    for code in sorted({401, 403, 404, 422, *codes}):
+        out[code] = {**error, "description": REFUSALS[code]}
+    return out
 
 
 @cache
@@ -154,11 +210,13 @@ def resolver(json_bodies: bool = True, text_media: tuple[str, ...] = ()) -> APIG
     def _invalid(exc: RequestValidationError) -> Response:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        path = ".".join(str(p) for p in first.get("loc", ()))
+        loc = tuple(first.get("loc", ()))
+        path = ".".join(str(p) for p in loc)
+        named = len(loc) == 2 and loc[0] in ("query", "path")
         return _json(
             422,
             {
-                "code": "invalid_request",
+                "code": PARAMETER_CODES.get(str(loc[1]), "invalid_request") if named else "invalid_request",
                 "message": f"{path}: {first.get('msg', 'invalid')}",
                 # loc/msg/type only: `ctx` may hold the validator's exception (not JSON) and
                 # `input` echoes the caller's body back

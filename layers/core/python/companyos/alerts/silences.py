@@ -16,7 +16,7 @@ from companyos.domain.errors import Conflict, InvalidPayload
 
 
 def _view(s: Silence, now: datetime) -> dict[str, Any]:
-    return {**s.model_dump(mode="json"), "state": s.state(now)}
+    return {**s.model_dump(mode="json"), "state": s.state_at(now)}
 
 
 def list_silences(principal: Principal, tenant_id: str, now: datetime) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def expire(principal: Principal, tenant_id: str, silence_id: str, now: datetime)
     role = authorize(principal, "alerts:ack", tenant_id)
     repo = AlertRepo(tenant_id)
     silence = repo.silence(silence_id)  # 404 silence_not_found
-    if silence.state(now) == "expired":
+    if silence.state_at(now) == "expired":
         raise Conflict(f"silence '{silence_id}' has expired already", code="silence_expired")
     ended = silence.model_copy(update={"expired_at": now, "expired_by": principal.email})
     repo.put_silence(ended)

@@ -75,7 +75,7 @@ class Silence(BaseModel):
         ended = self.ends_at if self.expired_at is None else min(self.ends_at, self.expired_at)
         return self.starts_at <= now < ended
 
-    def state(self, now: datetime) -> str:
+    def state_at(self, now: datetime) -> str:
         if self.active(now):
             return "active"
         return "pending" if now < self.starts_at and self.expired_at is None else "expired"
