@@ -464,12 +464,9 @@ def test_appendix_has_every_metric_of_every_tenant_and_bounds_rows_per_tenant():
 @pytest.mark.parametrize(
     ("framework", "label"),
     [
-        # Security Hub StandardsArn slugs (standards/<slug>/v/<version>), as the console names them
-        (
-            "aws-foundational-security-best-practices v1.0.0",
-            "AWS Foundational Security Best Practices v1.0.0",
-        ),
-        ("cis-aws-foundations-benchmark v1.4.0", "CIS AWS Foundations Benchmark v1.4.0"),
+        # Security Hub StandardsArn slugs (standards/<slug>/v/<version>), by AWS's short names
+        ("aws-foundational-security-best-practices v1.0.0", "AWS FSBP v1.0.0"),
+        ("cis-aws-foundations-benchmark v1.4.0", "CIS AWS Foundations v1.4.0"),
         ("pci-dss v3.2.1", "PCI DSS v3.2.1"),
         # names the tools write themselves stay as written
         ("SOC2", "SOC2"),

@@ -236,21 +236,21 @@ def compliance(doc: Mapping[str, Any] | None, day: date) -> dict[str, dict[str, 
 
 
 # Security Hub standards by the slug of their StandardsArn (`standards/<slug>/v/<version>`, kept as
-# `<slug> v<version>`), named as the Security Hub console names them.
+# `<slug> v<version>`), by the short names AWS's documentation gives them (they fit a table cell).
 _STANDARD_NAMES = {
-    "aws-foundational-security-best-practices": "AWS Foundational Security Best Practices",
-    "cis-aws-foundations-benchmark": "CIS AWS Foundations Benchmark",
+    "aws-foundational-security-best-practices": "AWS FSBP",  # AWS's own short name of the standard
+    "cis-aws-foundations-benchmark": "CIS AWS Foundations",
     "pci-dss": "PCI DSS",
     "nist-800-53": "NIST SP 800-53",
     "nist-800-171": "NIST SP 800-171",
-    "aws-resource-tagging-standard": "AWS Resource Tagging Standard",
+    "aws-resource-tagging-standard": "AWS Resource Tagging",
 }
 
 
 def framework_label(framework: str) -> str:
-    """How a framework is named on a page: a Security Hub standard by its console name
-    (`aws-foundational-security-best-practices v1.0.0` → `AWS Foundational Security Best Practices
-    v1.0.0`); every other name as the tool wrote it (`SOC2`, `CIS-3.0`, `ISO27001-2022`)."""
+    """How a framework is named on a page: a Security Hub standard by its short name
+    (`aws-foundational-security-best-practices v1.0.0` → `AWS FSBP v1.0.0`); every other name as the
+    tool wrote it (`SOC2`, `CIS-3.0`, `ISO27001-2022`)."""
     slug, sep, version = framework.partition(" v")
     name = _STANDARD_NAMES.get(slug)
     return f"{name}{sep}{version}" if name else framework

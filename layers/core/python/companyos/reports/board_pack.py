@@ -286,7 +286,7 @@ def _appendix(rollup: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[A
     rows = [["Tenant", "Domain", "Metric", "Value", "Previous", "Change", "Status", "Snapshot (UTC)"]]
     data = appendix_rows(rollup["domains"])
     for r in data:
-        prev = "n/a" if r["previous"] is None else f"{r['previous']:g}"
+        prev = r.get("previous_display") or ("n/a" if r["previous"] is None else f"{r['previous']:g}")
         at = (r["snapshot_at"] or "none")[:16].replace("T", " ")
         rows.append(
             [
@@ -313,7 +313,7 @@ def _appendix(rollup: Mapping[str, Any], s: dict[str, ParagraphStyle]) -> list[A
         story.append(
             _table(
                 rows,
-                [34 * mm, 26 * mm, 32 * mm, 22 * mm, 16 * mm, 16 * mm, 16 * mm, 26 * mm],
+                [28 * mm, 24 * mm, 42 * mm, 24 * mm, 16 * mm, 14 * mm, 16 * mm, 24 * mm],
                 (3, 6),
                 [(r["status"], r["status"]) for r in data],
             )
