@@ -350,6 +350,28 @@ def load_tenant(local: Any, tenant_id: str) -> LoadTenant:
     return LoadTenant(tenant_id, {"github": t.secret, "pagerduty": pagerduty}, t.cto_token)
 
 
+def warm_up(base: str, tenant: LoadTenant, writers: int, readers: int) -> None:
+    """As many requests at once as the load will make, once, not measured: each writer's and
+    reader's execution environment of the front door is cold-started before the clock runs."""
+    load = _Load(base, [tenant], time.monotonic() + TIMEOUT_S, 0.0)
+    jobs = [
+        lambda i=i: load._post("write", (github_push, pagerduty_incident)[i % 2](tenant))
+        for i in range(writers)
+    ]
+    jobs += [
+        lambda: _call(
+            f"{base}/api/drill/services?tenant={tenant.tenant_id}&period=7d",
+            None,
+            {"Authorization": f"Bearer {tenant.reader_token}"},
+        )
+    ] * readers
+    threads = [threading.Thread(target=job, daemon=True) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(2 * TIMEOUT_S)
+
+
 def settle(local: Any, timeout_s: float = 600.0) -> int:
     """Wait until no KPI run execution (the ones the stored deliveries started) is running; how many
     ran in all."""
