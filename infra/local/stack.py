@@ -36,6 +36,7 @@ from infra.local.moto_patches import (
     patch_moto_sfn_jsonpath,
     patch_moto_transactions,
 )
+from infra.local.powertools_local import patch_powertools_per_thread_event
 from infra.local.reports import provision_reports
 
 REGION = "us-east-1"
@@ -92,6 +93,7 @@ class LocalStack:
             }
         )
         patch_moto_lambda(self.registry)
+        patch_powertools_per_thread_event()  # concurrent requests in one process: each its own event
         patch_moto_transactions()  # moto deep-copies a table per transaction item: quadratic at volume
         patch_moto_queries()  # moto sorts the whole table for every Query
         patch_moto_sfn_clients()  # moto builds a boto client for every Step Functions task
