@@ -37,7 +37,7 @@ def _start_run(name: str, payload: dict[str, Any]) -> None:
     except AwsError as exc:
         if error_code(exc) != "ExecutionAlreadyExists":
             raise
-        logger.info("run already started for this delivery", extra={"execution": name})
+        logger.info("run already started for this window", extra={"execution": name})
 
 
 def _raw_body() -> bytes:

@@ -16,6 +16,8 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
+# Execution environments per API handler at most (the front door's concurrent requests per function)
+MAX_ENVIRONMENTS = 32
 
 
 @dataclass
@@ -41,7 +43,10 @@ class HandlerRegistry:
         self.region, self.account, self.prefix = region, account, prefix
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
-        self._busy: dict[str, threading.Lock] = {}
+        self._idle: dict[str, list[ModuleType]] = {}  # the front door's free execution environments
+        self._environments: dict[str, int] = {}  # how many each handler has (busy or idle)
+        self._freed = threading.Condition(self._lock)
+        self._cold_starts = threading.Lock()
 
     def arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.prefix}-{name.replace('_', '-')}"
@@ -53,32 +58,62 @@ class HandlerRegistry:
     def module(self, name: str) -> ModuleType:
         with self._lock:
             if name not in self._modules:
-                path = FUNCTIONS_DIR / name / "app.py"
-                spec = importlib.util.spec_from_file_location(f"companyos_fn_{name}", path)
-                if spec is None or spec.loader is None:
-                    raise LookupError(f"no handler at {path}")
-                mod = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(mod)
-                self._modules[name] = mod
+                with self._cold_starts:
+                    self._modules[name] = _load(name, f"companyos_fn_{name}")
             return self._modules[name]
 
-    def invoke_one_at_a_time(self, name: str, event: dict[str, Any]) -> Any:
-        """An invocation as API Gateway makes it: like one Lambda execution environment, a handler
-        module serves one request at a time. (Powertools' resolver keeps the current event on the
-        module's `app`: two requests of the front door's threads in one module would read each
-        other's query parameters.)"""
-        with self._lock:
-            busy = self._busy.setdefault(name, threading.Lock())
-        with busy:
-            return self.invoke(name, event)
+    def invoke_concurrently(self, name: str, event: dict[str, Any]) -> Any:
+        """An invocation as API Gateway makes it: Lambda serves concurrent requests from separate
+        execution environments, each serving one request at a time. Here an environment is a copy
+        of the handler module (its own Powertools resolver, which keeps the current event on the
+        module's `app`: two requests in one module would read each other's query parameters). A
+        request takes an idle copy, or loads a new one (a cold start) while fewer than
+        MAX_ENVIRONMENTS exist, or waits for one to be freed (Lambda's reserved concurrency)."""
+        env = self._checkout(name)
+        try:
+            return env.handler(event, self._context(name))
+        finally:
+            with self._freed:
+                self._idle[name].append(env)
+                self._freed.notify()
 
-    def invoke(self, name: str, event: dict[str, Any]) -> Any:
-        ctx = LocalContext(
+    def _checkout(self, name: str) -> ModuleType:
+        with self._freed:
+            idle = self._idle.setdefault(name, [])
+            while not idle and self._environments.get(name, 0) >= MAX_ENVIRONMENTS:
+                self._freed.wait()
+            if idle:
+                return idle.pop()
+            self._environments[name] = number = self._environments.get(name, 0) + 1
+        try:  # a cold start, outside the lock: the other environments keep serving
+            with self._cold_starts:  # one at a time: concurrent first imports can deadlock
+                return _load(name, f"companyos_fn_{name}_env{number}")
+        except BaseException:
+            with self._freed:
+                self._environments[name] -= 1
+                self._freed.notify()
+            raise
+
+    def _context(self, name: str) -> LocalContext:
+        return LocalContext(
             function_name=f"{self.prefix}-{name}",
             invoked_function_arn=self.arn(name),
             aws_request_id=str(uuid.uuid4()),
         )
-        return self.module(name).handler(event, ctx)
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        return self.module(name).handler(event, self._context(name))
+
+
+def _load(name: str, module_name: str) -> ModuleType:
+    """functions/<name>/app.py as a fresh module (its own module-level state: resolver, caches)."""
+    path = FUNCTIONS_DIR / name / "app.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise LookupError(f"no handler at {path}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def patch_moto_lambda(registry: HandlerRegistry) -> None:

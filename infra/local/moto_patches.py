@@ -7,6 +7,8 @@
 4. This process's own AWS calls served in-process, not over loopback HTTP
    (`patch_in_process_transport`).
 5. ACM on the stack's clock, not the wall clock (`patch_moto_acm_clock`).
+6. A backend that exists looked up without moto's global lock (`patch_moto_backend_lookup`).
+7. Conditional writes atomic, as DynamoDB makes them (`patch_moto_atomic_writes`).
 
 TransactWriteItems:
 
@@ -396,3 +398,63 @@ def patch_moto_acm_clock() -> None:
     from moto.acm import models as acm_models
 
     acm_models.utcnow = lambda: clock.now().astimezone(UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------- backend lookup
+#
+# moto 5.2.5 looks up a service's backend on every request (often several times) through
+# `BackendDict._create_account_specific_backend`, which takes moto's process-wide `backend_lock` and
+# then checks `self not in BackendDict._instances` — a list scan calling a Python `__eq__` on every
+# service's BackendDict. Under concurrent requests (20 webhook writers, the KPI runs they start) every
+# request of every thread queued on that one lock: a third of an ingest's time was spent there.
+# Once the account's backend exists and the dict is registered, there is nothing to create: the
+# lookup is a plain dict read. (A moto reset clears the dicts, so the slow path runs again after it.)
+
+
+def patch_moto_backend_lookup() -> None:
+    """Idempotent: a backend that exists is looked up without moto's global lock."""
+    from moto.core.base_backend import BackendDict
+
+    create = BackendDict._create_account_specific_backend
+    original = getattr(create, "__wrapped__", create)
+
+    @wraps(original)
+    def _create_account_specific_backend(self: BackendDict[Any], account_id: str) -> None:
+        if dict.__contains__(self, account_id) and self.__dict__.get("_companyos_registered"):
+            return
+        original(self, account_id)
+        self.__dict__["_companyos_registered"] = True
+
+    BackendDict._create_account_specific_backend = _create_account_specific_backend  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- atomic writes
+#
+# DynamoDB evaluates a write's condition and applies the write atomically per item (and a whole
+# TransactWriteItems atomically). moto's put/update/delete read the item, evaluate the condition and
+# write in Python with no lock, so two threads writing the same key at once may both pass
+# `attribute_not_exists` and the second silently replaces the first. With concurrent requests (the
+# front door's execution environments) that lost an audit chain link under 20 writers. One lock per
+# process around every DynamoDB write restores DynamoDB's guarantee; writes are sub-millisecond.
+
+_write_lock = threading.RLock()  # re-entrant: a transaction's writes are put/update/delete calls
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def _atomic(original: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(original)
+    def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _write_lock:
+            return original(self, *args, **kwargs)
+
+    write._companyos_atomic = True  # type: ignore[attr-defined]
+    return write
+
+
+def patch_moto_atomic_writes() -> None:
+    """Idempotent: every DynamoDB write (condition check and write together) under one lock. Apply
+    after the other DynamoDB patches so it wraps them."""
+    for name in _WRITES:
+        method = getattr(DynamoDBBackend, name)
+        if not getattr(method, "_companyos_atomic", False):
+            setattr(DynamoDBBackend, name, _atomic(method))

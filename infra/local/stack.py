@@ -30,11 +30,14 @@ from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
 from infra.local.moto_patches import (
     patch_in_process_transport,
     patch_moto_acm_clock,
+    patch_moto_atomic_writes,
+    patch_moto_backend_lookup,
     patch_moto_queries,
     patch_moto_sfn_clients,
     patch_moto_sfn_jsonpath,
     patch_moto_transactions,
 )
+from infra.local.powertools_local import patch_powertools_per_thread_event
 from infra.local.reports import provision_reports
 
 REGION = "us-east-1"
@@ -92,11 +95,14 @@ class LocalStack:
             }
         )
         patch_moto_lambda(self.registry)
+        patch_powertools_per_thread_event()  # concurrent requests in one process: each its own event
         patch_moto_transactions()  # moto deep-copies a table per transaction item: quadratic at volume
         patch_moto_queries()  # moto sorts the whole table for every Query
         patch_moto_sfn_clients()  # moto builds a boto client for every Step Functions task
         patch_moto_sfn_jsonpath()  # ... and re-parses every JSONPath on every evaluation
         patch_moto_acm_clock()  # ACM's expiry checks read the stack's clock
+        patch_moto_backend_lookup()  # every request took moto's global lock to find its backend
+        patch_moto_atomic_writes()  # a conditional write is atomic, as in DynamoDB (after the above)
         if self.in_process:  # this process's AWS calls skip the loopback HTTP (other clients use it)
             patch_in_process_transport(self.moto_port)
         self._provision()
@@ -166,8 +172,9 @@ class LocalStack:
         return self.registry.invoke(function, event)
 
     def invoke_api(self, function: str, event: dict[str, Any]) -> Any:
-        """The front door's invocation: one request at a time per handler, as a Lambda serves it."""
-        return self.registry.invoke_one_at_a_time(function, event)
+        """The front door's invocation: concurrent requests in separate execution environments, each
+        serving one request at a time, as Lambda serves them."""
+        return self.registry.invoke_concurrently(function, event)
 
     def wait_for_execution(self, arn: str, timeout_s: float = 60) -> dict[str, Any]:
         sfn = boto3.client("stepfunctions")

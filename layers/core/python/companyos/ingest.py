@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -399,6 +400,14 @@ def _open_after(
     return open_after | {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
 
 
+# Event runs are coalesced: every delivery of one tenant in the same window of this many seconds
+# that feeds the same KPIs shares one run, which waits for the window's end (the state machine's
+# `AwaitBurst`) and then reads them all. A burst of webhooks (a deploy train, a storm of incident
+# updates) costs one run per window, not one per delivery; a lone delivery's KPIs are at most this
+# much later.
+EVENT_RUN_WINDOW_S = 5
+
+
 def _start_event_runs(
     tenant_id: str, source: str, delivery_id: str, kinds: set[str], start_run: RunStarter
 ) -> list[str]:
@@ -408,13 +417,19 @@ def _start_event_runs(
         kpi_ids = [k for k in kpi_ids if k not in paused]
     if not kpi_ids:
         return []
-    digest = hashlib.sha256(f"{tenant_id}|{source}|{delivery_id}".encode()).hexdigest()[:20]
-    name = f"evt-{tenant_id[:40]}-{digest}"
+    now = clock.now().timestamp()
+    window = int(now // EVENT_RUN_WINDOW_S)
+    digest = hashlib.sha256(f"{tenant_id}|{','.join(kpi_ids)}|{window}".encode()).hexdigest()[:20]
     start_run(
-        name,
+        f"evt-{tenant_id[:40]}-{digest}",
         {
             "pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpi_ids],
-            "trigger": {"type": "event", "by": f"{source}:{delivery_id}"},
+            # the first delivery of the window names the run; the run's evidence lists what it read
+            "trigger": {
+                "type": "event",
+                "by": f"{source}:{delivery_id}",
+                "coalesce_s": max(1, math.ceil((window + 1) * EVENT_RUN_WINDOW_S - now)),
+            },
         },
     )
     return kpi_ids

@@ -39,6 +39,7 @@ class Trigger(_Part):
     type: str | None = None  # manual / time / event
     by: str | None = None
     as_of: str | None = None  # ISO time the run computes as of (backfills), else now
+    coalesce_s: int | None = None  # an event run: seconds it waits for the rest of its window's burst
 
 
 class RunHeader(_Part):
