@@ -8,7 +8,8 @@
    (`patch_in_process_transport`).
 5. ACM on the stack's clock, not the wall clock (`patch_moto_acm_clock`).
 6. A backend that exists looked up without moto's global lock (`patch_moto_backend_lookup`).
-7. Conditional writes atomic, as DynamoDB makes them (`patch_moto_atomic_writes`).
+7. Every write atomic, as DynamoDB makes it: one lock around transactions, puts, updates and deletes
+   (`patch_moto_transactions`; see below).
 
 TransactWriteItems:
 
@@ -426,35 +427,3 @@ def patch_moto_backend_lookup() -> None:
         self.__dict__["_companyos_registered"] = True
 
     BackendDict._create_account_specific_backend = _create_account_specific_backend  # type: ignore[method-assign]
-
-
-# --------------------------------------------------------------------------- atomic writes
-#
-# DynamoDB evaluates a write's condition and applies the write atomically per item (and a whole
-# TransactWriteItems atomically). moto's put/update/delete read the item, evaluate the condition and
-# write in Python with no lock, so two threads writing the same key at once may both pass
-# `attribute_not_exists` and the second silently replaces the first. With concurrent requests (the
-# front door's execution environments) that lost an audit chain link under 20 writers. One lock per
-# process around every DynamoDB write restores DynamoDB's guarantee; writes are sub-millisecond.
-
-_write_lock = threading.RLock()  # re-entrant: a transaction's writes are put/update/delete calls
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
-
-
-def _atomic(original: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(original)
-    def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with _write_lock:
-            return original(self, *args, **kwargs)
-
-    write._companyos_atomic = True  # type: ignore[attr-defined]
-    return write
-
-
-def patch_moto_atomic_writes() -> None:
-    """Idempotent: every DynamoDB write (condition check and write together) under one lock. Apply
-    after the other DynamoDB patches so it wraps them."""
-    for name in _WRITES:
-        method = getattr(DynamoDBBackend, name)
-        if not getattr(method, "_companyos_atomic", False):
-            setattr(DynamoDBBackend, name, _atomic(method))

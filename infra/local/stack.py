@@ -30,7 +30,6 @@ from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
 from infra.local.moto_patches import (
     patch_in_process_transport,
     patch_moto_acm_clock,
-    patch_moto_atomic_writes,
     patch_moto_backend_lookup,
     patch_moto_queries,
     patch_moto_sfn_clients,
@@ -102,7 +101,6 @@ class LocalStack:
         patch_moto_sfn_jsonpath()  # ... and re-parses every JSONPath on every evaluation
         patch_moto_acm_clock()  # ACM's expiry checks read the stack's clock
         patch_moto_backend_lookup()  # every request took moto's global lock to find its backend
-        patch_moto_atomic_writes()  # a conditional write is atomic, as in DynamoDB (after the above)
         if self.in_process:  # this process's AWS calls skip the loopback HTTP (other clients use it)
             patch_in_process_transport(self.moto_port)
         self._provision()

@@ -258,17 +258,14 @@ def stored_signals(tenant_id: str) -> Counter[str]:
 
 
 def audit_records(tenant_id: str) -> Counter[str]:
-    """Audit records of stored webhook deliveries, counted per `<source>#<delivery id>`.
-
-    Today (adapters/audit.py): one `AuditItem` per event in the tenant's hash chain (pk = tenant,
-    sk = zero-padded seq), the ingest's event has action `signals.ingest`, actor `webhook:<source>`
-    and target = the delivery id. The one place to adapt when the record is written with the
-    delivery and chained later (#17, h-audit): count the records wherever they then live."""
-    from companyos.adapters.models import AuditItem
+    """Audit records of stored webhook deliveries, counted per `<source>#<delivery id>`: every
+    `signals.ingest` event of the tenant's trail, sealed into the chain or still pending sealing
+    (#17: the record commits in the delivery's own transaction; the sealer chains it later), each
+    with actor `webhook:<source>` and target = the delivery id."""
+    from companyos.adapters.audit import AuditTrail
 
     found: Counter[str] = Counter()
-    for item in AuditItem.query(tenant_id):
-        event = item.event or {}
+    for event in AuditTrail(tenant_id).events():
         if event.get("action") == "signals.ingest":
             found[f"{str(event.get('actor', '')).removeprefix('webhook:')}#{event.get('target')}"] += 1
     return found
