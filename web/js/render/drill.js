@@ -422,6 +422,15 @@ function renderIncidents(data, ctx) {
   return data.available === false ? notice(data.reason) : incidentsTable(data.items, ctx);
 }
 
+// PagerDuty's event agents (`agent.type` of a v3 webhook), in words
+const AGENTS = {
+  user_reference: "a responder",
+  service_reference: "the service (automatic)",
+  integration_reference: "an integration",
+  escalation_policy_reference: "the escalation policy",
+};
+const SOURCES = { pagerduty: "PagerDuty", github: "GitHub" };
+
 function renderIncident(data, ctx) {
   const i = data.incident;
   return [
@@ -446,8 +455,13 @@ function renderIncident(data, ctx) {
             when(e.at),
             ` ${e.transition || "event"}`,
             e.priority ? ` · ${e.priority}` : "",
-            e.agent ? ` · by ${e.agent}` : "",
-            h("span", { class: "muted" }, ` · signal ${e.evidence.signal_id} (delivery ${e.evidence.delivery_id})`),
+            e.agent ? ` · by ${AGENTS[e.agent] || "PagerDuty"}` : "",
+            // the evidence's ids stay on hover (auditors), the line says where it came from
+            h(
+              "span",
+              { class: "muted", title: `signal ${e.evidence.signal_id} · delivery ${e.evidence.delivery_id}` },
+              ` · from ${SOURCES[e.evidence.source] || e.evidence.source || "a webhook"}`,
+            ),
           ),
         ),
       ),
