@@ -138,3 +138,20 @@ def test_a_kpi_paused_for_maintenance_mutes_its_rules_and_starts_no_event_runs(l
     runs = _start_event_runs(t.id, "billing", "d-1", {"billing_event"}, lambda n, p: started.append(p))
     assert "net_revenue_retention" not in runs
     assert all(pair["kpi_id"] != "net_revenue_retention" for p in started for pair in p["pairs"])
+
+
+def test_a_silenced_critical_alert_pages_nobody_and_escalates_once_the_silence_ends(local, tenant):
+    """A silence mutes the escalation pages too: a P1 under a silence starts no escalation; once
+    the silence is expired the next evaluation notifies it and starts its escalation."""
+    from tests.integration.test_alerts_flow import put_incident
+
+    t, tok = tenant
+    made = silence(local, tok["cto"], t.id, {"rule": "P1IncidentDeclared"}, reason="game day")
+    put_incident(t.id, "SIL1", "P1", "triggered", 1)
+    out = evaluate(local, t.id, snapshot=False)
+    assert out["escalations"] == [] and alert_of(t.id, "P1IncidentDeclared").escalation is None
+    api(local, tok["cto"], "DELETE", f"/api/alert-silences/{made.body['silence_id']}?tenant={t.id}", None)
+    out = evaluate(local, t.id, snapshot=False)
+    assert len(out["escalations"]) == 1 and out["messages"] > 0
+    put_incident(t.id, "SIL1", "P1", "resolved", 2)  # stop it
+    evaluate(local, t.id, snapshot=False)

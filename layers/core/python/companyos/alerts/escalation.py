@@ -30,6 +30,8 @@ def start_escalations(rt: Runtime, repo: AlertRepo, current: dict[str, Alert]) -
     for a in list(current.values()):
         if a.state != "firing" or a.notified_at is None or a.inhibited_by or a.acked_at or a.escalation:
             continue
+        if a.silenced:  # a silence or a maintenance mutes the pages too (started once it ends)
+            continue
         route = routes.match(a.severity, a.dimension)
         if route is None or not rt.settings.escalation_state_machine_arn:
             continue
@@ -89,6 +91,8 @@ def escalate_step(rt: Runtime, state: dict[str, Any]) -> dict[str, Any]:
         stop = "superseded"
     elif alert.acked_at:
         stop = "acknowledged"
+    elif alert.silenced:
+        stop = "silenced"
     elif alert.state != "firing":
         stop = alert.state
     if stop:
