@@ -186,8 +186,8 @@ def test_oversized_unknown_and_ignored_deliveries(local, acme):
     assert post_github(local, acme, big, "deployment_status", "big").status == 413
     ping = post_github(local, acme, real_fixture("github/ping.json"), "ping", "ping-1")
     assert ping.status == 202 and ping.body["status"] == "ignored"
-    # an event we do not use (`deployment` itself is now ingested, see test_ingest_sources.py)
-    unused = post_github(local, acme, real_fixture("github/ping.json"), "issues", "dep-1")
+    # an event we do not use (`deployment` and `issues` are ingested now, see test_ingest_sources.py)
+    unused = post_github(local, acme, real_fixture("github/ping.json"), "star", "dep-1")
     assert unused.status == 202 and "not used" in unused.body["reason"]
     # an unknown tenant is answered exactly as a wrong secret is (no tenant enumeration)
     nobody = local.client.request(

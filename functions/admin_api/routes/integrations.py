@@ -4,7 +4,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from companyos.admin import answers as shapes
 from companyos.admin import integrations
+from companyos.api import WRITE_REFUSALS, answers
 
 from .bodies import DeepLinksIn
 from .context import Tenant, ctx
@@ -21,12 +23,16 @@ PUT_DOC = (
 )
 
 
-@router.get("/api/admin/integrations/deeplinks")
+@router.get("/api/admin/integrations/deeplinks", responses=answers(model=shapes.DeepLinksView))
 def get_deeplinks(tenant: Tenant) -> dict[str, Any]:
     return integrations.get_deeplinks(ctx(router, tenant))
 
 
-@router.put("/api/admin/integrations/deeplinks", description=PUT_DOC)
+@router.put(
+    "/api/admin/integrations/deeplinks",
+    description=PUT_DOC,
+    responses=answers(*WRITE_REFUSALS, model=shapes.DeepLinksView),
+)
 def put_deeplinks(tenant: Tenant, body: Annotated[DeepLinksIn, Body()]) -> dict[str, Any]:
     values = body.model_dump(exclude={"reason", "expected_revision"})
     return integrations.put_deeplinks(ctx(router, tenant), values, body.expected_revision, body.reason)

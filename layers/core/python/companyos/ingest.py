@@ -215,7 +215,9 @@ def _stored_before(
     retry after a failure past the write (Step Functions refused the run, the answer was lost) must
     not leave the delivery stored but never computed. The run's execution name is the delivery's,
     so a run that did start is not started twice."""
-    runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, kinds, start_run)
+    # the window of the delivery's first receipt: a run that did start is that window's, not repeated
+    received = SignalStore(tenant_id).delivery_received_at(source_name, parsed.delivery_id)
+    runs = _start_event_runs(tenant_id, source_name, parsed.delivery_id, kinds, start_run, at=received)
     return replace(_duplicate(parsed, unmapped), runs_started=runs or None).to_dict()
 
 
@@ -408,27 +410,48 @@ def _open_after(
 EVENT_RUN_WINDOW_S = 5
 
 
-def _start_event_runs(
-    tenant_id: str, source: str, delivery_id: str, kinds: set[str], start_run: RunStarter
-) -> list[str]:
+def event_run_name(tenant_id: str, kpi_ids: Sequence[str], at: datetime) -> str:
+    """The event run of a tenant's deliveries feeding `kpi_ids` within one EVENT_RUN_WINDOW_S window."""
+    window = int(at.timestamp() // EVENT_RUN_WINDOW_S)
+    digest = hashlib.sha256(f"{tenant_id}|{','.join(sorted(kpi_ids))}|{window}".encode()).hexdigest()[:20]
+    return f"evt-{tenant_id[:40]}-{digest}"
+
+
+def event_run_kpis(tenant_id: str, kinds: set[str]) -> list[str]:
+    """The KPIs a delivery of these signal kinds starts: their consumers, paused ones left out (a
+    paused KPI runs on no trigger: not the schedule's, not a delivery's, #18)."""
     kpi_ids = sorted({k for kind in kinds for k in contracts.consumers_of(kind)})
-    if kpi_ids:  # a paused KPI runs on no trigger: not the schedule's, not a delivery's (#18)
-        paused = contracts.paused_ids(tenant_id)
-        kpi_ids = [k for k in kpi_ids if k not in paused]
     if not kpi_ids:
         return []
+    paused = contracts.paused_ids(tenant_id)
+    return [k for k in kpi_ids if k not in paused]
+
+
+def _start_event_runs(
+    tenant_id: str,
+    source: str,
+    delivery_id: str,
+    kinds: set[str],
+    start_run: RunStarter,
+    at: datetime | None = None,
+) -> list[str]:
+    """Start (or join) the event run of the delivery's window: `at` is when it was received (now, or
+    a stored delivery's first receipt when its sender retries)."""
+    kpi_ids = event_run_kpis(tenant_id, kinds)
+    if not kpi_ids:
+        return []
+    received = at or clock.now()
     now = clock.now().timestamp()
-    window = int(now // EVENT_RUN_WINDOW_S)
-    digest = hashlib.sha256(f"{tenant_id}|{','.join(kpi_ids)}|{window}".encode()).hexdigest()[:20]
+    window_end = (int(received.timestamp() // EVENT_RUN_WINDOW_S) + 1) * EVENT_RUN_WINDOW_S
     start_run(
-        f"evt-{tenant_id[:40]}-{digest}",
+        event_run_name(tenant_id, kpi_ids, received),
         {
             "pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpi_ids],
             # the first delivery of the window names the run; the run's evidence lists what it read
             "trigger": {
                 "type": "event",
                 "by": f"{source}:{delivery_id}",
-                "coalesce_s": max(1, math.ceil((window + 1) * EVENT_RUN_WINDOW_S - now)),
+                "coalesce_s": max(1, math.ceil(window_end - now)),
             },
         },
     )

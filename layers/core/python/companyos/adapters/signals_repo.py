@@ -75,6 +75,14 @@ class SignalStore:
 
     # ---- deliveries larger than one transaction, and report snapshots (finding state)
 
+    def delivery_received_at(self, source: str, delivery_id: str) -> datetime | None:
+        """When a stored delivery was received (its marker's time), None if it is not stored."""
+        try:
+            marker = SignalItem.get(f"{self.tenant_id}#delivery", f"{source}#{delivery_id}")
+        except SignalItem.DoesNotExist:
+            return None
+        return marker.received_at
+
     def delivery_seen(self, source: str, delivery_id: str) -> bool:
         try:
             SignalItem.get(f"{self.tenant_id}#delivery", f"{source}#{delivery_id}")

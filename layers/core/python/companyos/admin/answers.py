@@ -149,6 +149,7 @@ class VendorRow(VendorIn):
 
     model_config = ConfigDict(extra="forbid")
     updated_at: datetime
+    created_at: datetime | None = None
     review_due: date | None
     out_of_review: bool
 
@@ -166,3 +167,15 @@ class VendorImport(Closed):
     created: int
     updated: int
     vendor_ids: list[str]
+
+
+class DeepLinksView(Closed):
+    """The tenant's trace / log URL templates, their revision and what a template may contain."""
+
+    tenant: str
+    deeplinks: dict[str, str | None]
+    revision: int | None
+    updated_at: str | None
+    placeholders: list[str]
+    systems: dict[str, dict[str, str]]
+    max_length: int
