@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from companyos.alerts import answers as shapes
-from companyos.alerts import inbox, silences, tuning
+from companyos.alerts import inbox, silences, subscribers, tuning
 from companyos.alerts.context import runtime
 from companyos.api import WRITE_REFUSALS, answers, bootstrap, logger, principal_of, resolver
 from companyos.domain import clock
 from companyos.domain.alert_silences import SilenceIn
+from companyos.domain.alert_subscribers import SubscriberIn
 from pydantic import BaseModel, ConfigDict, Field
 
 bootstrap()
@@ -109,6 +110,79 @@ def expire_silence(
     silence_id: Annotated[str, Path(max_length=40)], tenant: Annotated[str, Query(min_length=1)]
 ) -> dict[str, Any]:
     return silences.expire(principal_of(app), tenant, silence_id, clock.now())
+
+
+SUBSCRIBER_ID = Path(max_length=40, pattern=r"^sub_[0-9a-f]{1,36}$")
+
+
+@app.get("/api/alert-subscribers", responses=answers(model=shapes.SubscriberList))
+def get_subscribers(tenant: Annotated[str, Query(min_length=1)]) -> dict[str, Any]:
+    return subscribers.list_subscribers(principal_of(app), tenant)
+
+
+@app.post(
+    "/api/alert-subscribers",
+    responses=answers(*WRITE_REFUSALS, model=shapes.SubscriberView),
+    description="Subscribe a person: personas, on-call targets and channels. A webhook's signing "
+    "secret is in this answer only.",
+)
+def post_subscriber(
+    tenant: Annotated[str, Query(min_length=1)], body: Annotated[SubscriberIn, Body()]
+) -> dict[str, Any]:
+    return subscribers.create(runtime(), principal_of(app), tenant, body, clock.now())
+
+
+@app.get("/api/alert-subscribers/<subscriber_id>", responses=answers(model=shapes.SubscriberView))
+def get_subscriber(
+    subscriber_id: Annotated[str, SUBSCRIBER_ID], tenant: Annotated[str, Query(min_length=1)]
+) -> dict[str, Any]:
+    return subscribers.get_subscriber(principal_of(app), tenant, subscriber_id)
+
+
+@app.put(
+    "/api/alert-subscribers/<subscriber_id>",
+    responses=answers(*WRITE_REFUSALS, model=shapes.SubscriberView),
+    description="Replace a subscriber (give `expected_revision` to refuse a lost update). A channel "
+    "kept (same type and address) keeps its SNS subscription and secret.",
+)
+def put_subscriber(
+    subscriber_id: Annotated[str, SUBSCRIBER_ID],
+    tenant: Annotated[str, Query(min_length=1)],
+    body: Annotated[SubscriberIn, Body()],
+) -> dict[str, Any]:
+    return subscribers.replace(runtime(), principal_of(app), tenant, subscriber_id, body, clock.now())
+
+
+@app.delete(
+    "/api/alert-subscribers/<subscriber_id>",
+    responses=answers(*WRITE_REFUSALS, model=shapes.SubscriberRemoved),
+)
+def delete_subscriber(
+    subscriber_id: Annotated[str, SUBSCRIBER_ID],
+    tenant: Annotated[str, Query(min_length=1)],
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> dict[str, Any]:
+    return subscribers.remove(runtime(), principal_of(app), tenant, subscriber_id, reason)
+
+
+@app.get(
+    "/api/alert-subscribers/<subscriber_id>/notifications",
+    responses=answers(model=shapes.SubscriberNotifications),
+    description="What this subscriber received, newest first (on the local stack: would have received).",
+)
+def get_subscriber_notifications(
+    subscriber_id: Annotated[str, SUBSCRIBER_ID],
+    tenant: Annotated[str, Query(min_length=1)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> dict[str, Any]:
+    return subscribers.notifications(principal_of(app), tenant, subscriber_id, limit)
+
+
+@app.get("/api/alert-notifications", responses=answers(model=shapes.NotificationList))
+def get_notifications(
+    tenant: Annotated[str, Query(min_length=1)], limit: Annotated[int, Query(ge=1, le=200)] = 100
+) -> dict[str, Any]:
+    return subscribers.outbox(principal_of(app), tenant, limit)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,6 +10,7 @@
 6. A backend that exists looked up without moto's global lock (`patch_moto_backend_lookup`).
 7. Every write atomic, as DynamoDB makes it: one lock around transactions, puts, updates and deletes
    (`patch_moto_transactions`; see below).
+(Two moto bugs the alerts path hits are worked around in `infra/local/moto_fixes.py`.)
 
 TransactWriteItems:
 

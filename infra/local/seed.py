@@ -17,7 +17,7 @@ from companyos.adapters.repos import Catalog
 from companyos.domain import clock
 from companyos.runs import contracts
 
-from infra.local import demo_github, demo_history, demo_sources
+from infra.local import demo_github, demo_history, demo_sources, demo_subscribers
 from infra.local.auth import LocalIdP
 from infra.local.demo_status import SeedProgress
 from infra.local.demo_tenants import DEMO, PLATFORM_ADMIN
@@ -57,6 +57,8 @@ def seed_tenants(stack: LocalStack, idp: LocalIdP, progress: SeedProgress) -> di
                 idp.add_user(email, f"{display}, {demo.tenant.name}", {demo.tenant.id: role})
             for repo, service, domain in demo.repos:
                 catalog.tenant(demo.tenant.id).map_source_entity("github", repo, service, domain)
+            # the persona users subscribed to their alerts (the local outbox shows what they got)
+            report.setdefault("subscribers", {})[demo.tenant.id] = demo_subscribers.seed(demo, clock.now())
             secret = secrets.token_hex(16)
             stack.put_webhook_secret(demo.tenant.id, "github", secret)
             report["secrets"][demo.tenant.id] = secret
@@ -87,6 +89,7 @@ def seed_data(
         report["run"] = run_all(stack, tenant_ids, "demo-seed")
     progress.finish(tenant_ids, report["run"]["status"])
     # every audit record of the seed sealed and signed (the stream poller would, within a second)
+    report["notifications"] = stack.deliver_notifications()  # the alerts of the seed's runs, delivered
     report["audit_sealed"] = stack.seal_audit()
     stack.invoke("audit_sealer", {"chains": [*tenant_ids, "PLATFORM"]})  # genesis/heartbeat digests
     return report

@@ -24,9 +24,11 @@ from companyos.adapters.models import create_all
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from infra.local.alert_fanout import AlertFanout
 from infra.local.alerts_topology import provision_alerts
 from infra.local.audit_stream import AuditStream
 from infra.local.lambdas import ROOT, HandlerRegistry, patch_moto_lambda
+from infra.local.moto_fixes import patch_moto_sfn_stop_race, patch_moto_sns_or_policies
 from infra.local.moto_patches import (
     patch_in_process_transport,
     patch_moto_acm_clock,
@@ -70,6 +72,7 @@ class LocalStack:
     _stop: threading.Event = field(default_factory=threading.Event)
     registry: HandlerRegistry = field(default_factory=lambda: HandlerRegistry(REGION, ACCOUNT, PREFIX))
     audit_stream: AuditStream | None = None
+    alert_fanout: AlertFanout | None = None
 
     def start(self) -> LocalStack:
         self.moto_port = self.moto_port or free_port()
@@ -101,6 +104,8 @@ class LocalStack:
         patch_moto_sfn_jsonpath()  # ... and re-parses every JSONPath on every evaluation
         patch_moto_acm_clock()  # ACM's expiry checks read the stack's clock
         patch_moto_backend_lookup()  # every request took moto's global lock to find its backend
+        patch_moto_sns_or_policies()  # moto over-counts `$or` filter policies (subscribers on call)
+        patch_moto_sfn_stop_race()  # moto fails a StopExecution of an execution that just started
         if self.in_process:  # this process's AWS calls skip the loopback HTTP (other clients use it)
             patch_in_process_transport(self.moto_port)
         self._provision()
@@ -147,6 +152,11 @@ class LocalStack:
         # the audit table's stream feeds the sealer, as the event source mapping does in AWS (#17)
         self.audit_stream = AuditStream(names.audit, lambda batch: self.invoke("audit_sealer", batch))
         self.audit_stream.start()
+        # the alerts topic's notifier subscription, as CDK subscribes the alert_notifier Lambda (#18)
+        self.alert_fanout = AlertFanout(
+            self.settings.alerts_topic_arn, PREFIX, lambda event: self.invoke("alert_notifier", event)
+        )
+        self.alert_fanout.start()
 
     # ------------------------------------------------------------------ operations
 
@@ -165,6 +175,12 @@ class LocalStack:
         the number of records delivered. Tests and the seed call it to read their writes sealed."""
         assert self.audit_stream
         return self.audit_stream.drain()
+
+    def deliver_notifications(self) -> int:
+        """Hand the alerts topic's queued messages to the notifier now (what its poller does every
+        0.5 s); the number delivered. Tests and the seed call it to read the outbox complete."""
+        assert self.alert_fanout
+        return self.alert_fanout.drain()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.registry.invoke(function, event)
@@ -215,5 +231,7 @@ class LocalStack:
         self._stop.set()
         if self.audit_stream:
             self.audit_stream.stop()
+        if self.alert_fanout:
+            self.alert_fanout.stop()
         if self._server:
             self._server.stop()

@@ -148,8 +148,7 @@ def test_a_rejected_request_frees_the_draft(local, api):
     assert api.wait_settled(sub)["status"] == "rejected"
     record = api.ok("cto", "GET", "/kpis/mttr")
     assert (
-        record["versions"][draft]["status"] == "draft"
-        and "pending_request" not in record["versions"][draft]
+        record["versions"][draft]["status"] == "draft" and "pending_request" not in record["versions"][draft]
     )
     closed = api.call(
         "approver2", "POST", f"/approvals/{sub['request_id']}/decision", {"decision": "approve"}

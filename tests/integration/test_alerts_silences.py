@@ -109,7 +109,7 @@ def test_only_roles_that_act_on_alerts_may_silence(local, tenant):
 
 
 def test_a_kpi_paused_for_maintenance_mutes_its_rules_and_starts_no_event_runs(local, tenant):
-    from companyos.ingest import _start_event_runs
+    from companyos.ingest_runs import start_event_runs
 
     t, tok = tenant
     inbox = Inbox(local, t.id, only=("ceo.email", "ceo.slack", "product.email"))
@@ -135,7 +135,7 @@ def test_a_kpi_paused_for_maintenance_mutes_its_rules_and_starts_no_event_runs(l
     assert out["messages"] == 0 and inbox.drain_all() == {}
     # And a delivery that NRR reads starts no run of it while it is paused
     started: list[dict] = []
-    runs = _start_event_runs(t.id, "billing", "d-1", {"billing_event"}, lambda n, p: started.append(p))
+    runs = start_event_runs(t.id, "billing", "d-1", {"billing_event"}, lambda n, p: started.append(p))
     assert "net_revenue_retention" not in runs
     assert all(pair["kpi_id"] != "net_revenue_retention" for p in started for pair in p["pairs"])
 

@@ -19,7 +19,7 @@ BURST = 3
 def test_a_burst_of_deliveries_is_read_by_one_event_run(local: Running) -> None:
     from companyos.adapters.repos import RunLog
     from companyos.domain import clock
-    from companyos.ingest import EVENT_RUN_WINDOW_S
+    from companyos.ingest_runs import EVENT_RUN_WINDOW_S
     from companyos.sources.base import hmac_sha256_hex
 
     # Given a tenant, and three real PagerDuty incident events (distinct event ids) resolved an hour ago

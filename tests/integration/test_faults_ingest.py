@@ -59,7 +59,7 @@ def event_runs(local: Running, delivery_id: str, source: str = "nps") -> list[di
     """The kpi_run executions of this delivery's event-run window (the run of the tenant's
     deliveries of that window, named by tenant, KPIs and window: ingest.event_run_name)."""
     from companyos.adapters.repos import SignalStore
-    from companyos.ingest import event_run_kpis, event_run_name
+    from companyos.ingest_runs import event_run_kpis, event_run_name
 
     received = SignalStore(TENANT).delivery_received_at(source, delivery_id)
     if received is None:

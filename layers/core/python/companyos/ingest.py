@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,12 +21,13 @@ from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.adapters.repos import Catalog, FindingState, SignalStore, StateWrite, StoredSignal
 from companyos.domain import clock
 from companyos.domain.errors import MalformedBody, NotFound, PayloadTooLarge
-from companyos.runs import contracts, product_rollup
+from companyos.ingest_runs import RunStarter
+from companyos.ingest_runs import start_event_runs as _start_event_runs
+from companyos.runs import product_rollup
 from companyos.sources import registry, shape
 from companyos.sources.base import ParsedDelivery, ReportSnapshot, Signal, Source, WebhookRequest
 
 SecretsLookup = Callable[[str, str], Sequence[str]]  # (tenant, source) -> active secrets
-RunStarter = Callable[[str, dict[str, Any]], None]  # (execution name, input)
 logger = logging.getLogger(__name__)
 
 
@@ -400,62 +400,6 @@ def _open_after(
         (w.state.scope, w.state.key) for w in writes if w.state.status == "fixed"
     }
     return open_after | {(w.state.scope, w.state.key) for w in writes if w.state.status == "open"}
-
-
-# Event runs are coalesced: every delivery of one tenant in the same window of this many seconds
-# that feeds the same KPIs shares one run, which waits for the window's end (the state machine's
-# `AwaitBurst`) and then reads them all. A burst of webhooks (a deploy train, a storm of incident
-# updates) costs one run per window, not one per delivery; a lone delivery's KPIs are at most this
-# much later.
-EVENT_RUN_WINDOW_S = 5
-
-
-def event_run_name(tenant_id: str, kpi_ids: Sequence[str], at: datetime) -> str:
-    """The event run of a tenant's deliveries feeding `kpi_ids` within one EVENT_RUN_WINDOW_S window."""
-    window = int(at.timestamp() // EVENT_RUN_WINDOW_S)
-    digest = hashlib.sha256(f"{tenant_id}|{','.join(sorted(kpi_ids))}|{window}".encode()).hexdigest()[:20]
-    return f"evt-{tenant_id[:40]}-{digest}"
-
-
-def event_run_kpis(tenant_id: str, kinds: set[str]) -> list[str]:
-    """The KPIs a delivery of these signal kinds starts: their consumers, paused ones left out (a
-    paused KPI runs on no trigger: not the schedule's, not a delivery's, #18)."""
-    kpi_ids = sorted({k for kind in kinds for k in contracts.consumers_of(kind)})
-    if not kpi_ids:
-        return []
-    paused = contracts.paused_ids(tenant_id)
-    return [k for k in kpi_ids if k not in paused]
-
-
-def _start_event_runs(
-    tenant_id: str,
-    source: str,
-    delivery_id: str,
-    kinds: set[str],
-    start_run: RunStarter,
-    at: datetime | None = None,
-) -> list[str]:
-    """Start (or join) the event run of the delivery's window: `at` is when it was received (now, or
-    a stored delivery's first receipt when its sender retries)."""
-    kpi_ids = event_run_kpis(tenant_id, kinds)
-    if not kpi_ids:
-        return []
-    received = at or clock.now()
-    now = clock.now().timestamp()
-    window_end = (int(received.timestamp() // EVENT_RUN_WINDOW_S) + 1) * EVENT_RUN_WINDOW_S
-    start_run(
-        event_run_name(tenant_id, kpi_ids, received),
-        {
-            "pairs": [{"tenant_id": tenant_id, "kpi_id": k} for k in kpi_ids],
-            # the first delivery of the window names the run; the run's evidence lists what it read
-            "trigger": {
-                "type": "event",
-                "by": f"{source}:{delivery_id}",
-                "coalesce_s": max(1, math.ceil(window_end - now)),
-            },
-        },
-    )
-    return kpi_ids
 
 
 def secrets_from_value(raw: str) -> list[str]:

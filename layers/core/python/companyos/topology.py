@@ -44,6 +44,12 @@ class FunctionSpec:
     # AWS Certificate Manager reads (acm:ListCertificates, acm:DescribeCertificate) in this account,
     # and sts:AssumeRole on the tenants' read-only role (`CERT_READER_ROLE`) in theirs.
     reads_certificates: bool = False
+    # Subscribed to the alerts topic (filter: alert and escalation messages, `NOTIFIER_FILTER`): the
+    # alert notifier, which posts webhooks (Slack, Teams, PagerDuty, signed) and logs every delivery.
+    subscribes_alerts: bool = False
+    # Creates, changes and removes SNS subscriptions of the alerts topic (the subscriber API: e-mail
+    # and SMS subscribers get their own subscription with the subscriber's filter policy).
+    manages_subscriptions: bool = False
 
 
 # The role a tenant creates in its own AWS account for the ACM connector (read-only ACM access,
@@ -126,9 +132,25 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="alerts_api",
         description="Alert inbox: alerts per persona, acknowledge, resolve; tuning, routes, silences",
         tables={"catalog": "write", "audit": "write"},
-        api_prefixes=("/api/alerts", "/api/alert-rules", "/api/alert-routes", "/api/alert-silences"),
+        api_prefixes=(
+            "/api/alerts",
+            "/api/alert-rules",
+            "/api/alert-routes",
+            "/api/alert-silences",
+            "/api/alert-subscribers",
+            "/api/alert-notifications",
+        ),
         publishes_alerts=True,
+        manages_subscriptions=True,
         stops_state_machines=("escalation",),
+    ),
+    FunctionSpec(
+        name="alert_notifier",
+        description="Alert notifier: each alert message to its subscribers' webhooks, every delivery logged",
+        tables={"catalog": "write"},
+        subscribes_alerts=True,
+        timeout_s=60,
+        memory_mb=256,
     ),
     FunctionSpec(
         name="admin_api",

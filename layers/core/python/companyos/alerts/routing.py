@@ -7,11 +7,13 @@ docs/decisions.md "Alerts"): kind, tenant, persona, channel, severity, dimension
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from companyos.alerts import channels
 from companyos.domain.alert_engine import Alert
 from companyos.domain.alert_rules import DASHBOARD_PERSONAS, AlertPack
 
@@ -46,17 +48,27 @@ class Message:
         return cls(d["subject"], d["body"], d["attributes"], d["sms"])
 
 
+def sms_text(body: dict[str, Any], max_chars: int = 140) -> str:
+    """The SMS of an alert or escalation message (SNS's `sms` part; the notifier's local record)."""
+    if body.get("kind") == "escalation":
+        return f"[PAGE] {body['tenant']}: {body['summary']}"[:max_chars]
+    tag = "RESOLVED" if body.get("status") == "resolved" else str(body["severity"]).upper()
+    return f"[{tag}] {body['tenant']}: {body['summary']}"[:max_chars]
+
+
 def deep_link(cockpit_url: str, tenant_id: str, persona: str, period: str = "7d") -> str:
     """The cockpit drill-down: the web app's hash route `#/{tenant}/{persona}?period=...`."""
     return f"{cockpit_url.rstrip('/')}/#/{tenant_id}/{persona}?period={period}"
 
 
 def _email_text(body: dict[str, Any]) -> str:
-    lines = [f"[{body['status'].upper()}] {body['rule']} ({body['severity']}) — tenant {body['tenant']}", ""]
-    for a in body["alerts"]:
-        lines.append(f"- {a['summary']} (value {a['value']} {a['op']} threshold {a['threshold']})")
-    lines += ["", f"Open the cockpit: {body['link']}"]
-    return "\n".join(lines)
+    return channels.email_text(body)
+
+
+def message_id(*parts: object) -> str:
+    """A message's identity: the same transition routed again is the same message (a notifier
+    receiving it twice delivers it once)."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
 
 def _entry(a: Alert) -> dict[str, Any]:
@@ -91,8 +103,10 @@ def alert_messages(
             view = persona if persona in DASHBOARD_PERSONAS else rule.persona
             link = deep_link(cockpit_url, tenant_id, view, rule.period)
             head = first.summary if len(alerts) == 1 else f"{len(alerts)} alerts: {first.summary}"
+            episodes = sorted((a.alert_id, a.episode) for a in alerts)
             body = {
                 "kind": "alert",
+                "message_id": message_id("alert", tenant_id, rule_id, status, persona, channel, episodes),
                 "tenant": tenant_id,
                 "rule": rule_id,
                 "status": status,
@@ -119,7 +133,7 @@ def alert_messages(
                         "rule": rule_id,
                         "status": status,
                     },
-                    sms=f"[{tag}] {tenant_id}: {head}"[: pack.channels["sms"].max_chars or 140],
+                    sms=sms_text(body, pack.channels["sms"].max_chars or 140),
                 )
             )
     return messages
@@ -129,6 +143,7 @@ def escalation_message(alert: Alert, target: str, level: int, cockpit_url: str) 
     link = deep_link(cockpit_url, alert.tenant_id, alert.persona)
     body = {
         "kind": "escalation",
+        "message_id": message_id("escalation", alert.tenant_id, alert.alert_id, alert.episode, target, level),
         "tenant": alert.tenant_id,
         "rule": alert.rule_id,
         "status": "firing",
@@ -152,7 +167,7 @@ def escalation_message(alert: Alert, target: str, level: int, cockpit_url: str) 
             "dimension": alert.dimension,
             "rule": alert.rule_id,
         },
-        sms=f"[PAGE] {alert.tenant_id}: {alert.summary}"[:140],
+        sms=sms_text(body),
     )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from companyos.adapters.aws import AwsClients, aws
 from companyos.alerts.routing import escalation_filter, subscription_filter
 
+# what the alert notifier's subscription takes from the topic (approval decisions go to e-mail only)
+NOTIFIER_FILTER: dict[str, list[str]] = {"kind": ["alert", "escalation"]}
 DLQ_NAME = "alerts-dlq"  # stem; the physical name is <prefix>-alerts-dlq
 DLQ_RETENTION_S = 14 * 86400
 
@@ -37,12 +40,17 @@ class Subscriber:
 
 
 def subscribe(
-    topic_arn: str, sub: Subscriber, dlq_arn: str | None = None, clients: AwsClients | None = None
+    topic_arn: str,
+    sub: Subscriber,
+    dlq_arn: str | None = None,
+    clients: AwsClients | None = None,
+    policy: dict[str, Any] | None = None,
 ) -> str:
-    """Subscribe with the subscriber's filter policy and, if given, a redrive policy to the DLQ
-    (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
+    """Subscribe with the subscriber's filter policy (or `policy`) and, if given, a redrive policy to
+    the DLQ (SNS moves messages it could not deliver to the endpoint there after its own retries)."""
     sns = (clients or aws()).sns
-    attrs = {"FilterPolicy": json.dumps(sub.filter_policy()), "FilterPolicyScope": "MessageAttributes"}
+    chosen = policy if policy is not None else sub.filter_policy()
+    attrs = {"FilterPolicy": json.dumps(chosen), "FilterPolicyScope": "MessageAttributes"}
     if dlq_arn:
         attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
     return str(
