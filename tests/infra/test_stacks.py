@@ -273,7 +273,10 @@ def test_function_role_is_least_privilege(synth: Synth, spec: Any) -> None:
     to_alerts_dlq = [
         s for s in statements if "sqs:SendMessage" in _actions(s) and "AlertsDeadLetters" in json.dumps(s)
     ]
-    assert bool(to_alerts_dlq) is spec.publishes_alerts  # the publisher's fallback
+    # the publisher's fallback; the notifier's dead-letter queue (failed SNS invocations)
+    assert bool(to_alerts_dlq) is (spec.publishes_alerts or spec.subscribes_alerts)
+    subscription_actions = {a for a in actions if "Subscri" in a or a == "sns:Unsubscribe"}
+    assert bool(subscription_actions) is spec.manages_subscriptions
     assert ("kms:Sign" in actions) is (spec.audit_key == "sign")  # the sealer only (#17)
     assert ("kms:Verify" in actions) is bool(spec.audit_key)
     assert ("s3:GetObject" in actions) is bool(spec.reports_bucket or spec.queries_lake)
@@ -690,6 +693,72 @@ def test_alert_email_subscriptions_redrive_to_the_dlq(synth: Synth) -> None:
         "AWS::SNS::Subscription",
         {"Protocol": "email", "RedrivePolicy": {"deadLetterTargetArn": Match.any_value()}},
     )
+
+
+def _subscriptions(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
+
+
+def _dlq_arn(template: dict[str, Any]) -> dict[str, Any]:
+    (dlq,) = [
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue" and r["Properties"].get("QueueName") == "companyos-dev-alerts-dlq"
+    ]
+    return {"Fn::GetAtt": [dlq, "Arn"]}
+
+
+def test_the_notifier_takes_alert_and_escalation_messages_and_dead_letters_to_the_alerts_dlq(
+    synth: Synth,
+) -> None:
+    template = synth.templates["dev"]
+    notifier, fn = _function(synth, "alert_notifier")
+    (subscription,) = [s for s in _subscriptions(template) if s["Protocol"] == "lambda"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [notifier, "Arn"]}
+    assert subscription["FilterPolicy"] == {"kind": ["alert", "escalation"]}
+    assert subscription["FilterPolicyScope"] == "MessageAttributes"
+    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": _dlq_arn(template)}
+    # the topic may invoke it, and a failed invocation (after Lambda's retries) lands in the alerts DLQ
+    (permission,) = [
+        p["Properties"]
+        for p in synth.resources("dev", "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [notifier, "Arn"]}
+    ]
+    assert permission["Principal"] == "sns.amazonaws.com"
+    assert permission["SourceArn"] == subscription["TopicArn"]
+    assert fn["Properties"]["DeadLetterConfig"] == {"TargetArn": _dlq_arn(template)}
+    statements = _role_statements(synth, fn["Properties"])
+    alerts_key = template["Resources"][_dlq_arn(template)["Fn::GetAtt"][0]]["Properties"]["KmsMasterKeyId"]
+    assert any(
+        sorted(_actions(s)) == ["kms:Decrypt", "kms:GenerateDataKey"] and s["Resource"] == alerts_key
+        for s in statements
+    )
+    assert "sns:Publish" not in {a for s in statements for a in _actions(s)}
+
+
+def test_the_subscriber_api_manages_subscriptions_of_the_alerts_topic_only(synth: Synth) -> None:
+    assert [f.name for f in FUNCTIONS if f.manages_subscriptions] == ["alerts_api"]
+    managing = {
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+        "sns:SetSubscriptionAttributes",
+        "sns:GetSubscriptionAttributes",
+        "sns:ListSubscriptionsByTopic",
+    }
+    statements = _role_statements(synth, _function(synth, "alerts_api")[1]["Properties"])
+    granting = [s for s in statements if managing & set(_actions(s))]
+    assert managing <= {a for s in granting for a in _actions(s)}
+    for statement in granting:  # (merged with sns:Publish, which has the same resource)
+        assert statement["Resource"]["Ref"].startswith("AlertsAlertsTopic")  # a topic's Ref is its ARN
+
+
+def test_the_subscriber_routes_go_to_the_alerts_api(synth: Synth) -> None:
+    methods = _methods_by_path(synth)
+    for prefix in ("/api/alert-subscribers", "/api/alert-notifications"):
+        for path in (prefix, f"{prefix}/{{proxy+}}"):
+            method = methods[("ANY", path)]
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+            assert _integrated_function(synth, method) == "alerts_api"
 
 
 # ---------------------------------------------------------------- reports (board pack)
