@@ -17,6 +17,7 @@ from companyos.topology import FUNCTIONS
 
 from infra.aws.config import StageConfig
 from infra.aws.reasons import (
+    ALERT_SUBSCRIBERS,
     ASYNC_TARGETS,
     CUSTOM_RESOURCE_DLQ,
     DEPLOYMENT_INVALIDATION,
@@ -57,9 +58,10 @@ def _function_skips() -> list[Skip]:
             FUNCTION,
             every,
             "Reserved concurrency is carved out of the account's regional pool and Lambda refuses "
-            "reservations that leave fewer than 100 unreserved; reserving for 14 functions in each of "
-            "three stages would fail deploys on accounts with the default or a lower quota. Traffic is "
-            "bounded by the API stage throttle (cdk.json throttle per stage) and by the schedules.",
+            "reservations that leave fewer than 100 unreserved; reserving for "
+            f"{len(FUNCTIONS)} functions in each of three stages would fail deploys on accounts with the "
+            "default or a lower quota. Traffic is bounded by the API stage throttle (cdk.json throttle "
+            "per stage), by the schedules and, for the alert notifier, by the alert messages published.",
         ),
         Skip(
             "CKV_AWS_117",
@@ -67,13 +69,14 @@ def _function_skips() -> list[Skip]:
             every,
             "No function reaches a private network: they call AWS APIs (DynamoDB, Step Functions, SNS, "
             "SQS, S3, Athena, Glue, Secrets Manager, KMS, X-Ray) over TLS with IAM-scoped roles, and "
-            "prom_pull calls the HTTPS endpoint a tenant configures. A VPC would add a NAT gateway "
-            "(about $33/month per AZ) or interface endpoints (about $7.50/month each per AZ) per stage.",
+            "prom_pull calls the HTTPS endpoint a tenant configures, the alert notifier the subscribers' "
+            "HTTPS webhooks (Slack, Teams, PagerDuty, signed). A VPC would add a NAT gateway (about "
+            "$33/month per AZ) or interface endpoints (about $7.50/month each per AZ) per stage.",
         ),
         Skip("CKV_AWS_116", FUNCTION, (DEPLOY_HANDLER,), CUSTOM_RESOURCE_DLQ),
     ]
     for spec in FUNCTIONS:
-        if spec.name not in ASYNC_TARGETS:
+        if spec.name not in ASYNC_TARGETS | ALERT_SUBSCRIBERS:
             path = f"Functions/{_stem(spec.name)}/Resource"
             skips.append(Skip("CKV_AWS_116", FUNCTION, (path,), sync_dlq_reason(spec)))
     return skips

@@ -40,6 +40,9 @@ class StageConfig:
     cur_tenants: tuple[str, ...] = ()
     # ARN of a CLOUDFRONT-scope AWS WAF web ACL (made in us-east-1) for the distribution; None: no WAF.
     web_acl_arn: str | None = None
+    # Alert subscriber records (JSON, infra/aws/subscribers.py) whose e-mail / SMS channels get SNS
+    # subscriptions with their filter policies; relative to the repository root. None: no such file.
+    alert_subscribers_file: str | None = None
 
     @property
     def webhook_secret_prefix(self) -> str:
@@ -69,4 +72,5 @@ class StageConfig:
             export_link_ttl_s=int(env.get("exportLinkTtlSeconds", _default("export_link_ttl_s"))),
             cur_tenants=tuple(env.get("curTenants") or ()),
             web_acl_arn=env.get("webAclArn") or None,
+            alert_subscribers_file=env.get("alertSubscribersFile") or None,
         )

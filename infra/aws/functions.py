@@ -2,10 +2,13 @@
 
 Every function gets its own role holding exactly what its FunctionSpec declares (tables read/write,
 state machines started / settled / stopped, webhook secrets, alert publishing + the alerts DLQ, the
-reports bucket, audit signing), an explicit log group, arm64 and the three layers: Powertools
-(AWS-managed), third-party deps (bundled locally, no Docker) and the domain package. The environment is
+alerts topic's subscriptions, the reports bucket, audit signing), an explicit log group, arm64 and the
+three layers: Powertools (AWS-managed), third-party deps (bundled locally, no Docker) and the domain
+package. The environment is
 the full `Settings.to_env()` map with real resource references, except `AUDIT_SIGNING_KEY_ID`, which only
 functions with an `audit_key` get: the sealer signs with it, the verifiers verify (infra/aws/audit.py).
+A function that `subscribes_alerts` (the alert notifier) is subscribed to the alerts topic and, being
+invoked asynchronously by SNS, dead-letters to the alerts DLQ after Lambda's retries.
 """
 
 from __future__ import annotations
@@ -232,10 +235,19 @@ class Functions(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
             environment=self._environment(spec),
-            dead_letter_queue=self._dead_letter_queue(stem) if spec.name in ASYNC_TARGETS else None,
+            dead_letter_queue=self._alerts.dlq
+            if spec.subscribes_alerts
+            else self._dead_letter_queue(stem)
+            if spec.name in ASYNC_TARGETS
+            else None,
         )
         self._grant(spec, role)
-        if fn.dead_letter_queue is not None:
+        if spec.subscribes_alerts:
+            self._alerts.subscribe_notifier(fn)
+            # Lambda sends the failed SNS event with this role: SendMessage (granted by CDK) and a data
+            # key of the alerts key, which encrypts the DLQ.
+            self._alerts.grant_dead_letter_key(role)
+        elif fn.dead_letter_queue is not None:
             # Lambda sends the failed event with this role: SendMessage (granted by CDK) and, the queue
             # being KMS-encrypted, a data key of the data key.
             role.add_to_policy(
@@ -301,6 +313,8 @@ class Functions(Construct):
         if spec.publishes_alerts:
             self._alerts.grant_publish(role)
             self._alerts.grant_dead_letter(role)
+        if spec.manages_subscriptions:
+            self._alerts.grant_manage_subscriptions(role)
         if spec.reports_bucket:
             self._reports.grant_objects(role, spec.reports_bucket)
         if spec.audit_key == "sign":

@@ -135,8 +135,9 @@ def acknowledge(stack: CockpitConstructs) -> None:
     for spec in FUNCTIONS:
         _acknowledge_function(stack, spec)
     dlq_reason = (
-        "The alerts DLQ is itself a dead-letter queue: SNS subscriptions redrive to it and publishers fall "
-        "back to it; messages are kept 14 days for replay."
+        "The alerts DLQ is itself a dead-letter queue: SNS subscriptions redrive to it, publishers fall "
+        "back to it and the alert notifier's failed invocations land in it; messages are kept 14 days "
+        "for replay."
     )
     _ack(stack.alerts.dlq, "Serverless-SQSRedrivePolicy", dlq_reason)
     _ack(stack.alerts.dlq, "AwsSolutions-SQS3", dlq_reason)
@@ -214,15 +215,7 @@ def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
             "ACM connector (the account ids are the tenants', configured at onboarding); the role's trust "
             "policy names this function's role and, optionally, an external id.",
         )
-    if spec.name not in ASYNC_TARGETS:
-        _ack(fn, "Serverless-LambdaDLQ", sync_dlq_reason(spec))
-    else:
-        _ack(
-            fn.dead_letter_queue,  # type: ignore[arg-type]
-            "Serverless-SQSRedrivePolicy",
-            "This queue is itself the dead-letter queue of a schedule target; it keeps failed events "
-            "14 days.",
-        )
+    _acknowledge_dead_letters(stack, spec)
     for machine in spec.stops_state_machines:
         executions = nag_ref(stack, stack.functions.execution_arn_pattern(machine))
         _ack(
@@ -270,6 +263,22 @@ def _acknowledge_function(stack: CockpitConstructs, spec: FunctionSpec) -> None:
         resource = stack.api.rest_api.root.resource_for_path(path).node.find_child(method)
         _ack(resource, "AwsSolutions-APIG4", PUBLIC_ROUTE_CHECKS[route])
         _ack(resource, "AwsSolutions-COG4", PUBLIC_ROUTE_CHECKS[route])
+
+
+def _acknowledge_dead_letters(stack: CockpitConstructs, spec: FunctionSpec) -> None:
+    """A synchronously invoked function has no DLQ (why: `sync_dlq_reason`); a schedule target's own
+    DLQ is itself a dead-letter queue; the alert notifier's is the alerts DLQ (acknowledged once)."""
+    fn = stack.functions.functions[spec.name]
+    if spec.subscribes_alerts:
+        return
+    if spec.name not in ASYNC_TARGETS:
+        _ack(fn, "Serverless-LambdaDLQ", sync_dlq_reason(spec))
+        return
+    _ack(
+        fn.dead_letter_queue,  # type: ignore[arg-type]
+        "Serverless-SQSRedrivePolicy",
+        "This queue is itself the dead-letter queue of a schedule target; it keeps failed events 14 days.",
+    )
 
 
 def _acknowledge_bucket_deployment(stack: CockpitConstructs) -> None:

@@ -10,11 +10,13 @@ against it, so a new `*` statement fails instead of passing under an old acknowl
 
 from __future__ import annotations
 
-from companyos.topology import PULL_SCHEDULES, STATE_MACHINES, FunctionSpec
+from companyos.topology import FUNCTIONS, PULL_SCHEDULES, STATE_MACHINES, FunctionSpec
 
 # The KPI schedules' target (EventBridge Scheduler, asynchronous) and every pull connector's function.
 SCHEDULE_TARGET = "scheduler"
 ASYNC_TARGETS = frozenset({SCHEDULE_TARGET, *(p.function for p in PULL_SCHEDULES)})
+# Invoked asynchronously by SNS (subscribed to the alerts topic); their dead-letter queue is the alerts DLQ.
+ALERT_SUBSCRIBERS = frozenset(f.name for f in FUNCTIONS if f.subscribes_alerts)
 
 FUNCTION_XRAY = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 STATE_MACHINE_LOGS_XRAY = frozenset(
@@ -115,6 +117,8 @@ def invokers(spec: FunctionSpec) -> list[str]:
     if spec.name == SCHEDULE_TARGET:
         found.append("EventBridge Scheduler (KPI schedules)")
     found.extend(f"EventBridge Scheduler ({p.name})" for p in PULL_SCHEDULES if p.function == spec.name)
+    if spec.subscribes_alerts:
+        found.append("SNS (its subscription to the alerts topic)")
     if not found:
         raise ValueError(f"{spec.name}: nothing invokes it (companyos.topology); say who does")
     return found
@@ -122,7 +126,7 @@ def invokers(spec: FunctionSpec) -> list[str]:
 
 def sync_dlq_reason(spec: FunctionSpec) -> str:
     """Why a function invoked only synchronously has no dead-letter queue."""
-    if spec.name in ASYNC_TARGETS:
+    if spec.name in ASYNC_TARGETS | ALERT_SUBSCRIBERS:
         raise ValueError(f"{spec.name} is invoked asynchronously: it needs its dead-letter queue")
     return (
         f"Invoked only synchronously, by {' and '.join(invokers(spec))}: Lambda sends to a DLQ (or an "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import CfnOutput, Environment, Stack, Stage
 from companyos.adapters.config import table_names
 from companyos.topology import STATE_MACHINES
@@ -19,7 +21,10 @@ from infra.aws.functions import Functions
 from infra.aws.log_key import create_logs_key
 from infra.aws.pipeline import Pipeline, state_machine_arn
 from infra.aws.reports import Reports
+from infra.aws.subscribers import load, native_subscriptions
 from infra.aws.web import Web
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class CockpitStack(Stack):
@@ -35,8 +40,14 @@ class CockpitStack(Stack):
         self.logs_key = create_logs_key(self, retain=config.retain_data)
         logs = access_log_bucket(self, "AccessLogs")
         self.data = Data(self, "Data", names=table_names(config.prefix), retain=config.retain_data)
+        records = load(ROOT / config.alert_subscribers_file) if config.alert_subscribers_file else []
         self.alerts = Alerts(
-            self, "Alerts", prefix=config.prefix, emails=config.alert_emails, retain=config.retain_data
+            self,
+            "Alerts",
+            prefix=config.prefix,
+            emails=config.alert_emails,
+            retain=config.retain_data,
+            subscribers=tuple(native_subscriptions(records)),
         )
         self.reports = Reports(self, "Reports", log_bucket=logs, retain=config.retain_data)
         self.audit = AuditSigning(self, "AuditSigning", prefix=config.prefix, retain=config.retain_data)

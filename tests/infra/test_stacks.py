@@ -273,7 +273,10 @@ def test_function_role_is_least_privilege(synth: Synth, spec: Any) -> None:
     to_alerts_dlq = [
         s for s in statements if "sqs:SendMessage" in _actions(s) and "AlertsDeadLetters" in json.dumps(s)
     ]
-    assert bool(to_alerts_dlq) is spec.publishes_alerts  # the publisher's fallback
+    # the publisher's fallback; the notifier's dead-letter queue (failed SNS invocations)
+    assert bool(to_alerts_dlq) is (spec.publishes_alerts or spec.subscribes_alerts)
+    subscription_actions = {a for a in actions if "Subscri" in a or a == "sns:Unsubscribe"}
+    assert bool(subscription_actions) is spec.manages_subscriptions
     assert ("kms:Sign" in actions) is (spec.audit_key == "sign")  # the sealer only (#17)
     assert ("kms:Verify" in actions) is bool(spec.audit_key)
     assert ("s3:GetObject" in actions) is bool(spec.reports_bucket or spec.queries_lake)
@@ -690,6 +693,315 @@ def test_alert_email_subscriptions_redrive_to_the_dlq(synth: Synth) -> None:
         "AWS::SNS::Subscription",
         {"Protocol": "email", "RedrivePolicy": {"deadLetterTargetArn": Match.any_value()}},
     )
+
+
+def _subscriber(subscriber_id: str, channels: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A `companyos.domain.alert_subscribers.Subscriber` record as the records file holds it."""
+    return {
+        "subscriber_id": subscriber_id,
+        "name": subscriber_id.title(),
+        "email": f"{subscriber_id}@northwind.example",
+        "channels": channels,
+        "created_at": "2026-01-05T09:00:00Z",
+        "created_by": "admin@northwind.example",
+        "updated_at": "2026-01-05T09:00:00Z",
+        "updated_by": "admin@northwind.example",
+        **fields,
+    }
+
+
+SUBSCRIBERS = {
+    "tenants": {
+        "northwind": [
+            _subscriber(
+                "dana",
+                [
+                    {
+                        "channel_id": "c1",
+                        "type": "email",
+                        "address": "dana@northwind.example",
+                        "carries": ["email"],
+                    },
+                    {"channel_id": "c2", "type": "sms", "address": "+14155550123", "carries": ["sms"]},
+                ],
+                personas=["ops", "cto"],
+                oncall=["sre_primary"],
+                min_severity="high",
+            ),
+            _subscriber(
+                "erin",
+                [
+                    {
+                        "channel_id": "c1",
+                        "type": "email",
+                        "address": "ceo@northwind.example",
+                        "carries": ["email"],
+                    }
+                ],
+                personas=["ceo"],
+            ),
+            _subscriber(
+                "frank",
+                [
+                    {
+                        "channel_id": "c1",
+                        "type": "email",
+                        "address": "frank@northwind.example",
+                        "carries": ["email"],
+                    }
+                ],
+                personas=["ceo"],
+                enabled=False,
+            ),
+        ]
+    }
+}
+
+
+def _dev_config(tmp_path: Path, doc: Any) -> Any:
+    from infra.aws.config import StageConfig
+
+    path = tmp_path / "subscribers-dev.json"
+    path.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+    companyos = json.loads((ROOT / "cdk.json").read_text())["context"]["companyos"]
+    companyos["environments"]["dev"]["alertSubscribersFile"] = str(path)
+    return StageConfig.from_context("dev", companyos)
+
+
+@pytest.fixture(scope="module")
+def with_subscribers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The dev stage synthesized (cdk-nag on) with a subscriber records file."""
+    from aws_cdk import App
+
+    from infra.aws.nag import apply_checks
+    from infra.aws.stage import CockpitStage
+
+    tmp = tmp_path_factory.mktemp("subscribers")
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = App(outdir=str(tmp / "cdk.out"), context=context)
+    stage = CockpitStage(app, _dev_config(tmp, SUBSCRIBERS))
+    apply_checks(app)
+    app.synth()  # raises on an unacknowledged cdk-nag finding
+    template = stage.synth().get_stack_by_name(stage.stack.stack_name).template
+    return json.loads(json.dumps(template))
+
+
+def _subscriptions(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
+
+
+def _dlq_arn(template: dict[str, Any]) -> dict[str, Any]:
+    (dlq,) = [
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue" and r["Properties"].get("QueueName") == "companyos-dev-alerts-dlq"
+    ]
+    return {"Fn::GetAtt": [dlq, "Arn"]}
+
+
+def test_subscriptions_and_filter_policies_come_from_the_subscriber_records(
+    with_subscribers: dict[str, Any],
+) -> None:
+    # Given dana (ops + cto, high and above, on call for sre_primary; e-mail and SMS), erin (ceo, every
+    # severity; e-mail) and frank (disabled)
+    natives = [s for s in _subscriptions(with_subscribers) if s["Protocol"] in ("email", "sms")]
+    found = sorted(
+        (s["Protocol"], s["Endpoint"], json.dumps(s["FilterPolicy"], sort_keys=True)) for s in natives
+    )
+    # Then one subscription per native channel and filter policy: the alert policy, and the escalation
+    # policy of an on-call subscriber; none for frank
+    dana_alert = {
+        "kind": ["alert"],
+        "tenant": ["northwind"],
+        "persona": ["cto", "ops"],
+        "severity": ["critical", "high"],
+    }
+    dana_page = {"kind": ["escalation"], "tenant": ["northwind"], "target": ["sre_primary"]}
+    expected = [
+        ("email", "dana@northwind.example", {**dana_alert, "channel": ["email"]}),
+        ("email", "dana@northwind.example", dana_page),
+        ("sms", "+14155550123", {**dana_alert, "channel": ["sms"]}),
+        ("sms", "+14155550123", dana_page),
+        (
+            "email",
+            "ceo@northwind.example",
+            {
+                "kind": ["alert"],
+                "tenant": ["northwind"],
+                "persona": ["ceo"],
+                "channel": ["email"],
+                "severity": ["critical", "high", "warning", "medium", "info"],
+            },
+        ),
+    ]
+    assert found == sorted((p, e, json.dumps(f, sort_keys=True)) for p, e, f in expected)
+    assert "frank@northwind.example" not in json.dumps(with_subscribers)
+    # each on the alerts topic, matching message attributes, redriving to the alerts DLQ
+    topic = next(
+        k
+        for k, r in with_subscribers["Resources"].items()
+        if r["Type"] == "AWS::SNS::Topic" and k.startswith("AlertsAlertsTopic")
+    )
+    for s in natives:
+        assert s["TopicArn"] == {"Ref": topic}
+        assert s["FilterPolicyScope"] == "MessageAttributes"
+        assert s["RedrivePolicy"] == {"deadLetterTargetArn": _dlq_arn(with_subscribers)}
+
+
+def test_the_notifier_takes_alert_and_escalation_messages_and_dead_letters_to_the_alerts_dlq(
+    synth: Synth,
+) -> None:
+    template = synth.templates["dev"]
+    notifier, fn = _function(synth, "alert_notifier")
+    (subscription,) = [s for s in _subscriptions(template) if s["Protocol"] == "lambda"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [notifier, "Arn"]}
+    assert subscription["FilterPolicy"] == {"kind": ["alert", "escalation"]}
+    assert subscription["FilterPolicyScope"] == "MessageAttributes"
+    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": _dlq_arn(template)}
+    # the topic may invoke it, and a failed invocation (after Lambda's retries) lands in the alerts DLQ
+    (permission,) = [
+        p["Properties"]
+        for p in synth.resources("dev", "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [notifier, "Arn"]}
+    ]
+    assert permission["Principal"] == "sns.amazonaws.com"
+    assert permission["SourceArn"] == subscription["TopicArn"]
+    assert fn["Properties"]["DeadLetterConfig"] == {"TargetArn": _dlq_arn(template)}
+    statements = _role_statements(synth, fn["Properties"])
+    alerts_key = template["Resources"][_dlq_arn(template)["Fn::GetAtt"][0]]["Properties"]["KmsMasterKeyId"]
+    assert any(
+        sorted(_actions(s)) == ["kms:Decrypt", "kms:GenerateDataKey"] and s["Resource"] == alerts_key
+        for s in statements
+    )
+    assert "sns:Publish" not in {a for s in statements for a in _actions(s)}
+
+
+def test_the_subscriber_api_manages_subscriptions_of_the_alerts_topic_only(synth: Synth) -> None:
+    assert [f.name for f in FUNCTIONS if f.manages_subscriptions] == ["alerts_api"]
+    managing = {
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+        "sns:SetSubscriptionAttributes",
+        "sns:GetSubscriptionAttributes",
+        "sns:ListSubscriptionsByTopic",
+    }
+    statements = _role_statements(synth, _function(synth, "alerts_api")[1]["Properties"])
+    granting = [s for s in statements if managing & set(_actions(s))]
+    assert managing <= {a for s in granting for a in _actions(s)}
+    for statement in granting:  # (merged with sns:Publish, which has the same resource)
+        assert statement["Resource"]["Ref"].startswith("AlertsAlertsTopic")  # a topic's Ref is its ARN
+
+
+def test_the_subscriber_routes_go_to_the_alerts_api(synth: Synth) -> None:
+    methods = _methods_by_path(synth)
+    for prefix in ("/api/alert-subscribers", "/api/alert-notifications"):
+        for path in (prefix, f"{prefix}/{{proxy+}}"):
+            method = methods[("ANY", path)]
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+            assert _integrated_function(synth, method) == "alerts_api"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (
+            {
+                "tenants": {
+                    "northwind": [
+                        _subscriber(
+                            "gail",
+                            [
+                                {
+                                    "channel_id": "c1",
+                                    "type": "slack",
+                                    "address": "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
+                                    "carries": ["slack"],
+                                }
+                            ],
+                            personas=["cto"],
+                        )
+                    ]
+                }
+            },
+            r"tenant 'northwind' record 0 \(gail\): channel 'c1' is a slack channel.*add webhook channels "
+            r"through the subscriber API",
+        ),
+        (
+            {"tenants": {"northwind": [{"subscriber_id": "hal", "name": "Hal"}]}},
+            r"tenant 'northwind' record 0 \(hal\): not a subscriber record: .*email",
+        ),
+        (
+            {
+                "tenants": {
+                    "northwind": [
+                        _subscriber(
+                            "jo",
+                            [
+                                {
+                                    "channel_id": "c1",
+                                    "type": "email",
+                                    "address": "jo@x.example",
+                                    "carries": ["email"],
+                                }
+                            ],
+                            personas=["cto", "ctoo"],
+                        )
+                    ]
+                }
+            },
+            r"record 0 \(jo\): unknown persona 'ctoo'",
+        ),
+        ("{not json", r"line 1: not JSON"),
+        ({"northwind": []}, r'top level: expected \{"tenants"'),
+    ],
+    ids=["webhook-channel", "malformed-record", "unknown-persona", "not-json", "no-tenants-key"],
+)
+def test_synth_refuses_a_subscriber_file_it_cannot_deploy(tmp_path: Path, doc: Any, message: str) -> None:
+    from aws_cdk import App
+
+    from infra.aws.stage import CockpitStage
+    from infra.aws.subscribers import SubscribersFileError
+
+    config = _dev_config(tmp_path, doc)
+    with pytest.raises(SubscribersFileError, match=message) as refused:
+        CockpitStage(App(outdir=str(tmp_path / "cdk.out")), config)
+    assert "subscribers-dev.json" in str(refused.value)  # names the file
+
+
+def test_synth_refuses_a_subscriber_too_wide_for_a_filter_policy(tmp_path: Path, monkeypatch: Any) -> None:
+    # An e-mail or SMS channel has at most 8 personas x 1 channel x 5 severities = 40 combinations, under
+    # SNS's 150, so the check is exercised with a lower limit.
+    from companyos.domain import alert_subscribers
+
+    from infra.aws.subscribers import SubscribersFileError, load
+
+    monkeypatch.setattr(alert_subscribers, "MAX_COMBINATIONS", 4)
+    ivy = _subscriber(
+        "ivy",
+        [{"channel_id": "c1", "type": "email", "address": "ivy@x.example", "carries": ["email"]}],
+        personas=["cto"],
+    )
+    config = _dev_config(tmp_path, {"tenants": {"northwind": [ivy]}})
+    with pytest.raises(
+        SubscribersFileError, match=r"record 0 \(ivy\): the email channel's filter would have 5"
+    ):
+        load(Path(config.alert_subscribers_file))
+
+
+def test_a_disabled_subscriber_gets_no_subscription(tmp_path: Path) -> None:
+    from aws_cdk import App, Stack
+
+    from infra.aws.alerts import Alerts
+    from infra.aws.subscribers import load, native_subscriptions
+
+    path = tmp_path / "subscribers.json"
+    frank = SUBSCRIBERS["tenants"]["northwind"][2]
+    path.write_text(json.dumps({"tenants": {"northwind": [frank]}}))
+    subscriptions = native_subscriptions(load(path))
+    assert subscriptions == []
+    stack = Stack(App(), "T")
+    Alerts(stack, "Alerts", prefix="t", emails=(), retain=False, subscribers=tuple(subscriptions))
+    Template.from_stack(stack).resource_count_is("AWS::SNS::Subscription", 0)
 
 
 # ---------------------------------------------------------------- reports (board pack)
