@@ -4,9 +4,10 @@ An environment may name a records file in cdk.json (`alertSubscribersFile`, rela
 root): `{"tenants": {"<tenant_id>": [<subscriber record>, ...]}}`, each record a
 `companyos.domain.alert_subscribers.Subscriber` as JSON (what the subscriber API stores). For every
 enabled subscriber's native channel (e-mail, SMS: `NATIVE_PROTOCOL`) the stack makes one SNS
-subscription per filter policy of `filter_policies` — the alert policy and, for a subscriber on call,
-the escalation one — so what AWS delivers is what the notifier and the local outbox match
-(`alert_subscribers.matches`). Webhook-type channels (Slack, Teams, PagerDuty, signed webhooks) are
+subscription (SNS keeps one per endpoint and topic) whose filter policy is `sns_filter_policy` — the
+alert policy and, for a subscriber on call, the escalation one under `$or` — so what AWS delivers is
+what the notifier and the local outbox match (`alert_subscribers.matches`), and what the subscriber
+API subscribes at runtime. Webhook-type channels (Slack, Teams, PagerDuty, signed webhooks) are
 posted by the alert notifier from the runtime store, so the file may not hold them: they are added
 through the subscriber API. Anything else wrong with the file fails synth naming the file and record.
 """
@@ -23,8 +24,8 @@ from companyos.domain.alert_subscribers import (
     CARRIES,
     NATIVE_PROTOCOL,
     Subscriber,
-    filter_policies,
     known_personas,
+    sns_filter_policy,
     too_wide,
 )
 from pydantic import ValidationError
@@ -42,26 +43,21 @@ class Record:
 
 @dataclass(frozen=True)
 class NativeSubscription:
-    """One SNS subscription: a native channel of a subscriber under one of its filter policies."""
+    """One SNS subscription: a native channel of a subscriber, under its filter policy."""
 
     tenant_id: str
     subscriber_id: str
     channel_id: str
     protocol: str  # NATIVE_PROTOCOL: email / sms
     endpoint: str
-    filter_policy: dict[str, list[str]]
-
-    @property
-    def kind(self) -> str:
-        """alert or escalation: which of the channel's policies this is."""
-        return self.filter_policy["kind"][0]
+    filter_policy: dict[str, Any]
 
     @property
     def construct_id(self) -> str:
-        """Stable per (tenant, subscriber, channel, kind), so reordering the file replaces nothing (a
+        """Stable per (tenant, subscriber, channel), so reordering the file replaces nothing (a
         replaced e-mail subscription would need confirming again); JSON keeps distinct ids distinct,
         and a construct id may not hold '/'."""
-        parts = [self.tenant_id, self.subscriber_id, self.channel_id, self.kind]
+        parts = [self.tenant_id, self.subscriber_id, self.channel_id]
         return "Subscriber" + json.dumps(parts).replace("/", "\\u002f")
 
 
@@ -140,12 +136,13 @@ def _check(path: Path, where: str, tenant_id: str, sub: Subscriber, known: tuple
 
 
 def native_subscriptions(records: list[Record]) -> list[NativeSubscription]:
-    """The SNS subscriptions of the records: per enabled subscriber, native channel and filter policy."""
+    """The SNS subscriptions of the records: one per native channel of an enabled subscriber."""
     out = []
     for record in records:
         sub = record.subscriber
         for ch in sub.channels:
-            for policy in filter_policies(record.tenant_id, sub, ch):  # none when disabled
+            policy = sns_filter_policy(record.tenant_id, sub, ch)  # None when disabled
+            if policy is not None:
                 out.append(
                     NativeSubscription(
                         tenant_id=record.tenant_id,

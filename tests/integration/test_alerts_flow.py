@@ -565,7 +565,9 @@ def test_after_the_last_level_an_unacknowledged_alert_is_paged_again_until_someo
         (n["target"], n["level"], n.get("repeat"))
         for n in alert_of(tenant.id, "P1IncidentDeclared").escalation["notified"]
     ]
-    assert pages == [("sre_primary", 0, None), ("cto", 1, None), ("cto", 2, 1), ("cto", 3, 2)]
+    # (the execution's own first step may have paged sre_primary before it was stopped)
+    assert pages[-4:] == [("sre_primary", 0, None), ("cto", 1, None), ("cto", 2, 1), ("cto", 3, 2)]
+    assert pages[:-4] in ([], [("sre_primary", 0, None)])
     assert [m["attributes"]["target"] for m in inbox.drain("esc.cto")] == ["cto", "cto", "cto"]
     # When someone acknowledges, a pending repeat pages nobody
     api(

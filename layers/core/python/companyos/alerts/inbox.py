@@ -10,6 +10,7 @@ from companyos.adapters.alerts_repo import AlertRepo
 from companyos.alerts.context import Runtime, audit
 from companyos.alerts.delivery import deliver
 from companyos.alerts.escalation import stop_execution
+from companyos.alerts.writes import save_with_retry
 from companyos.domain.alert_engine import Alert
 from companyos.domain.alert_rules import SEVERITY_RANK, AlertPack, load_pack
 from companyos.domain.auth import Principal, authorize, personas_for
@@ -127,17 +128,23 @@ def resolve(rt: Runtime, principal: Principal, tenant_id: str, alert_id: str, no
             },
         )
     now = rt.now().isoformat()
-    outbox = [*alert.outbox, "resolved"] if alert.notified_at else alert.outbox
-    done = alert.model_copy(
-        update={
-            "state": "resolved",
-            "resolved_at": now,
-            "resolved_by": principal.email,
-            "updated_at": now,
-            "outbox": outbox,
-        }
-    )
-    repo.save(done)
+
+    def resolved(fresh: Alert) -> Alert:
+        """The resolve applied to the alert as stored (an escalation step may have logged a page
+        meanwhile: re-read on a version conflict, never overwrite it)."""
+        if fresh.state not in ("firing", "pending"):
+            raise Conflict(f"alert '{alert_id}' is {fresh.state} now", code="alert_not_open")
+        return fresh.model_copy(
+            update={
+                "state": "resolved",
+                "resolved_at": now,
+                "resolved_by": principal.email,
+                "updated_at": now,
+                "outbox": [*fresh.outbox, "resolved"] if fresh.notified_at else fresh.outbox,
+            }
+        )
+
+    done = save_with_retry(repo, resolved(alert), resolved)
     audit(tenant_id, principal.email, role, "alert.resolved", done, reason=note, previous_state=alert.state)
     stop_execution(rt, done, f"resolved by {principal.email}")
     current = {done.alert_id: done}
