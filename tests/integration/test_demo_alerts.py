@@ -86,3 +86,47 @@ def test_open_critical_cves_and_sla_breaches_on_the_ciso_page_fire_their_alerts(
     threats = {i["id"]: i for i in snapshot(tenant, "7d")["panels"]["threats"].get("items") or []}
     high = threats.get("findings_critical_high", {}).get("value") or 0
     assert (high > 0) is ("AnomalyDetected" in fired)
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_the_demo_subscribers_find_each_firing_alert_in_their_outbox(local, evaluated, tenant):
+    """Issue #18 acceptance: the demo's subscribers (its persona users, seeded) receive the messages
+    of the alerts firing on the demo, visible in the local outbox. Expected from the pack's routes:
+    every firing alert not silenced or inhibited reaches, for each (persona, channel) its rule routes,
+    each subscriber of that persona on each of its channels that carries the channel."""
+    from companyos.adapters.alerts_repo import AlertRepo
+    from companyos.adapters.subscribers_repo import SubscriberRepo
+    from companyos.domain.alert_rules import SEVERITY_RANK, load_pack
+
+    local.stack.deliver_notifications()
+    pack = load_pack()
+    subs = SubscriberRepo(tenant).all()
+    got = {
+        (n.subscriber_id, n.channel_id, n.attributes.get("rule"))
+        for s in subs
+        for n in SubscriberRepo(tenant).notifications(s.subscriber_id, limit=200)
+    }
+    expected = set()
+    for alert in AlertRepo(tenant).alerts().values():
+        if alert.state != "firing" or alert.silenced or alert.inhibited_by or not alert.notified_at:
+            continue
+        for persona, channel in pack.routes_of(pack.rule(alert.rule_id)):
+            for s in subs:
+                if persona not in s.personas or SEVERITY_RANK[alert.severity] > SEVERITY_RANK[s.min_severity]:
+                    continue
+                expected |= {
+                    (s.subscriber_id, c.channel_id, alert.rule_id) for c in s.channels if channel in c.carries
+                }
+    assert subs, f"{tenant}: the demo subscribes its persona users"
+    if tenant == "northwind":
+        assert expected, "northwind's demo has alerts firing that reach its subscribers"
+    assert expected <= got, sorted(expected - got)[:10]
+    # and the API's outbox shows the same, each one recorded (the local stack sends nothing out)
+    admin = local.client.login("platform@companyos.demo")
+    reply = local.client.request("GET", f"/api/alert-notifications?tenant={tenant}&limit=200", token=admin)
+    assert reply.status == 200, reply.body
+    assert {n["status"] for n in reply.body["notifications"]} <= {"recorded"}
+    shown = {
+        (n["subscriber_id"], n["channel_id"], n["attributes"]["rule"]) for n in reply.body["notifications"]
+    }
+    assert shown <= got and (len(got) > 200 or shown == got)

@@ -24,6 +24,7 @@ ALERT_PREFIX = "ALERT#"
 TUNING_SK = "ALERTCFG#TUNING"
 ROUTES_SK = "ALERTCFG#ROUTES"
 SILENCE_PREFIX = "SILENCE#"
+GROUP_PREFIX = "ALERTGROUP#"  # the grouping window of a rule and status (alerts/grouping.py)
 PAUSE_PREFIX = "PAUSE#"  # the admin plane's KPI pauses (admin/catalog.py), read for maintenance
 
 
@@ -127,3 +128,20 @@ class AlertRepo:
         if ROUTES_SK not in self._versions:
             self._config(ROUTES_SK)
         self._save(ROUTES_SK, "alert_routes", routes.model_dump(mode="json"))
+
+    # ------------------------------------------------------------------ grouping windows
+
+    def group_window(self, rule_id: str, status: str) -> dict[str, Any] | None:
+        """The (rule, status) grouping window as stored, remembering its version (strongly read)."""
+        sk = f"{GROUP_PREFIX}{rule_id}#{status}"
+        try:
+            item = CatalogItem.get(self._pk, sk, consistent_read=True)
+        except CatalogItem.DoesNotExist:
+            self._versions[sk] = None
+            return None
+        self._versions[sk] = item.version
+        return dict(item.data)
+
+    def put_group_window(self, rule_id: str, status: str, data: dict[str, Any]) -> None:
+        """Write the window read by `group_window` (Conflict when it changed meanwhile)."""
+        self._save(f"{GROUP_PREFIX}{rule_id}#{status}", "alert_group", data)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from companyos.adapters.alerts_repo import AlertRepo
-from companyos.alerts import routing
+from companyos.alerts import grouping, routing
 from companyos.alerts.context import SYSTEM, Runtime, audit
 from companyos.alerts.notify import DeliveryFailed
 from companyos.alerts.writes import save_with_retry
@@ -38,7 +38,8 @@ def deliver(
     not be delivered (`DeliveryFailed`: neither SNS nor the DLQ took it) goes back to the outbox so
     the retry sends that group again — never the groups that went out before it. A notification
     of a muted alert (`mute`: a silence, a KPI in maintenance) is recorded on the alert and in the
-    audit trail as silenced, and not sent."""
+    audit trail as silenced, and not sent. A group whose rule's grouping window is open
+    (`grouping.held_until`) stays in the outbox until the window's flush sends it with the rest."""
     claim, now = uuid.uuid4().hex, rt.now()
     groups: dict[tuple[str, str], list[tuple[Alert, str]]] = {}
     silenced = 0
@@ -55,20 +56,52 @@ def deliver(
             groups.setdefault((claimed.rule_id, status), []).append((claimed, status))
     outcomes: list[str] = []
     failed: DeliveryFailed | None = None
-    for _, group in sorted(groups.items()):
-        messages = routing.alert_messages(pack, repo.tenant_id, group, rt.settings.cockpit_url)
-        try:
-            outcomes += [rt.publisher.publish(m) for m in messages]
-            done = True
-        except DeliveryFailed as exc:
-            failed, done = failed or exc, False
-        for alert_id in dict.fromkeys(a.alert_id for a, _ in group):
+    held = 0
+    for (rule_id, status), group in sorted(groups.items()):
+        ids = list(dict.fromkeys(a.alert_id for a, _ in group))
+        sent, error = _send_group(rt, repo, pack, (rule_id, status), group, now)
+        if sent is None:  # the rule's grouping window is open: these go out with the rest at its end
+            held += len(group)
+        outcomes += sent or []
+        failed = failed or error
+        done = sent is not None and error is None
+        for alert_id in ids:
             statuses = [s for a, s in group if a.alert_id == alert_id]
             settle = functools.partial(_settle, claim, statuses, done)
             current[alert_id] = save_with_retry(repo, settle(current[alert_id]), settle)
     if failed is not None:
         raise failed
-    return {"messages": len(outcomes), "dead_lettered": outcomes.count("dead_lettered"), "silenced": silenced}
+    return {
+        "messages": len(outcomes),
+        "dead_lettered": outcomes.count("dead_lettered"),
+        "silenced": silenced,
+        "held": held,
+    }
+
+
+def _send_group(
+    rt: Runtime,
+    repo: AlertRepo,
+    pack: AlertPack,
+    key: tuple[str, str],
+    group: list[tuple[Alert, str]],
+    now: datetime,
+) -> tuple[list[str] | None, DeliveryFailed | None]:
+    """Publish one (rule, status) group: its outcomes, or None when the grouping window holds it
+    (its flush is scheduled); the failure when neither SNS nor the DLQ took it."""
+    rule_id, status = key
+    ids = list(dict.fromkeys(a.alert_id for a, _ in group))
+    until = grouping.held_until(grouping.window(repo, rule_id, status), ids, pack.group_interval_s, now)
+    if until is not None:
+        grouping.start_flush(rt, repo.tenant_id, rule_id, status, until)
+        return None, None
+    messages = routing.alert_messages(pack, repo.tenant_id, group, rt.settings.cockpit_url)
+    try:
+        outcomes: list[str] = [rt.publisher.publish(m) for m in messages]
+    except DeliveryFailed as exc:
+        return [], exc
+    grouping.record_sent(repo, rule_id, status, ids, now, pack.group_interval_s)
+    return outcomes, None
 
 
 def _record_silenced(repo: AlertRepo, alert: Alert, claim: str, why: dict[str, Any], now: datetime) -> Alert:

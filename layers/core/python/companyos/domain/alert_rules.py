@@ -209,6 +209,14 @@ class EscalationRoutes(_Frozen):
 
 
 class AlertPack(_Frozen):
+    @model_validator(mode="before")
+    @classmethod
+    def _grouping(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("grouping"), dict):
+            data = {**data, "group_interval_s": parse_duration(data["grouping"].get("interval", 0))}
+            data.pop("grouping")
+        return data
+
     pack: Literal["alerts"]
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     personas: tuple[str, ...]
@@ -217,6 +225,9 @@ class AlertPack(_Frozen):
     rules: tuple[Rule, ...]
     escalation: EscalationRoutes
     runtime_anomaly: dict[str, float] = Field(default_factory=dict)
+    # Alertmanager's group_interval: after a message of a rule, the rule's alerts that fire (or
+    # resolve) within this many seconds wait and go out together, in one message, when it ends
+    group_interval_s: int = Field(default=300, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
