@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: install install-demo install-checkov demo test test-fast lint synth bench bench-demo openapi docs chromium node clean
+.PHONY: install install-demo install-checkov demo test test-fast lint synth bench bench-demo cost openapi docs chromium node clean
 
 # Everything: the tests, lint, synth and benchmarks (`.[dev]` includes the demo's dependencies).
 $(STAMP): pyproject.toml
@@ -85,6 +85,11 @@ synth: install node
 
 bench: install
 	$(PY) -m pytest -q tests/bench -m bench -p no:cacheprovider
+
+# The AWS bill from measured counts (tests/bench/test_bench_cost.py → docs/cost.md, docs/benchmarks.md).
+cost: install
+	$(PY) -m pytest -q tests/bench/test_bench_cost.py -m bench -p no:cacheprovider
+	$(PY) -m tools.cost_model --write docs/cost.md
 
 # `make demo`'s start alone: seconds to the login page and to the seeded demo (bench-report.json).
 bench-demo: install
