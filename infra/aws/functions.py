@@ -4,7 +4,8 @@ Every function gets its own role holding exactly what its FunctionSpec declares 
 state machines started / settled / stopped, webhook secrets, alert publishing + the alerts DLQ, the
 alerts topic's subscriptions, the reports bucket, audit signing), an explicit log group, arm64 and the
 three layers: Powertools (AWS-managed), third-party deps (bundled locally, no Docker) and the domain
-package. The environment is
+package; a function that `renders_pdf` (board_pack) also gets the board-pack layer, reportlab + arm64
+Pillow fetched as wheels at synth (infra/aws/pdf_layer.py). The environment is
 the full `Settings.to_env()` map with real resource references, except `AUDIT_SIGNING_KEY_ID`, which only
 functions with an `audit_key` get: the sealer signs with it, the verifiers verify (infra/aws/audit.py).
 A function that `subscribes_alerts` (the alert notifier) is subscribed to the alerts topic and, being
@@ -14,12 +15,14 @@ invoked asynchronously by SNS, dead-letters to the alerts DLQ after Lambda's ret
 from __future__ import annotations
 
 import importlib.metadata as md
+import os
 import shutil
 from pathlib import Path
 from typing import cast
 
 import jsii
 from aws_cdk import (
+    Annotations,
     ArnFormat,
     AssetHashType,
     BundlingOptions,
@@ -38,6 +41,7 @@ from companyos.adapters.config import Settings, TableNames
 from companyos.topology import CERT_READER_ROLE, FUNCTIONS, FunctionSpec
 from constructs import Construct
 
+from infra.aws import pdf_layer
 from infra.aws.alerts import Alerts
 from infra.aws.audit import AuditSigning
 from infra.aws.config import StageConfig
@@ -130,6 +134,7 @@ class Functions(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.layers = self._layers()
+        self.pdf_layer = self._pdf_layer()
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for spec in FUNCTIONS:
@@ -170,6 +175,32 @@ class Functions(Construct):
             deps,
             core,
         ]
+
+    def _pdf_layer(self) -> lambda_.LayerVersion | None:
+        """reportlab + Pillow for arm64 CPython 3.14, from the cache or fetched now; None only when the
+        synth said to skip it (offline) and nothing is cached, which is then said on stderr and as a
+        warning on this construct."""
+        target = pdf_layer.Target.for_lambda(RUNTIME.name, ARCHITECTURE.name)
+        skip = os.environ.get(pdf_layer.SKIP_ENV, "").lower() not in {"", "0", "false"} or str(
+            self.node.try_get_context(pdf_layer.SKIP_CONTEXT)
+        ).lower() in {"1", "true"}
+        folder = pdf_layer.layer_folder(target, skip=skip)
+        if folder is None:
+            Annotations.of(self).add_warning_v2("companyos:boardPackLayerSkipped", pdf_layer.SKIPPED_WARNING)
+            return None
+        pinned = pdf_layer.pins()
+        return lambda_.LayerVersion(
+            self,
+            "BoardPackLayer",
+            description="Board-pack PDF deps (arm64): " + ", ".join(f"{n}=={v}" for n, v in pinned.items()),
+            code=lambda_.Code.from_asset(
+                str(folder),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=folder.name,  # the cache key: pins, platforms, Python version
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
 
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         tables = self._data.tables
@@ -227,7 +258,7 @@ class Functions(Construct):
             code=lambda_.Code.from_asset(
                 str(ROOT / "functions" / spec.name), exclude=["**/__pycache__", "**/*.pyc", "tests"]
             ),
-            layers=self.layers,
+            layers=[*self.layers, self.pdf_layer] if spec.renders_pdf and self.pdf_layer else self.layers,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             role=role,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
+import shutil
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -14,6 +19,8 @@ from companyos.adapters.config import Settings, TableNames, table_names
 from companyos.adapters.models import TABLES, describe
 from companyos.alerts.topology import DLQ_RETENTION_S
 from companyos.topology import FUNCTIONS, PULL_SCHEDULES, SCHEDULES, STATE_MACHINES, route_owner
+
+from infra.aws import pdf_layer
 
 pytestmark = pytest.mark.infra
 
@@ -191,7 +198,7 @@ def test_function_runtime_layers_and_logging(synth: Synth, spec: Any) -> None:
     assert props["Handler"] == "app.handler"
     assert props["MemorySize"] == spec.memory_mb
     assert props["Timeout"] == spec.timeout_s
-    assert len(props["Layers"]) == 3
+    assert len(props["Layers"]) == (4 if spec.renders_pdf else 3)
     assert {"Ref": _powertools_parameter(synth)} in props["Layers"]
     assert "Ref" in props["LoggingConfig"]["LogGroup"]
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
@@ -211,6 +218,165 @@ def test_deps_layer_holds_the_pure_python_dependencies(synth: Synth) -> None:
     names = {p.name for p in layers[0].iterdir()}
     assert {"pynamodb", "yaml"} <= names
     assert not list(layers[0].rglob("*.so"))
+
+
+# ---------------------------------------------------------------- board-pack layer (reportlab + Pillow)
+
+LAMBDA_TARGET = pdf_layer.Target.for_lambda("python3.14", "arm64")
+ELF_MACHINE_AARCH64 = 183  # e_machine of an AArch64 ELF object
+
+
+def _board_pack_layer(synth: Synth) -> Path:
+    (folder,) = {p.parent.parent.resolve() for p in synth.outdir.glob("asset.*/python/PIL")}
+    return folder
+
+
+def test_board_pack_layer_pins_are_the_tested_versions() -> None:
+    # The layer ships the versions the board-pack tests ran with (pyproject's pinned `reports` extra).
+    pinned = pdf_layer.pins()
+    assert set(pinned) == {"reportlab", "pillow", "charset-normalizer"}
+    assert pinned == {name: version(name) for name in pinned}
+
+
+def test_board_pack_layer_holds_reportlab_and_an_aarch64_pillow(synth: Synth) -> None:
+    python = _board_pack_layer(synth) / "python"
+    # Pillow's extension for CPython 3.14 on aarch64: the file name, its ELF header and the wheel's tags
+    imaging = python / "PIL/_imaging.cpython-314-aarch64-linux-gnu.so"
+    assert imaging.is_file()
+    header = imaging.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64
+    (wheel,) = python.glob(f"pillow-{version('pillow')}.dist-info/WHEEL")
+    tags = [line.removeprefix("Tag: ") for line in wheel.read_text().splitlines() if line.startswith("Tag: ")]
+    assert tags and all(re.fullmatch(r"cp314-cp314-manylinux_2_\d+_aarch64", tag) for tag in tags), tags
+    # reportlab (pure Python) and its charset detector, and nothing built for another machine or Python
+    assert (python / "reportlab/pdfgen/canvas.py").is_file()
+    assert (python / f"reportlab-{version('reportlab')}.dist-info").is_dir()
+    assert (python / "charset_normalizer/__init__.py").is_file()
+    extensions = [p.name for p in python.rglob("*.so")]
+    assert extensions and all("cpython-314-aarch64-linux-gnu" in n for n in extensions if ".cpython-" in n)
+    assert not list(python.rglob("__pycache__")) and not (python / "bin").exists()
+
+
+def test_board_pack_layer_holds_every_dependency_of_what_it_ships(synth: Synth) -> None:
+    from packaging.metadata import Metadata
+    from packaging.utils import canonicalize_name
+
+    # Given the layer's distributions (fetched with --no-deps, so the pins must be the whole closure)
+    python = _board_pack_layer(synth) / "python"
+    shipped = {}
+    for info in python.glob("*.dist-info"):
+        meta = Metadata.from_email((info / "METADATA").read_text(), validate=False)
+        shipped[canonicalize_name(meta.name)] = meta
+    assert set(shipped) == set(pdf_layer.pins())
+    # Then every requirement that applies on the Lambda (CPython 3.14, Linux aarch64) is shipped, in range
+    lambda_env = {"python_version": "3.14", "platform_machine": "aarch64", "sys_platform": "linux"}
+    lambda_env["extra"] = ""
+    for meta in shipped.values():
+        for req in meta.requires_dist or []:
+            if req.marker and not req.marker.evaluate(lambda_env):
+                continue
+            dependency = shipped.get(canonicalize_name(req.name))
+            assert dependency, f"{meta.name} needs {req}: not in the layer"
+            assert req.specifier.contains(str(dependency.version)), f"{meta.name} needs {req}"
+
+
+def test_only_the_board_pack_function_gets_the_board_pack_layer(synth: Synth) -> None:
+    assert [spec.name for spec in FUNCTIONS if spec.renders_pdf] == ["board_pack"]
+    for env in ENVS:
+        (logical, layer), *others = [
+            (k, r)
+            for k, r in synth.resources(env, "AWS::Lambda::LayerVersion").items()
+            if r["Properties"]["Description"].startswith("Board-pack PDF deps (arm64)")
+        ]
+        assert not others, env
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        holders = [
+            fn["Properties"]["Description"]
+            for fn in synth.resources(env, "AWS::Lambda::Function").values()
+            if {"Ref": logical} in fn["Properties"].get("Layers", [])
+        ]
+        assert holders == [next(f.description for f in FUNCTIONS if f.name == "board_pack")], env
+
+
+def _runtime_standin(target: pdf_layer.Target) -> Path:
+    """What the Lambda runtime (boto3) and the AWS-managed Powertools layer (`[all]`) put on the path,
+    installed for `target` once into the layer cache."""
+    pins = [f"aws-lambda-powertools[all]=={version('aws-lambda-powertools')}", f"boto3=={version('boto3')}"]
+    folder = pdf_layer.CACHE / f"runtime-{target.machine}-{target.python_version}-{'-'.join(sorted(pins))}"
+    if not folder.is_dir():
+        work = folder.with_name(folder.name + f".{os.getpid()}")
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--only-binary=:all:"),
+                *(arg for platform in target.platforms for arg in ("--platform", platform)),
+                *("--python-version", target.python_version),
+                *("--implementation", target.implementation, "--target", str(work), *pins),
+            ],
+            check=True,
+            timeout=600,
+        )
+        work.rename(folder)
+    return folder
+
+
+def board_pack_imports(synth: Synth, python: str, layer: Path, runtime: Path) -> subprocess.CompletedProcess:
+    """Import the board_pack handler as Lambda would: `python -I -S` (no site-packages at all) with only
+    the function folder, the core layer, the deps layer, the board-pack layer's `python/` and the
+    runtime stand-in on sys.path, Pillow's extension and reportlab's canvas loaded."""
+    (deps,) = [p for p in synth.outdir.glob("asset.*/python") if (p / "pynamodb").is_dir()]
+    paths = [ROOT / "functions/board_pack", ROOT / "layers/core/python", deps, layer, runtime]
+    script = (
+        "import sys; sys.path[:0] = sys.argv[1:]\n"
+        "import app, PIL._imaging, reportlab.pdfgen.canvas\n"
+        "assert callable(app.handler)\n"
+        "assert not any('site-packages' in p for p in sys.path), sys.path\n"
+        "from companyos.reports import board_pack\n"
+        "print(PIL._imaging.__file__, board_pack.__name__)\n"
+    )
+    env = Settings(
+        environment="dev",
+        region="eu-west-1",
+        tables=TableNames(**table_names("p").model_dump()),
+        webhook_secret_prefix="p",
+    ).to_env()
+    env |= {"AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_SERVICE_NAME": "board_pack"}
+    return subprocess.run(
+        [python, "-I", "-S", "-c", script, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT / "functions/board_pack",
+        timeout=120,
+        check=False,
+    )
+
+
+def test_board_pack_function_imports_with_its_layers_on_aarch64(synth: Synth) -> None:
+    if platform.machine().lower() not in {"aarch64", "arm64"}:
+        pytest.skip(f"the layer is for aarch64 and this machine is {platform.machine()}: it cannot load it")
+    python = shutil.which(f"python{LAMBDA_TARGET.python_version}")
+    if python is None:
+        pytest.skip(f"no python{LAMBDA_TARGET.python_version} (the Lambda runtime's) on PATH")
+    layer = _board_pack_layer(synth) / "python"
+    result = board_pack_imports(synth, python, layer, _runtime_standin(LAMBDA_TARGET))
+    assert result.returncode == 0, result.stderr
+    assert "aarch64-linux-gnu" in result.stdout
+
+
+def test_board_pack_layer_fetch_failure_fails_synth_or_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given no registry (pip told to use no index and no configuration) and an empty cache
+    offline = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
+    # Then the fetch fails with what to do about it
+    with pytest.raises(pdf_layer.LayerFetchError, match=pdf_layer.SKIP_ENV) as raised:
+        pdf_layer.layer_folder(LAMBDA_TARGET, skip=False, cache=tmp_path, env=offline)
+    assert "pip exited" in str(raised.value)
+    assert not any(tmp_path.iterdir())  # no half-filled folder left to be taken for a cache
+    # And with the skip flag, no fetch: None, and the synth output says the board pack will not import
+    assert pdf_layer.layer_folder(LAMBDA_TARGET, skip=True, cache=tmp_path, env=offline) is None
+    assert "WILL NOT IMPORT IN AWS" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)

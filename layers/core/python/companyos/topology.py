@@ -50,6 +50,9 @@ class FunctionSpec:
     # Creates, changes and removes SNS subscriptions of the alerts topic (the subscriber API: e-mail
     # and SMS subscribers get their own subscription with the subscriber's filter policy).
     manages_subscriptions: bool = False
+    # Renders PDFs (reportlab, which imports the compiled Pillow): gets the board-pack layer, reportlab
+    # + Pillow built for arm64 (infra/aws/pdf_layer.py). The other functions import neither.
+    renders_pdf: bool = False
 
 
 # The role a tenant creates in its own AWS account for the ACM connector (read-only ACM access,
@@ -177,6 +180,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         api_prefixes=("/api/platform/executive/exports",),
         starts_state_machines=("board_pack",),
         reports_bucket="write",
+        renders_pdf=True,
         memory_mb=1024,
         timeout_s=120,
     ),
