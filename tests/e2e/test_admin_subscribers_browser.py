@@ -107,7 +107,7 @@ def test_admin_sees_the_seeded_subscribers_adds_one_and_a_bad_phone_shows_the_ap
     path, message = refused.body["details"]["path"], refused.body["message"]
     expected = message.removeprefix(f"{path}: ").removeprefix("Value error, ")
     assert error.locator('[data-testid="form-error-message"]').inner_text() == expected
-    assert error.locator('[data-testid="form-error-field"]').inner_text().strip() == "Channel 2:"
+    assert error.locator('[data-testid="form-error-field"]').inner_text().strip() == "Channel 2 (SMS):"
     assert len(subscribers(local, admin, "globex")) == len(seeded)  # nothing added
     page.screenshot(path=str(SHOTS / "admin-subscribers-bad-phone.png"), full_page=True)
 
@@ -160,10 +160,30 @@ def test_a_new_webhook_secret_is_shown_once(local: Any, demo: Any, page: Any) ->
     hook = next(s for s in subscribers(local, admin, "globex") if s["email"] == "siem@globex.demo")
     assert hook["channels"][0]["secret_set"] and "secret" not in hook["channels"][0]
     page.locator('[data-testid="nav-outbox"]').click()
+    page.locator('[data-testid="outbox-local-note"]').wait_for()
     page.locator('[data-testid="nav-subscribers"]').click()
-    page.locator('[data-testid="subscriber-row"]').first.wait_for()
+    page.locator('[data-testid="subscribers-summary"]').wait_for()
+    page.locator(f'[data-testid="subscriber-row"][data-subscriber="{hook["subscriber_id"]}"]').wait_for()
     assert page.locator('[data-testid="webhook-secret"]').count() == 0  # shown once
     api(local, admin, "DELETE", f"/api/alert-subscribers/{hook['subscriber_id']}?tenant=globex&reason=test")
+
+
+def shown_as_answered(local: Any, user: str, path: str, page: Any) -> list[dict[str, Any]]:
+    """The API's notifications as the page shows them: the section re-rendered between two equal
+    answers (an escalation may page someone while the page loads)."""
+    for _ in range(5):
+        before = api(local, user, "GET", path).body["notifications"]
+        page.evaluate("document.querySelector('main > section').dataset.stale = '1'")
+        page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange'))")
+        page.locator('main > section:not([data-stale]) [data-testid="outbox-summary"]').wait_for()
+        if api(local, user, "GET", path).body["notifications"] == before:
+            return list(before)
+    raise AssertionError(f"{path} kept changing")
+
+
+def ids(page: Any) -> list[str]:
+    rows = page.locator('[data-testid="outbox-row"]')
+    return list(rows.evaluate_all("els => els.map(e => e.dataset.notification)"))
 
 
 def test_the_outbox_shows_what_the_delivery_log_holds(local: Any, demo: Any, page: Any) -> None:
@@ -171,23 +191,24 @@ def test_the_outbox_shows_what_the_delivery_log_holds(local: Any, demo: Any, pag
 
     user = PLATFORM_ADMIN[0]
     local.stack.deliver_notifications()
-    log = api(local, user, "GET", "/api/alert-notifications?tenant=northwind&limit=200").body["notifications"]
     sign_in(page, local.url, user, "#/outbox")
     page.locator('[data-testid="admin-tenant"]').select_option("northwind")
-    page.locator('[data-testid="outbox-summary"]').wait_for()
+    page.locator('[data-testid="tenant-chip"][data-tenant="northwind"]').wait_for()
     page.wait_for_function("document.querySelector('h1')?.textContent === 'Alert outbox'")
+    page.wait_for_load_state("networkidle")
+    log = shown_as_answered(local, user, "/api/alert-notifications?tenant=northwind&limit=200", page)
     note = page.locator('[data-testid="outbox-local-note"]').inner_text()
     assert "On the local stack nothing leaves the machine" in note
     rows = page.locator('[data-testid="outbox-row"]')
     if not log:
         assert "No notifications yet" in page.locator('[data-testid="outbox-summary"]').inner_text()
         return
-    rows.first.wait_for()
-    shown = rows.evaluate_all("els => els.map(e => e.dataset.notification)")
-    assert shown == [n["notification_id"] for n in log]  # newest first, as the API answers
+    assert ids(page) == [n["notification_id"] for n in log]  # newest first, as the API answers
     statuses = rows.locator('[data-testid="outbox-status"]').all_inner_texts()
     assert Counter(statuses) == Counter(STATUS_TEXT.get(n["status"], "") for n in log)
     assert rows.locator('[data-testid="outbox-who"]').all_inner_texts() == [n["subscriber_name"] for n in log]
+    summary = page.locator('[data-testid="outbox-summary"]').inner_text()
+    assert summary.startswith(f"{len(log)} notification")
     text = page.locator("main").inner_text()
     for raw in ("undefined", "None", "null", log[0]["delivered_at"][:19], log[0]["notification_id"]):
         assert raw not in text, raw
@@ -206,16 +227,14 @@ def test_the_outbox_shows_what_the_delivery_log_holds(local: Any, demo: Any, pag
 
     # one subscriber's outbox: what its own endpoint answers
     who = log[0]["subscriber_id"]
-    own = api(
-        local, user, "GET", f"/api/alert-subscribers/{who}/notifications?tenant=northwind&limit=200"
-    ).body
     page.locator('[data-testid="outbox-subscriber"]').select_option(who)
     page.wait_for_url(f"**#/outbox/{quote(who)}")
-    page.locator(f'h1:has-text("Outbox of {own["subscriber"]["name"]}")').wait_for()
-    mine = page.locator('[data-testid="outbox-row"]').evaluate_all(
-        "els => els.map(e => e.dataset.notification)"
+    page.locator(f'h1:has-text("Outbox of {log[0]["subscriber_name"]}")').wait_for()
+    own = shown_as_answered(
+        local, user, f"/api/alert-subscribers/{who}/notifications?tenant=northwind&limit=200", page
     )
-    assert mine == [n["notification_id"] for n in own["notifications"]]
+    assert own and ids(page) == [n["notification_id"] for n in own]
+    assert page.locator('[data-testid="outbox-who"]').count() == 0  # one subscriber: no "to whom"
 
 
 def test_an_auditor_is_told_subscribers_are_for_admins(local: Any, demo: Any, page: Any) -> None:

@@ -73,12 +73,12 @@ function renderedBody(n) {
 function outboxRow(n, showWho) {
   const a = n.attributes || {};
   return h("tr", { "data-testid": "outbox-row", "data-notification": n.notification_id, "data-status": n.status, "data-channel": n.channel_type },
-    h("td", { class: "nowrap", title: `Message ${n.message_id}` }, formatDateTime(n.delivered_at)),
-    showWho ? h("td", { "data-testid": "outbox-who" }, n.subscriber_name || "a removed subscriber") : null,
+    h("td", { title: `Message ${n.message_id}` }, h("div", { class: "nowrap" }, formatDateTime(n.delivered_at)),
+      showWho ? h("div", { class: "small", "data-testid": "outbox-who" }, n.subscriber_name || "a removed subscriber") : null),
     h("td", { class: "nowrap" }, h("span", { "aria-hidden": "true" }, `${CHANNEL_TYPES[n.channel_type]?.icon || "•"} `), channelLabel(n.channel_type)),
-    h("td", { title: a.rule || "" }, h("strong", {}, words(a.rule)), h("div", { class: "muted small" }, about(a))),
-    h("td", {}, severityName(a.severity)),
-    h("td", { class: "nowrap" }, statusPill(n)),
+    h("td", { title: a.rule || "" }, h("strong", {}, words(a.rule)),
+      h("div", { class: "muted small" }, h("span", { "data-testid": "outbox-severity" }, severityName(a.severity)), ` · ${about(a)}`)),
+    h("td", { class: "outbox-status" }, statusPill(n)),
     h("td", { class: "outbox-message" }, renderedBody(n)));
 }
 
@@ -112,6 +112,6 @@ export async function renderOutbox(view, subscriberId = null) {
       : "No notifications yet: no alert has reached a subscriber's channel.",
     recorded && recorded === notes.length ? " Nothing was sent." : null),
     notes.length ? h("div", { class: "table-scroll" }, h("table", { class: "admin-table outbox-table", "data-testid": "outbox-table" },
-      h("thead", {}, h("tr", {}, ["When", who ? null : "To", "Channel", "Alert", "Severity", "Status", "Message"].filter(Boolean).map((x) => h("th", { scope: "col" }, x)))),
+      h("thead", {}, h("tr", {}, [who ? "When" : "When, to whom", "Channel", "Alert", "Status", "Message"].map((x) => h("th", { scope: "col" }, x)))),
       h("tbody", {}, notes.map((n) => outboxRow(n, !who))))) : null));
 }

@@ -13,6 +13,7 @@ import {
   CHANNEL_TYPES,
   SEVERITIES,
   channelChip,
+  channelLabel,
   maskedAddress,
   minSeverityText,
   personaName,
@@ -135,6 +136,8 @@ function subscriberForm(view, ctx, sub, done) {
     } catch (err) {
       if (!err.status || err.status === 401) return view.showError(err);
       const field = fieldOf(err.details?.path);
+      const kind = field?.index != null && rows.children[field.index]?.read().type;
+      if (kind) field.label += ` (${channelLabel(kind)})`;
       replaceChildren(error, field ? h("strong", { "data-testid": "form-error-field" }, `${field.label}: `) : null,
         h("span", { "data-testid": "form-error-message" }, messageOf(err)),
         err.code === "revision_mismatch" ? " — someone saved it in between: reload the section and edit again." : null);
