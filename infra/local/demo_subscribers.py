@@ -7,7 +7,7 @@ Teams and PagerDuty endpoints that exist nowhere: the local stack records, it ne
 
 from __future__ import annotations
 
-import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,8 @@ def _channels(tenant_id: str, role: str, email: str, n: int) -> list[dict[str, A
     slack = (
         f"https://hooks.slack.com/services/TDEMO{tenant_id[:4].upper()}/BDEMO{n:04d}/demo{role}webhook000000"
     )
-    routing_key = hashlib.sha256(f"{tenant_id}|{role}".encode()).hexdigest()[:32]  # 32 hex characters
+    # a routing key is 32 letters and digits: no "_" of a role such as head_ops
+    routing_key = re.sub(r"[^A-Za-z0-9]", "", f"{tenant_id[:4]}{role}").ljust(32, "0")[:32]
     email_ch = {"type": "email", "address": email}
     by_role: dict[str, list[dict[str, Any]]] = {
         "ceo": [email_ch, {"type": "sms", "address": phone}, {"type": "slack", "address": slack}],

@@ -121,6 +121,17 @@ export const adminApi = {
     request(`/admin/vendors/import?${query({ tenant: t, reason })}`, { method: "POST", csv }),
   deepLinks: (t) => adminRequest("GET", "/admin/integrations/deeplinks", t),
   saveDeepLinks: (t, body) => adminRequest("PUT", "/admin/integrations/deeplinks", t, body),
+  // alert subscribers and the outbox (docs/alerts.md "Subscribers")
+  alertRules: (t) => adminRequest("GET", "/alert-rules", t),
+  alertRoutes: (t) => adminRequest("GET", "/alert-routes", t),
+  subscribers: (t) => adminRequest("GET", "/alert-subscribers", t),
+  createSubscriber: (t, body) => adminRequest("POST", "/alert-subscribers", t, body),
+  updateSubscriber: (t, id, body) => adminRequest("PUT", `/alert-subscribers/${seg(id)}`, t, body),
+  deleteSubscriber: (t, id, reason) =>
+    adminRequest("DELETE", `/alert-subscribers/${seg(id)}?${query({ reason })}`, t),
+  subscriberNotifications: (t, id, limit = 100) =>
+    adminRequest("GET", `/alert-subscribers/${seg(id)}/notifications?${query({ limit })}`, t),
+  notifications: (t, limit = 100) => adminRequest("GET", `/alert-notifications?${query({ limit })}`, t),
 };
 
 /** The executive roll-up, its board pack export and the inventory lists it links (docs/rollup.md). */

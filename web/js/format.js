@@ -9,6 +9,10 @@ export const PERSONA_LABELS = {
   ciso: "CISO",
   ops: "Head of Ops",
   product: "Head of Product",
+  // the alert pack's other personas (alert subscribers take them; no dashboard of their own)
+  cfo_office: "CFO office",
+  data_quality: "Data quality",
+  platform_engineering: "Platform engineering",
 };
 
 export const PERSONA_TITLES = {

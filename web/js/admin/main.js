@@ -1,11 +1,14 @@
 // KPI Admin console (admin.html): the shell signs in (shared session with the cockpit) and asks /me;
-// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit | #/vendors | #/integrations.
+// this page keeps the chosen tenant and routes #/catalog | #/kpi/{id} | #/approvals | #/audit | #/vendors |
+// #/integrations | #/subscribers | #/outbox[/{subscriber id}].
 
 import { h } from "../dom.js";
 import { clearError, renderMessage, setStatus, startShell } from "../shell.js";
 import { renderApprovals, renderAudit, renderCatalog, renderKpi } from "./views.js";
 import { renderVendors } from "./vendors.js";
 import { renderIntegrations } from "./integrations.js";
+import { renderSubscribers } from "./subscribers.js";
+import { renderOutbox } from "./outbox.js";
 
 const SECTIONS = [
   ["#/catalog", "nav-catalog", "Catalog"],
@@ -13,6 +16,8 @@ const SECTIONS = [
   ["#/audit", "nav-audit", "Audit"],
   ["#/vendors", "nav-vendors", "Vendors"],
   ["#/integrations", "nav-integrations", "Integrations"],
+  ["#/subscribers", "nav-subscribers", "Subscribers"],
+  ["#/outbox", "nav-outbox", "Outbox"],
 ];
 const state = { tenant: null, me: null };
 const shell = startShell({
@@ -73,6 +78,8 @@ async function route() {
     else if (section === "audit") await renderAudit(view);
     else if (section === "vendors") await renderVendors(view);
     else if (section === "integrations") await renderIntegrations(view);
+    else if (section === "subscribers") await renderSubscribers(view);
+    else if (section === "outbox") await renderOutbox(view, id ? decodeURIComponent(id) : null);
     else await renderCatalog(view);
   } catch (err) {
     handle(err);
