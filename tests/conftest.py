@@ -4,6 +4,7 @@ embedded local AWS stack per session (moto server + the local API front door).""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import threading
@@ -71,10 +72,13 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str]
+    wire_bytes: int = 0  # the body's size as sent (compressed, when Content-Encoding says so)
 
 
 class Client:
-    """A small HTTP client for the local front door (the same path a browser or GitHub uses)."""
+    """A small HTTP client for the local front door (the same path a browser or GitHub uses). It asks
+    for no compression (urllib sends `Accept-Encoding: identity`) unless a test passes its own
+    `Accept-Encoding`; a gzip answer is inflated, its size as sent kept in `Reply.wire_bytes`."""
 
     def __init__(self, base: str) -> None:
         self.base = base
@@ -96,11 +100,14 @@ class Client:
                 raw, status, rh = resp.read(), resp.status, dict(resp.headers)
         except urllib.error.HTTPError as err:
             raw, status, rh = err.read(), err.code, dict(err.headers)
+        wire = len(raw)
+        if {k.lower(): v for k, v in rh.items()}.get("content-encoding", "").lower() == "gzip":
+            raw = gzip.decompress(raw)
         try:
             doc: Any = json.loads(raw) if raw else None
         except json.JSONDecodeError:
             doc = raw.decode(errors="replace")
-        return Reply(status, doc, rh)
+        return Reply(status, doc, rh, wire)
 
     def login(self, username: str) -> str:
         reply = self.request("POST", "/api/auth/local-login", json.dumps({"username": username}).encode())

@@ -15,6 +15,10 @@ response (base64 from Lambda) reaches the client as bytes whatever its `Accept`.
 Powertools resolvers decode base64 bodies (`decoded_body`), the ingest handler decodes `isBase64Encoded`
 itself, and JSON responses (not base64-flagged) pass through unchanged. The web app reaches the API
 through CloudFront at same-origin `/api`, so no CORS is configured.
+
+No `minimumCompressionSize`: it would also make API Gateway inflate gzip request bodies before ingest
+verifies the signatures over them. The handlers gzip their answers instead
+(`companyos.api.compress_response`, docs/decisions.md "Compression").
 """
 
 from __future__ import annotations

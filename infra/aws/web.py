@@ -107,9 +107,17 @@ class Web(Construct):
                     origin=origins.RestApiOrigin(api.rest_api),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    # Compression of API answers is the handlers' (companyos.api.compress_response:
+                    # gzip from COMPRESS_MIN_BYTES, `Content-Encoding` + `Vary`), passed through as sent.
+                    # CloudFront does not compress at the edge under a caching-disabled policy (its
+                    # gzip/Brotli settings are refused when every TTL is 0), so `compress` here only
+                    # takes effect if this behaviour ever caches. With the policy's gzip/Brotli off,
+                    # Accept-Encoding is an ordinary viewer header, which ALL_VIEWER_EXCEPT_HOST_HEADER
+                    # forwards to the origin (docs/decisions.md, #19).
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                     origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
                     response_headers_policy=headers,
+                    compress=True,
                 ),
             },
         )

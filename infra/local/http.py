@@ -7,6 +7,7 @@ a progress banner (`static/seed-banner.js`)."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 import mimetypes
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from companyos import topology
+from companyos.api import accepts_gzip, compressible
 from companyos.domain.errors import DomainError, MalformedBody, PayloadTooLarge
 
 from infra.local.auth import LocalIdP
@@ -34,6 +36,9 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 # A client that stops sending (a declared length it never delivers, an idle keep-alive) frees its
 # thread after this long instead of holding it forever.
 SOCKET_TIMEOUT_S = 30.0
+# CloudFront compresses files of 1,000 to 10,000,000 bytes at the edge (the site's behaviour has
+# compress + a gzip/Brotli cache policy); the API's handlers compress from COMPRESS_MIN_BYTES.
+CLOUDFRONT_COMPRESS_MIN_BYTES = 1000
 logger = logging.getLogger("companyos.local.http")
 
 
@@ -83,8 +88,23 @@ class CockpitHandler(BaseHTTPRequestHandler):
         pass
 
     def _send(
-        self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: bytes,
+        ctype: str = "application/json",
+        headers: dict[str, str] | None = None,
+        minimum: int = topology.COMPRESS_MIN_BYTES,
     ) -> None:
+        """The answer, gzip-compressed as AWS would send it when the client accepts gzip and the body
+        is text-like and at least `minimum` bytes (an API answer the handler compressed already, with
+        its `Content-Encoding`, passes as it is)."""
+        headers = dict(headers or {})
+        encoded = any(k.lower() == "content-encoding" for k in headers)
+        if not encoded and compressible(ctype) and len(body) >= minimum:
+            headers.setdefault("Vary", "Accept-Encoding")
+            if accepts_gzip(self.headers.get("Accept-Encoding")):
+                body = gzip.compress(body, 6)
+                headers["Content-Encoding"] = "gzip"
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -202,7 +222,8 @@ class CockpitHandler(BaseHTTPRequestHandler):
             self._json(200, {"apiBase": "/api", "environment": "local", "auth": {"mode": "local"}})
             return
         if path == BANNER:
-            self._send(200, (STATIC / "seed-banner.js").read_bytes(), "text/javascript")
+            banner = (STATIC / "seed-banner.js").read_bytes()
+            self._send(200, banner, "text/javascript", minimum=CLOUDFRONT_COMPRESS_MIN_BYTES)
             return
         rel = "index.html" if path in ("", "/") else path.lstrip("/")
         target = (WEB / rel).resolve()
@@ -213,7 +234,7 @@ class CockpitHandler(BaseHTTPRequestHandler):
         body = target.read_bytes()
         if ctype == "text/html" and self.progress is not None and self.progress.state != "ready":
             body = body.replace(b"</head>", f'<script src="{BANNER}" defer></script></head>'.encode(), 1)
-        self._send(200, body, ctype)
+        self._send(200, body, ctype, minimum=CLOUDFRONT_COMPRESS_MIN_BYTES)
 
 
 def make_handler(

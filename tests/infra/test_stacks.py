@@ -28,6 +28,7 @@ Synth = Any  # conftest.Synth: templates, resources(env, type), outdir
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = ("dev", "stg", "prod")
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS-managed cache policy
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS-managed: gzip + Brotli on
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AWS-managed origin request policy
 
 
@@ -637,9 +638,9 @@ def test_binary_media_types_let_gzip_and_pdf_bodies_through(synth: Synth) -> Non
     (api,) = synth.resources("dev", "AWS::ApiGateway::RestApi").values()
     # */*: OPA posts gzip with Content-Type application/json, so only a wildcard keeps its bytes intact.
     assert api["Properties"]["BinaryMediaTypes"] == ["*/*"]
-    assert (
-        "MinimumCompressionSize" not in api["Properties"]
-    )  # API GW would inflate before the signature check
+    # No API Gateway payload compression: with it on, API Gateway inflates gzip request bodies before
+    # ingest checks the signatures over them; the handlers compress their answers instead (#19).
+    assert "MinimumCompressionSize" not in api["Properties"]
 
 
 def test_public_webhook_routes_have_no_authorizer(synth: Synth) -> None:
@@ -1232,6 +1233,21 @@ def test_cloudfront_serves_the_bucket_through_oac_and_api_at_same_origin(synth: 
     assert "execute-api" in json.dumps(api_origin["DomainName"])
     assert "OriginPath" in api_origin  # /<stage name>, split off the API URL by CloudFormation
     assert "Logging" in config
+
+
+def test_static_files_and_api_answers_reach_the_viewer_compressed(synth: Synth) -> None:
+    """The site: CloudFront compresses at the edge (compress + CachingOptimized, whose gzip and Brotli
+    settings are on). The API: its handlers gzip (CloudFront will not under CachingDisabled), so the
+    viewer's Accept-Encoding must reach the origin (AllViewerExceptHostHeader forwards it) and the
+    handlers' Content-Encoding comes back untouched."""
+    (distribution,) = synth.resources("dev", "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    site = config["DefaultCacheBehavior"]
+    assert site["Compress"] is True and site["CachePolicyId"] == CACHING_OPTIMIZED
+    (api,) = config["CacheBehaviors"]
+    assert api["Compress"] is True
+    assert api["CachePolicyId"] == CACHING_DISABLED
+    assert api["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
 
 
 def test_security_headers_policy(dev: Template) -> None:

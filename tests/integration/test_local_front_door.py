@@ -122,3 +122,44 @@ def test_a_function_that_raises_is_a_502_with_a_code_not_a_dropped_connection(
         f"Authorization: Bearer {tenants['door-a'].cto_token}\n",
     )
     assert status == 502 and body == {"code": "function_error", "message": "Internal server error"}
+
+
+def test_a_large_answer_comes_gzip_for_a_client_that_accepts_it_and_decodes_to_the_same_json(
+    local: Running, tenants
+) -> None:
+    """What API Gateway sends through CloudFront: the handler's gzip (`companyos.api.compress_response`)
+    for `Accept-Encoding: gzip`, with `Vary`, and the plain JSON otherwise (the test client asks for
+    `identity`); both decode to the same document."""
+    from companyos.topology import COMPRESS_MIN_BYTES
+
+    path, token = "/api/dashboards/cto?tenant=door-a&period=28d", tenants["door-a"].cto_token
+    plain = local.client.request("GET", path, token=token)
+    packed = local.client.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br"}, token=token)
+    assert plain.status == packed.status == 200
+    assert plain.wire_bytes >= COMPRESS_MIN_BYTES, "pick an answer above the threshold"
+    assert "Content-Encoding" not in plain.headers and plain.headers["Vary"] == "Accept-Encoding"
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"] == "Accept-Encoding"
+    assert packed.wire_bytes < plain.wire_bytes / 3
+    assert int(packed.headers["Content-Length"]) == packed.wire_bytes
+    # the period's bounds are read off the moving clock at each request; the rest is the same document
+    for reply in (plain, packed):
+        reply.body["period"] = {k: v for k, v in reply.body["period"].items() if k not in ("start", "end")}
+    assert packed.body == plain.body
+
+
+def test_a_small_answer_is_not_compressed_even_when_gzip_is_accepted(local: Running, tenants) -> None:
+    from companyos.topology import COMPRESS_MIN_BYTES
+
+    reply = local.client.request(
+        "GET", "/api/me", headers={"Accept-Encoding": "gzip"}, token=tenants["door-a"].cto_token
+    )
+    assert reply.status == 200 and reply.wire_bytes < COMPRESS_MIN_BYTES
+    assert "Content-Encoding" not in reply.headers and "Vary" not in reply.headers
+    assert reply.body["tenants"][0]["id"] in tenants
+
+
+def test_static_files_come_gzip_as_cloudfront_serves_them(local: Running) -> None:
+    plain = local.client.request("GET", "/index.html")
+    packed = local.client.request("GET", "/index.html", headers={"Accept-Encoding": "gzip"})
+    assert plain.status == packed.status == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert packed.body == plain.body and packed.wire_bytes < plain.wire_bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import gzip
 import json
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -26,6 +27,7 @@ from companyos.adapters.models import bind_tables
 from companyos.adapters.transient import DEPENDENCY_ERRORS, transient_code
 from companyos.domain.auth import Principal
 from companyos.domain.errors import DomainError, TransientError
+from companyos.topology import COMPRESS_MIN_BYTES
 
 logger = Logger(service="companyos")
 RETRY_AFTER_S = 2  # what a 503 for a throttled dependency asks the caller to wait
@@ -153,7 +155,76 @@ def body_refusal(event: Mapping[str, Any], media: tuple[str, ...] = ()) -> dict[
     return None
 
 
-class JsonApiResolver(APIGatewayRestResolver):
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an `Accept-Encoding` value admits gzip: a `gzip` (or `x-gzip`) coding without `q=0`.
+    Absent or `*` alone is not enough, as for API Gateway (RFC 9110's default is no preference)."""
+    for item in (accept_encoding or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "x-gzip"):
+            continue
+        q = params.strip().lower().removeprefix("q=").strip() if params.strip() else "1"
+        try:
+            return float(q) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def compressible(content_type: str | None) -> bool:
+    """Text-like media worth gzipping (JSON, CSV, YAML, JavaScript, HTML, XML); not PDFs, images or
+    archives, which are compressed already."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    return (
+        ctype.startswith("text/")
+        or ctype in ("application/json", "application/javascript", "application/xml", "application/yaml")
+        or ctype.endswith(("+json", "+xml"))
+    )
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == name:
+            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return None
+
+
+def compress_response(
+    event: Mapping[str, Any], result: dict[str, Any], minimum: int = COMPRESS_MIN_BYTES
+) -> dict[str, Any]:
+    """A proxy result gzip-compressed for a caller that accepts gzip, when its text-like body is at
+    least `minimum` bytes: base64 body (`*/*` binary media types make API Gateway send the bytes),
+    `Content-Encoding: gzip` and `Vary: Accept-Encoding` (a body of that size varies by it either way).
+    Done here, not with the REST API's `minimumCompressionSize`, because that setting also makes API
+    Gateway inflate gzip request bodies before ingest verifies the signatures over them."""
+    headers = result.get("multiValueHeaders") or result.get("headers") or {}
+    body = result.get("body")
+    if not body or _header(headers, "content-encoding") or not compressible(_header(headers, "content-type")):
+        return result
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    if len(raw) < minimum:
+        return result
+    vary = _header(headers, "vary")
+    added = {"Vary": vary + ", Accept-Encoding" if vary else "Accept-Encoding"}
+    request = {**(event.get("headers") or {}), **(event.get("multiValueHeaders") or {})}
+    if accepts_gzip(_header(request, "accept-encoding")):
+        added["Content-Encoding"] = "gzip"
+        result = {**result, "body": base64.b64encode(gzip.compress(raw, 6)).decode(), "isBase64Encoded": True}
+    kept = {k: v for k, v in headers.items() if str(k).lower() != "vary"}
+    if result.get("multiValueHeaders"):
+        result["multiValueHeaders"] = {**kept, **{k: [v] for k, v in added.items()}}
+    else:
+        result["headers"] = {**kept, **added}
+    return result
+
+
+class CompressingResolver(APIGatewayRestResolver):
+    """A resolver whose answers are gzip-compressed for callers that accept it (`compress_response`)."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return compress_response(event, super().resolve(event, context))
+
+
+class JsonApiResolver(CompressingResolver):
     """A resolver that refuses a body it cannot read as JSON text before routing (`body_refusal`)."""
 
     text_media: tuple[str, ...] = ()
@@ -169,7 +240,7 @@ def resolver(json_bodies: bool = True, text_media: tuple[str, ...] = ()) -> APIG
     app = (
         JsonApiResolver(enable_validation=True)
         if json_bodies
-        else APIGatewayRestResolver(enable_validation=True)
+        else CompressingResolver(enable_validation=True)
     )
     if isinstance(app, JsonApiResolver):
         app.text_media = text_media

@@ -55,6 +55,13 @@ class FunctionSpec:
     renders_pdf: bool = False
 
 
+# Responses of at least this many bytes are gzip-compressed for a client that sends
+# `Accept-Encoding: gzip` (the API's handlers in AWS and locally, `companyos.api.compress_response`;
+# the local front door's own answers too). Below ~1 KB gzip's 18-byte framing and the CPU cost
+# outweigh the saving: a small JSON answer shrinks by a few hundred bytes at most and often fits one
+# TCP segment either way. CloudFront's own threshold for static files is 1,000 bytes.
+COMPRESS_MIN_BYTES = 1024
+
 # The role a tenant creates in its own AWS account for the ACM connector (read-only ACM access,
 # trusting the cert_pull function's role); the function may assume only roles of this name.
 CERT_READER_ROLE = "companyos-certificate-reader"
