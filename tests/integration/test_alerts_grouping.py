@@ -57,3 +57,27 @@ def test_a_burst_of_incidents_across_evaluations_is_one_message_after_the_first(
     with clock_at(start + timedelta(minutes=5, seconds=3)):
         again = local.stack.invoke("alerts", {"step": "escalate", "state": state})
     assert again["messages"] == 0 and inbox.drain("cto.pagerduty") == []
+
+
+def test_a_kpi_in_two_periods_snapshots_is_judged_in_its_rules_period_only(local: Running):
+    """The demo's storm: DORARegression (a 7d rule) re-fired as a new episode at every evaluation,
+    one firing e-mail per tick, none audited — the 28d snapshot's change failure rate (below the
+    threshold) was a second sample of the same alert, resolving it, then the 7d one re-fired it."""
+    from companyos.adapters.audit import AuditTrail
+    from companyos.adapters.repos import ScoreStore
+
+    from tests.integration.test_alerts_flow import alert_of, put_snapshot
+
+    t = make_tenant(local, "alerts-periods", "Alerts Periods Co")
+    inbox = Inbox(local, t.id, only=("cto.email",))
+    put_snapshot(t.id, {"change_failure_rate": 20.0})  # the 7d snapshot: above 15 %
+    month = {"kpis": {"change_failure_rate": {"kpi_id": "change_failure_rate", "value": 10.0}},
+             "health": {"score": 80.0, "three_way": "healthy", "dimensions": []}, "panels": {}}  # fmt: skip
+    ScoreStore(t.id).put_snapshot("28d", month, clock.now())  # the 28d one: below it
+    for _ in range(3):
+        evaluate(local, t.id)
+    alert = alert_of(t.id, "DORARegression")
+    assert (alert.state, alert.episode, alert.value) == ("firing", 1, 20.0)
+    assert [m["attributes"]["rule"] for m in inbox.drain("cto.email")] == ["DORARegression"]
+    fired = [e for e in AuditTrail(t.id).events() if e["action"] == "alert.firing"]
+    assert len(fired) == 1

@@ -78,8 +78,8 @@ SNAPSHOT_SOURCES = ("kpi", "health", "dimension", "row")
 
 
 def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
-    """Samples of the latest snapshot of every period the snapshot-based rules read: its KPI values,
-    composite and dimensions, and the delivered rows the row rules of that period read."""
+    """Samples of the latest snapshot of every period the snapshot-based rules read: the KPI values,
+    composite and dimensions the rules of that period read, and the delivered rows its row rules read."""
     rules = list(rules)
     periods = sorted({r.period for r in rules if r.source in SNAPSHOT_SOURCES})
     out = []
@@ -87,7 +87,13 @@ def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
         latest = ScoreStore(tenant_id).latest(period)
         if latest is None:
             continue
-        out.extend(snapshot_samples(latest[0]))
+        # only what this period's rules read: the same KPI of another period's snapshot is another
+        # value (28d vs 7d) — both as samples of one alert, the alert resolved and re-fired as a new
+        # episode in every evaluation (a storm of firing messages, none audited)
+        wanted = {
+            r.sample_key for r in rules if r.period == period and r.source in ("kpi", "health", "dimension")
+        }
+        out.extend(s for s in snapshot_samples(latest[0]) if (s.source, s.metric) in wanted)
         for rule in rules:
             if rule.source == "row" and rule.period == period:
                 out.extend(row_samples(latest[0], rule))
