@@ -130,3 +130,22 @@ def test_the_demo_subscribers_find_each_firing_alert_in_their_outbox(local, eval
         (n["subscriber_id"], n["channel_id"], n["attributes"]["rule"]) for n in reply.body["notifications"]
     }
     assert shown <= got and (len(got) > 200 or shown == got)
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_every_episode_on_the_demo_was_audited_once(evaluated, tenant):
+    """No alert re-fires behind the audit trail's back: an alert's firing episodes each have one
+    `alert.firing` record (the demo's DORARegression was at episode 3 with one, re-firing every tick)."""
+    from collections import Counter
+
+    from companyos.adapters.alerts_repo import AlertRepo
+    from companyos.adapters.audit import AuditTrail
+
+    fired = Counter(
+        (e["target"], (e.get("details") or {}).get("episode"))
+        for e in AuditTrail(tenant).events()
+        if e["action"] == "alert.firing"
+    )
+    for a in AlertRepo(tenant).alerts().values():
+        if a.state == "firing":
+            assert fired[(f"alert:{a.alert_id}", a.episode)] == 1, (a.rule_id, a.episode, a.labels)
