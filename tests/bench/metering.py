@@ -1,8 +1,8 @@
 """Billable units of what the embedded stack does, counted as AWS would bill them (issue #19):
 
 - Lambda: every handler invocation (`HandlerRegistry.invoke` / `invoke_concurrently`), the CPU time
-  of its thread (its duration without this machine's contention; moto's in-process DynamoDB work
-  stands in for the network wait Lambda would bill) times the function's memory (topology) →
+  of its thread (its duration without this machine's contention) plus `DYNAMODB_LATENCY_S` per
+  DynamoDB request it made (the wait Lambda bills), times the function's memory (topology) →
   GB-seconds, per function;
 - DynamoDB: every request any botocore client sends, attributed to the function whose invocation
   made it (a thread-local set around each invocation; "direct" outside one), in read and write
@@ -26,6 +26,9 @@ from typing import Any
 import boto3
 
 _current = threading.local()
+# Lambda bills the wait for each DynamoDB answer, which moto's in-process answer does not show as
+# wait: each request adds DynamoDB's typical single-digit-millisecond latency to the billed duration
+DYNAMODB_LATENCY_S = 0.005
 
 
 @dataclass
@@ -142,6 +145,8 @@ def metered(registry: Any) -> Iterator[Meter]:
                 meter.rru[who] += r
                 meter.wru[who] += w
                 meter.requests[who] += 1
+                if who in memory:
+                    meter.gb_s[who] += DYNAMODB_LATENCY_S * memory[who] / 1024
         return response
 
     def timed(invoke: Any) -> Any:
