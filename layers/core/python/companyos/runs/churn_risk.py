@@ -37,7 +37,7 @@ KIND = "subscription_state"
 AT_RISK_STATUSES = ("past_due", "unpaid")
 BILLING_STATUSES = ("active", "past_due", "unpaid")  # a list MRR counts toward the customer's
 ENDED_STATUSES = ("canceled", "incomplete_expired")
-DEFAULT_ENTERPRISE_MRR_MIN = 2000.0
+DEFAULT_ENTERPRISE_MRR_MIN = 1000.0
 REASON_TEXT = {
     "cancel_at_period_end": "cancellation scheduled",
     "past_due": "payment past due",
