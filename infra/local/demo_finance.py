@@ -12,12 +12,18 @@ it is sent, as Stripe signs a resent event).
   (a correction with a newer `as_of`). Northwind's carries revenue (its books: billing-format MRR +
   Stripe MRR); Globex's has none, so Globex's revenue is Stripe's invoices minus refunds. COGS lines
   exclude AWS (the runs add the CUR export's cost); sales & marketing spend is a monthly budget.
+* Accounts at risk of churn (`_at_risk`, after the simulation, without its RNG): a few of the
+  largest live subscriptions get a cancellation scheduled (`cancel_at_period_end: true`) or go
+  `past_due` at this month's renewal (that invoice is then not paid: its `invoice.paid` and refunds are
+  left out), and one smaller one goes past due. `AT_RISK` picks how many per tenant so that Northwind
+  has 3 enterprise accounts at risk (ChurnRiskAlert fires: more than 2) and Globex 2 (quiet).
 
 Deterministic per tenant (its own RNG).
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +40,8 @@ STRIPE_MONTHS = 14
 INVOICE_MONTHS = 4  # the 3 closed months the 90-day margin reads, and the month in progress
 FINANCE_MONTHS = 13
 PRICES = ((4900, "starter"), (14900, "team"), (39900, "business"))  # USD cents a seat-month
+# tenant -> (enterprise cancellations scheduled, enterprise past due, smaller accounts past due)
+AT_RISK = {"northwind": (2, 1, 1), "globex": (2, 0, 1)}
 API_VERSION = "2024-06-20"
 
 
@@ -72,6 +80,7 @@ class _Stripe:
     rng: random.Random
     events: list[dict[str, Any]] = field(default_factory=list)
     subs: list[_Sub] = field(default_factory=list)
+    sent: int = 0  # events made so far: the next event's id (events may be dropped, ids never reused)
 
     def event(
         self, etype: str, at: datetime, obj: dict[str, Any], previous: dict[str, Any] | None = None
@@ -79,7 +88,7 @@ class _Stripe:
         data: dict[str, Any] = {"object": obj}
         if previous is not None:
             data["previous_attributes"] = previous
-        n = len(self.events)
+        n, self.sent = self.sent, self.sent + 1
         self.events.append(
             {
                 "id": f"evt_{self.tenant_id}_{n:05d}",
@@ -167,8 +176,48 @@ def _simulate(demo: DemoTenant, profile: FinanceProfile, now: datetime) -> _Stri
             s.event("customer.subscription.created", at, _subscription(sub, "active"))
         if m >= STRIPE_MONTHS - INVOICE_MONTHS:
             _invoices(s, first, now)
+    _at_risk(s, AT_RISK.get(demo.tenant.id, (0, 0, 0)), now)
     s.events.sort(key=lambda e: (e["created"], e["id"]))
     return s
+
+
+def _renewal(sub: _Sub, now: datetime) -> datetime:
+    """This month's renewal (invoice) time of a monthly subscription (`_invoices`' rule)."""
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first.replace(day=min(sub.started.day, 28), hour=sub.started.hour)
+
+
+def _at_risk(s: _Stripe, picks: tuple[int, int, int], now: datetime) -> None:
+    """Mark the largest live subscriptions at risk (module doc), deterministically: enterprise ones by
+    the NRR contract's `enterprise_mrr_min`, largest first; past due only where this month's renewal
+    already came (at least a day ago), and that renewal's invoice is then unpaid."""
+    from companyos.runs import churn_risk, contracts
+
+    mrr_min = churn_risk.enterprise_mrr_min(contracts.get("net_revenue_retention").params)
+    live = sorted(
+        (x for x in s.subs if x.ended is None and x.started < now - timedelta(days=45)),
+        key=lambda x: (-x.price * x.quantity, x.id),
+    )
+    big = [x for x in live if x.price * x.quantity / 100 >= mrr_min]
+    small = [x for x in live if x.price * x.quantity / 100 < mrr_min]
+    due = [x for x in live if _renewal(x, now) <= now - timedelta(days=1)]
+    cancels, big_due, small_due = picks
+    late = [x for x in big if x in due][:big_due] + [x for x in small if x in due][:small_due]
+    for sub in late:
+        at = _renewal(sub, now)
+        renewal = f"{sub.id}_{at:%Y%m}"  # that renewal's invoice, charge and refunds
+        s.events = [e for e in s.events if renewal not in json.dumps(e["data"]["object"])]
+        s.event("customer.subscription.updated", at + timedelta(hours=1), _subscription(sub, "past_due"),
+                {"status": "active"})  # fmt: skip
+    for n, sub in enumerate([x for x in big if x not in late][:cancels]):
+        at = now - timedelta(days=3 + 4 * n, hours=5)
+        period_end = _renewal(sub, now)
+        period_end = (
+            period_end if period_end > now else (period_end + timedelta(days=32)).replace(day=period_end.day)
+        )
+        obj = {**_subscription(sub, "active"), "cancel_at_period_end": True,
+               "current_period_end": int(period_end.timestamp())}  # fmt: skip
+        s.event("customer.subscription.updated", at, obj, {"cancel_at_period_end": False})
 
 
 def _invoices(s: _Stripe, first: datetime, now: datetime) -> None:

@@ -3,6 +3,8 @@ tuning and escalation routes — authorised, validated, audited, every refusal a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Running
@@ -16,9 +18,12 @@ def firing(local: Running):
     t = make_tenant(local, "alerts-inbox", "Alerts Inbox Co")
     tokens = {role: add_user(local, t.id, role) for role in ("ceo", "ciso", "tenant_admin", "auditor")}
     tokens["cto"], tokens["head_product"] = t.cto_token, t.product_token
-    put_snapshot(t.id, {"net_revenue_retention": 95.0, "change_failure_rate": 30.0})
+    put_snapshot(t.id, KEEP)
     evaluate(local, t.id)
     return t, tokens
+
+
+KEEP = {"net_revenue_retention": 95.0, "change_failure_rate": 30.0}  # the values the tests start from
 
 
 def rules_in(reply) -> list[str]:
@@ -32,15 +37,15 @@ def audit_actions(tenant_id: str) -> list[str]:
     return [e["action"] for e in AuditTrail(tenant_id).events()]
 
 
-def fire_event_alert(local, tenant_id: str, metric: str, value: float):
-    """An alert fed by an event's metric (the evaluator cannot re-read it from stored data)."""
-    from companyos.domain.alert_rules import load_pack
-
-    rule = next(r for r in load_pack().rules if r.source == "metric" and r.metric == metric)
-    local.stack.invoke(
-        "alerts", {"tenant_id": tenant_id, "snapshot": False, "metrics": [{"name": metric, "value": value}]}
-    )
-    return alert_of(tenant_id, rule.id)
+def at_risk_panel(tenant_id: str, enterprise: int) -> dict[str, Any]:
+    """The accounts-at-risk rows the net_revenue_retention run delivers (runs/rows_finance.py): its
+    per-segment counts, which ChurnRiskAlert reads."""
+    evidence = {"run_id": "run-nrr", "href": f"/api/runs/run-nrr?tenant={tenant_id}"}
+    segments = [
+        {"id": "enterprise", "accounts": enterprise, "mrr": 2500.0 * enterprise},
+        {"id": "other", "accounts": 1, "mrr": 300.0},
+    ]
+    return {"accounts_at_risk": {"available": True, "items": [], "segments": segments, "evidence": evidence}}
 
 
 def test_each_persona_sees_the_alerts_routed_to_it(local, firing):
@@ -102,11 +107,17 @@ def test_acknowledge_and_resolve_are_audited_and_leave_the_firing_list(local, fi
     assert rules_in(api(local, tok["ceo"], "GET", f"/api/alerts?tenant={t.id}&persona=ceo")) == [
         "NRRBelowTarget"
     ]
-    # An alert fed by an event (its condition cannot be re-checked) can be resolved by hand
-    churn = fire_event_alert(local, t.id, "enterprise_accounts_at_risk", 4.0)
-    done = api(local, tok["head_product"], "POST", f"/api/alerts/{churn.alert_id}/resolve?tenant={t.id}", {})
-    assert done.status == 200 and done.body["state"] == "resolved"
-    assert done.body["resolved_by"] == f"head_product@{t.id}.test"
+    # ChurnRiskAlert reads the accounts-at-risk rows the NRR run delivers: held while more than 2
+    # enterprise accounts are at risk, it resolves by itself at 2 (and is then not open any more)
+    put_snapshot(t.id, KEEP, panels=at_risk_panel(t.id, enterprise=4))
+    evaluate(local, t.id)
+    churn = alert_of(t.id, "ChurnRiskAlert")
+    assert (churn.state, churn.value, churn.labels) == ("firing", 4.0, {"segment": "enterprise"})
+    held = api(local, tok["ceo"], "POST", f"/api/alerts/{churn.alert_id}/resolve?tenant={t.id}", {})
+    assert (held.status, held.body["code"]) == (409, "condition_holds")
+    put_snapshot(t.id, KEEP, panels=at_risk_panel(t.id, enterprise=2))
+    evaluate(local, t.id)
+    assert alert_of(t.id, "ChurnRiskAlert").state == "resolved"
     twice = api(local, tok["ceo"], "POST", f"/api/alerts/{churn.alert_id}/resolve?tenant={t.id}", {})
     assert (twice.status, twice.body["code"]) == (409, "alert_not_open")
     recent = api(local, tok["ceo"], "GET", f"/api/alerts?tenant={t.id}&persona=ceo&view=recent")

@@ -17,7 +17,7 @@ from tests.integration.conftest import make_tenant
 from tests.integration.test_alerts_api import audit_actions
 from tests.integration.test_alerts_flow import Inbox, add_user, alert_of, api, evaluate, put_snapshot
 
-NRR_VERSION = "2.0.0"  # the shipped contract's (runs/packs/health-contracts-v1.yaml)
+NRR_VERSION = "2.1.0"  # the shipped contract's (runs/packs/health-contracts-v1.yaml)
 
 
 @pytest.fixture(scope="module")

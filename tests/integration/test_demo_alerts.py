@@ -149,3 +149,22 @@ def test_every_episode_on_the_demo_was_audited_once(evaluated, tenant):
     for a in AlertRepo(tenant).alerts().values():
         if a.state == "firing":
             assert fired[(f"alert:{a.alert_id}", a.episode)] == 1, (a.rule_id, a.episode, a.labels)
+
+
+def test_the_ceos_accounts_at_risk_and_churn_risk_alert_agree(local, evaluated, tenant):
+    """The demo marks 3 of Northwind's enterprise Stripe customers at risk (the alert fires: more
+    than 2) and 2 of Globex's (quiet); the CEO page's table lists the same accounts the rule counts."""
+    from tests.integration.test_dashboards_personas import get
+
+    panel = snapshot(tenant, "7d")["panels"]["accounts_at_risk"]
+    assert panel["available"] is True
+    enterprise = [i for i in panel["items"] if i["enterprise"]]
+    (seg,) = [s for s in panel["segments"] if s["id"] == "enterprise"]
+    assert seg["accounts"] == len(enterprise) == {"northwind": 3, "globex": 2}[tenant]
+    assert [i for i in panel["items"] if not i["enterprise"]], "a smaller account is at risk too"
+    fired = evaluated[tenant].get("ChurnRiskAlert", set())
+    assert fired == ({(("segment", "enterprise"),)} if seg["accounts"] > 2 else set())
+    dash = get(local, f"/api/dashboards/ceo?tenant={tenant}&period=7d")
+    (table,) = [p for p in dash["panels"] if p["id"] == "accounts_at_risk"]
+    assert [i["id"] for i in table["items"]] == [i["id"] for i in panel["items"]]
+    assert table["kind"] == "table" and all(i["evidence"]["type"] == "kpi_run" for i in table["items"])

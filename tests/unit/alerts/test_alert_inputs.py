@@ -21,10 +21,9 @@ from companyos.domain.alert_rules import Rule, load_pack
 from companyos.domain.panel_runs import PANEL_RUNS
 from companyos.runs import contracts
 
-# Rules whose input no source produces yet, with the reason docs/alerts.md gives.
-NOT_PRODUCED = {
-    "ChurnRiskAlert": "enterprise accounts at risk: no source marks an account at risk yet",
-}
+# Rules whose input no source produces yet, with the reason docs/alerts.md gives. Empty since
+# ChurnRiskAlert reads the accounts-at-risk rows of the net_revenue_retention run (Stripe).
+NOT_PRODUCED: dict[str, str] = {}
 SOURCES_DIR = Path(companyos.sources.__file__).parent
 
 
@@ -73,3 +72,5 @@ def test_the_rules_the_issue_found_silent_read_the_delivered_rows() -> None:
     assert by_id["CVESLABreached"].sample_key == ("row", "vulns.overdue")
     assert by_id["CostAnomaly"].metric in contracts.CONTRACTS
     assert by_id["ComplianceDropped"].metric in contracts.CONTRACTS
+    assert by_id["ChurnRiskAlert"].sample_key == ("row", "accounts_at_risk.segments[id=enterprise].accounts")
+    assert PANEL_RUNS["accounts_at_risk"] == ("net_revenue_retention",)

@@ -134,7 +134,8 @@ def test_subscription_created_is_a_new_mrr_of_plan_amount_times_quantity():
     sub = doc["data"]["object"]
     parsed = StripeSource().parse(request(real_fixture("stripe/zulip-customer_subscription_created.json")))
     assert parsed.delivery_id == doc["id"] and parsed.event == "customer.subscription.created"
-    (s,) = parsed.signals
+    s, state = parsed.signals
+    assert state.kind == "subscription_state"  # every subscription event (test_sources_stripe_churn.py)
     assert s.kind == "billing_event" and s.occurred_at == at(doc["created"])
     monthly = sub["plan"]["amount"] * sub["quantity"] / 100  # AUD cents, one month interval
     assert s.attributes["mrr_before"] == 0 and s.attributes["mrr_delta"] == pytest.approx(monthly)
@@ -149,7 +150,7 @@ def test_subscription_updated_compares_with_the_previous_attributes():
     item = doc["data"]["object"]["items"]["data"][0]
     assert doc["data"]["previous_attributes"]["status"] == "active"
     yearly = item["plan"]["amount"] * item["quantity"] / 100
-    (s,) = parse(doc).signals
+    s, _ = parse(doc).signals
     assert s.attributes["mrr_before"] == pytest.approx(yearly / 12, abs=1e-6)
     assert s.attributes["mrr_delta"] == pytest.approx(-yearly / 12, abs=1e-6)
     assert s.attributes["status"] == "trialing" and s.attributes["currency"] == "USD"
@@ -158,22 +159,23 @@ def test_subscription_updated_compares_with_the_previous_attributes():
     more["data"]["object"]["status"] = "active"
     more["data"]["object"]["items"]["data"][0]["quantity"] = 1000
     more["data"]["previous_attributes"] = {"items": doc["data"]["object"]["items"]}
-    (s,) = parse(more).signals
+    s, _ = parse(more).signals
     assert s.attributes["type"] == "expand"
     assert s.attributes["mrr_delta"] == pytest.approx(item["plan"]["amount"] * 200 / 100 / 12, abs=1e-6)
 
 
-def test_an_update_that_does_not_change_mrr_stores_nothing():
+def test_an_update_that_does_not_change_mrr_stores_no_billing_event():
+    """Only the subscription's state (its cancellation was taken back: no MRR moved)."""
     doc = fixture("zulip-customer_subscription_updated.json")
     doc["data"]["previous_attributes"] = {"cancel_at_period_end": True}
     parsed = parse(doc)
-    assert parsed.signals == [] and "did not change" in (parsed.ignored_reason or "")
+    assert [s.kind for s in parsed.signals] == ["subscription_state"] and parsed.ignored_reason is None
 
 
 def test_subscription_deleted_churns_its_mrr():
     doc = fixture("zulip-customer_subscription_deleted.json")
     sub = doc["data"]["object"]
-    (s,) = parse(doc).signals
+    s, _ = parse(doc).signals
     assert s.attributes["mrr_before"] == pytest.approx(sub["plan"]["amount"] * sub["quantity"] / 100)
     assert (
         s.attributes["mrr_delta"] == pytest.approx(-s.attributes["mrr_before"])

@@ -58,7 +58,7 @@ def row_samples(snapshot: Mapping[str, Any], rule: Rule) -> list[Sample]:
     if sel is None or not isinstance(panel, Mapping) or not panel.get("available"):
         return []
     out = []
-    for item in panel.get("items") or []:
+    for item in panel.get(sel.rows) or []:
         if not isinstance(item, Mapping) or item.get(sel.key) is None:
             continue
         if sel.where_field is not None and str(item.get(sel.where_field)) not in sel.where_values:

@@ -60,10 +60,13 @@ class SignalSelector(_Frozen):
 class RowSelector(_Frozen):
     """Breakdown rows a KPI run delivered (the snapshot's `panels[panel].items`, each with its run
     as evidence): one sample per row, labelled `label: row[key]`, valued `row[field]`; `where_field`
-    / `where_values` keep only the rows whose field is one of the values (e.g. severity critical)."""
+    / `where_values` keep only the rows whose field is one of the values (e.g. severity critical).
+    `rows` names the panel's list the rows come from (`items`, else e.g. the per-segment counts
+    `segments` of the accounts at risk)."""
 
     panel: str
     field: str
+    rows: str = Field(default="items", pattern=r"^[a-z][a-z_]*$")
     key: str = "id"
     label: str = "row"
     where_field: str | None = None
@@ -136,7 +139,8 @@ class Rule(_Frozen):
         if self.source == "row" and self.row is not None:
             sel = self.row
             where = f"[{sel.where_field}={'|'.join(sel.where_values)}]" if sel.where_field else ""
-            return (self.source, f"{self.row.panel}{where}.{self.row.field}")
+            rows = "" if sel.rows == "items" else f".{sel.rows}"
+            return (self.source, f"{self.row.panel}{rows}{where}.{self.row.field}")
         return (self.source, self.metric)
 
 

@@ -61,6 +61,15 @@ LAYOUTS: dict[str, Layout] = {
             ),
             Panel("dimensions", "Dimension scores", "dimensions", source="dimensions"),
             Panel("risks", "Key risks", "list", source="risks"),
+            # the wireframe's "⚠ 3 enterprise accounts at risk": the rows the NRR run delivers
+            Panel(
+                "accounts_at_risk",
+                "Accounts at risk",
+                "table",
+                source="accounts_at_risk",
+                needs="Stripe subscription events (stripe source, subscription_state signals)",
+                width="full",
+            ),
             Panel(
                 "okrs",
                 "OKR progress",

@@ -21,4 +21,5 @@ PANEL_RUNS: dict[str, tuple[str, ...]] = {
     "nps": ("nps_score",),
     "coverage": ("test_coverage",),  # the KPI deep dive's per-service rows (views/drilldown)
     "compliance": ("compliance_score",),
+    "accounts_at_risk": ("net_revenue_retention",),  # Stripe subscriptions at risk of churn (CEO)
 }

@@ -83,6 +83,8 @@ KINDS: dict[str, KindRetention] = {
         KindRetention("nps_response", "business", "aggregated"),
         KindRetention("okr_progress", "business", "aggregated"),
         KindRetention("billing_event", "financial", "aggregated"),
+        # a Stripe subscription as each of its events shows it (status, scheduled cancellation)
+        KindRetention("subscription_state", "financial", "aggregated"),
         # time tracking (Toggl / Jira worklogs): an entry is an event, its own aggregate
         KindRetention("ops_time", "business", "aggregated"),
         KindRetention("revenue_event", "financial", "aggregated"),  # Stripe invoices paid, refunds

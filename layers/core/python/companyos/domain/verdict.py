@@ -228,6 +228,12 @@ def control(result: str) -> Band:
     return {"fail": Band.CRITICAL, "pass": Band.HEALTHY}.get(result, Band.UNKNOWN)
 
 
+def at_risk_account(enterprise: bool) -> Band:
+    """An account at risk of churn (cancellation scheduled, payment past due or unpaid): Warning
+    when it is an enterprise account (the CEO's ChurnRiskAlert counts those), else Attention."""
+    return Band.WARNING if enterprise else Band.ATTENTION
+
+
 def denied_decisions(count: int) -> Band:
     """Denied authorisation decisions of one app and path on a day: worth a look (Warning)."""
     return Band.WARNING if count else Band.HEALTHY

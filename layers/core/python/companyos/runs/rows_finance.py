@@ -7,6 +7,12 @@
 * net_revenue_retention / arr_growth_rate → `revenue_movements`: the period's MRR movements by type
   (new, expansion, contraction, churn) with the customers that moved most. Stripe refunds are
   revenue, not MRR: they show in `finance_inputs` (the month's revenue net of them).
+* net_revenue_retention → also `accounts_at_risk`: one row per customer with a Stripe subscription
+  at risk of churn as of the run (runs/churn_risk.py: cancellation scheduled, past due, unpaid),
+  with its MRR, reasons and since when, enterprise first; and per segment (enterprise: MRR at or
+  above the contract's `enterprise_mrr_min`; other) the count of such accounts and their MRR, which
+  the CEO's ChurnRiskAlert reads (`segments[id=enterprise].accounts`). The same rows for every
+  period: it is the state at the run's as_of, not a movement of the window.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+from companyos.domain import verdict
+from companyos.runs import churn_risk
 from companyos.runs import formulas_finance as ff
 from companyos.runs.formula_base import accumulate
 from companyos.runs.formulas_billing import movements
@@ -151,7 +159,89 @@ def _movements(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[
     }
 
 
+def _money(amount: float, currency: str | None) -> str:
+    return f"{amount:,.0f} {currency or ''}".strip()
+
+
+def _at_risk_item(a: churn_risk.AtRiskAccount) -> dict[str, Any]:
+    reason = ", ".join(churn_risk.REASON_TEXT.get(r, r) for r in a.reasons)
+    return {
+        "id": a.customer,
+        "customer": a.customer,
+        "segment": "enterprise" if a.enterprise else "other",
+        "enterprise": a.enterprise,
+        "mrr": a.mrr,
+        "mrr_at_risk": a.mrr_at_risk,
+        "currency": a.currency,
+        "reasons": list(a.reasons),
+        "reason": reason,
+        "since": a.since.isoformat(),
+        "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+        "subscriptions": list(a.subscriptions),
+        "status": verdict.at_risk_account(a.enterprise),
+        "cells": {
+            "customer": a.customer,
+            "segment": "Enterprise" if a.enterprise else "Other",
+            "mrr": _money(a.mrr, a.currency),
+            "reason": reason,
+            "since": a.since.date().isoformat(),
+            "ends": a.ends_at.date().isoformat() if a.ends_at else "—",
+        },
+    }
+
+
+def accounts_at_risk(signals: Signals, ctx: RowsContext) -> dict[str, Any]:
+    """The `accounts_at_risk` entry of a run (module doc)."""
+    rows = [s for s in signals.get(churn_risk.KIND, ()) if s.occurred_at <= ctx.as_of]
+    if not rows:
+        return _unavailable("no Stripe subscription events yet (subscription_state signals)")
+    mrr_min = churn_risk.enterprise_mrr_min(ctx.params)
+    found = churn_risk.accounts_at_risk(rows, ctx.as_of, mrr_min)
+    segments = []
+    for seg, label in (("enterprise", f"Enterprise (MRR ≥ {mrr_min:,.0f})"), ("other", "Other")):
+        of_seg = [a for a in found if (seg == "enterprise") == a.enterprise]
+        segments.append(
+            {
+                "id": seg,
+                "label": label,
+                "accounts": len(of_seg),
+                "mrr": round(sum(a.mrr for a in of_seg), 2),
+                "mrr_at_risk": round(sum(a.mrr_at_risk for a in of_seg), 2),
+            }
+        )
+    n_ent = segments[0]["accounts"]
+    summary = (
+        f"{n_ent} enterprise account{'' if n_ent == 1 else 's'} at risk (MRR ≥ {mrr_min:,.0f}),"
+        f" {len(found)} in all"
+        if found
+        else "No account at risk: no subscription has a cancellation scheduled or a payment past due"
+    )
+    return {
+        "available": True,
+        "window_days": None,
+        "as_of": ctx.as_of.isoformat(),
+        "enterprise_mrr_min": mrr_min,
+        "columns": [
+            {"key": "customer", "label": "Customer"},
+            {"key": "segment", "label": "Segment"},
+            {"key": "mrr", "label": "MRR", "numeric": True},
+            {"key": "reason", "label": "Reason"},
+            {"key": "since", "label": "Since"},
+            {"key": "ends", "label": "Ends"},
+        ],
+        "items": [_at_risk_item(a) for a in found[:MAX_ROWS]],
+        "total": len(found),
+        "segments": segments,
+        "summary": summary,
+        "evidence": evidence_of(_parts(churn_risk.KIND, rows), None),
+    }
+
+
+def _revenue_rows(signals: Signals, ctx: RowsContext, days: int) -> dict[str, dict[str, Any]]:
+    return {**_movements(signals, ctx, days), "accounts_at_risk": accounts_at_risk(signals, ctx)}
+
+
 register("gross_margin", _finance_inputs)
 register("cac_payback_period", _cac_inputs)
-register("net_revenue_retention", _movements)
+register("net_revenue_retention", _revenue_rows)
 register("arr_growth_rate", _movements)

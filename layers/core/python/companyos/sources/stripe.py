@@ -14,7 +14,12 @@ Events read (any other type is answered `ignored` with the reason):
   of the subscription's MRR (`mrr_before` → `mrr_before + mrr_delta`), keyed by customer
   (`account_id`), so the billing formulas (runs/formulas_billing.py) classify it per customer as
   new / expansion / contraction / churn exactly like our own billing format. An update whose MRR
-  did not change (a new card, a metadata edit) stores nothing.
+  did not change (a new card, a metadata edit, a cancellation scheduled) stores no billing event.
+  Every subscription event also stores one `subscription_state` signal: the subscription as the
+  event shows it (`subscription_state_signal`: customer, status, `cancel_at_period_end`, `cancel_at`,
+  `current_period_end`, its list MRR), which the accounts-at-risk rows read (runs/churn_risk.py):
+  Stripe's own marks of churn risk are `cancel_at_period_end: true` (a cancellation scheduled for the
+  period's end) and the `past_due` / `unpaid` statuses (a payment failed: involuntary churn).
 * `invoice.paid` / `invoice.payment_succeeded` → one `revenue_event` (`type: invoice`, the invoice's
   `amount_paid`); both events of one invoice count once (keyed by the invoice id in the formulas).
 * `charge.refunded` → one `revenue_event` (`type: refund`) per refund in `charge.refunds.data`
@@ -279,6 +284,33 @@ def subscription_signal(doc: Mapping[str, Any]) -> Signal | None:
     return Signal("billing_event", _at(doc.get("created"), "created"), None, attrs, key=doc["id"])
 
 
+def subscription_state_signal(doc: Mapping[str, Any]) -> Signal:
+    """The subscription as a customer.subscription.* event shows it: what the accounts-at-risk rows
+    need (runs/churn_risk.py). `list_mrr` is the MRR the subscription bills while paid up (its items
+    priced as if `active`), so an `unpaid` subscription, which counts no MRR, still says how much
+    is at risk; a deleted subscription is `canceled` (no longer at risk: churned)."""
+    etype, sub = doc["type"], doc["data"]["object"]
+    list_mrr, currency, _ = subscription_mrr(sub, status="active")
+    status = "canceled" if etype.endswith(".deleted") else sub.get("status")
+    attrs = {
+        "event_id": doc["id"],
+        "account_id": _str(sub, "customer", "data.object.customer"),
+        "subscription_id": _str(sub, "id", "data.object.id"),
+        "status": status,
+        "cancel_at_period_end": sub.get("cancel_at_period_end") is True,
+        "cancel_at": _num(sub.get("cancel_at")),
+        "canceled_at": _num(sub.get("canceled_at")),
+        "current_period_end": _num(sub.get("current_period_end")),
+        "list_mrr": round(list_mrr, 6),
+        "currency": (currency or "").upper() or None,
+        "plan": _plan_of(sub),
+        "stripe_event": etype,
+    }
+    return Signal(
+        "subscription_state", _at(doc.get("created"), "created"), None, attrs, key=f"state:{doc['id']}"
+    )
+
+
 def _revenue(doc: Mapping[str, Any], obj: Mapping[str, Any], kind: str, amount_minor: Any, status: str,
              at: datetime, object_id: str, path: str) -> Signal:  # fmt: skip
     amount = _num(amount_minor)
@@ -353,10 +385,9 @@ class StripeSource:
         doc = _event(request.body)
         etype, event_id = doc["type"], doc["id"]
         if etype in SUBSCRIPTION_EVENTS:
-            signal = subscription_signal(doc)
-            if signal is None:
-                return ParsedDelivery(etype, event_id, ignored_reason="the subscription's MRR did not change")
-            return ParsedDelivery(etype, event_id, [signal])
+            signal = subscription_signal(doc)  # None: the subscription's MRR did not change
+            state = subscription_state_signal(doc)
+            return ParsedDelivery(etype, event_id, [state] if signal is None else [signal, state])
         if etype in INVOICE_EVENTS:
             return ParsedDelivery(etype, event_id, [invoice_signal(doc)])
         if etype == "charge.refunded" or etype in REFUND_EVENTS:
