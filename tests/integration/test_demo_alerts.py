@@ -151,6 +151,7 @@ def test_every_episode_on_the_demo_was_audited_once(evaluated, tenant):
             assert fired[(f"alert:{a.alert_id}", a.episode)] == 1, (a.rule_id, a.episode, a.labels)
 
 
+@pytest.mark.parametrize("tenant", TENANTS)
 def test_the_ceos_accounts_at_risk_and_churn_risk_alert_agree(local, evaluated, tenant):
     """The demo marks 3 of Northwind's enterprise Stripe customers at risk (the alert fires: more
     than 2) and 2 of Globex's (quiet); the CEO page's table lists the same accounts the rule counts."""

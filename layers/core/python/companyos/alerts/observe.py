@@ -82,7 +82,7 @@ def snapshots_for(tenant_id: str, rules: Iterable[Rule]) -> list[Sample]:
     composite and dimensions the rules of that period read, and the delivered rows its row rules read."""
     rules = list(rules)
     periods = sorted({r.period for r in rules if r.source in SNAPSHOT_SOURCES})
-    out = []
+    out: list[Sample] = []
     for period in periods:
         latest = ScoreStore(tenant_id).latest(period)
         if latest is None:
