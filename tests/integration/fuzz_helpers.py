@@ -9,6 +9,8 @@ file on one worker)."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -62,9 +64,12 @@ def wsgi_app(local: Running, secrets: dict[str, str] | None = None) -> Callable[
             event = proxy_event(method, path, environ.get("QUERY_STRING", ""), headers, body, claims)
             result = local.stack.invoke_api(function, event)
             status = int(result["statusCode"])
-            raw = (result.get("body") or "").encode()
             merged = {k: ", ".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()}
             merged.update(result.get("headers") or {})
+            text = result.get("body") or ""
+            raw = base64.b64decode(text) if result.get("isBase64Encoded") else text.encode()
+            if merged.get("Content-Encoding") == "gzip":  # what the client would read (#19 item 7)
+                raw = gzip.decompress(raw)
             ctype = merged.get("Content-Type", "application/json")
         start_response(f"{status} X", [("Content-Type", ctype), ("Content-Length", str(len(raw)))])
         return iter([raw])

@@ -184,8 +184,8 @@ def _at_risk_item(a: churn_risk.AtRiskAccount) -> dict[str, Any]:
             "segment": "Enterprise" if a.enterprise else "Other",
             "mrr": _money(a.mrr, a.currency),
             "reason": reason,
-            "since": a.since.date().isoformat(),
-            "ends": a.ends_at.date().isoformat() if a.ends_at else "—",
+            "since": f"{a.since:%-d %b %Y}",  # 1 Dec 2026, as the other delivered tables write days
+            "ends": f"{a.ends_at:%-d %b %Y}" if a.ends_at else "—",
         },
     }
 
