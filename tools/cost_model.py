@@ -142,6 +142,18 @@ def _usd(x: float) -> str:
     return f"${x:,.0f}" if x >= 100 else f"${x:,.2f}"
 
 
+def _measured_rows(figures: Mapping[str, Any], tenant_day: Mapping[str, Any]) -> list[str]:
+    """The table rows of the measured units: per run, per execution, per view, one tenant-day."""
+
+    def row(name: str, c: Mapping[str, Any]) -> str:
+        cols = ("transitions", "lambda_requests", "lambda_gb_s", "rru", "wru", "log_bytes")
+        return f"| {name} | " + " | ".join(f"{float(c.get(k, 0)):,.3g}" for k in cols) + " |"
+
+    rows = [row(f"per {c} KPI run", d) for c, d in figures["per_run"].items()]
+    rows += [row(f"per {c} execution (refresh, alerts)", d) for c, d in figures["per_execution"].items()]
+    return [*rows, row("per dashboard view", figures["per_view"]), row("**one tenant, one day**", tenant_day)]
+
+
 def markdown(figures: Mapping[str, Any], measured_on: str) -> str:
     """docs/cost.md from the bench's figures."""
     r = report(figures)
@@ -193,23 +205,15 @@ def markdown(figures: Mapping[str, Any], measured_on: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
 
-    def row(name: str, c: Mapping[str, Any]) -> str:
-        cols = ("transitions", "lambda_requests", "lambda_gb_s", "rru", "wru", "log_bytes")
-        return f"| {name} | " + " | ".join(f"{float(c.get(k, 0)):,.3g}" for k in cols) + " |"
-
-    for c, d in figures["per_run"].items():
-        lines.append(row(f"per {c} KPI run", d))
-    for c, d in figures["per_execution"].items():
-        lines.append(row(f"per {c} execution (refresh, alerts)", d))
-    lines.append(row("per dashboard view", figures["per_view"]))
-    lines.append(row("**one tenant, one day**", r["tenant_day"]))
+    lines += _measured_rows(figures, r["tenant_day"])
     lines += [
         "",
         "How each is counted: transitions are the `*StateEntered` events of the executions' histories",
-        "(what Standard workflows bill); log bytes are those histories' size (the state machine logs",
-        "`ALL` with execution data to CloudWatch Logs); Lambda requests are the handler invocations,",
-        "GB-s their threads' CPU time plus 5 ms per DynamoDB request (the wait Lambda bills; moto answers",
-        "in-process) times the function's memory; read and write units are estimated",
+        "(what Standard workflows bill); log bytes are what the machine's CloudWatch logging takes in",
+        "(kpi_run logs errors only, without execution data: the failed events' size); Lambda requests",
+        "are the handler invocations, GB-s their threads' CPU time plus 5 ms per DynamoDB request (the",
+        "wait Lambda bills; moto answers in-process) times the function's memory; read and write units",
+        "are estimated",
         "per request from the item sizes DynamoDB would bill (4 KB reads, halved when eventually",
         "consistent; 1 KB writes; transactions twice).",
         "",

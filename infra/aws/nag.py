@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_cdk import Acknowledgment, DefaultStackSynthesizer, Token, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
-from companyos.topology import FUNCTIONS, FunctionSpec
+from companyos.topology import FUNCTIONS, STATE_MACHINES, FunctionSpec
 from constructs import IConstruct, Node
 
 from infra.aws.cost import CUR_PREFIX, RESULTS_PREFIX
@@ -148,8 +148,16 @@ def acknowledge(stack: CockpitConstructs) -> None:
     )
     _ack(stack.audit.sealer_failures, "Serverless-SQSRedrivePolicy", sealer_reason)  # type: ignore[arg-type]
     _ack(stack.audit.sealer_failures, "AwsSolutions-SQS3", sealer_reason)  # type: ignore[arg-type]
-    for machine in stack.pipeline.state_machines.values():
+    for name, machine in stack.pipeline.state_machines.items():
         _ack_star(stack, machine.role, machine.role, STATE_MACHINE_LOGS_XRAY)
+        if next(s for s in STATE_MACHINES if s.name == name).log_level != "ALL":
+            _ack(
+                machine,
+                "AwsSolutions-SF1",
+                "The KPI run's record is the append-only run log (every step's row, shown on the run "
+                "page); logging each execution's events with their data too cost $0.50/GB on ~140 KB a "
+                "run (docs/decisions.md #19, docs/cost.md). It logs its errors; X-Ray tracing is on.",
+            )
     _ack(
         stack.api.rest_api,
         f"AwsSolutions-IAM4[Policy::{MANAGED}/AmazonAPIGatewayPushToCloudWatchLogs]",

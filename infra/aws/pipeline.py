@@ -94,8 +94,8 @@ class Pipeline(Construct):
                         encryption_key=logs_key(self),
                         removal_policy=removal,
                     ),
-                    level=sfn.LogLevel.ALL,
-                    include_execution_data=True,
+                    level=sfn.LogLevel.ALL if spec.log_level == "ALL" else sfn.LogLevel.ERROR,
+                    include_execution_data=spec.log_execution_data,
                 ),
                 tracing_enabled=True,
             )

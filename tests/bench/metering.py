@@ -174,12 +174,14 @@ def metered(registry: Any) -> Iterator[Meter]:
         registry.invoke, registry.invoke_concurrently = original_invoke, original_concurrent
 
 
-def execution_history(arn: str) -> tuple[int, int]:
-    """(state transitions, history bytes) of one execution."""
+def execution_history(arn: str, errors_only: bool = False) -> tuple[int, int]:
+    """(state transitions, bytes CloudWatch Logs would ingest) of one execution: its whole history,
+    or with `errors_only` (a machine logging at ERROR level) its failed / timed-out / aborted events."""
     sfn = boto3.client("stepfunctions")
     transitions = size = 0
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         for event in page["events"]:
             transitions += event["type"].endswith("StateEntered")
-            size += len(json.dumps(event, default=str))
+            if not errors_only or event["type"].endswith(("Failed", "TimedOut", "Aborted")):
+                size += len(json.dumps(event, default=str))
     return transitions, size

@@ -35,12 +35,16 @@ def ids() -> list[str]:
 
 def tick(local: Running, schedule_class: str) -> dict[str, Any]:
     """One tick of a schedule class for the bench tenants, metered: per run and per execution."""
+    from companyos import topology
+
     with metered(local.stack.registry) as meter:
         out = local.stack.invoke("scheduler", {"schedule_class": schedule_class, "tenant_ids": ids()})
         executions = wait_all(local.stack.state_machines["kpi_run"], out["executions"])
     assert all(e["status"] == "SUCCEEDED" for e in executions), [e.get("cause") for e in executions]
     pairs = int(out["pairs"])
-    histories = [execution_history(e["executionArn"]) for e in executions]
+    spec = next(s for s in topology.STATE_MACHINES if s.name == "kpi_run")
+    errors_only = spec.log_level == "ERROR"  # what the machine's CloudWatch logging takes in
+    histories = [execution_history(e["executionArn"], errors_only) for e in executions]
     transitions = sum(t for t, _ in histories)
     log_bytes = sum(b for _, b in histories)
     n_exec = len(executions)

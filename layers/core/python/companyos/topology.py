@@ -227,6 +227,11 @@ class StateMachineSpec:
     topics: tuple[str, ...] = ()  # placeholders of SNS topic ARNs
     # Publishes to the board-pack exports topic, whose ARN comes in the execution input (no placeholder).
     publishes_exports: bool = False
+    # CloudWatch Logs of its executions: ALL events with their data, or only the errors without data
+    # (the KPI run: its record is our own run log, and logging every run's ~140 KB of execution data
+    # was a fifth of the bill — issue #19, docs/cost.md)
+    log_level: Literal["ALL", "ERROR"] = "ALL"
+    log_execution_data: bool = True
 
 
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
@@ -237,6 +242,8 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
             "ScoreRefreshFunctionArn": "score_refresh",
             "AlertsFunctionArn": "alerts",
         },
+        log_level="ERROR",
+        log_execution_data=False,
     ),
     StateMachineSpec(
         name="approval",
