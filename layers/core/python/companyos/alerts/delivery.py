@@ -59,7 +59,7 @@ def deliver(
     held = 0
     for (rule_id, status), group in sorted(groups.items()):
         ids = list(dict.fromkeys(a.alert_id for a, _ in group))
-        sent, error = _send_group(rt, repo, pack, (rule_id, status), group, now)
+        sent, error = _send_group(rt, repo, pack, (rule_id, status), group, ids, now)
         if sent is None:  # the rule's grouping window is open: these go out with the rest at its end
             held += len(group)
         outcomes += sent or []
@@ -85,12 +85,12 @@ def _send_group(
     pack: AlertPack,
     key: tuple[str, str],
     group: list[tuple[Alert, str]],
+    ids: list[str],
     now: datetime,
 ) -> tuple[list[str] | None, DeliveryFailed | None]:
     """Publish one (rule, status) group: its outcomes, or None when the grouping window holds it
     (its flush is scheduled); the failure when neither SNS nor the DLQ took it."""
     rule_id, status = key
-    ids = list(dict.fromkeys(a.alert_id for a, _ in group))
     until = grouping.held_until(grouping.window(repo, rule_id, status), ids, pack.group_interval_s, now)
     if until is not None:
         grouping.start_flush(rt, repo.tenant_id, rule_id, status, until)

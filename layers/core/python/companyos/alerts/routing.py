@@ -34,7 +34,7 @@ class Message:
             "TopicArn": topic_arn,
             "Subject": self.subject[:SUBJECT_MAX],
             "MessageStructure": "json",
-            "Message": json.dumps({"default": doc, "sms": self.sms, "email": _email_text(self.body)}),
+            "Message": json.dumps({"default": doc, "sms": self.sms, "email": channels.email_text(self.body)}),
             "MessageAttributes": {
                 k: {"DataType": "String", "StringValue": v} for k, v in self.attributes.items() if v
             },
@@ -59,10 +59,6 @@ def sms_text(body: dict[str, Any], max_chars: int = 140) -> str:
 def deep_link(cockpit_url: str, tenant_id: str, persona: str, period: str = "7d") -> str:
     """The cockpit drill-down: the web app's hash route `#/{tenant}/{persona}?period=...`."""
     return f"{cockpit_url.rstrip('/')}/#/{tenant_id}/{persona}?period={period}"
-
-
-def _email_text(body: dict[str, Any]) -> str:
-    return channels.email_text(body)
 
 
 def message_id(*parts: object) -> str:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from companyos.adapters.alerts_repo import AlertRepo
 from companyos.adapters.audit import AuditEvent, AuditTrail
 from companyos.adapters.aws import aws
 from companyos.adapters.subscribers_repo import SubscriberRepo
@@ -31,6 +32,7 @@ from companyos.domain.alert_subscribers import (
     SubscriberIn,
     channels_of,
     known_personas,
+    normalised_address,
     sns_filter_policy,
     too_wide,
 )
@@ -108,8 +110,6 @@ def _check(tenant_id: str, body: SubscriberIn, sub: Subscriber, routes_targets: 
 
 
 def _targets(tenant_id: str) -> set[str]:
-    from companyos.adapters.alerts_repo import AlertRepo
-
     routes = AlertRepo(tenant_id).routes() or load_pack().escalation
     return {r.receiver for r in routes.routes} | {s.notify for r in routes.routes for s in r.escalation}
 
@@ -121,7 +121,7 @@ def _channels(body: SubscriberIn, old: Subscriber | None) -> tuple[tuple[Subscri
     used = {c.channel_id for c in kept.values()}
     ids, n = [], 1
     for written in body.channels:
-        address = written.address.strip().lower() if written.type == "email" else written.address.strip()
+        address = normalised_address(written.type, written.address)
         if (written.type, address) in kept:
             ids.append(kept[(written.type, address)].channel_id)
             continue

@@ -182,14 +182,18 @@ def severities_from(minimum: str) -> list[str]:
     return [s for s, r in sorted(SEVERITY_RANK.items(), key=lambda kv: kv[1]) if r <= rank]
 
 
+def normalised_address(kind: str, address: str) -> str:
+    """An endpoint as stored and compared: trimmed; an e-mail address lower-case."""
+    address = address.strip()
+    return address.lower() if kind == "email" else address
+
+
 def channels_of(body: SubscriberIn, ids: list[str]) -> tuple[SubscriberChannel, ...]:
     """The written channels as stored ones (ids given; carries filled in; no duplicates)."""
     seen: set[tuple[str, str]] = set()
     out = []
     for written, channel_id in zip(body.channels, ids, strict=True):
-        address = written.address.strip()
-        if written.type == "email":
-            address = address.lower()
+        address = normalised_address(written.type, written.address)
         if (written.type, address) in seen:
             raise ValueError(f"the {written.type} channel {address[:60]!r} is given twice")
         seen.add((written.type, address))
